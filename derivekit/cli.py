@@ -1,0 +1,113 @@
+"""The ``derivekit`` command: a thin dispatcher over the public API.
+
+Each subcommand lives in the module named in :data:`COMMANDS`, imported only when used so
+that a cold ``derivekit diff`` stays fast. A command module provides::
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...   # 0 ok, 1 math found wrong, 2 usage
+
+Exit codes: 0 success, 1 when a check finds the math wrong, 2 on usage, parse or limit errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help, example)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "diff": ("derivekit.cli_calculus", "derivative with steps",
+             'derivekit diff "sigmoid(w*x + b)" --wrt w'),
+    "grad": ("derivekit.cli_calculus", "gradient with steps",
+             'derivekit grad "log(1 + exp(w*x + b))" --wrt w,b'),
+    "jacobian": ("derivekit.cli_calculus", "Jacobian of several expressions",
+                 'derivekit jacobian "x*y; x + y" --wrt x,y'),
+    "hessian": ("derivekit.cli_calculus", "Hessian matrix",
+                'derivekit hessian "x^2*y + y^3" --wrt x,y'),
+    "check": ("derivekit.cli_numeric", "check a hand-derived derivative or gradient",
+              'derivekit check "sigmoid(w*x)" --claim "sigmoid(w*x)" --wrt w'),
+    "gradcheck": ("derivekit.cli_numeric", "finite-difference gradient check",
+                  'derivekit gradcheck "x^2*y" --wrt x,y'),
+    "matgrad": ("derivekit.cli_matrix", "matrix-form gradient with backprop steps",
+                'derivekit matgrad "norm2(W@x + b - y)" --wrt W --shapes W=3x4,x=4x1,b=3x1,y=3x1'),
+    "backprop": ("derivekit.cli_matrix", "derive backprop for an MLP spec",
+                 'derivekit backprop "x:4 -> linear:8 -> sigmoid -> linear:1 -> mse"'),
+    "check-backprop": ("derivekit.cli_matrix", "check a hand-derived matrix gradient",
+                       'derivekit check-backprop "norm2(W@x - y)" --wrt W --claim "2*(W@x - y)@x.T" '
+                       '--shapes W=3x4,x=4x1,y=3x1'),
+    "gradflow": ("derivekit.cli_matrix", "vanishing/exploding gradients in a deep MLP",
+                 "derivekit gradflow --depth 10 --width 32 --activation sigmoid"),
+    "descend": ("derivekit.cli_optim", "gradient descent and its variants on an expression",
+                'derivekit descend "x^2 + 10*y^2" --start x=1,y=1 --method adam --lr 0.1'),
+    "fit": ("derivekit.cli_optim", "fit linear/logistic regression by gradient descent",
+            "derivekit fit --model linear --method gd"),
+    "dot": ("derivekit.cli_linalg", "dot product with steps", 'derivekit dot "[1,2,3]" "[4,5,6]"'),
+    "matmul": ("derivekit.cli_linalg", "matrix product with steps",
+               'derivekit matmul "[[1,2],[3,4]]" "[[5],[6]]"'),
+    "det": ("derivekit.cli_linalg", "determinant with cofactor steps", 'derivekit det "[[1,2],[3,4]]"'),
+    "inv": ("derivekit.cli_linalg", "inverse with steps", 'derivekit inv "[[1,2],[3,4]]"'),
+    "eig": ("derivekit.cli_linalg", "eigenvalues and eigenvectors with steps",
+            'derivekit eig "[[2,1],[1,2]]"'),
+    "pca": ("derivekit.cli_linalg", "principal component analysis with steps", "derivekit pca --k 1"),
+    "notes": ("derivekit.cli_notes", "render a study-notes file to Markdown, LaTeX or PDF",
+              "derivekit notes examples/curriculum.md --pdf"),
+    "drill": ("derivekit.cli_notes", "interview practice problems",
+              "derivekit drill --topic chain_rule --seed 1"),
+    "explain": ("derivekit.cli_notes", "interview-style explanation of a topic",
+                "derivekit explain sigmoid"),
+}
+
+
+def _top_help() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: derivekit COMMAND [options]   (derivekit COMMAND --help for details)", "",
+             "commands:"]
+    for name, (_, summary, _) in COMMANDS.items():
+        lines.append(f"  {name.ljust(width)}  {summary}")
+    lines += ["", "examples:"] + [f"  {ex}" for _, _, ex in list(COMMANDS.values())[:4]]
+    return "\n".join(lines)
+
+
+def build_parser(name: str):
+    """Return (parser, module) for subcommand ``name``."""
+    module_name, summary, example = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(
+        prog=f"derivekit {name}", description=summary, epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_top_help())
+        return 0 if argv else 2
+    if argv[0] == "--version":
+        from . import __version__
+        print(f"derivekit {__version__}")
+        return 0
+    name = argv[0]
+    if name not in COMMANDS:
+        import difflib
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else ""
+        print(f"derivekit: unknown command '{name}'{hint}\n\n{_top_help()}", file=sys.stderr)
+        return 2
+    parser, module = build_parser(name)
+    try:
+        args = parser.parse_args(argv[1:])
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    from .errors import DerivekitError
+    try:
+        return int(module.run(args))
+    except DerivekitError as exc:
+        print(f"derivekit {name}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""The error types every derivekit failure is reported as.
+
+All derive from :class:`DerivekitError`, itself a :class:`ValueError`, so callers can catch
+one type. Messages say what went wrong, where, and what to do instead.
+"""
+
+from __future__ import annotations
+
+
+class DerivekitError(ValueError):
+    """Base class of every error derivekit raises on purpose."""
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        self.message = message
+        self.hint = hint
+        super().__init__(message if not hint else f"{message}\nhint: {hint}")
+
+
+class ParseError(DerivekitError):
+    """Input text could not be read. ``position`` is a 0-based character offset (or None)."""
+
+    def __init__(self, message: str, *, source: str | None = None, position: int | None = None,
+                 hint: str | None = None):
+        self.source = source
+        self.position = position
+        text = message
+        if source is not None and position is not None:
+            line = source if len(source) <= 120 else source[max(0, position - 60): position + 60]
+            offset = position if len(source) <= 120 else min(position, 60)
+            text = f"{message} at position {position}\n  {line}\n  {' ' * offset}^"
+        super().__init__(text, hint=hint)
+
+
+class LimitError(DerivekitError):
+    """Input or work exceeded a safety limit (size, nesting, exponent, or deadline)."""
+
+
+class UnsupportedError(DerivekitError):
+    """The request is well-formed but derivekit has no rule for it."""
+
+
+class ShapeError(DerivekitError):
+    """Matrix or vector shapes do not fit together."""

@@ -1,0 +1,58 @@
+"""Safety limits on input size and a deadline for long work.
+
+The deadline is enforced two ways: cooperatively (engines call :func:`check_deadline` in
+their loops) and, in the main thread, by ``SIGALRM`` so that a long SymPy call is cut too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+
+from .errors import LimitError
+
+MAX_INPUT_CHARS = 20_000
+MAX_NESTING = 200
+MAX_TOKENS = 5_000
+MAX_NUMBER_DIGITS = 60
+MAX_INTEGER_EXPONENT = 1_000
+DEFAULT_DEADLINE_S = 10.0
+
+_deadline_at: float | None = None
+
+
+def check_deadline() -> None:
+    """Raise :class:`LimitError` when the active deadline has passed."""
+    if _deadline_at is not None and time.monotonic() > _deadline_at:
+        raise LimitError("the work ran past its deadline",
+                         hint="simplify the input, or raise the limit with --timeout")
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None = DEFAULT_DEADLINE_S):
+    """Run the body under a deadline of ``seconds`` (None: no deadline)."""
+    global _deadline_at
+    if seconds is None:
+        yield
+        return
+    previous = _deadline_at
+    _deadline_at = time.monotonic() + seconds
+    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    old_handler = None
+    if use_alarm:
+        def on_alarm(signum, frame):
+            raise LimitError(f"the work ran past its deadline of {seconds:g} s",
+                             hint="simplify the input, or raise the limit with --timeout")
+        old_handler = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+            if previous is not None:  # re-arm the enclosing deadline's alarm
+                signal.setitimer(signal.ITIMER_REAL, max(previous - time.monotonic(), 1e-3))
+        _deadline_at = previous

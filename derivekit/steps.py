@@ -1,0 +1,101 @@
+"""The core result types of the step engine: :class:`Step`, :class:`Derivation` and
+:class:`MatrixOfDerivations` (gradients, Jacobians, Hessians).
+
+A derivation is a tree of steps. Each step names the rule it applies (a key of
+``derivekit.rules.RULES``), the expression and variable, the result, the sub-steps it
+needs, and the names it introduces (``u₁ = w x + b``). Renderers in ``derivekit.render``
+walk these objects and never differentiate again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from .display import Displayable
+
+
+@dataclass(eq=False)
+class Step:
+    """One application of a differentiation rule.
+
+    ``detail`` holds the rule-specific pieces its explanation mentions (for the chain rule
+    ``outer``, ``inner`` and ``name``; for a partial derivative the ``constants``; for ReLU
+    the ``kink``). ``label`` marks a sub-derivation that others reuse; a step whose ``ref``
+    is set repeats the labelled one and has no sub-steps of its own.
+    """
+
+    rule: str
+    expr: sp.Expr
+    var: sp.Symbol
+    result: sp.Expr
+    substeps: tuple[Step, ...] = ()
+    facts: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+    ref: str | None = None
+
+    def walk(self):
+        """Yield this step and every sub-step, depth first, parents before children."""
+        yield self
+        for sub in self.substeps:
+            yield from sub.walk()
+
+    @property
+    def rules_used(self) -> list[str]:
+        """Distinct rule names in this tree, in the order first used."""
+        return list(dict.fromkeys(step.rule for step in self.walk()))
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One tidying move applied to the raw result, shown after the rule steps."""
+
+    description: str
+    before: sp.Expr
+    after: sp.Expr
+
+
+@dataclass(eq=False)
+class Derivation(Displayable):
+    """The derivative of ``expr`` with respect to ``wrt``, ``order`` times, with its steps.
+
+    ``steps`` holds one root step per order (the k-th differentiates the (k−1)-th result).
+    ``raw_result`` is what the rules produced; ``result`` is it in textbook form, reached by
+    the ``rewrites`` listed. Rendering options (``notation``) live in the renderer.
+    """
+
+    expr: sp.Expr
+    wrt: sp.Symbol
+    order: int
+    steps: tuple[Step, ...]
+    raw_result: sp.Expr
+    result: sp.Expr
+    rewrites: tuple[Rewrite, ...] = ()
+
+    def _render(self, fmt: str, **settings):
+        from . import render
+        return render.render(self, fmt, **settings)
+
+
+@dataclass(eq=False)
+class MatrixOfDerivations(Displayable):
+    """A gradient (column), Jacobian or Hessian: a grid of per-entry derivations.
+
+    ``kind`` is ``"gradient"``, ``"jacobian"`` or ``"hessian"``. ``entries[i][j]`` is the
+    :class:`Derivation` of ``result[i, j]``. ``shared`` maps the labels of sub-derivations
+    used by several entries to the step derived once.
+    """
+
+    kind: str
+    exprs: tuple[sp.Expr, ...]
+    wrt: tuple[sp.Symbol, ...]
+    entries: tuple[tuple[Derivation, ...], ...]
+    result: sp.Matrix
+    shared: dict[str, Step] = field(default_factory=dict)
+
+    def _render(self, fmt: str, **settings):
+        from . import render
+        return render.render(self, fmt, **settings)
