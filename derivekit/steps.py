@@ -17,6 +17,24 @@ import sympy as sp
 from .display import Displayable
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A differentiation rule's identity and its English, written once.
+
+    ``explanation`` is one sentence saying what the rule does and why it applies here. It is
+    a ``str.format`` template whose placeholders are ``{expr}``, ``{var}``, ``{result}`` and
+    the keys of the step's ``detail``; each renderer fills them in its own notation (SymPy
+    values are printed as math, strings are kept, lists are joined with commas).
+    ``statement`` / ``statement_text`` give the rule itself in LaTeX / Unicode.
+    """
+
+    name: str
+    title: str
+    statement: str
+    statement_text: str
+    explanation: str
+
+
 @dataclass(eq=False)
 class Step:
     """One application of a differentiation rule.
