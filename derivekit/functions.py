@@ -346,7 +346,7 @@ _np_erf_ufunc = np.frompyfunc(math.erf, 1, 1)
 
 def _np_erf(z):
     z = np.asarray(z, dtype=float)
-    return _np_erf_ufunc(z).astype(float)
+    return np.asarray(_np_erf_ufunc(z), dtype=float)
 
 
 def _np_gelu(z):

@@ -1,0 +1,25 @@
+"""The command dispatcher: help, unknown commands and exit codes."""
+
+from derivekit import cli
+
+
+def test_top_help_lists_every_command(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in cli.COMMANDS:
+        assert name in out
+
+
+def test_no_arguments_is_a_usage_error(capsys):
+    assert cli.main([]) == 2
+    assert "usage" in capsys.readouterr().out
+
+
+def test_unknown_command_suggests_the_closest(capsys):
+    assert cli.main(["dif", "x"]) == 2
+    assert "did you mean 'diff'" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("derivekit ")
