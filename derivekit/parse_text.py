@@ -1,0 +1,217 @@
+"""Plain-text math -> SymPy through an eval-free lark LALR grammar.
+
+The grammar, in words (loosest binding first):
+
+* ``a = b`` (at most one, at the top) is an equation ``Eq(a, b)``;
+* ``+`` and ``-`` are left-associative;
+* ``*`` (also ``·``, ``×``, ``⋅``) and ``/`` are left-associative, and so is implicit
+  multiplication: juxtaposing a factor that starts with a name, a call or a bracket
+  (``2x``, ``2(x+1)``, ``(a)(b)``, ``2 x y``, ``x^2 y``); ``1/2x`` is ``(1/2)*x``;
+* unary ``-``/``+`` binds looser than a power: ``-x^2`` is ``-(x^2)``;
+* ``^`` and ``**`` are right-associative; the exponent may carry a sign (``x^-1``);
+* atoms: numbers (``3``, ``0.25``, ``.5``, ``1e-3``, all exact), names, calls ``f(a, b)``
+  and brackets ``( )`` / ``[ ]``.
+
+A name is a letter (ASCII or Greek) followed by letters and digits, with an optional
+subscript ``_1``, ``_ij`` or ``_{12}`` (written without braces in the result: ``W_12``).
+Names are never split: ``xy`` is the symbol ``xy``; write ``x*y`` or ``x y`` for a product.
+A name directly followed by ``(`` is a call: a whitelisted function, an abstract function
+(``f``, ``g``, ``h``, ``u``, ``v``, ``F``, ``G``, ``H``, optionally subscripted) or an error.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from . import limits
+from .errors import ParseError
+from .parse import (InputLimitError, call_function, constant_or_symbol, make_number, safe_pow)
+
+_LETTER = r"A-Za-zα-ωΑ-Ωϵϑϕ"
+
+GRAMMAR = r"""
+?start: sum
+      | sum "=" sum                 -> equation
+
+?sum: product
+    | sum PLUS product              -> add
+    | sum MINUS product             -> sub
+
+?product: signed
+        | product TIMES signed      -> mul
+        | product DIVIDE signed     -> div
+        | product implicit          -> mul
+
+?signed: power
+       | MINUS signed               -> neg
+       | PLUS signed                -> pos
+
+?power: primary
+      | primary POW signed          -> pow
+
+?implicit: iprimary
+         | iprimary POW signed      -> pow
+
+?primary: NUMBER                    -> number
+        | iprimary
+
+?iprimary: NAME                     -> name
+         | call
+         | "(" sum ")"
+         | "[" sum "]"
+
+call: FUNC "(" [sum ("," sum)*] ")"
+
+PLUS: "+"
+MINUS: "-" | "−"
+TIMES: "*" | "·" | "×" | "⋅"
+DIVIDE: "/" | "÷"
+POW: "^" | "**"
+NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
+NAME: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+))?/
+FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+))?(?=\s*\()/
+
+%ignore /\s+/
+""".replace("LETTERS", _LETTER)
+
+
+@lru_cache(maxsize=1)
+def text_parser():
+    """The lark LALR parser, built once on first use."""
+    from lark import Lark
+    return Lark(GRAMMAR, parser="lalr", lexer="contextual", maybe_placeholders=False)
+
+
+def parse_text(source: str) -> sp.Basic:
+    """Parse plain-text ``source`` into SymPy (limits already checked by ``parse``)."""
+    from lark.exceptions import UnexpectedInput
+    try:
+        tree = text_parser().parse(source)
+    except UnexpectedInput as exc:
+        raise _syntax_error(source, exc) from None
+    _check_tree_depth(tree, source)
+    return _build(tree, source)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+_TOKEN_WORDS = {"PLUS": "'+'", "MINUS": "'-'", "TIMES": "'*'", "DIVIDE": "'/'", "POW": "'^'",
+                "NUMBER": "a number", "NAME": "a name", "FUNC": "a function call",
+                "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
+                "EQUAL": "'='", "$END": "the end of the input"}
+
+
+def _syntax_error(source: str, exc) -> ParseError:
+    """A ParseError with position and hint for a lark UnexpectedInput."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+    position = getattr(exc, "pos_in_stream", None)
+    if isinstance(exc, UnexpectedCharacters):
+        char = source[position] if position is not None and position < len(source) else "?"
+        hint = _character_hint(source, position or 0)
+        return ParseError(f"unexpected character {char!r}", source=source, position=position,
+                          hint=hint)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
+                                          and exc.token.type == "$END"):
+        return ParseError("the expression ends too early", source=source, position=len(source),
+                          hint="complete the expression (an operand or ')' is missing)")
+    token = exc.token
+    position = token.start_pos if token.start_pos is not None else position
+    expected = sorted({_TOKEN_WORDS.get(name, name) for name in getattr(exc, "expected", ())})
+    hint = ("expected " + ", ".join(expected[:6])) if expected else "check the syntax"
+    if token.type == "NUMBER":
+        hint += "; write * between two numbers"
+    word = _TOKEN_WORDS.get(token.type, "")
+    what = word if word.startswith("'") else f"{word} {str(token)!r}".strip()
+    return ParseError(f"unexpected {what}", source=source, position=position, hint=hint)
+
+
+def _character_hint(source: str, position: int) -> str:
+    char = source[position] if position < len(source) else ""
+    if char == "_":
+        return "names start with a letter; subscripts look like w_1, x_ij or W_{12}"
+    if char in "'\"`":
+        return "strings and quotes are not part of math input"
+    if char == "|":
+        return "write abs(x) for |x|"
+    if char == "!":
+        return "factorials are not supported"
+    if char == ".":
+        return "attribute access is not supported; write a number like 0.5"
+    return "use + - * / ^, names, numbers, brackets and function calls like exp(x)"
+
+
+def _check_tree_depth(tree, source: str) -> None:
+    """Refuse parse trees deeper than the nesting limit (e.g. long ``^`` chains)."""
+    from lark import Tree
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.MAX_NESTING:
+            raise InputLimitError(f"the expression nests more than {limits.MAX_NESTING} levels",
+                                  source=source, position=_tree_position(node),
+                                  hint="split it into smaller expressions")
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
+def _tree_position(node) -> int | None:
+    from lark import Token, Tree
+    while isinstance(node, Tree) and node.children:
+        node = node.children[0]
+    return node.start_pos if isinstance(node, Token) else None
+
+
+# --- tree -> SymPy --------------------------------------------------------------------
+
+def _build(node, source: str) -> sp.Basic:
+    """Build SymPy objects from the lark tree, bottom-up, without eval."""
+    from lark import Token
+    if isinstance(node, Token):
+        return _token_value(node, source)
+    kind = node.data
+    children = node.children
+    if kind == "number":
+        return make_number(str(children[0]), source, children[0].start_pos)
+    if kind == "name":
+        return constant_or_symbol(_normalise_name(str(children[0])))
+    if kind == "call":
+        head = children[0]
+        args = [_build(child, source) for child in children[1:] if child is not None]
+        return call_function(_normalise_name(str(head)), args, source, head.start_pos)
+    if kind in ("neg", "pos"):
+        operand = _build(children[1], source)
+        return -operand if kind == "neg" else operand
+    left, right = _build(children[0], source), _build(children[-1], source)
+    if kind == "add":
+        return sp.Add(left, right)
+    if kind == "sub":
+        return sp.Add(left, -right)
+    if kind == "mul":
+        return sp.Mul(left, right)
+    if kind == "div":
+        if right.is_zero:
+            raise ParseError("division by zero", source=source,
+                             position=_tree_position(children[-1]),
+                             hint="the divisor must not be 0")
+        return sp.Mul(left, sp.Pow(right, -1))
+    if kind == "pow":
+        return safe_pow(left, right, source, children[1].start_pos)
+    if kind == "equation":
+        return sp.Eq(left, right, evaluate=False)
+    raise ParseError(f"unsupported construct {kind!r}", source=source,
+                     position=_tree_position(node), hint="see docs/parsing.md")
+
+
+def _token_value(token, source: str) -> sp.Basic:
+    if token.type == "NUMBER":
+        return make_number(str(token), source, token.start_pos)
+    if token.type == "NAME":
+        return constant_or_symbol(_normalise_name(str(token)))
+    raise ParseError(f"unexpected {str(token)!r}", source=source, position=token.start_pos,
+                     hint="check the syntax")
+
+
+def _normalise_name(name: str) -> str:
+    """``W_{12}`` -> ``W_12``; other names unchanged."""
+    return name.replace("{", "").replace("}", "")
