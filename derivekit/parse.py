@@ -100,7 +100,7 @@ def parse(source: str, syntax: str = "auto") -> sp.Basic:
     """Parse ``source`` (plain text or LaTeX) into a SymPy expression.
 
     ``syntax`` is ``"text"``, ``"latex"`` or ``"auto"`` (LaTeX when the source contains a
-    backslash). Raises :class:`ParseError` (with ``position`` and ``hint``) for anything
+    backslash or a braced superscript ``^{``). Raises :class:`ParseError` (with ``position`` and ``hint``) for anything
     that cannot be read, and :class:`InputLimitError` for input beyond the safety limits.
     """
     if not isinstance(source, str):
@@ -109,11 +109,16 @@ def parse(source: str, syntax: str = "auto") -> sp.Basic:
     if syntax not in SYNTAXES:
         raise ParseError(f"unknown syntax {syntax!r}", hint="use 'auto', 'text' or 'latex'")
     check_size(source)
-    if syntax == "latex" or (syntax == "auto" and "\\" in source):
+    if syntax == "latex" or (syntax == "auto" and looks_like_latex(source)):
         from .parse_latex import parse_latex
         return _guarded(parse_latex, source)
     from .parse_text import parse_text
     return _guarded(parse_text, source)
+
+
+def looks_like_latex(source: str) -> bool:
+    """Auto-detection: a backslash, or a braced superscript as in ``e^{x}``."""
+    return "\\" in source or "^{" in source
 
 
 def _guarded(front: Callable[[str], sp.Basic], source: str) -> sp.Basic:

@@ -1,0 +1,395 @@
+r"""LaTeX -> SymPy: latex2sympy2_extended behind derivekit's deep-learning normalisation.
+
+Three stages:
+
+1. **Rewrite** the LaTeX text (:func:`rewrite_latex`) into the subset latex2sympy reads
+   reliably: spacing and ``\left``/``\right`` dropped; ``\mathbf{w}``/``\boldsymbol{\theta}``
+   unwrapped; ``\hat{y}`` -> symbol ``yhat`` (``\bar``, ``\tilde`` likewise); ``\frac12`` ->
+   ``\frac{1}{2}``; transposes ``^\top``/``^T`` dropped (scalar reading); ``\odot`` -> product;
+   bare ``\log`` -> natural log; ``\sum_i`` without bounds -> bounds ``1..N_i``; norms
+   ``\|x\|`` -> ``Norm(x)``. Function calls that latex2sympy would misread — ``\sigma(...)``
+   (the sigmoid), ``\operatorname{ReLU}(...)``, ``\mathrm{softplus}(...)``, abstract
+   ``f(...)``, ``g(...)``, ``h(...)`` — are converted here, argument by argument, and stand in
+   the text as placeholder symbols.
+2. **Convert** with ``latex2sympy(..., ConversionConfig(lowercase_symbols=False))`` under
+   ``sympy.evaluate(False)``, so that nothing (e.g. ``9^{9^{9^9}}``) is computed yet.
+3. **Rebuild** the tree bottom-up (:func:`finish`), evaluating through derivekit's safe
+   builders: placeholder symbols become their functions, ``w_{ij}`` -> ``w_ij``, decimals
+   become exact rationals, ``\gamma`` is the symbol ``gamma`` (not Euler's constant),
+   powers go through :func:`derivekit.parse.safe_pow`, and every symbol name is checked.
+
+Text inside ``\text{}``, ``\mathrm{}`` and ``\operatorname{}`` must be a plain name; quotes,
+dunders and the like are refused before latex2sympy sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .errors import ParseError
+from .parse import (_ABSTRACT_RE, FUNCTIONS, InputLimitError, call_function, make_number,
+                    safe_pow, unknown_function_hint)
+
+#: DL function names accepted after \operatorname / \mathrm / \text (lower-cased lookup)
+_LATEX_FUNCTION_ALIASES = {"lse": "logsumexp", "leakyrelu": "leaky_relu", "σ": "sigmoid"}
+
+_SPACING = re.compile(r"\\(?:[,;:! ]|(?:quad|qquad|displaystyle|textstyle|scriptstyle|"
+                      r"[bB]igg?[lrm]?)(?![A-Za-z]))|~")
+_LEFT_RIGHT = re.compile(r"\\(?:left|right)(?![A-Za-z])\s*(\\[A-Za-z]+|\\\||\\\{|\\\}|.)")
+_TRANSPOSE = re.compile(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal|T|\\mathsf\{T\}|"
+                        r"\\mathrm\{T\})\s*\}|T(?![A-Za-z0-9]))")
+_FRAC_SHORT = [
+    (re.compile(r"\\[dt]?frac\s*([0-9A-Za-z])\s*([0-9A-Za-z])"), r"\\frac{\1}{\2}"),
+    (re.compile(r"\\[dt]?frac\s*([0-9A-Za-z])\s*(?=\{)"), r"\\frac{\1}"),
+    (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
+    (re.compile(r"\\sqrt\s*([0-9A-Za-z])"), r"\\sqrt{\1}"),
+]
+_SUM_NO_BOUNDS = re.compile(
+    r"\\sum\s*_\s*(?:\{\s*([A-Za-z](?:_[A-Za-z0-9])?)\s*\}|([A-Za-z]))(?!\s*\^)")
+_NORM_BARS = re.compile(r"\\\||\\[lr]?Vert(?![A-Za-z])")
+_FORBIDDEN = re.compile(r"__|[\"'`#@?]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_WRAPPERS = ("mathbf", "boldsymbol", "bm", "vec", "mathit", "mathnormal", "mathsf", "pmb")
+_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
+            "widetilde": "tilde"}
+_NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
+_SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_(?:[A-Za-z0-9]+|\{[A-Za-z0-9+\-*, ]+\}))?$")
+_PLACEHOLDER = "dkph"
+_SUM_LOW, _SUM_HIGH = "dklo", "dkhi"
+
+
+@dataclass
+class _Context:
+    """Placeholders created while rewriting one LaTeX source."""
+    source: str
+    placeholders: dict[str, sp.Basic] = field(default_factory=dict)
+
+    def hold(self, expr: sp.Basic) -> str:
+        name = f"{_PLACEHOLDER}{len(self.placeholders)}x"
+        self.placeholders[name] = expr
+        return rf" \text{{{name}}} "
+
+
+def parse_latex(source: str) -> sp.Basic:
+    """Parse LaTeX ``source`` (limits already checked by ``parse``) into SymPy."""
+    _refuse_forbidden(source)
+    context = _Context(source)
+    return _convert(source.strip().strip("$"), context)
+
+
+def _refuse_forbidden(source: str) -> None:
+    match = _FORBIDDEN.search(source)
+    if match:
+        char = match.group(0)
+        hint = ("primes are not read; write \\frac{d}{dx} f(x)" if char == "'"
+                else "quotes, dunders and other code-like characters are not part of math input")
+        raise ParseError(f"unexpected {char!r} in LaTeX", source=source, position=match.start(),
+                         hint=hint)
+
+
+def _convert(latex: str, context: _Context) -> sp.Basic:
+    """Rewrite, convert with latex2sympy, and rebuild one LaTeX fragment."""
+    rewritten = rewrite_latex(latex, context)
+    if not rewritten.strip():
+        raise ParseError("the LaTeX is empty", source=context.source, position=0,
+                         hint=r"write an expression, e.g. \sigma(wx + b)")
+    raw = _latex2sympy(rewritten, context)
+    return finish(raw, context)
+
+
+def _latex2sympy(latex: str, context: _Context):
+    from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
+    config = ConversionConfig(lowercase_symbols=False, interpret_as_mixed_fractions=False)
+    try:
+        with sp.evaluate(False):
+            return latex2sympy(latex, normalization_config=None, conversion_config=config)
+    except (ParseError, RecursionError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - antlr/latex2sympy failures become ParseErrors
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParseError(f"could not read the LaTeX ({message})", source=context.source,
+                         position=None,
+                         hint=r"check braces and commands; see docs/parsing.md for the "
+                              r"supported notation") from None
+
+
+# --- stage 1: rewriting -----------------------------------------------------------------
+
+def rewrite_latex(latex: str, context: _Context) -> str:
+    """Normalise deep-learning notation into LaTeX that latex2sympy reads reliably."""
+    text = _SPACING.sub(" ", latex)
+    text = _LEFT_RIGHT.sub(_left_right_delimiter, text)
+    text = _TRANSPOSE.sub("", text)
+    text = text.replace(r"\odot", r"\cdot ").replace(r"\ast", r"\cdot ")
+    for pattern, replacement in _FRAC_SHORT:
+        text = pattern.sub(replacement, text)
+    text = _SUM_NO_BOUNDS.sub(
+        lambda m: rf"\sum_{{{m.group(1) or m.group(2)}=\text{{{_SUM_LOW}}}}}^{{\text{{{_SUM_HIGH}}}}}",
+        text)
+    text = _norms_to_calls(text, context)
+    return _Scanner(text, context).run()
+
+
+def _left_right_delimiter(match: re.Match) -> str:
+    delimiter = match.group(1)
+    return {".": " ", "\\{": "\\{", "\\}": "\\}"}.get(delimiter, delimiter)
+
+
+def _norms_to_calls(text: str, context: _Context) -> str:
+    r"""``\|x\|`` / ``\lVert x \rVert`` -> ``\operatorname{norm}(x)``."""
+    pieces, opened, last = [], False, 0
+    for match in _NORM_BARS.finditer(text):
+        bar = match.group(0)
+        opening = bar == r"\lVert" or (bar != r"\rVert" and not opened)
+        pieces.append(text[last:match.start()])
+        pieces.append(r"\operatorname{norm}(" if opening else ")")
+        opened = opening
+        last = match.end()
+    if opened:
+        raise ParseError(r"a norm \| ... \| is not closed", source=context.source, position=None,
+                         hint=r"close it with \|")
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+class _Scanner:
+    """One left-to-right pass that unwraps font commands, names accents and converts calls."""
+
+    def __init__(self, text: str, context: _Context):
+        self.text, self.context, self.pos, self.out = text, context, 0, []
+
+    def run(self) -> str:
+        text = self.text
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char == "\\":
+                self._command()
+            elif char.isalpha() and self._at_abstract_call():
+                pass
+            else:
+                self.out.append(char)
+                self.pos += 1
+        return "".join(self.out)
+
+    # -- helpers
+    def _error(self, message: str, hint: str) -> ParseError:
+        return ParseError(message, source=self.context.source, position=None, hint=hint)
+
+    def _read_group(self) -> str:
+        """Read a ``{...}`` group (or a single token) at the cursor; return its inside."""
+        text = self.text
+        while self.pos < len(text) and text[self.pos] == " ":
+            self.pos += 1
+        if self.pos >= len(text):
+            raise self._error("a command is missing its argument", "add {...} after it")
+        if text[self.pos] != "{":
+            match = re.compile(r"\\[A-Za-z]+|.").match(text, self.pos)
+            self.pos = match.end()
+            return match.group(0)
+        end = _matching(text, self.pos, "{", "}")
+        if end is None:
+            raise self._error("unbalanced braces", "close every { with }")
+        inside = text[self.pos + 1:end]
+        self.pos = end + 1
+        return inside
+
+    def _followed_by_paren(self) -> bool:
+        rest = self.text[self.pos:]
+        return rest.lstrip(" ").startswith("(")
+
+    def _call(self, name: str) -> None:
+        """Convert ``name(args)`` at the cursor (which is before the '(') into a placeholder."""
+        text = self.text
+        start = text.index("(", self.pos)
+        end = _matching(text, start, "(", ")")
+        if end is None:
+            raise self._error(f"unclosed '(' after {name}", "add the closing ')'")
+        args = [_convert(arg, self.context) for arg in _split_args(text[start + 1:end])]
+        self.pos = end + 1
+        self.out.append(self.context.hold(call_function(name, args, self.context.source)))
+
+    # -- what the scanner recognises
+    def _command(self) -> None:
+        match = re.compile(r"\\([A-Za-z]+|.)").match(self.text, self.pos)
+        command = match.group(1)
+        self.pos = match.end()
+        if command in _WRAPPERS:
+            self.out.append(self._unwrapped(self._read_group()))
+        elif command in _ACCENTS:
+            self.out.append(self._accent(self._read_group(), _ACCENTS[command]))
+        elif command in _NAME_COMMANDS:
+            self._named(self._read_group().strip(), command)
+        elif command == "sigma" and self._followed_by_paren():
+            self._call("sigmoid")
+        elif command == "log" and not self.text[self.pos:].lstrip(" ").startswith("_"):
+            self.out.append(r"\ln ")
+        else:
+            self.out.append(match.group(0))
+            if command.isalpha() and self.pos < len(self.text) and self.text[self.pos].isalpha():
+                self.out.append(" ")
+
+    def _unwrapped(self, inside: str) -> str:
+        """``\\mathbf{w}`` -> ``w``; a longer body keeps its braces as a group."""
+        body = rewrite_latex(inside, self.context).strip()
+        simple = _WORD.fullmatch(body) or re.fullmatch(r"\\[A-Za-z]+", body)
+        return f" {body} " if simple else "{" + body + "}"
+
+    def _accent(self, inside: str, suffix: str) -> str:
+        inside = inside.strip()
+        letter = inside.lstrip("\\")
+        if not _WORD.fullmatch(letter):
+            raise self._error(rf"\{suffix}{{{inside}}} must decorate a single letter or Greek name",
+                              rf"write e.g. \{suffix}{{y}}")
+        return rf" \text{{{letter}{suffix}}} "
+
+    def _named(self, word: str, command: str) -> None:
+        if not _WORD.fullmatch(word):
+            raise self._error(rf"\{command}{{{word}}} must hold a plain name",
+                              r"write e.g. \operatorname{ReLU}(x) or \text{loss}")
+        known = _function_name(word)
+        if self._followed_by_paren():
+            if known is None and not _ABSTRACT_RE.match(word):
+                raise self._error(f"unknown function '{word}'", unknown_function_hint(word))
+            self._call(known or word)
+        elif known is not None and command == "operatorname":
+            raise self._error(rf"\operatorname{{{word}}} needs its argument in brackets",
+                              rf"write \operatorname{{{word}}}(x)")
+        elif len(word) == 1:
+            self.out.append(f" {word} ")
+        else:
+            self.out.append(rf" \text{{{word}}} ")
+
+    def _at_abstract_call(self) -> bool:
+        """``f(...)``, ``g(...)``, ``h(...)`` (not part of a longer name) are abstract calls."""
+        text, pos = self.text, self.pos
+        if pos and (text[pos - 1].isalpha() or text[pos - 1] == "\\"):
+            return False
+        if text[pos] not in "fghFGH" or not text[pos + 1:].lstrip(" ").startswith("("):
+            return False
+        self.pos += 1
+        self._call(text[pos])
+        return True
+
+
+def _function_name(word: str) -> str | None:
+    lower = word.lower()
+    lower = _LATEX_FUNCTION_ALIASES.get(lower, lower)
+    return lower if lower in FUNCTIONS else None
+
+
+def _matching(text: str, start: int, opener: str, closer: str) -> int | None:
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == opener and (index == 0 or text[index - 1] != "\\"):
+            depth += 1
+        elif text[index] == closer and (index == 0 or text[index - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _split_args(inside: str) -> list[str]:
+    """Split at top-level commas."""
+    args, depth, last = [], 0, 0
+    for index, char in enumerate(inside):
+        if char in "({[":
+            depth += 1
+        elif char in ")}]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            args.append(inside[last:index])
+            last = index + 1
+    args.append(inside[last:])
+    return args
+
+
+# --- stage 3: rebuilding ------------------------------------------------------------------
+
+def finish(expr, context: _Context):
+    """Rebuild latex2sympy's unevaluated tree with derivekit's meanings and safe builders."""
+    from sympy.matrices import MatrixBase
+    if isinstance(expr, MatrixBase):
+        return sp.Matrix(expr.rows, expr.cols, [finish(item, context) for item in expr])
+    if not isinstance(expr, sp.Basic):
+        raise ParseError(f"the LaTeX means something that is not an expression "
+                         f"({type(expr).__name__})", source=context.source, position=None,
+                         hint="write a single expression")
+    if expr.is_Symbol:
+        return _symbol(expr.name, context)
+    if expr.is_Float:
+        return make_number(_float_text(expr), context.source)
+    if expr is sp.S.EulerGamma:
+        return sp.Symbol("gamma")
+    if isinstance(expr, sp.FiniteSet) and len(expr.args) == 1:
+        return finish(expr.args[0], context)  # a lone {...} group, not a set
+    if expr is sp.S.ImaginaryUnit:
+        return sp.Symbol("I")
+    if expr.is_Atom:
+        return expr
+    if isinstance(expr, AppliedUndef):
+        return _undefined_call(expr, context)
+    if isinstance(expr, sp.Sum):
+        return _sum(expr, context)
+    args = [finish(arg, context) for arg in expr.args]
+    if expr.is_Pow:
+        return safe_pow(args[0], args[1], context.source)
+    if isinstance(expr, sp.Tuple):
+        return sp.Tuple(*args)
+    return expr.func(*args)
+
+
+def _float_text(number: sp.Float) -> str:
+    text = sp.srepr(number).split("'")[1] if "'" in sp.srepr(number) else str(number)
+    return text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
+
+
+def _symbol(name: str, context: _Context) -> sp.Basic:
+    if name in context.placeholders:
+        return context.placeholders[name]
+    name = name.replace(" ", "")
+    if not _SAFE_NAME.match(name) or "__" in name:
+        raise ParseError(f"'{name}' is not a name derivekit reads", source=context.source,
+                         position=None, hint="names are letters and digits with an optional "
+                                             "subscript, e.g. w_{ij}")
+    if "_{" in name:
+        head, sub = name.split("_{", 1)
+        inner = sub[:-1]
+        if inner.isalnum():
+            name = f"{head}_{inner}"
+    return sp.Symbol(name)
+
+
+def _undefined_call(expr, context: _Context) -> sp.Basic:
+    """latex2sympy's ``x(y)`` for a name that is not a function: an abstract function for
+    f, g, h, otherwise the product ``x*y``."""
+    name = expr.func.__name__.lstrip("\\")
+    args = [finish(arg, context) for arg in expr.args]
+    if _ABSTRACT_RE.match(name):
+        return sp.Function(name)(*args)
+    head = _symbol(name, context)
+    if len(args) != 1:
+        raise ParseError(f"'{name}' is applied to {len(args)} arguments but is not a function",
+                         source=context.source, position=None,
+                         hint=unknown_function_hint(name))
+    return sp.Mul(head, args[0])
+
+
+def _sum(expr, context: _Context) -> sp.Basic:
+    body = finish(expr.function, context)
+    bounds = []
+    for index, low, high in expr.limits:
+        index = finish(index, context)
+        if getattr(low, "name", None) == _SUM_LOW:
+            low, high = sp.Integer(1), sp.Symbol(f"N_{index.name}")
+        else:
+            low, high = finish(low, context), finish(high, context)
+        bounds.append((index, low, high))
+    return sp.Sum(body, *bounds)
+
+
+_ = InputLimitError  # re-exported for callers that catch limit errors from this module
