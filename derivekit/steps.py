@@ -69,11 +69,18 @@ class Step:
 
 @dataclass(frozen=True)
 class Rewrite:
-    """One tidying move applied to the raw result, shown after the rule steps."""
+    """One tidying move applied to the raw result, shown after the rule steps.
+
+    ``description`` is complete plain text; ``detail`` holds the SymPy pieces it mentions
+    (``cancelled``: terms that cancel, ``factor``: a common factor) for renderers that want
+    to print them as math. ``order`` is the derivative order whose result it tidies.
+    """
 
     description: str
     before: sp.Expr
     after: sp.Expr
+    order: int = 1
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(eq=False)
@@ -104,7 +111,9 @@ class MatrixOfDerivations(Displayable):
 
     ``kind`` is ``"gradient"``, ``"jacobian"`` or ``"hessian"``. ``entries[i][j]`` is the
     :class:`Derivation` of ``result[i, j]``. ``shared`` maps the labels of sub-derivations
-    used by several entries to the step derived once.
+    used by several entries to the step derived once. For a Hessian, entry ``(i, j)``
+    differentiates the gradient entry ∂f/∂xᵢ with respect to xⱼ, and ``gradient`` holds those
+    first-derivative derivations (empty for other kinds).
     """
 
     kind: str
@@ -113,6 +122,7 @@ class MatrixOfDerivations(Displayable):
     entries: tuple[tuple[Derivation, ...], ...]
     result: sp.Matrix
     shared: dict[str, Step] = field(default_factory=dict)
+    gradient: tuple[Derivation, ...] = ()
 
     def _render(self, fmt: str, **settings):
         from . import render

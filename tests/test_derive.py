@@ -1,0 +1,154 @@
+"""The step engine's public operators: textbook results, steps, sharing, matrices."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from derivekit import derive as dk_derive
+from derivekit.derive import derive, gradient, hessian, implicit, jacobian
+from derivekit.errors import DerivekitError, LimitError
+from derivekit.functions import logsumexp, sigmoid, softmax, to_elementary
+from derivekit.rules import RULES
+
+w, x, b, y, z1, z2 = sp.symbols("w x b y z1 z2")
+S = sigmoid(w * x + b)
+BCE = -(y * sp.log(S) + (1 - y) * sp.log(1 - S))
+
+
+def rules_in(derivation):
+    return [step.rule for root in derivation.steps for step in root.walk()]
+
+
+def test_sigmoid_chain_gives_textbook_form():
+    d = derive(S, w)
+    assert d.result == x * S * (1 - S)
+    assert not d.result.has(sp.cosh) and not d.result.has(sp.exp)
+    chain = d.steps[0]
+    assert chain.rule == "chain"
+    assert chain.facts == ((sp.Symbol("u_1"), w * x + b),)
+    assert [s.rule for s in chain.substeps] == ["sigmoid", "sum"]
+
+
+def test_binary_cross_entropy_cancels_to_sigma_minus_y():
+    d = derive(BCE, w)
+    assert d.result == (S - y) * x
+    descriptions = [r.description for r in d.rewrites]
+    assert any("cancel" in text for text in descriptions)
+    assert any("Factor out the common factor x" == text for text in descriptions)
+    # each rewrite starts where the previous one ended, from the raw result to the result
+    assert d.rewrites[0].before == d.raw_result and d.rewrites[-1].after == d.result
+    for first, second in zip(d.rewrites, d.rewrites[1:]):
+        assert first.after == second.before
+
+
+def test_bce_repeated_sub_derivation_is_referenced():
+    d = derive(BCE, w)
+    steps = list(d.steps[0].walk())
+    labelled = [s for s in steps if s.label]
+    refs = [s for s in steps if s.ref]
+    assert labelled and refs
+    assert {s.ref for s in refs} <= {s.label for s in labelled}
+    assert all(not s.substeps for s in refs)
+    names = [name for s in steps for name, _ in s.facts]
+    assert len(names) == len(set(names))  # u₁, u₂, … never reused for a different inner
+
+
+def test_logsumexp_derivative_recognised_as_softmax():
+    d = derive(sp.log(sp.exp(z1) + sp.exp(z2)), z1)
+    assert d.result == softmax(1, z1, z2)
+    assert any("softmax" in r.description for r in d.rewrites)
+    assert derive(logsumexp(z1, z2), z2).result == softmax(2, z1, z2)
+
+
+def test_tanh_derivative_is_one_minus_tanh_squared():
+    assert derive(sp.tanh(x), x).result == 1 - sp.tanh(x) ** 2
+
+
+def test_strings_and_names_are_accepted():
+    d = derive("sigmoid(w*x + b)", "w")
+    assert d.result == x * S * (1 - S)
+    assert d.wrt == w
+
+
+def test_partial_derivative_states_constants():
+    d = derive(x**2 * y + b, x)
+    assert d.result == 2 * x * y
+    assert d.steps[0].detail["constants"] == [b, y]
+
+
+def test_higher_order_has_one_root_per_order():
+    d = derive(x**4, x, order=3)
+    assert d.result == 24 * x
+    assert len(d.steps) == 3
+    assert d.steps[1].expr == 4 * x**3
+
+
+def test_x_to_the_x_uses_logarithmic_differentiation():
+    d = derive(x**x, x)
+    assert d.steps[0].rule == "log_diff"
+    assert sp.simplify(d.result - sp.diff(x**x, x)) == 0
+
+
+def test_quotient_rule_is_shown_for_a_ratio():
+    d = derive(sp.sin(x) / (x + 1), x)
+    assert d.steps[0].rule == "quotient"
+    assert sp.simplify(d.result - sp.diff(sp.sin(x) / (x + 1), x)) == 0
+
+
+def test_implicit_circle():
+    d = implicit(x**2 + y**2 - 1, x, y)
+    assert d.result == -x / y
+    assert d.steps[0].rule == "implicit"
+    assert implicit(sp.Eq(x**2 + y**2, 1), "x", "y").result == -x / y
+
+
+def test_gradient_column_and_entries():
+    g = gradient(BCE, [w, b])
+    assert g.kind == "gradient"
+    assert g.result == sp.Matrix([(S - y) * x, S - y])
+    assert g.entries[1][0].result == S - y
+
+
+def test_jacobian_and_hessian_match_sympy():
+    f = [x * y, sigmoid(x) * y]
+    J = jacobian(f, [x, y])
+    assert J.result.shape == (2, 2)
+    for i in range(2):
+        for j, v in enumerate((x, y)):
+            assert sp.simplify(to_elementary(J.result[i, j] - sp.diff(f[i], v))) == 0
+    H = hessian(BCE, [w, b])
+    assert H.result.shape == (2, 2)
+    assert H.result[1, 1] == S * (1 - S)
+    assert len(H.gradient) == 2
+
+
+def test_hessian_entries_share_sub_derivations():
+    H = hessian(sigmoid(w * x + b) ** 2, [w, b], steps=True)
+    assert H.shared
+    for label, step in H.shared.items():
+        assert step.label == label
+
+
+def test_fast_path_matches_steps():
+    g_steps = gradient(BCE, [w, b], steps=True).result
+    g_fast = gradient(BCE, [w, b], steps=False).result
+    for a, c in zip(g_steps, g_fast):
+        assert sp.cancel(a - c) == 0
+
+
+def test_rule_names_in_steps_are_in_the_table():
+    for expr in (BCE, x**x, sp.Abs(x) + sp.Max(x, y), sp.Function("f")(x**2)):
+        for name in rules_in(derive(expr, x)):
+            assert name in RULES
+
+
+def test_bad_input_gets_clear_errors():
+    with pytest.raises(DerivekitError, match="implicit"):
+        derive(sp.Eq(x, 1), x)
+    with pytest.raises(DerivekitError, match="order"):
+        derive(x, x, order=0)
+    with pytest.raises(DerivekitError):
+        derive(x, 3)
+    with pytest.raises(LimitError):
+        derive(sp.Add(*[sp.sin(i * x) for i in range(1, 2000)]), x)
