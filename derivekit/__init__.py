@@ -37,7 +37,8 @@ _EXPORTS: dict[str, str] = {
     "minimize": "derivekit.optim", "Trajectory": "derivekit.optim",
     # linear algebra
     "dot": "derivekit.linalg", "matmul": "derivekit.linalg", "eig": "derivekit.linalg",
-    "pca": "derivekit.linalg",
+    "pca": "derivekit.linalg", "transpose": "derivekit.linalg", "norm": "derivekit.linalg",
+    "det": "derivekit.linalg", "inv": "derivekit.linalg", "rank": "derivekit.linalg",
 }
 
 __all__ = ["DerivekitError", "LimitError", "ParseError", "ShapeError", "UnsupportedError",

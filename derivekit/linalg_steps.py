@@ -1,0 +1,286 @@
+"""The step record and the one renderer shared by every linear-algebra result.
+
+A linear-algebra result (a dot product, a determinant, an eigen-decomposition, a PCA) is a
+dataclass holding its answer and a list of :class:`LinalgStep` records. Each step carries its
+title, one explanation sentence, and the step's mathematics written twice, once in LaTeX and
+once in plain Unicode text. :func:`render_result` walks that list for every output format; it
+never recomputes anything.
+
+The helpers :func:`tex` and :func:`txt` turn SymPy values, matrices and NumPy arrays into the
+two notations, with floating-point numbers shortened to a readable number of digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+from .display import Displayable
+
+DIGITS = 6  # significant digits shown for floating-point numbers
+GREEK_TEXT = {"lambda": "λ", "mu": "μ", "sigma": "σ", "theta": "θ", "alpha": "α", "beta": "β"}
+
+
+@dataclass(frozen=True)
+class LinalgStep:
+    """One step of a linear-algebra derivation.
+
+    ``explanation`` is a plain sentence (what is done and why). ``latex`` and ``text`` are the
+    same mathematics in LaTeX and in Unicode text; ``text`` may span several lines (matrices).
+    """
+
+    title: str
+    explanation: str
+    latex: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"title": self.title, "explanation": self.explanation,
+                "latex": self.latex, "text": self.text}
+
+
+class StepsResult(Displayable):
+    """Mixin for result dataclasses with a ``steps`` list.
+
+    Subclasses provide ``heading`` (a short title), ``answer_text`` / ``answer_latex``
+    (the final answer in each notation) and ``_payload()`` (the JSON-ready answer fields).
+    """
+
+    steps: list[LinalgStep]
+
+    heading: str = "Result"
+
+    @property
+    def answer_text(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def answer_latex(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _payload(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _render(self, fmt: str, **settings) -> Any:
+        return render_result(self, fmt, **settings)
+
+
+# --------------------------------------------------------------------------- rendering
+
+def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_settings) -> Any:
+    """Render ``result`` as text, latex, markdown or a JSON-ready dict."""
+    if fmt == "dict":
+        data = {"kind": type(result).__name__, "heading": result.heading,
+                "answer": {"text": result.answer_text, "latex": result.answer_latex}}
+        data.update(result._payload())
+        data["steps"] = [step.to_dict() for step in result.steps]
+        return data
+    if fmt == "text":
+        lines = [result.heading, ""]
+        if steps:
+            for number, step in enumerate(result.steps, 1):
+                lines.append(f"{number}. {step.title}")
+                lines.append(f"   {step.explanation}")
+                lines.extend(f"   {line}" for line in step.text.splitlines())
+            lines.append("")
+        lines.append(f"Result: {result.answer_text}")
+        return "\n".join(lines)
+    if fmt == "latex":
+        rows = [rf"\textbf{{{latex_escape(result.heading)}}}"]
+        if steps:
+            for number, step in enumerate(result.steps, 1):
+                rows.append(rf"\text{{{number}. {latex_escape(step.title)}: "
+                            rf"{latex_escape(step.explanation)}}}")
+                rows.append(step.latex)
+        rows.append(r"\text{Result: }" + result.answer_latex)
+        return "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
+    if fmt == "markdown":
+        parts = [f"### {result.heading}", ""]
+        if steps:
+            for number, step in enumerate(result.steps, 1):
+                parts += [f"**{number}. {step.title}.** {step.explanation}", "",
+                          f"$$\n{step.latex}\n$$", ""]
+        parts.append(f"**Result:** ${result.answer_latex}$")
+        return "\n".join(parts)
+    from .errors import DerivekitError
+    raise DerivekitError(f"unknown format '{fmt}'", hint="use text, latex, markdown or json")
+
+
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+                   "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+
+
+def latex_escape(text: str) -> str:
+    """Escape ``text`` for use inside ``\\text{...}``."""
+    return "".join(_LATEX_SPECIALS.get(char, char) for char in text)
+
+
+# --------------------------------------------------------------------------- notation helpers
+
+class _TextPrinter(StrPrinter):
+    """SymPy's str printer with Unicode touches: ·, ^, √, i, and short floats."""
+
+    def _print_ImaginaryUnit(self, expr):
+        return "i"
+
+    def _print_Symbol(self, expr):
+        return GREEK_TEXT.get(expr.name, expr.name)
+
+    def _print_Float(self, expr):
+        return format_number(float(expr))
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp is sp.S.Half:
+            base = self._print(expr.base)
+            return f"√{base}" if expr.base.is_Atom else f"√({base})"
+        if expr.exp.is_Integer and 1 < int(expr.exp) < 10:
+            base = self.parenthesize(expr.base, PRECEDENCE["Pow"])  # wraps sums, products, negatives
+            return base + str(int(expr.exp)).translate(_SUPERSCRIPTS)
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Mul(self, expr):
+        return super()._print_Mul(expr).replace("*", "·")
+
+    def _print_MatrixBase(self, expr):
+        return "[" + ", ".join(
+            "[" + ", ".join(self._print(expr[i, j]) for j in range(expr.cols)) + "]"
+            for i in range(expr.rows)) + "]"
+
+    _print_ImmutableMatrix = _print_MutableDenseMatrix = _print_ImmutableDenseMatrix = \
+        _print_MatrixBase
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_TEXT = _TextPrinter({"order": None})
+
+
+def format_number(value: float, digits: int = DIGITS) -> str:
+    """A float with ``digits`` significant digits, integers without a trailing ``.0``."""
+    if value == 0:
+        return "0"
+    return f"{value:.{digits}g}"
+
+
+def short_floats(expr: Any, digits: int = DIGITS) -> Any:
+    """``expr`` with every Float rounded to ``digits`` significant digits (for display)."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    floats = expr.atoms(sp.Float)
+    if not floats:
+        return expr
+    return expr.xreplace({f: sp.Float(float(f), digits) for f in floats})
+
+
+def txt(value: Any) -> str:
+    """Unicode text for a SymPy value, matrix, NumPy array or number (one line)."""
+    if isinstance(value, np.ndarray):
+        return array_text(value)
+    if isinstance(value, (float, np.floating)):
+        return format_number(float(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        number = complex(value)
+        return _TEXT.doprint(sp.Float(number.real) + sp.I * sp.Float(number.imag))
+    return _TEXT.doprint(value)
+
+
+def tex(value: Any) -> str:
+    """LaTeX for a SymPy value, matrix, NumPy array or number (matrices as bmatrix)."""
+    if isinstance(value, np.ndarray):
+        return array_latex(value)
+    if isinstance(value, (float, np.floating)):
+        return format_number(float(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, sp.MatrixBase):
+        return matrix_latex(value)
+    return sp.latex(short_floats(value))
+
+
+def matrix_latex(matrix: sp.MatrixBase) -> str:
+    rows = [" & ".join(sp.latex(short_floats(matrix[i, j])) for j in range(matrix.cols))
+            for i in range(matrix.rows)]
+    return "\\begin{bmatrix}" + r" \\ ".join(rows) + "\\end{bmatrix}"
+
+
+def matrix_grid(matrix: sp.MatrixBase | np.ndarray) -> str:
+    """A matrix as an aligned multi-line grid with bracket edges, for text output."""
+    if isinstance(matrix, np.ndarray):
+        array = np.atleast_2d(matrix)
+        cells = [[txt(array[i, j]) for j in range(array.shape[1])] for i in range(array.shape[0])]
+    else:
+        cells = [[txt(matrix[i, j]) for j in range(matrix.cols)] for i in range(matrix.rows)]
+    if not cells or not cells[0]:
+        return "[]"
+    widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
+    if len(lines) == 1:
+        return f"[{lines[0]}]"
+    edges = [("⎡", "⎤")] + [("⎢", "⎥")] * (len(lines) - 2) + [("⎣", "⎦")]
+    return "\n".join(f"{left}{line}{right}" for (left, right), line in zip(edges, lines))
+
+
+def labelled_grid(label: str, matrix: sp.MatrixBase | np.ndarray) -> str:
+    """``label = <grid>`` with the label on the grid's middle line."""
+    lines = matrix_grid(matrix).splitlines()
+    middle = (len(lines) - 1) // 2
+    pad = " " * (len(label) + 3)
+    return "\n".join((f"{label} = " if i == middle else pad) + line for i, line in enumerate(lines))
+
+
+def array_text(array: np.ndarray, max_rows: int = 6) -> str:
+    array = np.asarray(array)
+    if array.ndim == 1:
+        return "[" + ", ".join(txt(x) for x in array) + "]"
+    shown = array[:max_rows]
+    body = "[" + ", ".join(array_text(row) for row in shown)
+    if array.shape[0] > max_rows:
+        body += f", … ({array.shape[0] - max_rows} more rows)"
+    return body + "]"
+
+
+def array_latex(array: np.ndarray, max_rows: int = 6) -> str:
+    array = np.atleast_2d(np.asarray(array))
+    rows = [" & ".join(tex(x) for x in row) for row in array[:max_rows]]
+    if array.shape[0] > max_rows:
+        rows.append(" & ".join([r"\vdots"] * array.shape[1]))
+    return "\\begin{bmatrix}" + r" \\ ".join(rows) + "\\end{bmatrix}"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(str(n) for n in shape)
+
+
+def shape_latex(shape: tuple[int, ...]) -> str:
+    return r" \times ".join(str(n) for n in shape)
+
+
+def to_jsonable(value: Any) -> Any:
+    """NumPy arrays and SymPy values as JSON-ready lists, numbers and strings."""
+    if isinstance(value, np.ndarray):
+        if np.iscomplexobj(value):
+            return [to_jsonable(x) for x in value.tolist()] if value.ndim else to_jsonable(value.item())
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(x) for x in value]
+    if isinstance(value, complex):
+        return {"re": value.real, "im": value.imag}
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.complexfloating):
+        return to_jsonable(complex(value))
+    if isinstance(value, sp.MatrixBase):
+        return [[to_jsonable(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
+    if isinstance(value, sp.Basic):
+        if value.is_Integer:
+            return int(value)
+        if value.is_Float:
+            return float(value)
+        return str(value)
+    return value
