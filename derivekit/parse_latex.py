@@ -31,8 +31,9 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .errors import ParseError
-from .parse import (_ABSTRACT_RE, FUNCTIONS, InputLimitError, call_function, make_number,
-                    safe_pow, unknown_function_hint)
+from . import limits
+from .parse import (_ABSTRACT_RE, FUNCTIONS, GREEK_NAMES, InputLimitError, Norm, call_function,
+                    make_number, safe_pow, unknown_function_hint)
 
 #: DL function names accepted after \operatorname / \mathrm / \text (lower-cased lookup)
 _LATEX_FUNCTION_ALIASES = {"lse": "logsumexp", "leakyrelu": "leaky_relu", "σ": "sigmoid"}
@@ -50,6 +51,15 @@ _FRAC_SHORT = [
 ]
 _SUM_NO_BOUNDS = re.compile(
     r"\\sum\s*_\s*(?:\{\s*([A-Za-z](?:_[A-Za-z0-9])?)\s*\}|([A-Za-z]))(?!\s*\^)")
+_HIGHER_DERIVATIVE = re.compile(
+    r"\\frac\s*\{\s*(\\partial|d)\s*\^\s*\{?\s*(\d+)\s*\}?\s*([^{}]*?)\s*\}\s*\{([^{}]*)\}")
+_DENOMINATOR_VARIABLE = re.compile(
+    r"\s*(?:\\partial|d)\s*(\\[A-Za-z]+|[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)"
+    r"(?:\s*\^\s*\{?\s*(\d+)\s*\}?)?")
+_COMPOUND_DENOMINATOR = re.compile(
+    r"\{\s*(\\partial|d)\s*(\\[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?|[A-Za-z]_\{?[A-Za-z0-9]+\}?)\s*\}")
+_NUMBER_OR_SKIP = re.compile(
+    r"(\\text\s*\{[^{}]*\}|\\[A-Za-z]+|_\s*\{[^{}]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
 _NORM_BARS = re.compile(r"\\\||\\[lr]?Vert(?![A-Za-z])")
 _FORBIDDEN = re.compile(r"__|[\"'`#@?]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -68,6 +78,15 @@ class _Context:
     source: str
     placeholders: dict[str, sp.Basic] = field(default_factory=dict)
 
+    def spare_letter(self) -> str:
+        """A capital letter used nowhere in the source (for latex2sympy's d/dx)."""
+        used = set(self.source) | set(self.placeholders)
+        for letter in "QZYXVUTSRPONMLKJHGFDCBA":
+            if letter not in used:
+                return letter
+        raise ParseError("too many different derivative variables", source=self.source,
+                         position=None, hint="split the expression")
+
     def hold(self, expr: sp.Basic) -> str:
         name = f"{_PLACEHOLDER}{len(self.placeholders)}x"
         self.placeholders[name] = expr
@@ -77,8 +96,38 @@ class _Context:
 def parse_latex(source: str) -> sp.Basic:
     """Parse LaTeX ``source`` (limits already checked by ``parse``) into SymPy."""
     _refuse_forbidden(source)
+    _check_latex_nesting(source)
     context = _Context(source)
-    return _convert(source.strip().strip("$"), context)
+    result = _convert(source.strip().strip("$"), context)
+    _check_result_kind(result, source)
+    return result
+
+
+def _check_latex_nesting(source: str) -> None:
+    """The ANTLR reader slows down on deep nesting: cap all brackets together."""
+    depth, deepest_at = 0, None
+    for position, char in enumerate(source):
+        if char in "({[":
+            depth += 1
+            if depth > limits.MAX_LATEX_NESTING:
+                deepest_at = position
+                break
+        elif char in ")}]":
+            depth -= 1
+    if deepest_at is not None:
+        raise InputLimitError(f"LaTeX brackets and braces nest more than "
+                              f"{limits.MAX_LATEX_NESTING} levels deep", source=source,
+                              position=deepest_at, hint="flatten the expression")
+
+
+def _check_result_kind(result, source: str) -> None:
+    """Only expressions, equations and matrices are results; not sets or truth values."""
+    from sympy.matrices import MatrixBase
+    if isinstance(result, (sp.Expr, sp.Equality, MatrixBase)):
+        return
+    raise ParseError(f"the LaTeX reads as a {type(result).__name__}, not an expression",
+                     source=source, position=None,
+                     hint="write an expression, an equation a = b, or a matrix")
 
 
 def _refuse_forbidden(source: str) -> None:
@@ -111,10 +160,57 @@ def _latex2sympy(latex: str, context: _Context):
         raise
     except Exception as exc:  # noqa: BLE001 - antlr/latex2sympy failures become ParseErrors
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        unknown = _unknown_command(context.source)
+        if unknown is not None:
+            command, position = unknown
+            raise ParseError(f"unknown LaTeX command \\{command}", source=context.source,
+                             position=position, hint=_command_hint(command)) from None
         raise ParseError(f"could not read the LaTeX ({message})", source=context.source,
-                         position=None,
+                         position=_marker_position(str(exc), latex, context.source),
                          hint=r"check braces and commands; see docs/parsing.md for the "
                               r"supported notation") from None
+
+
+def _known_commands() -> set[str]:
+    """Commands latex2sympy's lexer knows, plus Greek letters and derivekit's own."""
+    from latex2sympy2_extended.antlr_parser import PSLexer
+    known = set(GREEK_NAMES) | {"var" + name for name in GREEK_NAMES}
+    for literal in PSLexer.literalNames:
+        known.update(re.findall(r"\\([A-Za-z]+)", literal or ""))
+    known.update(_WRAPPERS, _ACCENTS, _NAME_COMMANDS, {
+        "frac", "dfrac", "tfrac", "sqrt", "log", "ln", "exp", "sum", "prod", "int", "partial",
+        "left", "right", "cdot", "times", "odot", "ast", "top", "intercal", "lVert", "rVert",
+        "Vert", "max", "min", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos",
+        "arctan", "begin", "end", "infty", "nabla", "pi", "quad", "qquad", "displaystyle"})
+    return known
+
+
+def _unknown_command(source: str) -> tuple[str, int] | None:
+    known = _known_commands()
+    for match in re.finditer(r"\\([A-Za-z]+)", source):
+        if match.group(1) not in known:
+            return match.group(1), match.start()
+    return None
+
+
+def _command_hint(command: str) -> str:
+    import difflib
+    choices = sorted(_known_commands() | {"sigma", "operatorname"})
+    close = difflib.get_close_matches(command, choices, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean \\{close[0]}?"
+    return r"use \operatorname{name}(x) for a named function; see docs/parsing.md"
+
+
+def _marker_position(message: str, latex: str, source: str) -> int | None:
+    """The column of latex2sympy's ``~~~^`` marker, when the LaTeX was not rewritten."""
+    for line in message.splitlines():
+        if line.rstrip().endswith("^") and set(line.rstrip()[:-1]) <= {"~", " "}:
+            column = len(line.rstrip()) - 1
+            stripped = source.strip()
+            if latex == stripped:
+                return source.index(stripped) + column
+    return None
 
 
 # --- stage 1: rewriting -----------------------------------------------------------------
@@ -130,8 +226,61 @@ def rewrite_latex(latex: str, context: _Context) -> str:
     text = _SUM_NO_BOUNDS.sub(
         lambda m: rf"\sum_{{{m.group(1) or m.group(2)}=\text{{{_SUM_LOW}}}}}^{{\text{{{_SUM_HIGH}}}}}",
         text)
+    text = _HIGHER_DERIVATIVE.sub(lambda m: _first_derivatives(m, context), text)
+    text = _COMPOUND_DENOMINATOR.sub(lambda m: _simple_variable(m, context), text)
     text = _norms_to_calls(text, context)
+    text = _NUMBER_OR_SKIP.sub(lambda m: _hold_number(m, text, context), text)
     return _Scanner(text, context).run()
+
+
+def _first_derivatives(match: re.Match, context: _Context) -> str:
+    r"""``\frac{\partial^2 f}{\partial x \partial y}`` -> ``\frac{\partial}{\partial x}
+    \frac{\partial f}{\partial y}``: repeated first derivatives latex2sympy can read."""
+    operator, order, body, denominator = match.groups()
+    variables, position = [], 0
+    while position < len(denominator.rstrip()):
+        part = _DENOMINATOR_VARIABLE.match(denominator, position)
+        if part is None:
+            raise ParseError(f"cannot read the derivative denominator {{{denominator}}}",
+                             source=context.source, position=context.source.find(denominator),
+                             hint=r"write e.g. \frac{\partial^2 f}{\partial x \partial y}")
+        variables += [part.group(1)] * int(part.group(2) or 1)
+        position = part.end()
+    if len(variables) != int(order):
+        raise ParseError(f"the derivative has order {order} but its denominator names "
+                         f"{len(variables)} variable(s)", source=context.source,
+                         position=context.source.find(denominator),
+                         hint="make the powers in the numerator and the denominator agree")
+    op = r"\partial" if operator == r"\partial" else "d"
+    pieces = [rf"\frac{{{op}}}{{{op} {v}}}" for v in variables[:-1]]
+    pieces.append(rf"\frac{{{op} {body}}}{{{op} {variables[-1]}}}" if body.strip()
+                  else rf"\frac{{{op}}}{{{op} {variables[-1]}}}")
+    return " ".join(pieces) + " "
+
+
+def _simple_variable(match: re.Match, context: _Context) -> str:
+    r"""latex2sympy differentiates only by a bare letter: ``{\partial w_1}`` and
+    ``{\partial \theta}`` get a spare capital letter that stands for ``w_1`` / ``theta``."""
+    operator, variable = match.groups()
+    symbol = _convert(variable, context)
+    if not symbol.is_Symbol:
+        raise ParseError(f"cannot differentiate with respect to {variable}",
+                         source=context.source, position=context.source.find(variable),
+                         hint="differentiate with respect to a variable such as x, w_1 or \\theta")
+    letter = context.spare_letter()
+    context.placeholders[letter] = symbol
+    return f"{{{operator} {letter}}}"
+
+
+def _hold_number(match: re.Match, text: str, context: _Context) -> str:
+    """Numerals become exact numbers held as placeholders, so that latex2sympy never turns
+    numeral text into numbers itself (it would call ``sympify`` on it). Subscripts such as
+    ``w_1``/``w_{12}`` and command names are left alone."""
+    if match.group(1):
+        return match.group(1)
+    held = context.hold(make_number(match.group(2), context.source))
+    before = text[:match.start()].rstrip()
+    return "{" + held.strip() + "}" if before.endswith(("^", "_")) else held
 
 
 def _left_right_delimiter(match: re.Match) -> str:
@@ -176,8 +325,11 @@ class _Scanner:
         return "".join(self.out)
 
     # -- helpers
-    def _error(self, message: str, hint: str) -> ParseError:
-        return ParseError(message, source=self.context.source, position=None, hint=hint)
+    def _error(self, message: str, hint: str, near: str | None = None) -> ParseError:
+        """A ParseError placed at ``near``'s first occurrence in the source (if found)."""
+        found = self.context.source.find(near) if near else -1
+        return ParseError(message, source=self.context.source,
+                          position=found if found >= 0 else None, hint=hint)
 
     def _read_group(self) -> str:
         """Read a ``{...}`` group (or a single token) at the cursor; return its inside."""
@@ -210,7 +362,9 @@ class _Scanner:
             raise self._error(f"unclosed '(' after {name}", "add the closing ')'")
         args = [_convert(arg, self.context) for arg in _split_args(text[start + 1:end])]
         self.pos = end + 1
-        self.out.append(self.context.hold(call_function(name, args, self.context.source)))
+        where = self.context.source.find(text[start:end + 1])
+        self.out.append(self.context.hold(call_function(
+            name, args, self.context.source, where if where >= 0 else None)))
 
     # -- what the scanner recognises
     def _command(self) -> None:
@@ -243,21 +397,22 @@ class _Scanner:
         letter = inside.lstrip("\\")
         if not _WORD.fullmatch(letter):
             raise self._error(rf"\{suffix}{{{inside}}} must decorate a single letter or Greek name",
-                              rf"write e.g. \{suffix}{{y}}")
+                              rf"write e.g. \{suffix}{{y}}", near=inside)
         return rf" \text{{{letter}{suffix}}} "
 
     def _named(self, word: str, command: str) -> None:
         if not _WORD.fullmatch(word):
             raise self._error(rf"\{command}{{{word}}} must hold a plain name",
-                              r"write e.g. \operatorname{ReLU}(x) or \text{loss}")
+                              r"write e.g. \operatorname{ReLU}(x) or \text{loss}", near=word)
         known = _function_name(word)
         if self._followed_by_paren():
             if known is None and not _ABSTRACT_RE.match(word):
-                raise self._error(f"unknown function '{word}'", unknown_function_hint(word))
+                raise self._error(f"unknown function '{word}'", unknown_function_hint(word),
+                                  near=word)
             self._call(known or word)
         elif known is not None and command == "operatorname":
             raise self._error(rf"\operatorname{{{word}}} needs its argument in brackets",
-                              rf"write \operatorname{{{word}}}(x)")
+                              rf"write \operatorname{{{word}}}(x)", near=word)
         elif len(word) == 1:
             self.out.append(f" {word} ")
         else:
@@ -344,13 +499,19 @@ def finish(expr, context: _Context):
 
 
 def _float_text(number: sp.Float) -> str:
-    text = sp.srepr(number).split("'")[1] if "'" in sp.srepr(number) else str(number)
-    return text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
+    """The decimal the user wrote (latex2sympy made a Float of it): ``0.100000`` -> ``0.1``."""
+    text = str(number)
+    mantissa, _, exponent = text.partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return mantissa + (f"e{exponent}" if exponent else "")
 
 
 def _symbol(name: str, context: _Context) -> sp.Basic:
     if name in context.placeholders:
         return context.placeholders[name]
+    if name.startswith(_PLACEHOLDER):
+        return _subscripted_call(name, context)
     name = name.replace(" ", "")
     if not _SAFE_NAME.match(name) or "__" in name:
         raise ParseError(f"'{name}' is not a name derivekit reads", source=context.source,
@@ -362,6 +523,17 @@ def _symbol(name: str, context: _Context) -> sp.Basic:
         if inner.isalnum():
             name = f"{head}_{inner}"
     return sp.Symbol(name)
+
+
+def _subscripted_call(name: str, context: _Context) -> sp.Basic:
+    r"""A subscript on a converted call: ``\|w\|_2`` is the (Euclidean) norm itself."""
+    held, _, subscript = name.partition("_")
+    expr = context.placeholders.get(held)
+    if expr is not None and expr.func == Norm and subscript.strip("{}") == "2":
+        return expr
+    raise ParseError("a subscript after a function call or norm is not understood",
+                     source=context.source, position=None,
+                     hint=r"only \|x\|_2 (the Euclidean norm) is read; drop the subscript")
 
 
 def _undefined_call(expr, context: _Context) -> sp.Basic:

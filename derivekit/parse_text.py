@@ -7,7 +7,9 @@ The grammar, in words (loosest binding first):
 * ``*`` (also ``·``, ``×``, ``⋅``) and ``/`` are left-associative, and so is implicit
   multiplication: juxtaposing a factor that starts with a name, a call or a bracket
   (``2x``, ``2(x+1)``, ``(a)(b)``, ``2 x y``, ``x^2 y``); ``1/2x`` is ``(1/2)*x``;
-* unary ``-``/``+`` binds looser than a power: ``-x^2`` is ``-(x^2)``;
+* a leading ``-``/``+`` applies to the whole term: ``-a*b`` is ``-(a*b)`` and ``-x^2`` is
+  ``-(x^2)``; after ``*``, ``/`` or ``^`` a sign applies to the next factor (``a*-b``,
+  ``x^-1``);
 * ``^`` and ``**`` are right-associative; the exponent may carry a sign (``x^-1``);
 * atoms: numbers (``3``, ``0.25``, ``.5``, ``1e-3``, all exact), names, calls ``f(a, b)``
   and brackets ``( )`` / ``[ ]``.
@@ -35,24 +37,28 @@ GRAMMAR = r"""
 ?start: sum
       | sum "=" sum                 -> equation
 
-?sum: product
-    | sum PLUS product              -> add
-    | sum MINUS product             -> sub
+?sum: term
+    | sum PLUS term                 -> add
+    | sum MINUS term                -> sub
 
-?product: signed
-        | product TIMES signed      -> mul
-        | product DIVIDE signed     -> div
+?term: product
+     | MINUS term                   -> neg
+     | PLUS term                    -> pos
+
+?product: power
+        | product TIMES factor      -> mul
+        | product DIVIDE factor     -> div
         | product implicit          -> mul
 
-?signed: power
-       | MINUS signed               -> neg
-       | PLUS signed                -> pos
+?factor: power
+       | MINUS factor               -> neg
+       | PLUS factor                -> pos
 
 ?power: primary
-      | primary POW signed          -> pow
+      | primary POW factor          -> pow
 
 ?implicit: iprimary
-         | iprimary POW signed      -> pow
+         | iprimary POW factor      -> pow
 
 ?primary: NUMBER                    -> number
         | iprimary
@@ -142,8 +148,15 @@ def _character_hint(source: str, position: int) -> str:
     return "use + - * / ^, names, numbers, brackets and function calls like exp(x)"
 
 
+_CHAINS = {"add": "sum", "sub": "sum", "mul": "product", "div": "product"}
+
+
 def _check_tree_depth(tree, source: str) -> None:
-    """Refuse parse trees deeper than the nesting limit (e.g. long ``^`` chains)."""
+    """Refuse parse trees nested deeper than the limit (e.g. long ``^`` or ``-`` chains).
+
+    A flat chain ``a + b + c + ...`` is a left spine in the tree; it counts as one level,
+    since :func:`_build` folds it without recursion.
+    """
     from lark import Tree
     stack = [(tree, 1)]
     while stack:
@@ -152,7 +165,11 @@ def _check_tree_depth(tree, source: str) -> None:
             raise InputLimitError(f"the expression nests more than {limits.MAX_NESTING} levels",
                                   source=source, position=_tree_position(node),
                                   hint="split it into smaller expressions")
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+        chain = _CHAINS.get(node.data)
+        for index, child in enumerate(node.children):
+            if isinstance(child, Tree):
+                same_chain = index == 0 and chain and _CHAINS.get(child.data) == chain
+                stack.append((child, depth if same_chain else depth + 1))
 
 
 def _tree_position(node) -> int | None:
@@ -182,25 +199,38 @@ def _build(node, source: str) -> sp.Basic:
     if kind in ("neg", "pos"):
         operand = _build(children[1], source)
         return -operand if kind == "neg" else operand
+    if kind in _CHAINS:
+        return _build_chain(node, source)
     left, right = _build(children[0], source), _build(children[-1], source)
-    if kind == "add":
-        return sp.Add(left, right)
-    if kind == "sub":
-        return sp.Add(left, -right)
-    if kind == "mul":
-        return sp.Mul(left, right)
-    if kind == "div":
-        if right.is_zero:
-            raise ParseError("division by zero", source=source,
-                             position=_tree_position(children[-1]),
-                             hint="the divisor must not be 0")
-        return sp.Mul(left, sp.Pow(right, -1))
     if kind == "pow":
         return safe_pow(left, right, source, children[1].start_pos)
     if kind == "equation":
         return sp.Eq(left, right, evaluate=False)
     raise ParseError(f"unsupported construct {kind!r}", source=source,
                      position=_tree_position(node), hint="see docs/parsing.md")
+
+
+def _build_chain(node, source: str) -> sp.Basic:
+    """Fold a left-associative chain (``a + b - c``, ``a * b / c d``) without recursion."""
+    family = _CHAINS[node.data]
+    spine = []
+    while not isinstance(node, str) and getattr(node, "data", None) in _CHAINS \
+            and _CHAINS[node.data] == family:
+        spine.append(node)
+        node = node.children[0]
+    terms = [_build(node, source)]
+    for link in reversed(spine):
+        right = _build(link.children[-1], source)
+        if link.data == "sub":
+            right = -right
+        elif link.data == "div":
+            if right.is_zero:
+                raise ParseError("division by zero", source=source,
+                                 position=_tree_position(link.children[-1]),
+                                 hint="the divisor must not be 0")
+            right = sp.Pow(right, -1)
+        terms.append(right)
+    return sp.Add(*terms) if family == "sum" else sp.Mul(*terms)
 
 
 def _token_value(token, source: str) -> sp.Basic:

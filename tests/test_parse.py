@@ -1,0 +1,284 @@
+"""dk.parse: the plain-text grammar, the LaTeX front, errors with positions, round trips."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+import derivekit as dk
+from derivekit.errors import LimitError, ParseError
+from derivekit.functions import elu, gelu, leaky_relu, logsumexp, relu, sigmoid, silu, softmax, softplus
+from derivekit.parse import InputLimitError, Norm, parse, to_text_source
+
+x, y, z, w, b, a = sp.symbols("x y z w b a")
+f, g = sp.Function("f"), sp.Function("g")
+
+
+def same(source, expected, syntax="auto"):
+    result = parse(source, syntax=syntax)
+    assert result == expected, f"{source!r} -> {result!r}, expected {expected!r}"
+    return result
+
+
+# --- plain text -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, expected", [
+    ("x + y - z", x + y - z),
+    ("x*y/z", x * y / z),
+    ("x^2", x**2), ("x**2", x**2), ("2^3^2", sp.Integer(512)),
+    ("-x^2", -x**2), ("x^-1", 1 / x), ("--x", x), ("+x", x), ("x*-y", -x * y),
+    ("-(x+1)*y", sp.Mul(-1, x + 1, y)), ("a - -b", a + b), ("2^-x", 2**-x),
+    ("2x", 2 * x), ("2(x+1)", 2 * (x + 1)), ("(a)(b)", a * b), ("2 x y", 2 * x * y),
+    ("x^2 y", x**2 * y), ("(x+1)(x-1)", (x + 1) * (x - 1)), ("[x+1]^2", (x + 1)**2),
+    ("1/2x", x / 2), ("a/b/z", a / (b * z)),
+    ("0.25", sp.Rational(1, 4)), (".5", sp.Rational(1, 2)), ("1e-3", sp.Rational(1, 1000)),
+    ("2.5e2", sp.Integer(250)), ("3.", sp.Integer(3)),
+    ("e", sp.E), ("E", sp.E), ("e^x", sp.exp(x)), ("pi", sp.pi), ("π", sp.pi),
+    ("x·y", x * y), ("x × y", x * y), ("a − b", a - b),
+    ("x = y^2", sp.Eq(x, y**2)),
+])
+def test_text_operators_numbers_constants(source, expected):
+    same(source, expected)
+
+
+def test_decimals_are_exact_rationals():
+    result = parse("0.1 + 0.2")
+    assert result == sp.Rational(3, 10) and result.is_Rational
+
+
+@pytest.mark.parametrize("source, name", [
+    ("w_1", "w_1"), ("x_ij", "x_ij"), ("W_{12}", "W_12"), ("alpha", "alpha"),
+    ("theta", "theta"), ("θ", "theta"), ("θ_1", "theta_1"), ("xy", "xy"), ("wx", "wx"),
+    ("sigma", "sigma"), ("x2", "x2"), ("lambda", "lambda"),
+])
+def test_names_are_single_plain_symbols_never_split(source, name):
+    result = parse(source)
+    assert result == sp.Symbol(name) and result.assumptions0 == sp.Symbol(name).assumptions0
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("exp(x)", sp.exp(x)), ("log(x)", sp.log(x)), ("ln(x)", sp.log(x)),
+    ("log(x, 2)", sp.log(x, 2)), ("sqrt(x)", sp.sqrt(x)), ("abs(x)", sp.Abs(x)),
+    ("sin(x)+cos(x)+tan(x)", sp.sin(x) + sp.cos(x) + sp.tan(x)),
+    ("asin(x)+acos(x)+atan(x)", sp.asin(x) + sp.acos(x) + sp.atan(x)),
+    ("arcsin(x)+arctan(x)", sp.asin(x) + sp.atan(x)),
+    ("sinh(x)+cosh(x)+tanh(x)", sp.sinh(x) + sp.cosh(x) + sp.tanh(x)),
+    ("sigmoid(w*x + b)", sigmoid(w * x + b)), ("σ(x)", sigmoid(x)), ("sigma(x)", sigmoid(x)),
+    ("relu(x)", relu(x)), ("ReLU(x)", relu(x)), ("leaky_relu(x)", leaky_relu(x)),
+    ("leaky_relu(x, 0.2)", leaky_relu(x, sp.Rational(1, 5))), ("softplus(x)", softplus(x)),
+    ("silu(x)", silu(x)), ("swish(x)", silu(x)), ("gelu(x)", gelu(x)), ("GELU(x)", gelu(x)),
+    ("elu(x)", elu(x)), ("max(0, x)", sp.Max(0, x)), ("min(x, y)", sp.Min(x, y)),
+    ("logsumexp(x, y)", logsumexp(x, y)), ("softmax(1, x, y)", softmax(1, x, y)),
+    ("f(x)", f(x)), ("g(x, y)", g(x, y)), ("f_1(x)", sp.Function("f_1")(x)),
+    ("f(x)^2", f(x)**2), ("2sigmoid(x)", 2 * sigmoid(x)), ("sigmoid (x)", sigmoid(x)),
+])
+def test_text_function_calls(source, expected):
+    same(source, expected)
+
+
+def test_sigma_call_is_sigmoid_but_bare_sigma_is_a_symbol():
+    assert parse("sigma(x) + sigma") == sigmoid(x) + sp.Symbol("sigma")
+
+
+# --- errors -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, position, words", [
+    ("sigmoud(x)", 0, "did you mean sigmoid"),
+    ("x + relux(y)", 4, "did you mean relu"),
+    ("x(y + 1)", 0, "product"),
+    ("(x + 1", 0, "closing ')'"),
+    ("x + 1)", 5, "opening '('"),
+    ("(x]", 2, "close it with ')'"),
+    ("x +", 3, "complete"),
+    ("2 3", 2, "* between two numbers"),
+    ("x $ y", 2, "use + - * / ^"),
+    ("log(x, 2, 3)", 0, "log(x, 2)"),
+    ("sigmoid(x, y)", 0, "sigmoid(x)"),
+    ("softmax(x, y)", 0, "softmax(1, z1"),
+    ("x / 0", 4, "not be 0"),
+    ("", 0, "write an expression"),
+    ("   ", 0, "write an expression"),
+    ("x_", 1, "subscripts"),
+])
+def test_text_errors_have_position_and_hint(source, position, words):
+    with pytest.raises(ParseError) as info:
+        parse(source)
+    assert info.value.position == position
+    assert words in (info.value.hint or ""), info.value.hint
+    assert isinstance(info.value, dk.DerivekitError)
+
+
+def test_bad_arguments():
+    with pytest.raises(ParseError):
+        parse(3)  # type: ignore[arg-type]
+    with pytest.raises(ParseError, match="unknown syntax"):
+        parse("x", syntax="python")
+
+
+def test_limit_errors_are_parse_errors_and_limit_errors():
+    with pytest.raises(InputLimitError) as info:
+        parse("2^2000")
+    assert isinstance(info.value, ParseError) and isinstance(info.value, LimitError)
+    assert info.value.position == 1
+
+
+# --- LaTeX ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, expected", [
+    (r"\sigma(z)", sigmoid(z)), (r"\sigma\left(wx + b\right)", sigmoid(w * x + b)),
+    (r"\sigma^2", sp.Symbol("sigma")**2), (r"\sigma(x)(1-\sigma(x))", sigmoid(x) * (1 - sigmoid(x))),
+    (r"\log(x)", sp.log(x)), (r"\log x", sp.log(x)), (r"\ln(x)", sp.log(x)),
+    (r"\log_2 x", sp.log(x, 2)), (r"\exp(x)", sp.exp(x)), (r"e^{x}", sp.exp(x)),
+    (r"\mathrm{e}^{x}", sp.exp(x)),
+    (r"\mathbf{w}", w), (r"\boldsymbol{\theta}", sp.Symbol("theta")),
+    (r"\mathbf{W}\mathbf{x} + \mathbf{b}", sp.Symbol("W") * x + b),
+    (r"\hat{y}", sp.Symbol("yhat")), (r"\hat{y}_i", sp.Symbol("yhat_i")),
+    (r"\bar{x}", sp.Symbol("xbar")), (r"\tilde{x}", sp.Symbol("xtilde")),
+    (r"\operatorname{ReLU}(x)", relu(x)), (r"\mathrm{ReLU}(x)", relu(x)),
+    (r"\operatorname{softplus}(x)", softplus(x)), (r"\operatorname{GELU}(x)", gelu(x)),
+    (r"\operatorname{SiLU}(x)", silu(x)), (r"\operatorname{LeakyReLU}(x, 0.1)",
+                                             leaky_relu(x, sp.Rational(1, 10))),
+    (r"\operatorname{ELU}(x)", elu(x)), (r"\operatorname{LSE}(x, y)", logsumexp(x, y)),
+    (r"\max(0, x)", sp.Max(0, x)), (r"\max(0, wx + b)", sp.Max(0, w * x + b)),
+    (r"\frac{\partial}{\partial x} x^2", sp.Derivative(x**2, x)),
+    (r"\frac{d}{dx} \sigma(x)", sp.Derivative(sigmoid(x), x)),
+    (r"\frac{\partial L}{\partial w}", sp.Derivative(sp.Symbol("L"), w)),
+    (r"\frac{\partial L}{\partial w_1}", sp.Derivative(sp.Symbol("L"), sp.Symbol("w_1"))),
+    (r"\frac{\partial L}{\partial \theta}", sp.Derivative(sp.Symbol("L"), sp.Symbol("theta"))),
+    (r"\frac{\partial^2}{\partial x^2} x^3", sp.Derivative(x**3, (x, 2))),
+    (r"\frac{d^2}{dx^2} \sigma(x)", sp.Derivative(sigmoid(x), (x, 2))),
+    (r"\frac{\partial^2 f}{\partial x \partial y}", sp.Derivative(sp.Symbol("f"), y, x)),
+    (r"\|x\|^2", Norm(x)**2), (r"\left\| W \right\|", Norm(sp.Symbol("W"))),
+    (r"\lVert w \rVert_2^2", Norm(w)**2), (r"\lambda \|w\|^2", sp.Symbol("lambda") * Norm(w)**2),
+    (r"a \cdot b", a * b), (r"a \times b", a * b), (r"\frac12", sp.Rational(1, 2)),
+    (r"\frac1n", 1 / sp.Symbol("n")), (r"\dfrac{1}{2}x", x / 2), (r"\sqrt2", sp.sqrt(2)),
+    (r"\sqrt[3]{x}", sp.root(x, 3)), (r"3.5x", sp.Rational(7, 2) * x),
+    (r"w_{ij}", sp.Symbol("w_ij")), (r"x_{12}", sp.Symbol("x_12")),
+    (r"\alpha \beta + \gamma", sp.Symbol("alpha") * sp.Symbol("beta") + sp.Symbol("gamma")),
+    (r"\lambda(w_1^2 + w_2^2)", sp.Symbol("lambda") * (sp.Symbol("w_1")**2 + sp.Symbol("w_2")**2)),
+    (r"\phi(x)", sp.Symbol("phi") * x),
+    (r"f(wx + b)", f(w * x + b)), (r"g(x, y)", g(x, y)),
+    (r"\mathbf{w}^\top \mathbf{x}", w * x), (r"x^{T} y", x * y), (r"a \odot b", a * b),
+    (r"\text{loss}", sp.Symbol("loss")),
+    (r"$\sigma(x)$", sigmoid(x)), (r"\displaystyle \frac{1}{2}\, x", x / 2),
+    (r"\begin{pmatrix} x & 1 \end{pmatrix}", sp.Matrix([[x, 1]])),
+    (r"\theta = \theta - \eta g", sp.Eq(sp.Symbol("theta"), sp.Symbol("theta") - sp.Symbol("eta") * sp.Symbol("g"))),
+])
+def test_latex_normalisation(source, expected):
+    same(source, expected, syntax="latex")
+
+
+def test_latex_sum_without_bounds_runs_from_1_to_N_index():
+    i = sp.Symbol("i")
+    assert parse(r"\sum_i x_i") == sp.Sum(sp.Symbol("x_i"), (i, 1, sp.Symbol("N_i")))
+
+
+def test_auto_detection_and_explicit_syntax():
+    assert parse("e^{x}") == sp.exp(x)  # a braced superscript means LaTeX
+    assert parse("wx + b") == sp.Symbol("wx") + b  # plain text never splits names
+    assert parse("wx + b", syntax="latex") == w * x + b
+    assert parse("x^2", syntax="text") == x**2
+
+
+@pytest.mark.parametrize("source, position, words", [
+    (r"\operatorname{sigmoud}(x)", 14, "did you mean sigmoid"),
+    (r"\sigmoud(x)", 0, r"did you mean \sigma"),
+    (r"\mathrm{eval}(1)", 8, "abstract function"),
+    (r"\operatorname{ReLU} x", 14, r"\operatorname{ReLU}(x)"),
+    (r"\sigma(x, y)", 6, "sigmoid(x)"),
+    (r"\frac{1}{2", 8, "closing '}'"),
+    (r"f'(x)", 1, r"\frac{d}{dx}"),
+    (r"\frac{\partial^3 L}{\partial w^2}", 20, "agree"),
+])
+def test_latex_errors_have_position_and_hint(source, position, words):
+    with pytest.raises(ParseError) as info:
+        parse(source, syntax="latex")
+    assert info.value.position == position
+    assert words in (info.value.hint or ""), info.value.hint
+
+
+@pytest.mark.parametrize("source", [r"x \in \{1, 2\}", r"\frac{}{}", r"\left( x", r"x^", r"\begin{bmatrix}"])
+def test_latex_failures_are_parse_errors(source):
+    with pytest.raises(ParseError):
+        parse(source)
+
+
+# --- round trip -------------------------------------------------------------------------
+
+LEAVES = [x, y, sp.Symbol("w_1"), sp.Symbol("theta"), sp.Integer(2), sp.Integer(3),
+          sp.Rational(1, 2), sp.pi, sp.E]
+UNARY = [sp.exp, sp.log, sp.sqrt, sp.Abs, sp.sin, sp.cos, sp.tanh, sp.atan, sigmoid, relu,
+         softplus, silu, gelu, elu, leaky_relu, f]
+
+
+ALLOWED_HEADS = set(UNARY) | {sp.Max, type(f(x))}
+
+
+def random_expression(rng: random.Random, depth: int) -> sp.Basic:
+    """A random real expression over the supported vocabulary (no zoo/nan/I)."""
+    while True:
+        expr = _random_expression(rng, depth)
+        functions = {type(call) for call in expr.atoms(sp.Function)}
+        if not expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I) and functions <= ALLOWED_HEADS:
+            return expr
+
+
+def _random_expression(rng: random.Random, depth: int) -> sp.Basic:
+    if depth == 0 or rng.random() < 0.25:
+        return rng.choice(LEAVES)
+    kind = rng.choice(["add", "mul", "pow", "unary", "unary", "max", "div", "neg"])
+    left, right = _random_expression(rng, depth - 1), _random_expression(rng, depth - 1)
+    if kind == "add":
+        return left + right
+    if kind == "mul":
+        return left * right
+    if kind == "div":
+        return left / right if right != 0 else left
+    if kind == "neg":
+        return -left
+    if kind == "pow":
+        return left ** rng.choice([2, 3, -1, sp.Rational(1, 2), y])
+    if kind == "max":
+        return sp.Max(left, right)
+    return rng.choice(UNARY)(left)
+
+
+def reads_back(expr: sp.Basic) -> bool:
+    """parse(to_text_source(expr)) is expr: structurally, or (where SymPy's automatic
+    canonicalisation is not idempotent, e.g. 3*(2 + 2*E) vs 6 + 6*E) identically zero apart."""
+    parsed = parse(to_text_source(expr), syntax="text")
+    return parsed == expr or sp.expand(parsed - expr) == 0
+
+
+def test_seeded_round_trip_through_text():
+    rng = random.Random(20261125)
+    for _ in range(300):
+        expr = random_expression(rng, 4)
+        assert reads_back(expr), to_text_source(expr)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_hypothesis_round_trip_through_text(seed):
+    expr = random_expression(random.Random(seed), 3)
+    assert reads_back(expr), to_text_source(expr)
+
+
+# --- cost -------------------------------------------------------------------------------
+
+def test_import_is_light():
+    code = ("import sys, derivekit.parse as p; p.parse('sigmoid(w*x + b)'); "
+            "print(any(m.startswith(('latex2sympy2_extended', 'antlr4')) for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_dk_parse_works_even_after_the_submodule_is_imported():
+    import derivekit.parse  # noqa: F401 - binds the submodule as the package attribute
+    assert dk.parse("x + 1") == x + 1
+    assert dk.parse(r"\sigma(x)", syntax="latex") == sigmoid(x)
