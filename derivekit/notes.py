@@ -1,0 +1,358 @@
+"""Study-notes documents: a Markdown file with ``derivekit`` blocks → Markdown, .tex or PDF.
+
+The source format is ordinary Markdown. Each fenced block whose info string is ``derivekit``
+asks for one topic; its first line names the kind and its main argument, and the following
+``key: value`` lines give the rest (kinds and keys: :data:`derivekit.topics.TOPIC_KINDS`)::
+
+    ## Calculus
+
+    The sigmoid neuron's weight gradient:
+
+    ```derivekit
+    derivative: sigmoid(w*x + b)
+    wrt: w
+    title: The sigmoid neuron
+    ```
+
+Everything outside the blocks is kept: in Markdown output as written, in LaTeX converted
+(headings, paragraphs, lists, emphasis, code, links, ``$``/``$$`` math). The first ``#``
+heading is the document's title; ``##`` headings become sections, and each topic becomes a
+numbered subsection under the current heading. Lines starting with ``%`` inside a block are
+comments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DerivekitError
+
+FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
+FORMATS = ("markdown", "tex", "pdf")
+SUFFIXES = {"markdown": ".notes.md", "tex": ".tex", "pdf": ".pdf"}
+
+
+@dataclass
+class Prose:
+    """Markdown text between topic blocks, kept as written."""
+
+    text: str
+
+
+@dataclass
+class Topic:
+    """One ``derivekit`` block: its kind, its ``key: value`` fields, and where it starts."""
+
+    kind: str
+    fields: dict[str, str]
+    line: int
+    result: object = None
+
+    @property
+    def title(self) -> str:
+        from .topics import topic_title
+        return topic_title(self.kind, self.fields)
+
+
+@dataclass
+class NotesDocument:
+    """A parsed notes file: an optional title and prose and topics in order."""
+
+    title: str | None
+    parts: list[Prose | Topic] = field(default_factory=list)
+    source: str = "<notes>"
+
+    @property
+    def topics(self) -> list[Topic]:
+        return [p for p in self.parts if isinstance(p, Topic)]
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+
+def parse_notes(text: str, source: str = "<notes>") -> NotesDocument:
+    """Split ``text`` into prose and topic blocks; check each block names a known kind."""
+    from .topics import topic_kind
+    lines = text.splitlines()
+    doc = NotesDocument(title=None, source=source)
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        match = FENCE.match(line.strip())
+        if match:
+            fence, info = match["fence"], match["info"].strip()
+            end = next((j for j in range(i + 1, len(lines))
+                        if lines[j].strip().startswith(fence[0] * len(fence))
+                        and not lines[j].strip().strip(fence[0])), None)
+            if end is None:
+                raise DerivekitError(f"{source}:{i + 1}: a fenced block is never closed",
+                                     hint=f"add a closing {fence} line")
+            if info.split()[:1] == ["derivekit"]:
+                if prose:
+                    doc.parts.append(Prose("\n".join(prose)))
+                    prose = []
+                topic = _read_block(lines[i + 1: end], i + 1, source)
+                try:
+                    topic_kind(topic.kind)
+                except DerivekitError as exc:
+                    raise DerivekitError(f"{source}:{i + 2}: {exc.message}", hint=exc.hint) from None
+                doc.parts.append(topic)
+            else:
+                prose.extend(lines[i: end + 1])
+            i = end + 1
+            continue
+        if doc.title is None and line.startswith("# ") and not any(p.strip() for p in prose) \
+                and not doc.parts:
+            doc.title = line[2:].strip()
+        else:
+            prose.append(line)
+        i += 1
+    if prose:
+        doc.parts.append(Prose("\n".join(prose)))
+    return doc
+
+
+def _read_block(body: list[str], fence_line: int, source: str) -> Topic:
+    fields: dict[str, str] = {}
+    kind = None
+    for offset, raw in enumerate(body, start=fence_line + 1):
+        line = raw.strip()
+        if not line or line.startswith("%"):
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip().lower().replace("-", "_").replace(" ", "_")
+        if not sep or not re.fullmatch(r"[a-z_]+", key):
+            raise DerivekitError(f"{source}:{offset}: cannot read '{line}' in a derivekit block",
+                                 hint="write 'key: value' lines, the first naming the kind, "
+                                      "e.g. 'derivative: sigmoid(w*x + b)' then 'wrt: w'")
+        if key in fields:
+            raise DerivekitError(f"{source}:{offset}: '{key}' is given twice in one block")
+        if kind is None:
+            kind = key
+        fields[key] = value.strip()
+    if kind is None:
+        raise DerivekitError(f"{source}:{fence_line}: empty derivekit block",
+                             hint="start it with a kind line such as 'derivative: x^2'")
+    return Topic(kind=kind, fields=fields, line=fence_line)
+
+
+def load(path: str | Path) -> NotesDocument:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DerivekitError(f"no such notes file: {path}", hint="give the path of a Markdown "
+                             "file, e.g. examples/curriculum.md") from None
+    return parse_notes(text, str(path))
+
+
+def evaluate(doc: NotesDocument) -> NotesDocument:
+    """Run every topic once (results are kept on the topics, shared by all formats)."""
+    from .limits import deadline
+    from .topics import run_topic
+    for topic in doc.topics:
+        if topic.result is not None:
+            continue
+        try:
+            with deadline(60.0):
+                topic.result = run_topic(topic.kind, topic.fields)
+        except DerivekitError as exc:
+            raise DerivekitError(f"{doc.source}:{topic.line}: {topic.kind} topic: {exc.message}",
+                                 hint=exc.hint) from None
+    return doc
+
+
+# --------------------------------------------------------------------------------------------
+# writing
+
+
+def to_markdown(doc: NotesDocument) -> str:
+    """Markdown for Jupyter, GitHub and Obsidian: prose as written, topics as their results."""
+    evaluate(doc)
+    out = [f"# {doc.title}", ""] if doc.title else []
+    level = 2
+    for part in doc.parts:
+        if isinstance(part, Prose):
+            out.append(part.text)
+            headings = re.findall(r"^(#{1,5}) ", part.text, flags=re.M)
+            if headings:
+                level = len(headings[-1]) + 1
+            continue
+        out += ["", "#" * min(level, 6) + " " + part.title, "", part.result.to_markdown(), ""]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
+
+
+SECTIONS = {1: "section", 2: "section", 3: "subsection", 4: "subsubsection", 5: "paragraph"}
+
+
+def to_tex(doc: NotesDocument) -> str:
+    """A complete LaTeX document: ``##`` → section, each topic a subsection below it."""
+    from . import latexdoc
+    evaluate(doc)
+    body = []
+    level = 1
+    for part in doc.parts:
+        if isinstance(part, Prose):
+            body.append(markdown_to_latex(part.text))
+            headings = re.findall(r"^(#{1,5}) ", part.text, flags=re.M)
+            if headings:
+                level = len(headings[-1])
+            continue
+        command = SECTIONS[min(level + 1, 5)]
+        body.append(rf"\{command}{{{inline_to_latex(part.title)}}}")
+        body.append(result_latex(part.result))
+    return latexdoc.document("\n\n".join(b for b in body if b.strip()), title=doc.title)
+
+
+def result_latex(result) -> str:
+    """A result's LaTeX for a full document (``align*`` where the renderer offers it)."""
+    from .latexdoc import display_math
+    try:
+        latex = result.to_latex(document=True)
+    except TypeError:
+        latex = result.to_latex()
+    return display_math(latex)
+
+
+def default_output(path: str | Path, fmt: str) -> Path:
+    path = Path(path)
+    return path.with_name(path.name.rsplit(".", 1)[0] + SUFFIXES[fmt])
+
+
+def build(path: str | Path, fmt: str = "markdown", output: str | Path | None = None,
+          force: bool = False) -> tuple[Path, str | None]:
+    """Render the notes file at ``path`` to ``fmt`` and write it.
+
+    ``output`` defaults to the input's name with ``.notes.md``, ``.tex`` or ``.pdf``. An
+    existing output is refused unless ``force``. Returns (output path, text written or None
+    for a PDF).
+    """
+    if fmt not in FORMATS:
+        raise DerivekitError(f"unknown notes format '{fmt}'", hint="use markdown, tex or pdf")
+    output = Path(output) if output is not None else default_output(path, fmt)
+    if output.resolve() == Path(path).resolve():
+        raise DerivekitError(f"the output {output} would overwrite the notes source",
+                             hint="give another file with -o")
+    if output.exists() and not force:
+        raise DerivekitError(f"{output} already exists",
+                             hint="pass --force to overwrite it, or choose another file with -o")
+    doc = load(path)
+    if fmt == "markdown":
+        text = to_markdown(doc)
+    else:
+        text = to_tex(doc)
+    if fmt == "pdf":
+        from .latexdoc import compile_pdf
+        compile_pdf(text, output)
+        return output, None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    return output, text
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown prose → LaTeX (the subset notes use)
+
+_INLINE = re.compile(
+    r"(?P<code>`[^`]+`)"
+    r"|(?P<dmath>\$\$.+?\$\$)"
+    r"|(?P<math>(?<![\\$])\$[^$\n]+?\$)"
+    r"|(?P<pmath>\\\(.+?\\\))"
+    r"|(?P<bold>\*\*.+?\*\*)"
+    r"|(?P<italic>(?<![\w*])\*[^*\s][^*]*?\*(?!\*)|(?<![\w_])_[^_\s][^_]*?_(?![\w_]))"
+    r"|(?P<link>\[[^\]]+\]\([^)\s]+\))")
+
+
+def inline_to_latex(text: str) -> str:
+    """Convert one line's inline Markdown; math passes through, prose is escaped."""
+    from .latexdoc import escape_text
+    out = []
+    pos = 0
+    for m in _INLINE.finditer(text):
+        out.append(escape_text(text[pos: m.start()]))
+        token = m.group(0)
+        if m["code"]:
+            out.append(r"\texttt{" + escape_text(token[1:-1]) + "}")
+        elif m["dmath"]:
+            out.append(r"\[" + token[2:-2] + r"\]")
+        elif m["math"] or m["pmath"]:
+            out.append(token)
+        elif m["bold"]:
+            out.append(r"\textbf{" + inline_to_latex(token[2:-2]) + "}")
+        elif m["italic"]:
+            out.append(r"\emph{" + inline_to_latex(token[1:-1]) + "}")
+        else:
+            label, url = re.fullmatch(r"\[([^\]]+)\]\(([^)\s]+)\)", token).groups()
+            out.append(r"\href{" + url.replace("%", r"\%").replace("#", r"\#") + "}{"
+                       + inline_to_latex(label) + "}")
+        pos = m.end()
+    out.append(escape_text(text[pos:]))
+    return "".join(out)
+
+
+_LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
+
+
+def markdown_to_latex(text: str) -> str:
+    """Headings, paragraphs, lists, block quotes, fenced code and ``$$`` blocks → LaTeX."""
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    list_env: str | None = None
+
+    def close_list():
+        nonlocal list_env
+        if list_env:
+            out.append(rf"\end{{{list_env}}}")
+            list_env = None
+
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        fence = FENCE.match(stripped)
+        if fence:
+            close_list()
+            end = next((j for j in range(i + 1, len(lines))
+                        if lines[j].strip().startswith(fence["fence"])), len(lines))
+            out.append("\\begin{verbatim}\n" + "\n".join(lines[i + 1: end]) + "\n\\end{verbatim}")
+            i = end + 1
+            continue
+        if stripped.startswith("$$"):
+            close_list()
+            end = i if stripped.endswith("$$") and len(stripped) > 4 else next(
+                (j for j in range(i + 1, len(lines)) if lines[j].strip().endswith("$$")),
+                len(lines) - 1)
+            math = "\n".join(lines[i: end + 1]).strip()[2:-2].strip()
+            out.append(math if math.startswith(r"\begin{align") else "\\[\n" + math + "\n\\]")
+            i = end + 1
+            continue
+        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
+        if heading:
+            close_list()
+            command = SECTIONS[min(len(heading[1]), 5)]
+            out.append(rf"\{command}{{{inline_to_latex(heading[2].strip())}}}")
+        elif (item := _LIST_ITEM.match(line)):
+            env = "enumerate" if item[2][0].isdigit() else "itemize"
+            if list_env != env:
+                close_list()
+                out.append(rf"\begin{{{env}}}")
+                list_env = env
+            out.append(r"\item " + inline_to_latex(item[3]))
+        elif stripped.startswith(">"):
+            close_list()
+            out.append(r"\begin{quote}" + inline_to_latex(stripped.lstrip("> ")) + r"\end{quote}")
+        elif not stripped:
+            close_list()
+            out.append("")
+        elif list_env and line.startswith((" ", "\t")):
+            out.append(inline_to_latex(stripped))
+        else:
+            close_list()
+            out.append(inline_to_latex(stripped))
+        i += 1
+    close_list()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
