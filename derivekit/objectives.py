@@ -151,10 +151,8 @@ class SymbolicObjective(Objective):
             return np.broadcast_to(np.asarray(self._grid(*axes), dtype=float), np.shape(axes[0]))
 
     def describe(self, fmt="text"):
-        import sympy as sp
-        if fmt == "latex":
-            return sp.latex(self.expr)
-        return sp.sstr(self.expr).replace("**", "^")
+        from .printing import to_latex, to_text
+        return to_latex(self.expr) if fmt == "latex" else to_text(self.expr)
 
 
 # --- data ---------------------------------------------------------------------------------------
