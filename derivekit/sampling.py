@@ -135,9 +135,12 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
     from .numeric import compile
     symbols = tuple(symbols)
     exprs = [e for e in exprs if e is not None]
+    if not symbols:
+        return np.empty((n, 0))
     conditions = domain_conditions(exprs)
-    checks = [(c, compile(c.expr, symbols, backend="numpy")) for c in conditions]
-    values = [compile(e, symbols, backend="numpy") for e in exprs]
+    # one compiled function for every condition and every expression: one lambdify, one call
+    rows = [c.expr for c in conditions] + list(exprs)
+    evaluate = compile(rows, symbols, backend="numpy", cse=False).evaluate_numpy
     positive = [i for i, s in enumerate(symbols) if s in positive_symbols(conditions)]
     rng = np.random.default_rng(seed)
     kept: list[np.ndarray] = []
@@ -147,17 +150,13 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
         if positive:
             half = cand[: batch // 2]
             half[:, positive] = rng.uniform(POSITIVE_LOW, high, size=(len(half), len(positive)))
-        ok = np.ones(batch, dtype=bool)
-        columns = [cand[:, i] for i in range(len(symbols))]
         with np.errstate(all="ignore"):
-            for cond, f in checks:
-                ok &= _satisfied(cond, f.evaluate_numpy(*columns), margin)
-            for f in values:
-                out = f.evaluate_numpy(*columns)
-                out = out.reshape(-1, batch) if out.ndim > 1 else out.reshape(1, -1)
-                ok &= np.all(np.isfinite(out), axis=0)
-                if np.iscomplexobj(out):
-                    ok &= np.all(out.imag == 0, axis=0)
+            out = evaluate(*(cand[:, i] for i in range(len(symbols))))
+            ok = np.all(np.isfinite(out), axis=0)
+            if np.iscomplexobj(out):
+                ok &= np.all(out.imag == 0, axis=0)
+            for i, cond in enumerate(conditions):
+                ok &= _satisfied(cond, out[i], margin)
         kept.extend(cand[ok])
         if len(kept) >= n:
             return np.array(kept[:n])
