@@ -59,7 +59,7 @@ _DENOMINATOR_VARIABLE = re.compile(
 _COMPOUND_DENOMINATOR = re.compile(
     r"\{\s*(\\partial|d)\s*(\\[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?|[A-Za-z]_\{?[A-Za-z0-9]+\}?)\s*\}")
 _NUMBER_OR_SKIP = re.compile(
-    r"(\\text\s*\{[^{}]*\}|\\[A-Za-z]+|_\s*\{[^{}]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
+    r"(\\text\s*\{[^{}]*\}|\\[A-Za-z]+|_\s*\{[^{}=]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
 _NORM_BARS = re.compile(r"\\\||\\[lr]?Vert(?![A-Za-z])")
 _FORBIDDEN = re.compile(r"__|[\"'`#@?]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -275,7 +275,8 @@ def _simple_variable(match: re.Match, context: _Context) -> str:
 def _hold_number(match: re.Match, text: str, context: _Context) -> str:
     """Numerals become exact numbers held as placeholders, so that latex2sympy never turns
     numeral text into numbers itself (it would call ``sympify`` on it). Subscripts such as
-    ``w_1``/``w_{12}`` and command names are left alone."""
+    ``w_1``/``w_{12}``/``x_{i+1}`` and command names are left alone; bounds such as
+    ``\\sum_{i=1}`` are not subscripts and their numerals are held too."""
     if match.group(1):
         return match.group(1)
     held = context.hold(make_number(match.group(2), context.source))
