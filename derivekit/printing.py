@@ -501,7 +501,7 @@ def _math_for_char(ch: str) -> str:
     if name.startswith("GREEK") and "LETTER" in name:
         letter = name.split("LETTER ")[-1].lower().replace("lamda", "lambda")
         if letter in greeks:
-            return "\\" + (letter.capitalize() if "CAPITAL" in name else letter) + " "
+            return "\\" + (letter.capitalize() if "CAPITAL" in name else letter)
     return rf"\text{{{ch}}}"  # e.g. accented letters: fine in MathJax and XeLaTeX
 
 
@@ -516,7 +516,9 @@ def latex_prose(text: str) -> str:
         if run:
             out.append(rf"\text{{{run}}}")
             run = ""
-        out.append(_math_for_char(ch))
+        macro = _math_for_char(ch)
+        # a control word must not run into the letters of what follows (\pm x, not \pmx)
+        out.append(macro + " " if re.search(r"\\[a-zA-Z]+$", macro) else macro)
     if run:
         out.append(rf"\text{{{run}}}")
     return "".join(out)

@@ -5,6 +5,10 @@ its :class:`~derivekit.render.StepView` trees, in one format.
 
 from __future__ import annotations
 
+import re
+
+import sympy as sp
+
 from .printing import merge_text_runs
 from .render import SCHEMA, _fill, LatexWriter, MarkdownWriter, TextWriter, _Walk, sentence
 
@@ -23,14 +27,27 @@ def _stages(dview):
 
 
 def rewrite_description(rw, writer) -> str:
-    """A rewrite's description; a template naming its ``detail`` keys is filled as math."""
-    detail = getattr(rw, "detail", None)
+    """A rewrite's description in ``writer``'s format. Its ``detail`` values are printed as
+    math: a template (``{factor}``) is filled, and in plain text the values' SymPy spelling
+    (``x**2``) is replaced, so that the English need not be written twice."""
+    detail = getattr(rw, "detail", None) or {}
     if detail and "{" in rw.description:
         try:
             return _fill(rw.description, detail, writer)
         except ValueError:  # braces that are not a template
             pass
-    return writer.prose(rw.description)
+    values = [v for value in detail.values()
+              for v in (value if isinstance(value, (list, tuple)) else [value])
+              if isinstance(v, sp.Basic)]
+    spelled = {sp.sstr(v): v for v in values}
+    if not spelled:
+        return writer.prose(rw.description)
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(spelled, key=len, reverse=True)))
+    out, start = [], 0
+    for m in pattern.finditer(rw.description):
+        out += [writer.prose(rw.description[start:m.start()]), writer.value(spelled[m.group(0)])]
+        start = m.end()
+    return "".join(out) + writer.prose(rw.description[start:])
 
 
 def _reference_note(view, walk) -> str:

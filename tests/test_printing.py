@@ -118,5 +118,6 @@ def test_unknown_settings_say_what_is_known():
 def test_latex_prose_keeps_specials_and_unicode_out_of_text_mode():
     tex = latex_prose("σ′ = σ(1 − σ); 50% & x₁ ≤ y²")
     assert tex == (r"\sigma '\text{ = }\sigma \text{(1 }-\text{ }\sigma \text{); 50}\%\text{ }\&"
-                   r"\text{ x}_{1}\text{ }\le\text{ y}^{2}")
+                   r"\text{ x}_{1}\text{ }\le \text{ y}^{2}")
+    assert latex_prose("±") + "x" == r"\pm x"  # a control word never runs into what follows
     assert merge_text_runs(r"\text{a }\text{b}x\text{c}\text{d}") == r"\text{a b}x\text{cd}"

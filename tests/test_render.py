@@ -264,3 +264,17 @@ def test_hessian_shows_first_derivatives_then_entries(engine):
     text = engine.hessian("x^2*y + y^3", wrt=["x", "y"]).to_text()
     assert "H = ⎡2y  2x⎤" in text
     assert text.index("First derivative 1: ∂/∂x (x²·y + y³)") < text.index("Entry (1, 1): ∂/∂x (2x·y)")
+
+
+def test_rewrite_descriptions_print_their_detail_as_math(fake_rules):
+    from derivekit.steps import Rewrite
+
+    d = sigmoid_derivation()
+    before, after = x**2 * w + x**2, x**2 * (w + 1)
+    rewrites = (Rewrite("Factor out the common factor x**2", before, after, detail={"factor": x**2}),
+                Rewrite("Take out {factor} again", before, after, detail={"factor": x**2}))
+    d = Derivation(d.expr, d.wrt, 1, d.steps, d.raw_result, d.result, rewrites=rewrites)
+    assert "Factor out the common factor x²: " in d.to_text()
+    assert "Take out x² again: " in d.to_text()
+    assert r"\text{Tidy: Factor out the common factor }x^{2}" in d.to_latex()
+    assert "- Factor out the common factor $x^{2}$: " in d.to_markdown()
