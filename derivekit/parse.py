@@ -76,8 +76,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Basic], int, int | None]] = {
 }
 
 #: names usable as abstract (undefined) functions: f(x), g(x, y), h_1(t), F(x, y) ...
-ABSTRACT_FUNCTION_NAMES = frozenset("fghuvFGH")
-_ABSTRACT_RE = re.compile(r"^[fghuvFGH](?:_[A-Za-z0-9]+|\d+)?$")
+ABSTRACT_FUNCTION_NAMES = frozenset("fghFGH")
+_ABSTRACT_RE = re.compile(r"^[fghFGH](?:_[A-Za-z0-9]+|\d+)?$")
+_LOG_BASE_RE = re.compile(r"^log_(\d+|e|[A-Za-z])$")
 
 #: Greek letter names read as single symbols (never split into letters)
 GREEK_NAMES = (
@@ -279,13 +280,18 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
     """Apply the whitelisted or abstract function ``name`` to ``args``.
 
     Lookup is case-insensitive for the whitelist (``ReLU``, ``GELU``, ``Max``). A name that
-    is neither whitelisted nor an abstract-function name (f, g, h, u, v, F, G, H with an
-    optional subscript) is an error with a did-you-mean hint.
+    is neither whitelisted nor an abstract-function name (f, g, h, F, G, H with an optional
+    subscript) is an error with a did-you-mean hint. ``log_2(x)`` / ``log_b(x)`` are logs to
+    that base.
     """
     entry = FUNCTIONS.get(name) or FUNCTIONS.get(name.lower())
     if entry is None:
         if _ABSTRACT_RE.match(name):
             return sp.Function(name)(*args)
+        base = _LOG_BASE_RE.match(name)
+        if base and len(args) == 1:
+            return sp.log(args[0], constant_or_symbol(base.group(1)) if not base.group(1).isdigit()
+                          else sp.Integer(base.group(1)))
         raise ParseError(f"unknown function '{name}'", source=source, position=position,
                          hint=unknown_function_hint(name))
     builder, fewest, most = entry
@@ -306,8 +312,8 @@ def unknown_function_hint(name: str) -> str:
     close = difflib.get_close_matches(name.lower(), list(FUNCTIONS), n=1, cutoff=0.6)
     if close:
         return f"did you mean {close[0]}?"
-    return (f"write {name}*(...) for a product, or use f, g or h for an abstract function; "
-            "known functions: " + ", ".join(sorted(k for k in FUNCTIONS if k.isascii())))
+    return (f"write {name}*(...) for a product, or use f, g or h for an abstract function "
+            "(the known functions are listed in docs/parsing.md)")
 
 
 def _arity_text(fewest: int, most: int | None) -> str:
@@ -323,6 +329,16 @@ def _arity_example(name: str, fewest: int, most: int | None) -> str:
                 "leaky_relu": "leaky_relu(x) or leaky_relu(x, 0.1)", "elu": "elu(x) or elu(x, 1)",
                 "max": "max(0, x)", "min": "min(0, x)", "logsumexp": "logsumexp(z1, z2)"}
     return examples.get(name.lower(), f"{name}(x)")
+
+
+def check_not_bare_function(name: str, source: str | None = None,
+                            position: int | None = None) -> None:
+    """A whitelisted function name used without brackets (``sin x``, ``log x``) is an error,
+    never the symbol ``sin``; ``sigma`` alone is the Greek-letter symbol."""
+    if name != "sigma" and name not in UNICODE_GREEK.values() and (
+            name in FUNCTIONS or name.lower() in FUNCTIONS):
+        raise ParseError(f"the function '{name}' needs brackets", source=source,
+                         position=position, hint=f"write {name}(x)")
 
 
 def constant_or_symbol(name: str) -> sp.Basic:
@@ -363,5 +379,5 @@ class _CallableModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ += ["check_size", "check_brackets", "make_number", "safe_pow", "call_function",
+__all__ += ["check_not_bare_function", "check_size", "check_brackets", "make_number", "safe_pow", "call_function",
             "constant_or_symbol", "unknown_function_hint", "spell_greek"]

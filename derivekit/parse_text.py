@@ -18,7 +18,8 @@ A name is a letter (ASCII or Greek) followed by letters and digits, with an opti
 subscript ``_1``, ``_ij`` or ``_{12}`` (written without braces in the result: ``W_12``).
 Names are never split: ``xy`` is the symbol ``xy``; write ``x*y`` or ``x y`` for a product.
 A name directly followed by ``(`` is a call: a whitelisted function, an abstract function
-(``f``, ``g``, ``h``, ``u``, ``v``, ``F``, ``G``, ``H``, optionally subscripted) or an error.
+(``f``, ``g``, ``h``, ``F``, ``G``, ``H``, optionally subscripted), ``log_2(x)``/``log_b(x)``,
+or an error. A function name without brackets (``sin x``) is an error, never a symbol.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import sympy as sp
 
 from . import limits
 from .errors import ParseError
-from .parse import (InputLimitError, call_function, constant_or_symbol, make_number, safe_pow)
+from .parse import (InputLimitError, call_function, check_not_bare_function, constant_or_symbol,
+                    make_number, safe_pow)
 
 _LETTER = r"A-Za-zα-ωΑ-Ωϵϑϕ"
 
@@ -191,7 +193,7 @@ def _build(node, source: str) -> sp.Basic:
     if kind == "number":
         return make_number(str(children[0]), source, children[0].start_pos)
     if kind == "name":
-        return constant_or_symbol(_normalise_name(str(children[0])))
+        return _name_value(children[0], source)
     if kind == "call":
         head = children[0]
         args = [_build(child, source) for child in children[1:] if child is not None]
@@ -237,9 +239,15 @@ def _token_value(token, source: str) -> sp.Basic:
     if token.type == "NUMBER":
         return make_number(str(token), source, token.start_pos)
     if token.type == "NAME":
-        return constant_or_symbol(_normalise_name(str(token)))
+        return _name_value(token, source)
     raise ParseError(f"unexpected {str(token)!r}", source=source, position=token.start_pos,
                      hint="check the syntax")
+
+
+def _name_value(token, source: str) -> sp.Basic:
+    name = _normalise_name(str(token))
+    check_not_bare_function(name, source, token.start_pos)
+    return constant_or_symbol(name)
 
 
 def _normalise_name(name: str) -> str:

@@ -75,6 +75,7 @@ def test_names_are_single_plain_symbols_never_split(source, name):
     ("elu(x)", elu(x)), ("max(0, x)", sp.Max(0, x)), ("min(x, y)", sp.Min(x, y)),
     ("logsumexp(x, y)", logsumexp(x, y)), ("softmax(1, x, y)", softmax(1, x, y)),
     ("f(x)", f(x)), ("g(x, y)", g(x, y)), ("f_1(x)", sp.Function("f_1")(x)),
+    ("log_2(x)", sp.log(x, 2)), ("log_b(x)", sp.log(x, b)),
     ("f(x)^2", f(x)**2), ("2sigmoid(x)", 2 * sigmoid(x)), ("sigmoid (x)", sigmoid(x)),
 ])
 def test_text_function_calls(source, expected):
@@ -104,6 +105,9 @@ def test_sigma_call_is_sigmoid_but_bare_sigma_is_a_symbol():
     ("", 0, "write an expression"),
     ("   ", 0, "write an expression"),
     ("x_", 1, "subscripts"),
+    ("sin x", 0, "sin(x)"),
+    ("2 + exp", 4, "exp(x)"),
+    ("u(1 - u)", 0, "u*(...)"),
 ])
 def test_text_errors_have_position_and_hint(source, position, words):
     with pytest.raises(ParseError) as info:
