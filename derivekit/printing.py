@@ -21,7 +21,7 @@ import unicodedata
 
 import sympy as sp
 from sympy.core.alphabets import greeks
-from sympy.printing.conventions import split_super_sub
+from sympy.printing.conventions import requires_partial, split_super_sub
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
@@ -158,16 +158,15 @@ def _is_unevaluated(expr) -> bool:
     return args[0] is sp.S.One or any(isinstance(a, sp.Number) for a in args[1:])
 
 
-def _applied_at(derivative: sp.Derivative, *, symbol_ok: bool = True):
-    """(f, n) when ``derivative`` is the n-th derivative of an abstract f of one argument with
-    respect to that argument, i.e. f⁽ⁿ⁾(a). With ``symbol_ok=False`` only when ``a`` is not
-    a plain symbol: SymPy writes the chain rule's f′(g(x)) as d/dg(x) f(g(x)), which reads
-    badly in Leibniz notation, so that case is printed f′(g(x)) in either notation."""
+def _applied_at(derivative: sp.Derivative):
+    """(f, n) when ``derivative`` is the n-th derivative of an abstract function f of one
+    argument with respect to that argument. Such a value is printed f⁽ⁿ⁾(a) in either
+    notation, as textbooks name an unknown derivative (``f′(g(x))·g′(x)``); the notation
+    setting governs the derivative operators of the steps."""
     inner = derivative.expr
     variables = derivative.variables
     if (isinstance(inner, sp.core.function.AppliedUndef) and len(inner.args) == 1
-            and len(set(variables)) == 1 and inner.args[0] == variables[0]
-            and (symbol_ok or not variables[0].is_Symbol)):
+            and len(set(variables)) == 1 and inner.args[0] == variables[0]):
         return inner.func, len(variables)
     return None
 
@@ -319,14 +318,15 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         return "true"
 
     def _print_Derivative(self, expr):
-        if applied := _applied_at(expr, symbol_ok=self._settings["notation"] == "prime"):
+        if applied := _applied_at(expr):
             func, n = applied
             return f"{self._print(func)}{prime_marks(n)}({self._print(expr.variables[0])})"
-        var_counts = expr.variable_count
-        if len(var_counts) == 1:
-            var, n = var_counts[0]
-            return derivative_text(expr.expr, var, int(n), self, partial=False, notation="leibniz")
-        return StrPrinter._print_Derivative(self, expr)
+        d = "∂" if requires_partial(expr.expr) else "d"
+        order = sum(int(n) for _, n in expr.variable_count)
+        below = "".join(f"{d}{self._print(v)}{superscript(int(n)) if n > 1 else ''}"
+                        for v, n in expr.variable_count)
+        top = d + (superscript(order) if order > 1 else "")
+        return f"{top}/{below} {self.parenthesize(expr.expr, PRECEDENCE['Pow'], strict=True)}"
 
     def _print_Subs(self, expr):
         inner, old, new = expr.args
@@ -402,7 +402,7 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
         return LatexPrinter._print_Symbol(self, expr, style=style)
 
     def _print_Derivative(self, expr):
-        if applied := _applied_at(expr, symbol_ok=self._settings["notation"] == "prime"):
+        if applied := _applied_at(expr):
             func, n = applied
             return f"{self._print(func)}{latex_primes(n)}\\left({self._print(expr.variables[0])}\\right)"
         return LatexPrinter._print_Derivative(self, expr)

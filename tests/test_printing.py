@@ -60,12 +60,14 @@ def test_ln_notation_follows_sympy_setting():
 
 
 def test_abstract_function_derivatives():
+    # an unknown derivative is named with primes in either notation, as textbooks do
     chain = sp.diff(f(g(x)), x)
-    # f′(g(x)) in either notation: "d/dg(x) f(g(x))" reads badly
-    assert to_text(chain) == "f′(g(x))·d/dx g(x)"
-    assert to_text(chain, notation="prime") == "f′(g(x))·g′(x)"
-    assert to_text(sp.diff(f(x), x, 2)) == "d²/dx² f(x)"
-    assert to_latex(sp.diff(f(x), x), notation="prime") == r"f'\left(x\right)"
+    assert to_text(chain) == to_text(chain, notation="prime") == "f′(g(x))·g′(x)"
+    assert to_text(sp.diff(f(x), x, 2)) == "f″(x)"
+    assert to_latex(sp.diff(f(x), x)) == r"f'\left(x\right)"
+    # several arguments: a partial derivative operator
+    assert to_text(sp.Derivative(f(x, y), x)) == "∂/∂x f(x, y)"
+    assert to_text(sp.Derivative(f(x, y), x, y, y)) == "∂³/∂x∂y² f(x, y)"
 
 
 LATEX_CASES = [
