@@ -11,6 +11,7 @@ in ``.png`` or ``.svg``.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +21,31 @@ from .errors import DerivekitError
 FORMATS = (".png", ".svg")
 
 
+_INLINE_FIGURE = None
+
+
+def _inline_figure_class():
+    """A ``Figure`` subclass that Jupyter shows inline (``_repr_png_``) even though pyplot,
+    which registers the notebook's figure formatter, is never imported."""
+    global _INLINE_FIGURE
+    if _INLINE_FIGURE is None:
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise DerivekitError("plots need matplotlib", hint="pip install 'derivekit[plot]'") from None
+
+        class InlineFigure(Figure):
+            def _repr_png_(self) -> bytes:
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        _INLINE_FIGURE = InlineFigure
+    return _INLINE_FIGURE
+
+
 def _figure(size=(6.4, 4.2)):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise DerivekitError("plots need matplotlib", hint="pip install 'derivekit[plot]'") from None
-    fig = Figure(figsize=size, layout="constrained")
+    fig = _inline_figure_class()(figsize=size, layout="constrained")
     return fig, fig.add_subplot()
 
 

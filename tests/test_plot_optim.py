@@ -73,3 +73,10 @@ def test_errors(runs, tmp_path):
         three.plot("contour")
     with pytest.raises(DerivekitError, match="unknown plot kind"):
         three.plot("surface")
+
+
+def test_figures_show_inline_in_jupyter(runs):
+    # Jupyter calls _repr_png_; pyplot (which would register a formatter) is never imported
+    fig = plot_optim.plot_losses(runs)
+    png = fig._repr_png_()
+    assert png[:8] == PNG_MAGIC and len(png) > 5000
