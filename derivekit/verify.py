@@ -15,6 +15,8 @@ row is a small class whose docstring states the mistake it recognises and whose
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -30,6 +32,8 @@ MIN_POINTS = 10
 #: claim and expected agree at a point when |c − e| ≤ RTOL·max(|c|, |e|) + ATOL
 RTOL, ATOL = 1e-6, 1e-9
 DEFAULT_TIMEOUT_S = 2.0
+#: shorter deadlines are raised to this (an alarm firing as it is set escapes its handler)
+MIN_TIMEOUT_S = 0.01
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -113,6 +117,8 @@ def symbolic_difference_is_zero(claim: sp.Expr, expected: sp.Expr,
     from .functions import to_elementary
     from .limits import deadline
     difference = claim - expected
+    if timeout is not None:
+        timeout = max(float(timeout), MIN_TIMEOUT_S)
     try:
         with deadline(timeout):
             for form in _canonical_forms(difference):
@@ -596,19 +602,27 @@ def _latex_text(text: str) -> str:
 
 # --- the expected derivative, with steps ----------------------------------------------------
 
+def _public(name: str):
+    """A public function through the package's lazy loader. Importing ``derivekit.derive``
+    directly would set the package attribute ``derivekit.derive`` to the module, so
+    ``dk.derive(...)`` would stop working for the user."""
+    import derivekit
+    value = getattr(derivekit, name)
+    return getattr(value, name) if isinstance(value, types.ModuleType) else value
+
+
 def expected_derivatives(f: sp.Expr, wrt: Sequence[sp.Symbol]) -> tuple[list[sp.Expr], Any]:
     """The textbook derivatives and their derivation from the step engine; SymPy's diff
     (and no derivation) when the step engine is unavailable or cannot handle ``f``."""
-    import importlib
-    try:  # by module path: ``derivekit.derive`` the attribute is the function
-        derive_module = importlib.import_module("derivekit.derive")
+    try:
+        derive, gradient = _public("derive"), _public("gradient")
     except ImportError:
         return [sp.diff(f, v) for v in wrt], None
     try:
         if len(wrt) == 1:
-            d = derive_module.derive(f, wrt[0])
+            d = derive(f, wrt[0])
             return [d.result], d
-        g = derive_module.gradient(f, wrt=list(wrt))
+        g = gradient(f, wrt=list(wrt))
         return list(g.result), g
     except (DerivekitError, NotImplementedError):
         return [sp.diff(f, v) for v in wrt], None
@@ -666,8 +680,8 @@ def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: i
                              f"variable(s)", hint="give one derivative per variable, in wrt's order")
     n = max(int(points), MIN_POINTS)
     expected, derivation = expected_derivatives(f, variables)
-    symbols = tuple(sorted(set().union(f.free_symbols, set(variables), *(c.free_symbols for c in claims)),
-                           key=lambda s: s.name))
+    others = set().union(f.free_symbols, *(c.free_symbols for c in claims)) - set(variables)
+    symbols = tuple(variables) + tuple(sorted(others, key=lambda s: s.name))
     try:
         pts = sample_points([f, *expected, *claims], symbols, n, seed=seed)
     except DerivekitError:  # the claim may be undefined where f is fine: then it is wrong there
@@ -679,3 +693,15 @@ def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: i
     claim_out = claims[0] if len(variables) == 1 else sp.Matrix(claims)
     return Verdict(expr=f, wrt=tuple(v.name for v in variables), claim=claim_out,
                    expected=expected_out, derivation=derivation, components=components, n_points=n)
+
+
+class _CallableModule(types.ModuleType):
+    """Importing ``derivekit.verify`` sets the package attribute ``derivekit.verify`` to
+    this module, replacing the lazily exported function; calling the module therefore
+    verifies, so ``dk.verify(...)`` works whichever happened first."""
+
+    def __call__(self, *args, **kwargs):
+        return verify(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,83 @@
+"""``derivekit check`` (is my derivative right?) and ``derivekit gradcheck`` (finite
+differences), thin layers over :func:`derivekit.verify.verify` and
+:func:`derivekit.numeric.gradcheck`. One module serves both; ``parser.prog`` says which.
+
+Exit codes: 0 right, 1 wrong, 2 usage or parse error (raised as DerivekitError).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .errors import DerivekitError
+
+FORMATS = ("text", "latex", "markdown", "json")
+
+
+def _command(parser: argparse.ArgumentParser) -> str:
+    return parser.prog.split()[-1]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expr", help="the function, in plain text or LaTeX")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the random points")
+    if _command(parser) == "check":
+        parser.add_argument("--claim", action="append", required=True,
+                            help="your derivative; for a gradient either one --claim per variable "
+                                 "or one list such as \"[x*y, x^2]\"")
+        parser.add_argument("--wrt", required=True, help="the variable, or variables as x,y")
+        parser.add_argument("--points", type=int, default=10, help="random points compared (at least 10)")
+        parser.add_argument("--timeout", type=float, default=2.0,
+                            help="seconds allowed for symbolic simplification")
+        parser.add_argument("--no-steps", action="store_true", help="omit the correct derivation")
+        parser.set_defaults(command="check")
+    else:
+        parser.add_argument("--claim", action="append",
+                            help="the gradient to check (default: derivekit's own), as for check")
+        parser.add_argument("--wrt", help="variables as x,y (default: all, by name)")
+        parser.add_argument("--method", default="central",
+                            choices=("central", "complex", "richardson", "random_direction"))
+        parser.add_argument("--eps", type=float, help="finite-difference step (default per method)")
+        parser.add_argument("--atol", type=float, default=1e-5)
+        parser.add_argument("--rtol", type=float, default=1e-3)
+        parser.add_argument("--at", action="append",
+                            help="a point as x=1,y=-0.5 (repeat for several; default: random points)")
+        parser.add_argument("--points", type=int, default=10, help="random points when --at is not given")
+        parser.set_defaults(command="gradcheck")
+
+
+def parse_point(text: str) -> dict[str, float]:
+    """``"x=1, y=-0.5"`` -> {"x": 1.0, "y": -0.5}."""
+    point = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            point[name.strip()] = float(value)
+        except ValueError:
+            raise DerivekitError(f"cannot read the point '{text}'",
+                                 hint="write it as name=value pairs: --at x=1,y=-0.5") from None
+    return point
+
+
+def _claim(values: list[str] | None):
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        from .verify import verify
+        verdict = verify(args.expr, _claim(args.claim), args.wrt, points=args.points,
+                         seed=args.seed, timeout=args.timeout)
+        print(verdict.render(args.format, steps=not args.no_steps))
+        return 0 if verdict.ok else 1
+    from .numeric import gradcheck
+    at = [parse_point(p) for p in args.at] if args.at else None
+    result = gradcheck(args.expr, _claim(args.claim), at=at, wrt=args.wrt, method=args.method,
+                       eps=args.eps, atol=args.atol, rtol=args.rtol, n_points=args.points, seed=args.seed)
+    print(result.render(args.format))
+    return 0 if result.ok else 1
