@@ -125,6 +125,11 @@ def fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def par(x: float) -> str:
+    """A number as a factor: negatives in parentheses, as in 2·(−1)."""
+    return f"({fmt(x)})" if x < 0 else fmt(x)
+
+
 def derivation_steps(expr: str, wrt) -> Callable[[], str]:
     def solution() -> str:
         from .derive import derive, gradient
@@ -322,7 +327,7 @@ def descent_arithmetic(rng: random.Random, level: int) -> Problem:
         prompt = (f"Gradient descent on f(x) = {ax2} from x₀ = {x0} with learning rate "
                   f"α = {lr}. What is x₁?")
         hint = "θ_new = θ_old − α ∇f(θ_old); here f′(x) = " + f"{2 * a}x."
-        steps = f"f′({x0}) = {2 * a}·{x0} = {g}; x₁ = {x0} − {lr}·{g} = {fmt(x1)}"
+        steps = f"f′({x0}) = {2 * a}·{par(x0)} = {g}; x₁ = {x0} − {lr}·{par(g)} = {fmt(x1)}"
         return Problem("descent", level, prompt, _const(fmt(x1)), hint, numbers_checker([x1]),
                        lambda: steps, "a number")
     if level == 2:
@@ -332,8 +337,8 @@ def descent_arithmetic(rng: random.Random, level: int) -> Problem:
         prompt = (f"One gradient-descent step on f(x, y) = {ax2} + {b}y² from (x, y) = "
                   f"({x0}, {y0}) with α = {lr}. Give x₁, y₁.")
         hint = "∇f = (2·{a}x, 2·{b}y); subtract α times it from each coordinate.".format(a=a, b=b)
-        steps = (f"∇f = ({gx}, {gy}); x₁ = {x0} − {lr}·{gx} = {fmt(x1)}, "
-                 f"y₁ = {y0} − {lr}·{gy} = {fmt(y1)}")
+        steps = (f"∇f = ({gx}, {gy}); x₁ = {x0} − {lr}·{par(gx)} = {fmt(x1)}, "
+                 f"y₁ = {y0} − {lr}·{par(gy)} = {fmt(y1)}")
         return Problem("descent", level, prompt, _const(f"{fmt(x1)}, {fmt(y1)}"), hint,
                        numbers_checker([x1, y1]), lambda: steps, "two numbers, x₁, y₁")
     mu = rng.choice((0.9, 0.5))
@@ -347,7 +352,7 @@ def descent_arithmetic(rng: random.Random, level: int) -> Problem:
               f"f(x) = {ax2} from x₀ = {x0}, α = {lr}. What is x₂ after two steps?")
     hint = "Step 1: v₁ = g₀, x₁ = x₀ − αv₁. Step 2: v₂ = μv₁ + g₁ with g₁ = f′(x₁), x₂ = x₁ − αv₂."
     steps = (f"g₀ = {fmt(g0)}, v₁ = {fmt(v1)}, x₁ = {fmt(x1)}; g₁ = {fmt(g1)}, "
-             f"v₂ = {mu}·{fmt(v1)} + {fmt(g1)} = {fmt(v2)}, x₂ = {fmt(x1)} − {lr}·{fmt(v2)} "
+             f"v₂ = {mu}·{par(v1)} + {par(g1)} = {fmt(v2)}, x₂ = {fmt(x1)} − {lr}·{par(v2)} "
              f"= {fmt(x2)}")
     return Problem("descent", level, prompt, _const(fmt(x2)), hint, numbers_checker([x2]),
                    lambda: steps, "a number")
@@ -485,6 +490,8 @@ def run_interactive(session: DrillSession, stdin, stdout) -> Score:
     def say(text: str = "") -> None:
         print(text, file=stdout, flush=True)
 
+    echo = not (hasattr(stdin, "isatty") and stdin.isatty())  # show scripted input
+
     for index in range(session.count):
         problem = session.problem(index)
         say(f"Problem {index + 1}/{session.count} [{problem.topic}, difficulty "
@@ -495,6 +502,8 @@ def run_interactive(session: DrillSession, stdin, stdout) -> Score:
         while not done:
             print("> ", end="", file=stdout, flush=True)
             line = stdin.readline()
+            if echo and line:
+                print(line.rstrip("\n"), file=stdout)
             if not line:
                 say()
                 say(session.score.summary())
