@@ -256,7 +256,7 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         for i, factor in enumerate(factors):
             piece = self.parenthesize(factor, prec, strict=False)
             # a number coefficient is written against what follows: 2x, 3σ(z), 2(x + 1)
-            glue = "" if i == 1 and factors[0].is_Number and (piece[0].isalpha() or piece[0] == "(") else "·"
+            glue = "" if i == 1 and factors[0].is_Number and (piece[0].isalpha() or piece[0] in "(√") else "·"
             text = piece if i == 0 else text + glue + piece
         return text
 
@@ -421,7 +421,10 @@ def latex_primes(n: int) -> str:
 
 def derivative_latex(expr, var, order, printer, *, partial, notation) -> str:
     r"""``\frac{d}{dx} x^{2}``, ``\frac{\partial^{2}}{\partial w^{2}} \left(w x + b\right)``, primes."""
-    body = printer.parenthesize(expr, PRECEDENCE["Pow"], strict=True)
+    # a lone fraction is its own bracket: \frac{d}{dx} \frac{\log x}{x}
+    lone_fraction = expr.is_Mul and not _is_negative(expr) and sp.fraction(expr)[1] != 1
+    body = printer._print(expr) if lone_fraction else \
+        printer.parenthesize(expr, PRECEDENCE["Pow"], strict=True)
     v = printer._print(var)
     if notation == "prime":
         if partial:
