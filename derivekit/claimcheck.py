@@ -165,19 +165,32 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
             refs[alias] = refs[z]
             for i, env in enumerate(setting.envs):
                 env[alias] = setting.adjoint_values[i][z]
-        ctx = Context(activations=_activation_sites(m), dims=tuple(sorted(dims.items())),
-                      text=_raw_text)
         expected = MatExpr(m.result.node)
+        claim_refs: dict[str, tuple[int, int]] = {}
 
         def typed(node: Node, extra_refs) -> Node:
             return annotate(node, known, dims=dims, refs={**refs, **extra_refs}, infer=False)[0]
+
+        def text(node: Node) -> str:
+            try:
+                return to_text(typed(node, claim_refs))
+            except (ShapeError, ValueError):
+                return _raw_text(node)
+
+        def shape(node: Node):
+            try:
+                return typed(node, claim_refs).shape
+            except (ShapeError, ValueError):
+                return None
+
+        ctx = Context(activations=_activation_sites(m), dims=tuple(sorted(dims.items())), text=text,
+                      shape=shape)
 
         def verdict(ok, words, cls, err, **kw):
             return BackpropVerdict(ok, words, cls, expected, err, wrt=wrt, seeds=tuple(seeds),
                                    derivation=m, **kw)
 
         # the claim's own definitions, in order; report the first δ stage that disagrees
-        claim_refs: dict[str, tuple[int, int]] = {}
         for name, body in definitions:
             try:
                 node = typed(body, claim_refs)

@@ -51,6 +51,7 @@ class Context:
     activations: tuple[tuple[str, str, str | None], ...]
     dims: tuple[tuple[str, int], ...]
     text: Callable[[Node], str]
+    shape: Callable[[Node], tuple | None] = lambda node: None
 
 
 def _paths(node: Node, path=()) -> Iterator[tuple[tuple[int, ...], Node]]:
@@ -76,11 +77,12 @@ def _raw(op, *args, attr=None) -> Node:
 
 
 def _is_input(node: Node) -> bool:
-    """x, X, a₁, h: the layer input a weight gradient multiplies by on the right."""
-    while node.op in ("T", "mul", "neg") and node.args:
-        if node.op == "mul" and node.args[0].op != "const":
-            break
-        node = node.args[-1]
+    """x, X, a₁, h (possibly transposed or scaled): the layer input that a weight gradient
+    multiplies by on the right."""
+    if node.op in ("T", "neg"):
+        return _is_input(node.args[0])
+    if node.op in ("mul", "div", "juxt"):
+        return any(_is_input(a) for a in node.args)
     return node.op in ("var", "ref") and str(node.attr)[:1] in "xXaAhH"
 
 
@@ -141,8 +143,9 @@ def inserted_derivative(claim: Node, ctx: Context) -> Iterator[Edit]:
         if f not in _DERIVATIVE:
             continue
         factor = _raw("func", _raw("var", attr=z), attr=_DERIVATIVE[f])
+        want = ctx.shape(_raw("var", attr=z))
         for path, node in sorted(_paths(claim), key=lambda pn: pn[1].size()):
-            if node.op in ("const",):
+            if node.op in ("const",) or (want is not None and ctx.shape(node) not in (want, None)):
                 continue
             yield Edit("missing_activation_derivative",
                        f"multiply {ctx.text(node)} elementwise by {ctx.text(factor)}",
@@ -197,21 +200,22 @@ def classify_ratio(ratio: float, dims) -> tuple[str, str] | None:
     def near(a, b):
         return abs(a - b) <= 1e-6 * max(1.0, abs(b))
     if near(ratio, 2.0):
-        return "missing_factor_2", "a factor 2 is missing (the 2 from differentiating a square)"
+        return "missing_factor_2", ("the expected gradient is 2 × yours: the 2 from differentiating "
+                                    "the square is missing")
     if near(ratio, -1.0):
-        return "wrong_sign", "the sign is wrong (the expected gradient is the negative of yours)"
+        return "wrong_sign", "the expected gradient is the negative of yours"
     for name, size in dims:
         for k in (1, 2):
             if near(ratio, k / size):
-                return "missing_1_over_N", (f"the factor {'2/' if k == 2 else '1/'}{name} is missing "
-                                            f"(the loss averages over the batch of {name} = {size})")
+                return "missing_1_over_N", (f"the expected gradient is {'2' if k == 2 else '1'}/{name} × "
+                                            f"yours: the loss averages over the batch of {name} = {size}")
         if near(ratio, float(size)):
-            return "constant_off", f"there is an extra factor {name} = {size}"
+            return "constant_off", f"yours has an extra factor 1/{name} ({name} = {size})"
     if near(ratio, 0.5):
-        return "constant_off", "there is an extra factor 2 (the expected gradient is half of yours)"
+        return "constant_off", "yours has an extra factor 2 (the expected gradient is half of yours)"
     if near(ratio, -2.0):
-        return "wrong_sign", "the sign is wrong and a factor 2 is missing"
-    return "constant_off", f"your gradient is off by a constant factor: the expected one is {ratio:.6g} × yours"
+        return "wrong_sign", "the expected gradient is −2 × yours: wrong sign and a missing 2"
+    return "constant_off", f"the expected gradient is {ratio:.6g} × yours"
 
 
 def search(claim: Node, matches: Callable[[Node], bool], ctx: Context, budget: int = 4000) -> Edit | None:

@@ -159,7 +159,7 @@ def name_intermediates(root: Node, wrt: set[str], user_names: dict[Node, str],
         elif n.op == "norm2":
             arg = n.args[0]
             if arg.op == "sub" and arg.args[0].args and contains(arg.args[0]) \
-                    and not contains(arg.args[1]):
+                    and not arg.args[1].args:
                 candidate(arg.args[0], "z")
             else:
                 candidate(arg, "r")
@@ -389,7 +389,7 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
         if wrt not in known:
             raise DerivekitError(f"'{wrt}' is not a variable of the loss",
                                  hint="variables: " + ", ".join(sorted(typed.names())))
-        named = name_intermediates(typed, {wrt}, names, _taken_names(known, dims))
+        named = name_intermediates(typed, typed.names(), names, _taken_names(known, dims))
         sweep = reverse_mode(typed, [wrt], named)
         if wrt not in sweep.gradients:
             from .matexpr import zeros
