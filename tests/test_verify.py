@@ -1,6 +1,7 @@
 """dk.verify: equivalence both ways, each diagnosis class, gradients, rendering."""
 
 import json
+import time
 
 import pytest
 import sympy as sp
@@ -95,13 +96,19 @@ def test_claim_count_must_match_wrt():
         dk.verify(x * y, [y], [x, y])
 
 
-def test_symbolic_timeout_is_reported_not_fatal():
-    # equal only through sin² + cos² = 1, which the cheap canonical forms do not see
+def test_symbolic_timeout_is_reported_not_fatal(monkeypatch):
+    # equal only through sin² + cos² = 1, which the cheap canonical forms do not see; the
+    # bounded simplification is replaced by one that never finishes, so the deadline cuts it
+    def endless_simplify(expr, **kwargs):
+        while True:
+            time.sleep(0.001)
+
+    monkeypatch.setattr(sp, "simplify", endless_simplify)
     f = (sp.sin(x)**2 + sp.cos(x)**2) * sp.exp(x)
-    verdict = dk.verify(f, sp.exp(x), x, timeout=0.02)
+    verdict = dk.verify(f, sp.exp(x), x, timeout=0.05)
     assert verdict.ok and verdict.numeric_equal
     assert verdict.symbolic_equal is None
-    assert any("timed out" in note or "undecided" in note for note in verdict.notes)
+    assert any("timed out" in note for note in verdict.notes)
 
 
 def test_kinks_are_avoided_and_relu_derivative_accepted():
