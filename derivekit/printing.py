@@ -365,6 +365,8 @@ def derivative_text(expr, var, order, printer, *, partial, notation) -> str:
             return f"∂{_script(v, _SUB, '_')}{power} {body}"
         return f"({printer._print(expr)}){prime_marks(order)}" if not expr.is_Atom else f"{body}{prime_marks(order)}"
     d = "∂" if partial else "d"
+    if expr.is_Symbol:  # dy/dx, ∂b/∂w: the fraction form textbooks use for a variable
+        return f"{d}{power}{body}/{d}{v}{power}"
     return f"{d}{power}/{d}{v}{power} {body}"
 
 
@@ -434,9 +436,11 @@ def derivative_latex(expr, var, order, printer, *, partial, notation) -> str:
         shown = inner if expr.is_Atom else rf"\left({inner}\right)"
         return shown + latex_primes(order)
     d = r"\partial" if partial else printer._settings["diff_operator_latex"]
-    if order == 1:
-        return rf"\frac{{{d}}}{{{d} {v}}} {body}"
-    return rf"\frac{{{d}^{{{order}}}}}{{{d} {v}^{{{order}}}}} {body}"
+    top = d if order == 1 else f"{d}^{{{order}}}"
+    bottom = f"{d} {v}" if order == 1 else f"{d} {v}^{{{order}}}"
+    if expr.is_Symbol:  # \frac{dy}{dx}: the fraction form textbooks use for a variable
+        return rf"\frac{{{top} {body}}}{{{bottom}}}"
+    return rf"\frac{{{top}}}{{{bottom}}} {body}"
 
 
 # --- the shared settings dict --------------------------------------------------------------

@@ -57,12 +57,23 @@ def _reference_note(view, walk) -> str:
     return f"(derived {'above' if target < view.number else 'below'}, step {target})"
 
 
+def _dependent(step):
+    """The y of a step that finds dy/dx implicitly (its detail names the ``dependent``
+    variable, and ``expr`` is F in F = 0); else None."""
+    dependent = step.detail.get("dependent") if step.detail else None
+    return dependent if isinstance(dependent, sp.Symbol) else None
+
+
 def _lhs(writer, view) -> str:
+    if (y := _dependent(view.step)) is not None:
+        return writer.op(y, view.step.var, 1, False)
     return writer.op(view.step.expr, view.step.var, 1, view.partial)
 
 
 def _result_lhs(writer, dview) -> str:
     d = dview.derivation
+    if dview.steps and (y := _dependent(dview.steps[0].step)) is not None:
+        return writer.op(y, d.wrt, d.order, False)
     return writer.op(d.expr, d.wrt, d.order, dview.partial)
 
 
@@ -291,7 +302,7 @@ def _dict_step(view, walk, dw: _DictWriters) -> dict:
         "statement": {"text": rule.statement_text, "latex": rule.statement} if rule else None,
         "explanation": {"text": sentence(view, dw.text), "latex": merge_text_runs(sentence(view, dw.latex)),
                         "markdown": sentence(view, dw.markdown)} if not step.ref else None,
-        "derivative": dw.op(step.expr, step.var, 1, view.partial),
+        "derivative": {"text": _lhs(dw.text, view), "latex": _lhs(dw.latex, view)},
         "expr": dw.math(step.expr),
         "var": dw.math(step.var),
         "result": dw.math(step.result),
@@ -311,7 +322,7 @@ def _dict_derivation_body(dview, walk, dw, settings) -> dict:
         "expr": dw.math(d.expr),
         "wrt": dw.math(d.wrt),
         "order": d.order,
-        "derivative": dw.op(d.expr, d.wrt, d.order, dview.partial),
+        "derivative": {"text": _result_lhs(dw.text, dview), "latex": _result_lhs(dw.latex, dview)},
         "steps": [_dict_step(v, walk, dw) for v in dview.steps] if settings["steps"] else [],
         "raw_result": dw.math(d.raw_result),
         "rewrites": [{"description": rewrite_description(rw, dw.text),

@@ -99,11 +99,17 @@ def test_derivative_operators():
     assert derivative_text(x**2, x, 2, p, partial=False, notation="prime") == "(x²)″"
     assert derivative_text(x, x, 1, p, partial=False, notation="prime") == "x′"
     assert derivative_text(z, w, 1, p, partial=True, notation="prime") == "∂_w (w·x + b)"
+    # a variable on its own: the fraction form, dy/dx and ∂b/∂w
+    assert derivative_text(y, x, 1, p, partial=False, notation="leibniz") == "dy/dx"
+    assert derivative_text(b, w, 2, p, partial=True, notation="leibniz") == "∂²b/∂w²"
     lp = latex_printer(check_settings({}))
     assert derivative_latex(x**2, x, 1, lp, partial=False, notation="leibniz") == r"\frac{d}{d x} x^{2}"
     assert derivative_latex(z, w, 2, lp, partial=True, notation="leibniz") == \
         r"\frac{\partial^{2}}{\partial w^{2}} \left(w x + b\right)"
     assert derivative_latex(x**2, x, 1, lp, partial=False, notation="prime") == r"\left(x^{2}\right)'"
+    assert derivative_latex(y, x, 1, lp, partial=False, notation="leibniz") == r"\frac{d y}{d x}"
+    assert derivative_latex(sp.log(x) / x, x, 1, lp, partial=False, notation="leibniz") == \
+        r"\frac{d}{d x} \frac{\log{\left(x \right)}}{x}"  # a lone fraction needs no brackets
     roman = latex_printer(check_settings({"diff_operator": "rd"}))
     assert derivative_latex(x**2, x, 1, roman, partial=False, notation="leibniz") == \
         r"\frac{\mathrm{d}}{\mathrm{d} x} x^{2}"

@@ -278,3 +278,11 @@ def test_rewrite_descriptions_print_their_detail_as_math(fake_rules):
     assert "Take out x² again: " in d.to_text()
     assert r"\text{Tidy: Factor out the common factor }x^{2}" in d.to_latex()
     assert "- Factor out the common factor $x^{2}$: " in d.to_markdown()
+
+
+def test_implicit_differentiation_reads_dy_dx(engine):
+    d = engine.implicit("x^2 + y^2 - 1", "x", "y")
+    text = d.to_text()
+    assert text.startswith("dy/dx\n") and text.endswith("\ndy/dx = −x/y")
+    assert "1. Implicit differentiation: dy/dx = −x/y" in text
+    assert d.to_dict()["derivative"]["latex"] == r"\frac{d y}{d x}"
