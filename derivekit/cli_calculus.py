@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--syntax", choices=("auto", "text", "latex"), default="auto",
                         help="input syntax (default auto: LaTeX when it contains a backslash)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-                        help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g})")
+                        help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g}; 0: no limit)")
 
 
 def _split_functions(sources: list[str]) -> list[str]:
