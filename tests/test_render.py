@@ -286,3 +286,19 @@ def test_implicit_differentiation_reads_dy_dx(engine):
     assert text.startswith("dy/dx\n") and text.endswith("\ndy/dx = −x/y")
     assert "1. Implicit differentiation: dy/dx = −x/y" in text
     assert d.to_dict()["derivative"]["latex"] == r"\frac{d y}{d x}"
+
+
+@pytest.mark.parametrize("settings", [
+    {"order": "lex"}, {"order": "none"}, {"ln_notation": True}, {"diff_operator": "rd"},
+    {"mul_symbol": "dot"}, {"notation": "prime", "document": True},
+])
+def test_sympy_printer_settings_pass_through(derivations, settings):
+    for d in derivations[:6]:
+        assert d.to_text(**settings)
+        for tex in (d.to_latex(**settings), *math_blocks(d.to_markdown(**settings))):
+            assert latex_problems(tex) == [], tex
+    text = derivations[0].to_latex(**settings)
+    if "diff_operator" in settings:
+        assert r"\frac{\mathrm{d}}{\mathrm{d} u_{1}}" in text
+    if "mul_symbol" in settings:
+        assert r"x \cdot \sigma" in text
