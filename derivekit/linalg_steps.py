@@ -12,6 +12,7 @@ two notations, with floating-point numbers shortened to a readable number of dig
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,8 +177,28 @@ def short_floats(expr: Any, digits: int = DIGITS) -> Any:
     return expr.xreplace({f: sp.Float(float(f), digits) for f in floats})
 
 
+@functools.lru_cache(maxsize=256)
+def _root_value(root: sp.CRootOf) -> sp.Expr:
+    """A ``CRootOf`` to 30 digits, computed once (refining its interval is slow)."""
+    return sp.N(root, 30)
+
+
+def _show_roots(value: Any) -> Any:
+    """Exact ``CRootOf`` roots (no readable radicals) become 6-digit numbers for display."""
+    if isinstance(value, sp.MatrixBase):
+        return value.applyfunc(_show_roots) if value.has(sp.CRootOf) else value
+    if isinstance(value, sp.Basic) and value.has(sp.CRootOf) and not value.free_symbols:
+        exact = value.xreplace({root: _root_value(root) for root in value.atoms(sp.CRootOf)})
+        number = complex(sp.N(exact, 15))
+        real = sp.Float(number.real, DIGITS)
+        return real if abs(number.imag) < 1e-14 * max(1.0, abs(number)) else \
+            real + sp.I * sp.Float(number.imag, DIGITS)
+    return value
+
+
 def txt(value: Any) -> str:
     """Unicode text for a SymPy value, matrix, NumPy array or number (one line)."""
+    value = _show_roots(value)
     if isinstance(value, np.ndarray):
         return array_text(value)
     if isinstance(value, (float, np.floating)):
@@ -192,6 +213,7 @@ def txt(value: Any) -> str:
 
 def tex(value: Any) -> str:
     """LaTeX for a SymPy value, matrix, NumPy array or number (matrices as bmatrix)."""
+    value = _show_roots(value)
     if isinstance(value, np.ndarray):
         return array_latex(value)
     if isinstance(value, (float, np.floating)):
@@ -215,6 +237,7 @@ def matrix_grid(matrix: sp.MatrixBase | np.ndarray) -> str:
         array = np.atleast_2d(matrix)
         cells = [[txt(array[i, j]) for j in range(array.shape[1])] for i in range(array.shape[0])]
     else:
+        matrix = _show_roots(matrix)
         cells = [[txt(matrix[i, j]) for j in range(matrix.cols)] for i in range(matrix.rows)]
     if not cells or not cells[0]:
         return "[]"
