@@ -31,8 +31,8 @@ _EXPORTS: dict[str, str] = {
     "GradCheck": "derivekit.numeric", "verify": "derivekit.verify", "Verdict": "derivekit.verify",
     # matrix calculus and networks
     "matrix_gradient": "derivekit.matrix", "MatrixDerivation": "derivekit.matrix",
-    "verify_backprop": "derivekit.matrix", "backprop": "derivekit.backprop",
-    "gradflow": "derivekit.backprop",
+    "verify_backprop": "derivekit.matrix", "backprop": "derivekit.networks",
+    "gradflow": "derivekit.gradient_flow", "BackpropVerdict": "derivekit.claimcheck",
     # optimisation
     "minimize": "derivekit.optim", "Trajectory": "derivekit.optim",
     # linear algebra

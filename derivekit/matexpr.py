@@ -323,10 +323,10 @@ def matmul(a: Node, b: Node) -> Node:
         return scale(a.args[0].attr, matmul(a.args[1], b))
     if b.op == "mul" and b.args[0].op == "const" and b.args[1].shape == b.shape:
         return scale(b.args[0].attr, matmul(a, b.args[1]))
-    if a.shape == SCALAR and a.op != "ones":  # 1×1 times a row: a scalar product
-        return mul(a, b)
-    if b.shape == SCALAR and b.op != "ones":
-        return mul(a, b)
+    if a.op == "const":
+        return scale(a.attr, b)
+    if b.op == "const":
+        return scale(b.attr, a)
     if b.op == "ones" and b.shape[1] == 1 and b.shape[0] > 1:
         return rowsum(a)
     if a.op == "ones" and a.shape[0] == 1 and a.shape[1] > 1:
@@ -438,6 +438,10 @@ def reduce_to(a: Node, shape: Shape) -> Node:
     if a.shape == shape:
         return a
     if shape == SCALAR:
+        if a.shape[0] == 1:
+            return rowsum(a)
+        if a.shape[1] == 1:
+            return colsum(a)
         return reduction("sum", a)
     if shape[1] == 1 and shape[0] == a.shape[0]:
         return rowsum(a)

@@ -168,7 +168,7 @@ class TextPrinter(_Printer):
             return bool(re.search(r"[A-Za-z]{2,}[₀-₉]*$", s)) or bool(re.match(r"^[A-Za-z]{2,}", s))
         if left and right and left[-1].isalnum() and right[0].isalnum() and (wordy(left) or wordy(right)):
             return f"{left}·{right}"
-        if left and right and left[-1].isdigit() and right[0].isdigit():
+        if left and right and left[-1].isdigit() and right[0].isdigit() and "𝟙" not in (left[-1], right[0]):
             return f"{left}·{right}"
         return left + right
 
