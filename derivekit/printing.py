@@ -102,14 +102,17 @@ def _is_negative(term: sp.Basic) -> bool:
     return term.could_extract_minus_sign()
 
 
-def _factor_rank(factor: sp.Basic) -> int:
-    """Numbers, then symbols and plain sums of them (coefficients: ``x``, ``(1 − y)``), then
-    function values, then sums holding function values (``σ(z)·(1 − σ(z))``)."""
+def _factor_rank(factor: sp.Basic) -> float:
+    """Numbers, then other constants (√2, π), then symbols and their powers, then plain sums
+    of symbols (coefficients: ``x``, ``(1 − y)``), then symbolic powers (``x^(y − 1)``),
+    then function values, then sums holding function values (``σ(z)·(1 − σ(z))``)."""
     if factor.is_Number:
         return 0
+    if not factor.free_symbols:
+        return 0.5
     base = factor.base if factor.is_Pow else factor
     if base.is_Symbol:
-        return 1
+        return 1 if not factor.is_Pow or factor.exp.is_Number else 1.5
     if base.is_Add:
         return 3 if base.atoms(sp.Function) else 1
     return 2

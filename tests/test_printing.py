@@ -40,6 +40,9 @@ TEXT_CASES = [
     (1 - sp.tanh(x) ** 2, "1 − tanh(x)²"),
     (sp.pi * sp.E, "e·π"),
     (sp.Float(-1.5), "−1.5"),
+    (y * x ** (y - 1), "y·x^(y − 1)"),
+    (sp.sqrt(2) * x * sp.exp(-x**2 / 2), "√2·x·exp(−x²/2)"),
+    (2 * sp.pi * x, "2π·x"),
     (sp.Rational(-1, 2), "−1/2"),
 ]
 
