@@ -1,0 +1,89 @@
+"""The matgrad, backprop, check-backprop and gradflow commands."""
+
+import json
+
+import pytest
+
+from derivekit.cli import main
+
+SHAPES = "W=3x4,x=4x1,b=3x1,y=3x1"
+
+
+def test_matgrad_text(capsys):
+    assert main(["matgrad", "norm2(W@x + b - y)", "--wrt", "W", "--shapes", SHAPES]) == 0
+    out = capsys.readouterr().out
+    assert "∂L/∂W = 2(Wx + b − y)xᵀ" in out and "central-difference check passed" in out
+
+
+@pytest.mark.parametrize("fmt, marker", [("latex", "\\begin{aligned}"), ("markdown", "**Result**")])
+def test_matgrad_formats(capsys, fmt, marker):
+    assert main(["matgrad", "norm2(W@x + b - y)", "--wrt", "W", "--shapes", SHAPES, "--format", fmt]) == 0
+    assert marker in capsys.readouterr().out
+
+
+def test_matgrad_json_and_latex_input(capsys):
+    assert main(["matgrad", r"\|\mathbf{W}\mathbf{x} + \mathbf{b} - \mathbf{y}\|^2", "--wrt", "W",
+                 "--shapes", SHAPES, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["result"]["text"] == "2(Wx + b − y)xᵀ" and data["check"]["ok"]
+
+
+def test_matgrad_errors_exit_2(capsys):
+    assert main(["matgrad", "norm2(x@W)", "--wrt", "W", "--shapes", SHAPES]) == 2
+    assert "cannot multiply" in capsys.readouterr().err
+    assert main(["matgrad", "norm2(W@@x)", "--wrt", "W", "--shapes", SHAPES]) == 2
+    assert main(["matgrad", "norm2(W@x)", "--wrt", "W", "--shapes", "W=3by4"]) == 2
+    assert main(["matgrad", "norm2(W@x)", "--shapes", SHAPES]) == 2  # --wrt missing
+
+
+def test_backprop_command(capsys):
+    assert main(["backprop", "x:4 -> linear:8 -> sigmoid -> linear:3 -> softmax_ce"]) == 0
+    out = capsys.readouterr().out
+    assert "δ₁ = (W₂ᵀδ₂) ⊙ σ′(z₁)" in out and "∂L/∂W₁ = δ₁xᵀ" in out
+    assert main(["backprop", "x:4 -> linear:8 -> sigmoid -> linear:3 -> softmax_ce", "--batch", "16",
+                 "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["check_ok"] and data["shapes"]["X"] == [4, 16]
+    assert main(["backprop", "x:4 -> linear:8 -> sigmod -> mse"]) == 2
+    assert "did you mean 'sigmoid'" in capsys.readouterr().err
+
+
+def test_check_backprop_right_and_wrong(capsys):
+    args = ["check-backprop", "norm2(W@x + b - y)", "--wrt", "W", "--shapes", SHAPES, "--claim"]
+    assert main(args + ["2*(W@x + b - y)@x.T"]) == 0
+    assert capsys.readouterr().out.startswith("correct")
+    assert main(args + ["(W@x + b - y)@x.T"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("wrong") and "missing factor 2" in out
+    assert main(args + ["2*x.T@(W@x + b - y)"]) == 1  # shape-inconsistent claim: wrong, not usage
+    out = capsys.readouterr().out
+    assert "cannot multiply" in out and "xᵀ on the wrong side" in out
+
+
+def test_check_backprop_mlp_stage_and_json(capsys):
+    loss = "z1 = W1@x + b1; a1 = sigmoid(z1); z2 = W2@a1 + b2; softmax_ce(z2, y)"
+    shapes = "W1=8x4,x=4x1,b1=8x1,W2=3x8,b2=3x1,y=3x1"
+    assert main(["check-backprop", loss, "--wrt", "b1", "--shapes", shapes,
+                 "--claim", "(W2 @ delta2) * sigmoid_prime(z1)", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["error_class"] == "transposed_factor"
+    assert "W₂ (3×8) cannot multiply δ₂ (3×1)" in data["diagnosis"]
+
+
+def test_check_backprop_input_errors_exit_2(capsys):
+    args = ["check-backprop", "norm2(W@x - y)", "--wrt", "W", "--shapes", SHAPES]
+    assert main(args + ["--claim", "2*(W@x - y"]) == 2
+    assert main(args + ["--claim", "2*(W@x - q)@x.T"]) == 2
+    assert main(["check-backprop", "norm2(x@W)", "--wrt", "W", "--shapes", SHAPES, "--claim", "W"]) == 2
+
+
+def test_gradflow_command(capsys, tmp_path):
+    assert main(["gradflow", "--depth", "10", "--width", "32", "--activation", "sigmoid"]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: vanishing" in out and "≤ 1/4" in out
+    assert main(["gradflow", "--compare", "--format", "markdown"]) == 0
+    assert "| layer | sigmoid | tanh | relu |" in capsys.readouterr().out
+    plot = tmp_path / "flow.png"
+    assert main(["gradflow", "--depth", "4", "--compare", "--plot", str(plot)]) == 0
+    assert plot.exists()
+    assert main(["gradflow", "--activation", "swish"]) == 2
