@@ -134,7 +134,8 @@ def _refuse_forbidden(source: str) -> None:
     match = _FORBIDDEN.search(source)
     if match:
         char = match.group(0)
-        hint = ("primes are not read; write \\frac{d}{dx} f(x)" if char == "'"
+        hint = ("quotes are not math, and primes are not read: for a derivative write "
+                "\\frac{d}{dx} f(x)" if char == "'"
                 else "quotes, dunders and other code-like characters are not part of math input")
         raise ParseError(f"unexpected {char!r} in LaTeX", source=source, position=match.start(),
                          hint=hint)

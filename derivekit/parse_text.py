@@ -106,7 +106,7 @@ def parse_text(source: str) -> sp.Basic:
 # --- errors ---------------------------------------------------------------------------
 
 _TOKEN_WORDS = {"PLUS": "'+'", "MINUS": "'-'", "TIMES": "'*'", "DIVIDE": "'/'", "POW": "'^'",
-                "NUMBER": "a number", "NAME": "a name", "FUNC": "a function call",
+                "NUMBER": "number", "NAME": "name", "FUNC": "function call",
                 "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
                 "EQUAL": "'='", "$END": "the end of the input"}
 
@@ -127,7 +127,9 @@ def _syntax_error(source: str, exc) -> ParseError:
     token = exc.token
     position = token.start_pos if token.start_pos is not None else position
     expected = sorted({_TOKEN_WORDS.get(name, name) for name in getattr(exc, "expected", ())})
-    hint = ("expected " + ", ".join(expected[:6])) if expected else "check the syntax"
+    expected = [word if word.startswith("'") or word.startswith("the") else f"a {word}"
+                for word in expected]
+    hint = ("expected " + ", ".join(expected[:10])) if expected else "check the syntax"
     if token.type == "NUMBER":
         hint += "; write * between two numbers"
     word = _TOKEN_WORDS.get(token.type, "")
