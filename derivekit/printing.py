@@ -512,7 +512,12 @@ def _math_for_char(ch: str) -> str:
         letter = name.split("LETTER ")[-1].lower().replace("lamda", "lambda")
         if letter in greeks:
             return "\\" + (letter.capitalize() if "CAPITAL" in name else letter)
-    return rf"\text{{{ch}}}"  # e.g. accented letters: fine in MathJax and XeLaTeX
+    tag, _, _ = unicodedata.decomposition(ch).partition(" ")
+    if tag in ("<super>", "<sub>"):  # ᵘ, ᵢ, ⱼ: modifier letters as real scripts
+        base = unicodedata.normalize("NFKD", ch)
+        inner = base if base.isascii() else _math_for_char(base)
+        return ("^" if tag == "<super>" else "_") + "{" + inner + "}"
+    return rf"\text{{{ch}}}"  # e.g. accented letters: fine with LaTeX's UTF-8 input
 
 
 def latex_prose(text: str) -> str:
@@ -531,7 +536,16 @@ def latex_prose(text: str) -> str:
         out.append(macro + " " if re.search(r"\\[a-zA-Z]+$", macro) else macro)
     if run:
         out.append(rf"\text{{{run}}}")
-    return "".join(out)
+    return _join_scripts("".join(out))
+
+
+def _join_scripts(tex: str) -> str:
+    r"""``_{1}_{2}`` → ``_{12}`` (two scripts in a row are a LaTeX error: "Double subscript")."""
+    for mark in ("_", "^"):
+        pattern = re.compile(re.escape(mark) + r"\{([^{}]*)\}" + re.escape(mark) + r"\{([^{}]*)\}")
+        while pattern.search(tex):
+            tex = pattern.sub(lambda m: f"{mark}{{{m.group(1)}{m.group(2)}}}", tex)
+    return tex
 
 
 _ADJACENT_TEXT = re.compile(r"\\text\{([^{}]*)\}\\text\{([^{}]*)\}")

@@ -131,4 +131,6 @@ def test_latex_prose_keeps_specials_and_unicode_out_of_text_mode():
     assert tex == (r"\sigma '\text{ = }\sigma \text{(1 }-\text{ }\sigma \text{); 50}\%\text{ }\&"
                    r"\text{ x}_{1}\text{ }\le \text{ y}^{2}")
     assert latex_prose("±") + "x" == r"\pm x"  # a control word never runs into what follows
+    # modifier letters become scripts, and scripts in a row join (no "Double subscript")
+    assert latex_prose("eᵘ x₁₂ xᵢⱼ") == r"\text{e}^{u}\text{ x}_{12}\text{ x}_{ij}"
     assert merge_text_runs(r"\text{a }\text{b}x\text{c}\text{d}") == r"\text{a b}x\text{cd}"
