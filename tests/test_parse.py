@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -286,3 +288,37 @@ def test_dk_parse_works_even_after_the_submodule_is_imported():
     import derivekit.parse  # noqa: F401 - binds the submodule as the package attribute
     assert dk.parse("x + 1") == x + 1
     assert dk.parse(r"\sigma(x)", syntax="latex") == sigmoid(x)
+
+
+# --- the examples in docs/parsing.md ----------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "parsing.md"
+
+
+def documented_examples() -> list[tuple[str, dict, str]]:
+    """(source, keyword arguments, printed output) for each ``>>> dk.parse(...)`` in the docs."""
+    if not DOCS.exists():
+        return []
+    examples, lines = [], DOCS.read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines):
+        if not line.startswith(">>> dk.parse("):
+            continue
+        call = ast.parse(line[4:], mode="eval").body
+        source = ast.literal_eval(call.args[0])
+        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+        output = []
+        for following in lines[index + 1:]:
+            if following.startswith(">>>") or following.startswith("```"):
+                break
+            output.append(following)
+        examples.append((source, kwargs, "\n".join(output)))
+    return examples
+
+
+@pytest.mark.parametrize("source, kwargs, output", documented_examples())
+def test_docs_examples_print_what_they_show(source, kwargs, output):
+    try:
+        shown = repr(parse(source, **kwargs))
+    except ParseError as error:
+        shown = f"{type(error).__name__}: {error}"
+    assert shown == output
