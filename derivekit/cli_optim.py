@@ -158,20 +158,22 @@ def _fit_summary(objective, run) -> list[str]:
     """For a fit: the exact least-squares answer (linear) or the accuracy (logistic)."""
     import numpy as np
     from .objectives import LinearRegression
+    from .trajectory import TextWriter
+    number = TextWriter().num
     names = objective.names
     lines = []
     if isinstance(objective, LinearRegression):
         exact = objective.least_squares()
         gap = float(np.max(np.abs(run.points[-1] - exact)))
         lines.append("least squares (numpy.linalg.lstsq): "
-                     + ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, exact)) + f";  max |θ − θ*| = {gap:.3g}")
+                     + ", ".join(f"{n} = {number(v, bare=True)}" for n, v in zip(names, exact)) + f";  max |θ − θ*| = {gap:.3g}")
     else:
         theta = run.points[-1]
         accuracy = float(np.mean(((objective.X @ theta[:-1] + theta[-1]) > 0) == (objective.y == 1)))
         lines.append(f"training accuracy: {accuracy:.3f}")
     if objective.data.true_params:
         lines.append("true parameters of the built-in data: "
-                     + ", ".join(f"{n} = {v:g}" for n, v in objective.data.true_params.items()))
+                     + ", ".join(f"{n} = {number(v, bare=True)}" for n, v in objective.data.true_params.items()))
     return lines
 
 
