@@ -59,7 +59,8 @@ _DENOMINATOR_VARIABLE = re.compile(
 _COMPOUND_DENOMINATOR = re.compile(
     r"\{\s*(\\partial|d)\s*(\\[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?|[A-Za-z]_\{?[A-Za-z0-9]+\}?)\s*\}")
 _NUMBER_OR_SKIP = re.compile(
-    r"(\\text\s*\{[^{}]*\}|\\[A-Za-z]+|_\s*\{[^{}=]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
+    r"(\\(?:text|textrm|textit|mbox|mathrm|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+|"
+    r"_\s*\{[^{}=]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
 _NORM_BARS = re.compile(r"\\\||\\[lr]?Vert(?![A-Za-z])")
 _FORBIDDEN = re.compile(r"__|[\"'`#@?]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -69,7 +70,9 @@ _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "ti
 _NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_(?:[A-Za-z0-9]+|\{[A-Za-z0-9+\-*, ]+\}))?$")
 _PLACEHOLDER = "dkph"
+_PLACEHOLDER_RE = re.compile(rf"{_PLACEHOLDER}\d+x")
 _SUM_LOW, _SUM_HIGH = "dklo", "dkhi"
+_RESERVED = re.compile(rf"{_PLACEHOLDER}|{_SUM_LOW}|{_SUM_HIGH}")
 
 
 @dataclass
@@ -131,6 +134,10 @@ def _check_result_kind(result, source: str) -> None:
 
 
 def _refuse_forbidden(source: str) -> None:
+    reserved = _RESERVED.search(source)
+    if reserved:
+        raise ParseError(f"'{reserved.group(0)}' is reserved for derivekit's own use",
+                         source=source, position=reserved.start(), hint="rename that symbol")
     match = _FORBIDDEN.search(source)
     if match:
         char = match.group(0)
@@ -378,7 +385,11 @@ class _Scanner:
         elif command in _ACCENTS:
             self.out.append(self._accent(self._read_group(), _ACCENTS[command]))
         elif command in _NAME_COMMANDS:
-            self._named(self._read_group().strip(), command)
+            word = self._read_group().strip()
+            if _PLACEHOLDER_RE.fullmatch(word):  # already converted: pass it through
+                self.out.append(rf" \text{{{word}}} ")
+            else:
+                self._named(word, command)
         elif command == "sigma" and self._followed_by_paren():
             self._call("sigmoid")
         elif command == "log" and not self.text[self.pos:].lstrip(" ").startswith("_"):

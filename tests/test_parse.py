@@ -170,7 +170,9 @@ def test_limit_errors_are_parse_errors_and_limit_errors():
     (r"\phi(x)", sp.Symbol("phi") * x),
     (r"f(wx + b)", f(w * x + b)), (r"g(x, y)", g(x, y)),
     (r"\mathbf{w}^\top \mathbf{x}", w * x), (r"x^{T} y", x * y), (r"a \odot b", a * b),
-    (r"\text{loss}", sp.Symbol("loss")),
+    (r"\text{loss}", sp.Symbol("loss")), (r"\mathrm{x2} + \text{W1}", sp.Symbol("x2") + sp.Symbol("W1")),
+    (r"2(x+1)", 2 * (x + 1)), (r"0.5(a+b)", (a + b) / 2), (r"x^2(1-x)", x**2 * (1 - x)),
+    (r"\sigma(2(x+1))", sigmoid(2 * x + 2)), (r"\sigma(x)(1-\sigma(x))^2", sigmoid(x) * (1 - sigmoid(x))**2),
     (r"$\sigma(x)$", sigmoid(x)), (r"\displaystyle \frac{1}{2}\, x", x / 2),
     (r"\begin{pmatrix} x & 1 \end{pmatrix}", sp.Matrix([[x, 1]])),
     (r"\theta = \theta - \eta g", sp.Eq(sp.Symbol("theta"), sp.Symbol("theta") - sp.Symbol("eta") * sp.Symbol("g"))),
@@ -200,6 +202,7 @@ def test_auto_detection_and_explicit_syntax():
     (r"\frac{1}{2", 8, "closing '}'"),
     (r"f'(x)", 1, r"\frac{d}{dx}"),
     (r"\frac{\partial^3 L}{\partial w^2}", 20, "agree"),
+    (r"x + \text{dkph0x}", 10, "rename"),
 ])
 def test_latex_errors_have_position_and_hint(source, position, words):
     with pytest.raises(ParseError) as info:
