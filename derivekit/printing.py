@@ -129,6 +129,18 @@ class TextbookOrder:
     def order(self):
         return "none"
 
+    def _print(self, expr, **kwargs):
+        # A derivation prints the same sub-expressions (σ(w·x + b), u₁ …) in many steps;
+        # remember each one's string for the life of this printer. Calls with keyword
+        # arguments (LaTeX exponents, styles) depend on more than the expression: not cached.
+        if kwargs or not isinstance(expr, sp.Basic):
+            return super()._print(expr, **kwargs)
+        memo = self.__dict__.setdefault("_memo", {})
+        key = (type(expr), expr)
+        if key not in memo:
+            memo[key] = super()._print(expr)
+        return memo[key]
+
     @property
     def _textbook(self) -> bool:
         return self._settings.get("order") is None
