@@ -423,9 +423,9 @@ class _Scanner:
                 raise self._error(f"unknown function '{word}'", unknown_function_hint(word),
                                   near=word)
             self._call(known or word)
-        elif known is not None and command == "operatorname":
-            raise self._error(rf"\operatorname{{{word}}} needs its argument in brackets",
-                              rf"write \operatorname{{{word}}}(x)", near=word)
+        elif known is not None and word != "sigma":
+            raise self._error(rf"\{command}{{{word}}} needs its argument in brackets",
+                              rf"write \{command}{{{word}}}(x)", near=word)
         elif len(word) == 1:
             self.out.append(f" {word} ")
         else:
@@ -434,7 +434,7 @@ class _Scanner:
     def _at_abstract_call(self) -> bool:
         """``f(...)``, ``g(...)``, ``h(...)`` (not part of a longer name) are abstract calls."""
         text, pos = self.text, self.pos
-        if pos and (text[pos - 1].isalpha() or text[pos - 1] == "\\"):
+        if pos and (text[pos - 1].isalpha() or text[pos - 1] in "\\_^"):
             return False
         if text[pos] not in "fghFGH" or not text[pos + 1:].lstrip(" ").startswith("("):
             return False
