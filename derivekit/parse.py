@@ -284,6 +284,9 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
     subscript) is an error with a did-you-mean hint. ``log_2(x)`` / ``log_b(x)`` are logs to
     that base.
     """
+    if not args:
+        raise ParseError(f"{name}() needs an argument", source=source, position=position,
+                         hint=f"write {name}(x)")
     entry = FUNCTIONS.get(name) or FUNCTIONS.get(name.lower())
     if entry is None:
         if _ABSTRACT_RE.match(name):

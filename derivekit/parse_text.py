@@ -147,6 +147,8 @@ def _character_hint(source: str, position: int) -> str:
         return "write abs(x) for |x|"
     if char == "!":
         return "factorials are not supported"
+    if char in "²³¹⁰⁴⁵⁶⁷⁸⁹⁻":
+        return "write powers with ^, e.g. x^2"
     if char == ".":
         return "attribute access is not supported; write a number like 0.5"
     return "use + - * / ^, names, numbers, brackets and function calls like exp(x)"

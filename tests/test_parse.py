@@ -110,6 +110,9 @@ def test_sigma_call_is_sigmoid_but_bare_sigma_is_a_symbol():
     ("sin x", 0, "sin(x)"),
     ("2 + exp", 4, "exp(x)"),
     ("u(1 - u)", 0, "u*(...)"),
+    ("f()", 0, "f(x)"),
+    ("x²", 1, "x^2"),
+    ("|x|", 0, "abs(x)"),
 ])
 def test_text_errors_have_position_and_hint(source, position, words):
     with pytest.raises(ParseError) as info:
