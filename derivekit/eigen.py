@@ -25,6 +25,7 @@ import sympy as sp
 from .errors import DerivekitError, UnsupportedError
 from .limits import deadline
 from .linalg_input import has_floats, is_numeric, read_matrix, read_numeric, to_numpy
+from .linalg_rowops import subscript
 from .linalg_steps import (LinalgStep, StepsResult, format_number, labelled_grid, tex,
                            to_jsonable, txt)
 
@@ -532,11 +533,11 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
             rf"p(\lambda) = \det(A - \lambda I) = {sp.latex(sp.factor(poly))}",
             f"p(λ) = det(A − λI) = {txt(sp.factor(poly))}"))
     steps.append(LinalgStep("Solver", f"Using {solver}.",
-                            r"\texttt{eigh}" if symmetric else r"\texttt{eig}",
-                            "eigh" if symmetric else "eig"))
+                            r"\texttt{numpy.linalg.eigh}(A)" if symmetric else r"\texttt{numpy.linalg.eig}(A)",
+                            "numpy.linalg.eigh(A)" if symmetric else "numpy.linalg.eig(A)"))
     spaces = _cluster(values, vectors, scale)
     shown = n <= MAX_SHOWN_SIZE
-    value_lines = [f"λ{i + 1} = {txt(v)}" for i, v in enumerate(values)] if shown else \
+    value_lines = [f"λ{subscript(i + 1)} = {txt(v)}" for i, v in enumerate(values)] if shown else \
         [f"{n} eigenvalues from {txt(values[0])} down to {txt(values[-1])}"]
     steps.append(LinalgStep(
         "Eigenvalues", "Sorted from the largest real part down"
@@ -553,7 +554,8 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
         "Residuals", "How well each pair satisfies Av = λv in floating point; values near machine "
         f"precision × ‖A‖ ≈ {format_number(np.finfo(float).eps * scale * n, 2)} mean the pairs are accurate.",
         rf"\max_i \|A v_i - \lambda_i v_i\| = {format_number(float(residuals.max()), 3)}",
-        "\n".join(f"‖Av{i + 1} − λ{i + 1}v{i + 1}‖ = {format_number(float(r), 3)}"
+        "\n".join(f"‖Av{subscript(i + 1)} − λ{subscript(i + 1)}v{subscript(i + 1)}‖ = "
+                  f"{format_number(float(r), 3)}"
                   for i, r in enumerate(residuals[:MAX_SHOWN_SIZE]))
         + ("" if shown else f"\nmax over all {n}: {format_number(float(residuals.max()), 3)}")))
     condition = float(np.linalg.cond(vectors)) if not symmetric else 1.0
