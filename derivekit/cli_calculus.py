@@ -145,5 +145,15 @@ def run(args: argparse.Namespace) -> int:
     with deadline(args.timeout if args.timeout and args.timeout > 0 else None):
         result = compute(args)
         output = result.render(args.format, **settings)
-    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    _write(output if output.endswith("\n") else output + "\n")
     return 0
+
+
+def _write(text: str) -> None:
+    """Print ``text``; on a terminal that cannot show σ, ² or ∂, write UTF-8 bytes rather
+    than fail (use --format latex or json for pure ASCII)."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))

@@ -99,3 +99,12 @@ def test_the_deadline_stops_long_work(capsys, monkeypatch):
     monkeypatch.setattr(cli_calculus, "compute", slow)
     code, out, err = run(capsys, "diff", "x^2", "--timeout", "0.2")
     assert code == 2 and "deadline" in err and "--timeout" in err
+
+
+def test_output_survives_an_ascii_terminal(monkeypatch):
+    import io
+
+    raw = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding="ascii"))
+    cli_calculus._write("d/dx x² = 2x\n")
+    assert raw.getvalue().decode("utf-8") == "d/dx x² = 2x\n"
