@@ -103,8 +103,9 @@ def parse(source: str, syntax: str = "auto") -> sp.Basic:
     """Parse ``source`` (plain text or LaTeX) into a SymPy expression.
 
     ``syntax`` is ``"text"``, ``"latex"`` or ``"auto"`` (LaTeX when the source contains a
-    backslash or a braced superscript ``^{``). Raises :class:`ParseError` (with ``position`` and ``hint``) for anything
-    that cannot be read, and :class:`InputLimitError` for input beyond the safety limits.
+    backslash or a braced superscript ``^{``). Raises :class:`ParseError` (with ``position``
+    and ``hint``) for anything that cannot be read, and :class:`InputLimitError` for input
+    beyond the safety limits.
     """
     if not isinstance(source, str):
         raise ParseError(f"expected a string to parse, got {type(source).__name__}",
@@ -289,7 +290,7 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
                          hint=f"write {name}(x)")
     entry = FUNCTIONS.get(name) or FUNCTIONS.get(name.lower())
     if entry is None:
-        if _ABSTRACT_RE.match(name):
+        if is_abstract_function_name(name):
             return sp.Function(name)(*args)
         base = _LOG_BASE_RE.match(name)
         if base and len(args) == 1:
@@ -308,6 +309,11 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
         raise ParseError(f"cannot apply {name}() here: {exc}", source=source,
                          position=position, hint=f"call it as {_arity_example(name, fewest, most)}"
                          ) from None
+
+
+def is_abstract_function_name(name: str) -> bool:
+    """f, g, h, F, G, H, optionally subscripted (``f_1``, ``g2``): abstract functions."""
+    return bool(_ABSTRACT_RE.match(name))
 
 
 def unknown_function_hint(name: str) -> str:
@@ -382,5 +388,6 @@ class _CallableModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ += ["check_not_bare_function", "check_size", "check_brackets", "make_number", "safe_pow", "call_function",
-            "constant_or_symbol", "unknown_function_hint", "spell_greek"]
+__all__ += ["is_abstract_function_name", "check_not_bare_function", "check_size",
+            "check_brackets", "make_number", "safe_pow", "call_function", "constant_or_symbol",
+            "unknown_function_hint", "spell_greek", "looks_like_latex"]

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .errors import ParseError
 from . import limits
-from .parse import (_ABSTRACT_RE, FUNCTIONS, GREEK_NAMES, InputLimitError, Norm, call_function,
-                    make_number, safe_pow, unknown_function_hint)
+from .errors import ParseError
+from .parse import (FUNCTIONS, GREEK_NAMES, InputLimitError, Norm, call_function,
+                    is_abstract_function_name, make_number, safe_pow, unknown_function_hint)
 
 #: DL function names accepted after \operatorname / \mathrm / \text (lower-cased lookup)
 _LATEX_FUNCTION_ALIASES = {"lse": "logsumexp", "leakyrelu": "leaky_relu", "σ": "sigmoid"}
@@ -231,14 +231,18 @@ def rewrite_latex(latex: str, context: _Context) -> str:
     text = text.replace(r"\odot", r"\cdot ").replace(r"\ast", r"\cdot ")
     for pattern, replacement in _FRAC_SHORT:
         text = pattern.sub(replacement, text)
-    text = _SUM_NO_BOUNDS.sub(
-        lambda m: rf"\sum_{{{m.group(1) or m.group(2)}=\text{{{_SUM_LOW}}}}}^{{\text{{{_SUM_HIGH}}}}}",
-        text)
+    text = _SUM_NO_BOUNDS.sub(_sum_with_placeholder_bounds, text)
     text = _HIGHER_DERIVATIVE.sub(lambda m: _first_derivatives(m, context), text)
     text = _COMPOUND_DENOMINATOR.sub(lambda m: _simple_variable(m, context), text)
     text = _norms_to_calls(text, context)
     text = _NUMBER_OR_SKIP.sub(lambda m: _hold_number(m, text, context), text)
     return _Scanner(text, context).run()
+
+
+def _sum_with_placeholder_bounds(match: re.Match) -> str:
+    r"""``\sum_i`` -> ``\sum_{i=lo}^{hi}`` with placeholders that :func:`_sum` turns into 1, N_i."""
+    index = match.group(1) or match.group(2)
+    return rf"\sum_{{{index}=\text{{{_SUM_LOW}}}}}^{{\text{{{_SUM_HIGH}}}}}"
 
 
 def _first_derivatives(match: re.Match, context: _Context) -> str:
@@ -419,7 +423,7 @@ class _Scanner:
                               r"write e.g. \operatorname{ReLU}(x) or \text{loss}", near=word)
         known = _function_name(word)
         if self._followed_by_paren():
-            if known is None and not _ABSTRACT_RE.match(word):
+            if known is None and not is_abstract_function_name(word):
                 raise self._error(f"unknown function '{word}'", unknown_function_hint(word),
                                   near=word)
             self._call(known or word)
@@ -554,7 +558,7 @@ def _undefined_call(expr, context: _Context) -> sp.Basic:
     f, g, h, otherwise the product ``x*y``."""
     name = expr.func.__name__.lstrip("\\")
     args = [finish(arg, context) for arg in expr.args]
-    if _ABSTRACT_RE.match(name):
+    if is_abstract_function_name(name):
         return sp.Function(name)(*args)
     head = _symbol(name, context)
     if len(args) != 1:
@@ -576,5 +580,3 @@ def _sum(expr, context: _Context) -> sp.Basic:
         bounds.append((index, low, high))
     return sp.Sum(body, *bounds)
 
-
-_ = InputLimitError  # re-exported for callers that catch limit errors from this module
