@@ -1,7 +1,7 @@
 """Render a :class:`~derivekit.steps.Derivation` or :class:`~derivekit.steps.MatrixOfDerivations`
 as text, LaTeX, Markdown or a JSON-ready dict.
 
-One traversal (:class:`_Walk`) numbers the steps depth first, resolves references to shared
+One traversal (:class:`Walk`) numbers the steps depth first, resolves references to shared
 sub-derivations and looks up each step's rule; it builds :class:`StepView` trees. A small
 writer per format then lays those views out. Nothing here differentiates or simplifies: the
 renderers only print what the step engine produced.
@@ -65,7 +65,7 @@ class DerivationView:
     steps: list[StepView]
 
 
-class _Walk:
+class Walk:
     """Numbers steps 1, 2, 3 … across everything rendered together, so that a repeated
     sub-derivation can say "(derived above, step 3)". A reference to a label in ``shared``
     that has not been shown yet is expanded there, once."""
@@ -102,7 +102,7 @@ class _Walk:
 
 # --- filling a rule's sentence -------------------------------------------------------------
 
-def _fill(template: str, values: dict, writer) -> str:
+def fill_template(template: str, values: dict, writer) -> str:
     """``template`` with each literal part passed through ``writer.prose`` and each field
     through ``writer.value``. A field the step does not supply is shown as ``{name}`` rather
     than failing the whole rendering."""
@@ -120,7 +120,7 @@ def sentence(view: StepView, writer) -> str:
     if view.rule is None:
         return writer.prose(f"Apply the rule '{step.rule}'.")
     values = {**step.detail, "expr": step.expr, "var": step.var, "result": step.result}
-    return _fill(view.rule.explanation, values, writer)
+    return fill_template(view.rule.explanation, values, writer)
 
 
 # --- writers: how one format prints math, prose and derivative operators -------------------
@@ -197,13 +197,13 @@ def render(obj, fmt: str = "text", **settings):
     from . import render_layout  # the per-format layouts
 
     if isinstance(obj, MatrixOfDerivations):
-        walk = _Walk(obj.shared)
+        walk = Walk(obj.shared)
         # a Hessian's first derivatives ∂f/∂xᵢ come first: its entries differentiate them
         first = [walk.derivation(d, force_partial=True) for d in getattr(obj, "gradient", ())]
         views = [[walk.derivation(d, force_partial=True) for d in row] for row in obj.entries]
         return render_layout.MATRIX_LAYOUTS[fmt](obj, views, first, walk, settings)
     if isinstance(obj, Derivation):
-        walk = _Walk()
+        walk = Walk()
         return render_layout.DERIVATION_LAYOUTS[fmt](walk.derivation(obj), walk, settings)
     raise DerivekitError(f"cannot render a {type(obj).__name__}",
                          hint="render a Derivation (dk.derive) or a MatrixOfDerivations "

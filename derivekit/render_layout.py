@@ -10,7 +10,8 @@ import re
 import sympy as sp
 
 from .printing import merge_text_runs
-from .render import SCHEMA, _fill, LatexWriter, MarkdownWriter, TextWriter, _Walk, sentence
+from .render import (SCHEMA, LatexWriter, MarkdownWriter, TextWriter, Walk, fill_template,
+                     sentence)
 
 _KIND_TITLES = {"gradient": "Gradient", "jacobian": "Jacobian", "hessian": "Hessian"}
 
@@ -33,7 +34,7 @@ def rewrite_description(rw, writer) -> str:
     detail = getattr(rw, "detail", None) or {}
     if detail and "{" in rw.description:
         try:
-            return _fill(rw.description, detail, writer)
+            return fill_template(rw.description, detail, writer)
         except ValueError:  # braces that are not a template
             pass
     values = [v for value in detail.values()
@@ -114,7 +115,7 @@ def _text_derivation_body(dview, walk, w, settings, lines) -> None:
     lines.extend(_text_equation(_result_lhs(w, dview), w.math(d.result).split("\n")))
 
 
-def text_derivation(dview, walk: _Walk, settings) -> str:
+def text_derivation(dview, walk: Walk, settings) -> str:
     w = TextWriter(settings)
     lines = [_result_lhs(w, dview), ""] if settings["steps"] and dview.steps else []
     _text_derivation_body(dview, walk, w, settings, lines)
