@@ -48,11 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--plot", metavar="FILE.png",
                             help="write a scree plot and the projection with component arrows")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument("--no-steps", dest="steps", action="store_false",
+                        help="print the answer without the steps")
 
 
 def run(args: argparse.Namespace) -> int:
     result = _compute(args)
-    print(result.render(args.format))
+    print(result.render(args.format, steps=args.steps))
     plot_path = getattr(args, "plot", None)
     if plot_path:
         from . import plot_linalg

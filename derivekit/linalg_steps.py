@@ -74,12 +74,14 @@ class StepsResult(Displayable):
 # --------------------------------------------------------------------------- rendering
 
 def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_settings) -> Any:
-    """Render ``result`` as text, latex, markdown or a JSON-ready dict."""
+    """Render ``result`` as text, latex, markdown or a JSON-ready dict; ``steps=False``
+    gives the answer alone."""
     if fmt == "dict":
         data = {"kind": type(result).__name__, "heading": result.heading,
                 "answer": {"text": result.answer_text, "latex": result.answer_latex}}
         data.update(result._payload())
-        data["steps"] = [step.to_dict() for step in result.steps]
+        if steps:
+            data["steps"] = [step.to_dict() for step in result.steps]
         return data
     if fmt == "text":
         lines = [result.heading, ""]

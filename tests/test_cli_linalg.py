@@ -125,3 +125,13 @@ def test_pca_errors_exit_2(capsys, tmp_path):
     assert code == 2 and "gaussian2d" in err
     code, _, _ = run(capsys, "pca", "--k", "one")
     assert code == 2
+
+
+def test_no_steps_prints_the_answer_alone(capsys):
+    code, out, _ = run(capsys, "pca", "--k", "1", "--no-steps")
+    assert code == 0 and "Centre" not in out
+    assert out.strip().endswith("PC1 = (0.7753, 0.6316) explains 91.3% of the variance; "
+                                "reconstruction loses 8.7%")
+    code, out, _ = run(capsys, "eig", "[[2,1],[1,2]]", "--no-steps", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and "steps" not in data and data["eigenvalues"] == [3, 1]
