@@ -33,7 +33,8 @@ _EXAMPLES = {
 }
 
 _NOTES = {
-    "diff": "Without --wrt, an expression in one variable is differentiated in that variable.",
+    "diff": "Without --wrt, an expression in one variable is differentiated in that variable.\n"
+            "An expression that starts with '-' goes after '--': derivekit diff -- \"-x^2\"",
     "grad": "Without --wrt, the gradient is taken in every variable, in alphabetical order.",
     "jacobian": "Give the functions as one argument separated by ';' or as several arguments.\n"
                 "Without --wrt, every variable is used, in alphabetical order.",
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = (_NOTES[command] + "\n\nexamples:\n"
                      + "\n".join(f"  {example}" for example in _EXAMPLES[command]))
+    _hint_on_leading_minus(parser)
     if command == "jacobian":
         parser.add_argument("expr", nargs="+", metavar="EXPR",
                             help="the functions, as 'f1; f2' or as separate arguments")
@@ -73,6 +75,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input syntax (default auto: LaTeX when it contains a backslash)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g}; 0: no limit)")
+
+
+def _hint_on_leading_minus(parser: argparse.ArgumentParser) -> None:
+    """argparse reads "-x^2" as an unknown option; say how to pass it."""
+    report = parser.error
+
+    def error(message: str):
+        if "EXPR" in message or "unrecognized arguments: -" in message:
+            message += ("\nhint: give the expression; one that starts with '-' goes after '--', "
+                        f'e.g. {parser.prog} --wrt x -- "-x^2"')
+        report(message)
+
+    parser.error = error
 
 
 def _split_functions(sources: list[str]) -> list[str]:

@@ -78,6 +78,7 @@ def test_grad_defaults_to_every_variable_alphabetically(capsys):
     (["diff", "x^2", "--wrt", "x+1"], "not a variable"),
     (["diff", "x^2", "--format", "html"], "invalid choice"),           # argparse
     (["jacobian", " ; ", "--wrt", "x"], "no expression"),
+    (["diff", "-x^2", "--wrt", "x"], "goes after '--'"),                # argparse saw an option
 ])
 def test_usage_and_parse_errors_exit_2_with_a_message(capsys, argv, message):
     code, out, err = run(capsys, *argv)
@@ -108,3 +109,8 @@ def test_output_survives_an_ascii_terminal(monkeypatch):
     monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding="ascii"))
     cli_calculus._write("d/dx x² = 2x\n")
     assert raw.getvalue().decode("utf-8") == "d/dx x² = 2x\n"
+
+
+def test_an_expression_starting_with_minus_goes_after_double_dash(capsys):
+    code, out, _ = run(capsys, "diff", "--no-steps", "--", "-x^2")
+    assert (code, out) == (0, "d/dx (−x²) = −2x\n")
