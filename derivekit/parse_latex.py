@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -179,7 +180,15 @@ def _latex2sympy(latex: str, context: _Context):
                               r"supported notation") from None
 
 
-def _known_commands() -> set[str]:
+#: further commands that are fine to pass on (relations, dots, fonts latex2sympy reads)
+_PASS_THROUGH_COMMANDS = set(
+    "to pm mp binom leq geq neq approx le ge ne ell mathbb dot ddot prime cdots ldots dots "
+    "arg deg bmod pmod exists forall cap cup emptyset rightarrow mapsto implies iff dagger "
+    "star oplus otimes bullet underline mathcal cfrac over not neg land lor lim".split())
+
+
+@lru_cache(maxsize=1)
+def _known_commands() -> frozenset[str]:
     """Commands latex2sympy's lexer knows, plus Greek letters and derivekit's own."""
     from latex2sympy2_extended.antlr_parser import PSLexer
     known = set(GREEK_NAMES) | {"var" + name for name in GREEK_NAMES}
@@ -190,7 +199,20 @@ def _known_commands() -> set[str]:
         "left", "right", "cdot", "times", "odot", "ast", "top", "intercal", "lVert", "rVert",
         "Vert", "max", "min", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos",
         "arctan", "begin", "end", "infty", "nabla", "pi", "quad", "qquad", "displaystyle"})
-    return known
+    known.update(_PASS_THROUGH_COMMANDS)
+    return frozenset(known)
+
+
+def glued_command(command: str) -> str | None:
+    r"""``\sigmay`` / ``\loge``: an unknown command that is a known one with letters glued
+    on (which latex2sympy would silently split). Returns the known prefix, or None."""
+    known = _known_commands()
+    if command in known:
+        return None
+    for end in range(len(command) - 1, 1, -1):
+        if command[:end] in known:
+            return command[:end]
+    return None
 
 
 def _unknown_command(source: str) -> tuple[str, int] | None:
@@ -399,9 +421,12 @@ class _Scanner:
         elif command == "log" and not self.text[self.pos:].lstrip(" ").startswith("_"):
             self.out.append(r"\ln ")
         else:
+            prefix = glued_command(command) if command.isalpha() else None
+            if prefix is not None:
+                raise self._error(f"unknown LaTeX command \\{command}",
+                                  f"put a space after \\{prefix}: \\{prefix} {command[len(prefix):]}",
+                                  near="\\" + command)
             self.out.append(match.group(0))
-            if command.isalpha() and self.pos < len(self.text) and self.text[self.pos].isalpha():
-                self.out.append(" ")
 
     def _unwrapped(self, inside: str) -> str:
         """``\\mathbf{w}`` -> ``w``; a longer body keeps its braces as a group."""

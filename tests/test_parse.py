@@ -206,6 +206,9 @@ def test_auto_detection_and_explicit_syntax():
     (r"f'(x)", 1, r"\frac{d}{dx}"),
     (r"\frac{\partial^3 L}{\partial w^2}", 20, "agree"),
     (r"x + \text{dkph0x}", 10, "rename"),
+    (r"\sigmay", 0, r"\sigma y"),
+    (r"x \loge^{x}", 2, r"\log e"),
+    (r"\thetax", 0, r"\theta x"),
 ])
 def test_latex_errors_have_position_and_hint(source, position, words):
     with pytest.raises(ParseError) as info:
