@@ -302,3 +302,23 @@ def test_sympy_printer_settings_pass_through(derivations, settings):
         assert r"\frac{\mathrm{d}}{\mathrm{d} u_{1}}" in text
     if "mul_symbol" in settings:
         assert r"x \cdot \sigma" in text
+
+
+def test_every_rule_sentence_renders_in_every_format():
+    """Each rule's English, its fields filled with a symbol, gives balanced, ASCII-only
+    LaTeX (pdflatex needs no Unicode set-up) and Markdown without stray placeholders."""
+    import string as string_module
+
+    from derivekit.rules import RULES
+
+    t = sp.Symbol("t")
+    for name, rule in RULES.items():
+        fields = {f for _, f, _, _ in string_module.Formatter().parse(rule.explanation) if f}
+        step = Step(name, sp.sin(t), t, sp.cos(t), detail={f: sp.Symbol("q") for f in fields})
+        d = Derivation(step.expr, t, 1, (step,), step.result, step.result)
+        latex = d.to_latex()
+        assert latex_problems(latex) == [], (name, latex)
+        assert latex.isascii(), (name, [ch for ch in latex if not ch.isascii()])
+        for tex in math_blocks(d.to_markdown()):
+            assert latex_problems(tex) == [], (name, tex)
+        assert not re.search(r"\{[A-Za-z_]\w*\}", d.to_dict()["steps"][0]["explanation"]["text"])
