@@ -8,6 +8,8 @@ from __future__ import annotations
 import builtins
 
 import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from derivekit.errors import LimitError, ParseError
 from derivekit.parse import parse
@@ -144,3 +146,23 @@ def test_long_but_flat_input_is_fine():
 def test_deep_latex_that_the_reader_cannot_handle_is_a_parse_error():
     with pytest.raises(ParseError):
         parse(" + ".join(["x"] * 1_500), syntax="latex")
+
+
+PIECES = list("xyzwb0123456789.+-*/^()[]{},= _eE|'") + [
+    "sigmoid(", "log(", "max(", "f(", "\\frac", "\\sigma", "\\sum_", "\\hat{", "\\mathbf{",
+    "\\|", "\\left(", "\\right)", "\\operatorname{ReLU}", "\\sqrt", "^{", "_{", "\\partial",
+    "\\cdot", "\\log", "e^", "\\begin{bmatrix}", "\\end{bmatrix}", "&", "\\\\", "\\text{",
+    "\\lambda", "\\theta", "__", "lambda", "import", "9^9^9"]
+
+
+@pytest.mark.timeout(60)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=25).map("".join),
+       st.sampled_from(["auto", "text", "latex"]))
+def test_any_input_gives_an_expression_or_a_parse_error(source, syntax):
+    """Fuzzing: nothing but a SymPy object or a ParseError ever comes out."""
+    try:
+        result = parse(source, syntax=syntax)
+    except ParseError:
+        return
+    assert isinstance(result, (sp.Basic, sp.MatrixBase))
