@@ -250,6 +250,7 @@ def test_every_latex_string_of_the_engine_output_is_balanced(engine, derivations
     for obj in objects:
         for tex in _all_latex(obj):
             assert latex_problems(tex) == [], tex
+        assert obj.to_latex(document=True).isascii()  # pdflatex needs no Unicode set-up
 
 
 def test_readme_example_in_textbook_form(engine):
