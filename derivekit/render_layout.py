@@ -129,7 +129,8 @@ def _matrix_sections(m, views, first_views):
     for i, row in enumerate(views):
         for j, dv in enumerate(row):
             sections.append((f"Entry {i + 1}" if m.kind == "gradient" else f"Entry ({i + 1}, {j + 1})", dv))
-    return sections
+    # entries computed without steps (the fast path for large inputs) are in the matrix already
+    return [(label, dv) for label, dv in sections if dv.steps]
 
 
 _MATRIX_SYMBOLS = {"gradient": ("∇f", r"\nabla f"), "jacobian": ("J", "J"), "hessian": ("H", "H")}

@@ -323,3 +323,12 @@ def test_every_rule_sentence_renders_in_every_format():
         for tex in math_blocks(d.to_markdown()):
             assert latex_problems(tex) == [], (name, tex)
         assert not re.search(r"\{[A-Za-z_]\w*\}", d.to_dict()["steps"][0]["explanation"]["text"])
+
+
+def test_matrix_entries_without_steps_are_not_repeated(fake_rules):
+    from derivekit.steps import MatrixOfDerivations
+
+    entries = ((Derivation(x * w, w, 1, (), x, x),), (Derivation(x * w, x, 1, (), w, w),))
+    m = MatrixOfDerivations("gradient", (x * w,), (w, x), entries, sp.Matrix([[x], [w]]))
+    assert m.to_text() == "Gradient of w·x with respect to w, x\n\n∇f = ⎡x⎤\n     ⎣w⎦"
+    assert "Entry" not in m.to_markdown() and "Entry" not in m.to_latex()
