@@ -36,9 +36,9 @@ def _batched(points: np.ndarray, wrt: list[int], offsets: list[float], dtype=flo
     m = len(offsets)
     cols = np.empty((k, len(wrt) * m, n), dtype=dtype)
     cols[:] = points.T[:, None, :]
-    for row, var in enumerate(wrt):
-        for j, off in enumerate(offsets):
-            cols[var, row * m + j, :] += off
+    rows = np.arange(len(wrt) * m)
+    variables = np.repeat(np.asarray(wrt, dtype=int), m)
+    cols[variables, rows, :] += np.tile(np.asarray(offsets, dtype=dtype), len(wrt))[:, None]
     return cols
 
 

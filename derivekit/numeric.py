@@ -36,6 +36,8 @@ _INTERNAL_BACKENDS = ("complex",)  # complex-safe NumPy namespace for the comple
 
 #: a derivative expression repeats sub-expressions; cse pays off above this many nodes
 CSE_MIN_NODES = 12
+#: batches larger than twice this run in chunks of this many points (cache-sized temporaries)
+CHUNK = 8192
 
 
 # --- turning user input into SymPy ------------------------------------------------------
@@ -208,6 +210,18 @@ def _modules(backend: str) -> list:
     return [NUMPY_EXTRAS, _jax_namespace(), "jax"]
 
 
+#: the outermost operation of an entry, done by the ufunc into the output row
+_LAST_OPERATION = {sp.Mul: np.multiply, sp.Add: np.add}
+
+
+def _split_last_operation(expr: sp.Expr) -> tuple:
+    """``a·b·c`` -> (a, b·c); ``a + b + c`` -> (a, b + c); anything else -> (expr,)."""
+    if type(expr) in _LAST_OPERATION and len(expr.args) >= 2:
+        first, rest = expr.args[0], expr.args[1:]
+        return (first, type(expr)(*rest) if len(rest) > 1 else rest[0])
+    return (expr,)
+
+
 @dataclass(eq=False)
 class CompiledFunction:
     """A compiled expression, or grid of expressions, called as ``f(*arrays)``.
@@ -227,11 +241,16 @@ class CompiledFunction:
     _numpy: Callable | None = field(default=None, repr=False)
     _math: Callable | None = field(default=None, repr=False)
     _jax: Callable | None = field(default=None, repr=False)
+    _ops: list | None = field(default=None, repr=False)
 
     def _lambdify(self, backend: str) -> Callable:
         target = self.exprs[0] if self.shape == () else list(self.exprs)
         if backend == "math" and self.shape != ():
             target = [sp.Float(e) if e.is_number else e for e in self.exprs]
+        if backend in ("numpy", "complex") and self.shape != ():
+            # each entry a·rest (or a + rest) comes back as a, rest (a flat list, so that cse
+            # sees everything) and the ufunc writes it straight into the output row
+            target = [part for e in self.exprs for part in _split_last_operation(e)]
         return sp.lambdify(self.args, target, modules=_modules(backend), cse=self.cse)
 
     @property
@@ -269,21 +288,50 @@ class CompiledFunction:
         return self.evaluate_numpy(*values)
 
     def evaluate_numpy(self, *values) -> np.ndarray:
-        """Evaluate on arrays with the NumPy backend (what ``__call__`` does for arrays)."""
+        """Evaluate on arrays with the NumPy backend (what ``__call__`` does for arrays).
+
+        Large batches run in chunks of :data:`CHUNK` points, so that the temporaries of a
+        long (cse) expression stay in cache; inputs are then scalars or full-batch arrays.
+        """
         arrays = [np.asarray(v) for v in values]
         batch = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         dtype = np.result_type(float, *(a.dtype for a in arrays))
+        size = int(np.prod(batch))
+        rows = len(self.exprs)
+        if size > 2 * CHUNK and all(a.size == 1 or a.shape == batch for a in arrays):
+            flat = [a.reshape(()) if a.size == 1 else a.reshape(-1) for a in arrays]
+            out = np.empty((rows, size), dtype=dtype)
+            for start in range(0, size, CHUNK):
+                piece = slice(start, min(start + CHUNK, size))
+                self._fill(out[:, piece], [a if a.ndim == 0 else a[piece] for a in flat])
+        else:
+            out = np.empty((rows, *batch), dtype=dtype)
+            self._fill(out, arrays)
+        return out.reshape(self.shape + batch)
+
+    def _fill(self, out: np.ndarray, arrays: list) -> None:
+        """Evaluate into ``out`` (rows: entries; constants and partial shapes broadcast)."""
         with np.errstate(under="ignore"):  # exp(-1000) -> 0.0 is the right answer, not an error
             raw = self.numpy_function(*arrays)
         if self.shape == ():
-            out = np.asarray(raw, dtype=dtype)
-            if out.shape != batch:
-                out = np.array(np.broadcast_to(out, batch), dtype=dtype)
-            return out
-        out = np.empty((len(self.exprs), *batch), dtype=dtype)
-        for i, entry in enumerate(raw):
-            out[i] = entry
-        return out.reshape(self.shape + batch)
+            out[0] = raw
+            return
+        k = 0
+        for i, operation in enumerate(self._operations):
+            if operation is None:
+                out[i] = raw[k]
+                k += 1
+            else:
+                operation(raw[k], raw[k + 1], out=out[i, ...])
+                k += 2
+
+    @property
+    def _operations(self) -> list:
+        """Per entry: the ufunc that combines its two parts, or None (one part)."""
+        if self._ops is None:
+            self._ops = [_LAST_OPERATION[type(e)] if len(_split_last_operation(e)) == 2 else None
+                         for e in self.exprs]
+        return self._ops
 
     def __repr__(self) -> str:
         names = ", ".join(a.name for a in self.args)

@@ -195,3 +195,29 @@ def test_split_components_respects_brackets():
     assert split_components("x; y") == ["x", "y"]
     assert split_components(r"\frac{a}{b}, c") == [r"\frac{a}{b}", "c"]
     assert split_components("(a+b)*(c+d)") == ["(a+b)*(c+d)"]
+
+
+def test_large_batches_run_in_chunks_with_the_same_numbers(monkeypatch):
+    import derivekit.numeric as numeric
+    g = compile_gradient(sigmoid(w * x + b) ** 2 + w * b, "w, b", args="w, b, x")
+    xs = np.linspace(-3, 3, 3 * numeric.CHUNK + 5)
+    chunked = g(0.7, -0.2, xs)
+    monkeypatch.setattr(numeric, "CHUNK", 10**9)
+    whole = g(0.7, -0.2, xs)
+    np.testing.assert_array_equal(chunked, whole)
+    assert chunked.shape == (2, len(xs))
+
+
+def test_partial_broadcast_of_a_large_batch():
+    import derivekit.numeric as numeric
+    f = dk.compile([x * y, sp.Integer(1)], "x, y")
+    n = numeric.CHUNK
+    out = f(np.ones((n, 1)), np.arange(4.0)[None, :])
+    assert out.shape == (2, n, 4)
+    np.testing.assert_array_equal(out[0, 5], [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(out[1], 1.0)
+
+
+def test_vector_entries_on_a_single_numpy_point():
+    out = dk.compile([2 * x * y, x + y, sp.Integer(4)], "x, y", backend="numpy")(2.0, 3.0)
+    np.testing.assert_array_equal(out, [12.0, 5.0, 4.0])
