@@ -11,8 +11,8 @@ The grammar, in words (loosest binding first):
   ``-(x^2)``; after ``*``, ``/`` or ``^`` a sign applies to the next factor (``a*-b``,
   ``x^-1``);
 * ``^`` and ``**`` are right-associative; the exponent may carry a sign (``x^-1``);
-* atoms: numbers (``3``, ``0.25``, ``.5``, ``1e-3``, all exact), names, calls ``f(a, b)``
-  and brackets ``( )`` / ``[ ]``.
+* atoms: numbers (``3``, ``0.25``, ``.5``, ``1e-3``, all exact), names, calls ``f(a, b)``,
+  brackets ``( )`` / ``[ ]`` and absolute values ``|x|`` (not juxtaposed: write ``2*|x|``).
 
 A name is a letter (ASCII or Greek) followed by letters and digits, with an optional
 subscript ``_1``, ``_ij`` or ``_{12}`` (written without braces in the result: ``W_12``).
@@ -64,6 +64,7 @@ GRAMMAR = r"""
 
 ?primary: NUMBER                    -> number
         | iprimary
+        | "|" sum "|"               -> abs
 
 ?iprimary: NAME                     -> name
          | call
@@ -108,7 +109,7 @@ def parse_text(source: str) -> sp.Basic:
 _TOKEN_WORDS = {"PLUS": "'+'", "MINUS": "'-'", "TIMES": "'*'", "DIVIDE": "'/'", "POW": "'^'",
                 "NUMBER": "number", "NAME": "name", "FUNC": "function call",
                 "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
-                "EQUAL": "'='", "$END": "the end of the input"}
+                "EQUAL": "'='", "VBAR": "'|'", "$END": "the end of the input"}
 
 
 def _syntax_error(source: str, exc) -> ParseError:
@@ -132,6 +133,8 @@ def _syntax_error(source: str, exc) -> ParseError:
     hint = ("expected " + ", ".join(expected[:10])) if expected else "check the syntax"
     if token.type == "NUMBER":
         hint += "; write * between two numbers"
+    if token.type == "VBAR":
+        hint = "write * before an absolute value, e.g. 2*|x| or |x|*|y|"
     word = _TOKEN_WORDS.get(token.type, "")
     what = word if word.startswith("'") else f"{word} {str(token)!r}".strip()
     return ParseError(f"unexpected {what}", source=source, position=position, hint=hint)
@@ -143,8 +146,6 @@ def _character_hint(source: str, position: int) -> str:
         return "names start with a letter; subscripts look like w_1, x_ij or W_{12}"
     if char in "'\"`":
         return "strings and quotes are not part of math input"
-    if char == "|":
-        return "write abs(x) for |x|"
     if char == "!":
         return "factorials are not supported"
     if char in "²³¹⁰⁴⁵⁶⁷⁸⁹⁻":
@@ -202,6 +203,8 @@ def _build(node, source: str) -> sp.Basic:
         head = children[0]
         args = [_build(child, source) for child in children[1:] if child is not None]
         return call_function(_normalise_name(str(head)), args, source, head.start_pos)
+    if kind == "abs":
+        return sp.Abs(_build(children[0], source))
     if kind in ("neg", "pos"):
         operand = _build(children[1], source)
         return -operand if kind == "neg" else operand

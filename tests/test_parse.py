@@ -43,6 +43,7 @@ def same(source, expected, syntax="auto"):
     ("e", sp.E), ("E", sp.E), ("e^x", sp.exp(x)), ("pi", sp.pi), ("π", sp.pi),
     ("x·y", x * y), ("x × y", x * y), ("a − b", a - b),
     ("x = y^2", sp.Eq(x, y**2)),
+    ("|x|", sp.Abs(x)), ("||x| - 1|", sp.Abs(sp.Abs(x) - 1)), ("x*|y|^2", x * sp.Abs(y)**2),
 ])
 def test_text_operators_numbers_constants(source, expected):
     same(source, expected)
@@ -112,7 +113,7 @@ def test_sigma_call_is_sigmoid_but_bare_sigma_is_a_symbol():
     ("u(1 - u)", 0, "u*(...)"),
     ("f()", 0, "f(x)"),
     ("x²", 1, "x^2"),
-    ("|x|", 0, "abs(x)"),
+    ("2|x|", 1, "2*|x|"),
 ])
 def test_text_errors_have_position_and_hint(source, position, words):
     with pytest.raises(ParseError) as info:
