@@ -190,6 +190,16 @@ def choose_route(A: sp.Matrix, method: str = "auto") -> tuple[str, str]:
             raise UnsupportedError(f"symbolic eigenvalues of a {n}×{n} matrix are out of reach "
                                    "(no root formula above degree 4)",
                                    hint="substitute numbers for the symbols to use the numeric route")
+        if method != "symbolic":
+            factors = sp.factor_list(_char_poly(A), LAMBDA)[1]
+            hard = [f for f, _ in factors if sp.degree(f, LAMBDA) > 2]
+            if hard:
+                raise UnsupportedError(
+                    "the characteristic polynomial has a factor of degree "
+                    f"{sp.degree(hard[0], LAMBDA)} in λ with symbolic coefficients "
+                    f"({txt(sp.expand(hard[0]))}); its roots by Cardano's or Ferrari's formula "
+                    "are unreadable", hint="substitute numbers for some symbols, or pass "
+                                           "method='symbolic' to try anyway")
         return "symbolic", "A has symbolic entries, so the eigenvalues are found exactly"
     if method == "symbolic":
         if n > SYMBOLIC_MAX_SIZE:

@@ -11,6 +11,7 @@ not fit raise :class:`~derivekit.errors.ShapeError` naming both shapes.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import sympy as sp
 
 from .errors import DerivekitError, ShapeError, UnsupportedError
+from .limits import DEFAULT_DEADLINE_S, deadline
 from .linalg_input import has_floats, is_numeric, read_matrix, read_vector
 from .linalg_rowops import cofactor_sign, gauss_jordan, minor, subscript
 from .linalg_steps import (LinalgStep, StepsResult, labelled_grid, shape_latex, shape_text, tex,
@@ -43,6 +45,15 @@ def __getattr__(name: str):  # eig and pca live in their own modules
 
 
 # --------------------------------------------------------------------------- small helpers
+
+def _with_deadline(function):
+    """Run ``function`` under the default deadline (symbolic entries can make work explode)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with deadline(DEFAULT_DEADLINE_S):
+            return function(*args, **kwargs)
+    return wrapper
+
 
 def _paren_text(x: sp.Expr) -> str:
     s = txt(x)
@@ -122,6 +133,7 @@ class DotProduct(StepsResult):
                 "angle_radians": to_jsonable(self.angle)}
 
 
+@_with_deadline
 def dot(u: Any, v: Any) -> DotProduct:
     """The dot product ``u·v = Σ uᵢvᵢ`` with steps, norms, cosine similarity and angle."""
     u_vec, v_vec = read_vector(u, "u"), read_vector(v, "v")
@@ -220,6 +232,7 @@ class MatrixProduct(StepsResult):
                 "shape": list(self.result.shape), "result": to_jsonable(self.result)}
 
 
+@_with_deadline
 def matmul(a: Any, b: Any) -> MatrixProduct:
     """The product ``AB``: shape rule (m×n)(n×p) = m×p, then entry (i, j) = row i · column j.
 
@@ -337,6 +350,7 @@ class Norm(StepsResult):
         return {"kind": self.kind, "x": to_jsonable(self.x), "result": to_jsonable(self.result)}
 
 
+@_with_deadline
 def norm(x: Any, kind: str | int | float | None = None) -> Norm:
     """``kind``: 1, 2 or "inf" for vectors (default 2); "fro" for matrices (their default)."""
     M = read_matrix(x, "x", vector_as="column")
@@ -420,6 +434,7 @@ def _square(a: Any, what: str) -> sp.Matrix:
     return A
 
 
+@_with_deadline
 def det(a: Any) -> Determinant:
     """The determinant: ad − bc for 2×2, cofactor expansion up to 4×4, row reduction beyond."""
     A = _square(a, "a determinant")
@@ -510,8 +525,16 @@ def _cofactor_determinant(A: sp.Matrix) -> Determinant:
 
 
 def _row_reduction_determinant(A: sp.Matrix) -> Determinant:
-    reduction = gauss_jordan(A)
     n = A.rows
+    if not is_numeric(A):  # elimination would divide by symbolic pivots: stay polynomial
+        result = _tidy(A.det(method="berkowitz"))
+        steps = [LinalgStep(
+            "Division-free expansion", f"Cofactor expansion of a {n}×{n} matrix has "
+            f"{math.factorial(n)} terms and elimination would divide by symbolic pivots, so "
+            "the Berkowitz algorithm computes the determinant as a polynomial in the entries.",
+            rf"\det A = {tex(result)}", f"det A = {txt(result)}")]
+        return Determinant(A, result, "Berkowitz", steps)
+    reduction = gauss_jordan(A)
     if len(reduction.pivots) < n:
         result = sp.Integer(0)
         explanation = (f"Row reduction finds only {len(reduction.pivots)} pivots for {n} rows, so "
@@ -569,11 +592,16 @@ class Inverse(StepsResult):
                 "determinant": to_jsonable(self.determinant), "result": to_jsonable(self.result)}
 
 
+@_with_deadline
 def inv(a: Any) -> Inverse:
     """The inverse with steps; raises :class:`DerivekitError` when A is singular."""
     A = _square(a, "an inverse")
     n = A.rows
     symbolic = not is_numeric(A)
+    if symbolic and n > MAX_COFACTOR_SIZE:
+        raise UnsupportedError(f"the symbolic inverse of a {n}×{n} matrix is too large to show "
+                               f"(each entry is a ratio of degree-{n - 1} and degree-{n} polynomials)",
+                               hint="substitute numbers for the symbols")
     if n <= 3 or (symbolic and n <= MAX_COFACTOR_SIZE):
         determinant = det(A)
         if determinant.result == 0:
@@ -678,6 +706,7 @@ class Rank(StepsResult):
                 "pivot_columns": [p + 1 for p in self.pivots], "reduced": to_jsonable(self.reduced)}
 
 
+@_with_deadline
 def rank(a: Any) -> Rank:
     """The rank by Gauss–Jordan elimination, with the pivot columns and rank–nullity."""
     A = read_matrix(a, "A", vector_as="column")

@@ -214,3 +214,9 @@ def test_stability_note_for_a_recurrent_weight_matrix():
     assert vanishing.spectral_radius < 1 and "vanish." in vanishing.to_text()
     exploding = dk.eig("[[2, 0], [0, 1/2]]")
     assert exploding.spectral_radius == 2 and "explode." in exploding.to_text()
+
+
+def test_symbolic_cubic_is_refused_with_a_way_out():
+    with pytest.raises(UnsupportedError, match="degree 3 in λ") as info:
+        dk.eig("[[a, b, c], [b, a, b], [c, b, 1]]")
+    assert "method='symbolic'" in str(info.value)

@@ -244,3 +244,12 @@ def test_every_result_renders_in_every_format(make):
     data = json.loads(result.to_json())
     assert data["steps"] and all({"title", "explanation", "latex", "text"} <= set(s) for s in data["steps"])
     assert result._repr_latex_().startswith("$$")
+
+
+def test_large_symbolic_requests_are_refused_or_kept_polynomial():
+    from derivekit.errors import UnsupportedError
+    M = sp.Matrix(5, 5, lambda i, j: sp.Symbol(f"m{i}{j}"))
+    result = dk.det(M)
+    assert result.method == "Berkowitz" and sp.expand(result.result - M.det(method="berkowitz")) == 0
+    with pytest.raises(UnsupportedError, match="5×5"):
+        dk.inv(M)
