@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import DerivekitError
 
-PACKAGES = ("amsmath", "amssymb", "mathtools", "bm", "booktabs", "array", "longtable",
+PACKAGES = ("amsmath", "amssymb", "bm", "booktabs", "array", "longtable",
             "parskip", "xcolor")
 
 #: Unicode characters that may reach a document (prose, or text produced by a renderer) and
@@ -44,9 +44,11 @@ UNICODE_MATH = {
     "⁻": "{}^{-}", "⁺": "{}^{+}", "₋": "{}_{-}", "₊": "{}_{+}", "⁽": "{}^{(}", "⁾": "{}^{)}",
     "₍": "{}_{(}", "₎": "{}_{)}", "ℓ": r"\ell", "Φ": r"\Phi", "φ": r"\varphi",
     "δ": r"\delta", "√": r"\surd", "∑": r"\sum",
+    # combining accents cannot sit over the previous letter here; show them after it
+    "\u0302": r"\hat{}", "\u0303": r"\tilde{}", "\u0304": r"\bar{}", "\u0307": r"\dot{}",
 }
-UNICODE_TEXT = {"—": "---", "–": "--", "“": "``", "”": "''", "‘": "`", "’": "'", "✓": "[ok]",
-                "✗": "[x]", "•": r"\textbullet{}", "\u00a0": "~"}
+UNICODE_TEXT = {"—": "---", "–": "--", "“": "``", "”": "''", "‘": "`", "’": "'",
+                "✓": r"\ensuremath{\checkmark}", "✗": r"\ensuremath{\times}", "•": r"\textbullet{}", "\u00a0": "~"}
 
 
 def unicode_declarations() -> str:
@@ -79,7 +81,38 @@ def preamble(title: str | None = None, author: str | None = None) -> str:
 
 def document(body: str, title: str | None = None, author: str | None = None) -> str:
     """A complete, compilable ``.tex`` document around ``body``."""
-    return preamble(title, author) + "\n" + body.rstrip() + "\n\n\\end{document}\n"
+    text = preamble(title, author) + "\n" + body.rstrip() + "\n\n\\end{document}\n"
+    return sanitize_unicode(text)
+
+
+#: Latin-1 characters pdflatex's utf8 input cannot set in the default (OT1) font encoding
+_LATIN1_UNSET = set("«»ÐÞðþ")
+_COMBINING_ACCENTS = {"\u0300": r"\grave", "\u0301": r"\acute", "\u0302": r"\hat",
+                      "\u0303": r"\tilde", "\u0304": r"\bar", "\u0306": r"\breve",
+                      "\u0307": r"\dot", "\u0308": r"\ddot", "\u030c": r"\check",
+                      "\u20d7": r"\vec"}
+
+
+def sanitize_unicode(text: str) -> str:
+    """Replace characters pdflatex would reject: declared ones (:data:`UNICODE_MATH`,
+    :data:`UNICODE_TEXT`) and Latin-1 stay; an accented letter becomes a math accent
+    (Ȳ → ``\\bar{\\mathrm{Y}}``); anything else a visible ``\\square``."""
+    import unicodedata
+    out = []
+    for ch in text:
+        if ch < "\u0080" or ch in UNICODE_MATH or ch in UNICODE_TEXT or (
+                "\u00a0" <= ch <= "\u00ff" and ch not in _LATIN1_UNSET):
+            out.append(ch)
+            continue
+        base, *marks = unicodedata.normalize("NFD", ch)
+        if marks and base.isascii() and all(m in _COMBINING_ACCENTS for m in marks):
+            latex = rf"\mathrm{{{base}}}"
+            for mark in marks:
+                latex = f"{_COMBINING_ACCENTS[mark]}{{{latex}}}"
+            out.append(rf"\ensuremath{{{latex}}}")
+        else:
+            out.append(r"\ensuremath{\square}")
+    return "".join(out)
 
 
 _TEXT_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

@@ -209,13 +209,22 @@ def to_tex(doc: NotesDocument) -> str:
 
 
 def result_latex(result) -> str:
-    """A result's LaTeX for a full document (``align*`` where the renderer offers it)."""
+    """A result's LaTeX for a full document.
+
+    Results are prose with maths, so their Markdown is converted: paragraphs and step
+    explanations then wrap on the page instead of running off it in one long display. A
+    derivation (or gradient, Jacobian, Hessian) ends with its result in ``align*``, from the
+    renderer's own document mode.
+    """
     from .latexdoc import display_math
-    try:
-        latex = result.to_latex(document=True)
-    except TypeError:
-        latex = result.to_latex()
-    return display_math(latex)
+    from .steps import Derivation, MatrixOfDerivations
+    markdown = result.to_markdown()
+    if not isinstance(result, (Derivation, MatrixOfDerivations)):
+        return markdown_to_latex(markdown, heading_command="paragraph")
+    cut = markdown.rfind("**Result**")
+    steps = markdown[:cut] if cut > 0 else markdown
+    return (markdown_to_latex(steps, heading_command="paragraph") + "\n\n\\paragraph*{Result}\n"
+            + display_math(result.to_latex(document=True, steps=False)))
 
 
 def default_output(path: str | Path, fmt: str) -> Path:
@@ -258,7 +267,8 @@ def build(path: str | Path, fmt: str = "markdown", output: str | Path | None = N
 # Markdown prose → LaTeX (the subset notes use)
 
 _INLINE = re.compile(
-    r"(?P<code>`[^`]+`)"
+    r"(?P<escape>\\[\\`*_{}\[\]()#+\-.!$<>|])"
+    r"|(?P<code>`[^`]+`)"
     r"|(?P<dmath>\$\$.+?\$\$)"
     r"|(?P<math>(?<![\\$])\$[^$\n]+?\$)"
     r"|(?P<pmath>\\\(.+?\\\))"
@@ -275,10 +285,12 @@ def inline_to_latex(text: str) -> str:
     for m in _INLINE.finditer(text):
         out.append(escape_text(text[pos: m.start()]))
         token = m.group(0)
-        if m["code"]:
+        if m["escape"]:
+            out.append(escape_text(token[1]))
+        elif m["code"]:
             out.append(r"\texttt{" + escape_text(token[1:-1]) + "}")
         elif m["dmath"]:
-            out.append(r"\[" + token[2:-2] + r"\]")
+            out.append(display_block(token[2:-2]))
         elif m["math"] or m["pmath"]:
             out.append(token)
         elif m["bold"]:
@@ -295,64 +307,109 @@ def inline_to_latex(text: str) -> str:
 
 
 _LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
+MAX_LIST_DEPTH = 4  # LaTeX's limit for nested itemize/enumerate
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 
 
-def markdown_to_latex(text: str) -> str:
-    """Headings, paragraphs, lists, block quotes, fenced code and ``$$`` blocks → LaTeX."""
+def display_block(math: str) -> str:
+    """Display maths from Markdown ``$$ … $$``: ``align*`` kept, rows split by a top-level
+    ``\\\\`` go into ``gather*``, anything else into ``\\[ … \\]``."""
+    math = math.strip()
+    if re.match(r"\\begin\{(align|gather|equation|multline)\*?\}", math):
+        return math
+    depth, top_level_break = 0, False
+    for token in re.findall(r"\\begin\{|\\end\{|\\\\", math):
+        depth += token == "\\begin{"
+        depth -= token == "\\end{"
+        top_level_break |= token == "\\\\" and depth == 0
+    if top_level_break:
+        return "\\begin{gather*}\n" + math + "\n\\end{gather*}"
+    return "\\[\n" + math + "\n\\]"
+
+
+def _table(rows: list[str]) -> str:
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in line.strip().strip("|").split("|")]
+    head, rule, body = cells(rows[0]), cells(rows[1]), [cells(r) for r in rows[2:]]
+    align = "".join("r" if c.endswith(":") and not c.startswith(":") else
+                    "c" if c.startswith(":") and c.endswith(":") else "l" for c in rule)
+    line = lambda row: " & ".join(inline_to_latex(c) for c in row) + r" \\"  # noqa: E731
+    return "\n".join([rf"\begin{{longtable}}{{{align}}}", r"\toprule", line(head), r"\midrule",
+                      r"\endhead", *map(line, body), r"\bottomrule", r"\end{longtable}"])
+
+
+def markdown_to_latex(text: str, heading_command: str | None = None) -> str:
+    """Headings, paragraphs, nested lists, tables, block quotes, fenced code and ``$$``
+    blocks → LaTeX. ``heading_command`` (e.g. ``"paragraph"``) replaces the sectioning of
+    every heading, for Markdown nested inside a section."""
     out: list[str] = []
     lines = text.splitlines()
+    lists: list[tuple[int, str]] = []   # open list environments: (indent, env)
+
+    def close_lists(to_indent: int = -1):
+        while lists and lists[-1][0] > to_indent:
+            env = lists.pop()[1]
+            if env:  # None: a level past LaTeX's four, shown at the fourth
+                out.append(rf"\end{{{env}}}")
+            if not lists:
+                out.append("")
+
     i = 0
-    list_env: str | None = None
-
-    def close_list():
-        nonlocal list_env
-        if list_env:
-            out.append(rf"\end{{{list_env}}}")
-            list_env = None
-
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        in_item = bool(lists) and (indent > lists[-1][0] or not stripped)
+        if not in_item and not _LIST_ITEM.match(line):
+            close_lists()
         fence = FENCE.match(stripped)
         if fence:
-            close_list()
             end = next((j for j in range(i + 1, len(lines))
                         if lines[j].strip().startswith(fence["fence"])), len(lines))
             out.append("\\begin{verbatim}\n" + "\n".join(lines[i + 1: end]) + "\n\\end{verbatim}")
             i = end + 1
             continue
         if stripped.startswith("$$"):
-            close_list()
-            end = i if stripped.endswith("$$") and len(stripped) > 4 else next(
-                (j for j in range(i + 1, len(lines)) if lines[j].strip().endswith("$$")),
-                len(lines) - 1)
-            math = "\n".join(lines[i: end + 1]).strip()[2:-2].strip()
-            out.append(math if math.startswith(r"\begin{align") else "\\[\n" + math + "\n\\]")
+            if stripped.endswith("$$") and len(stripped) > 4:
+                end, math = i, stripped[2:-2]
+            else:
+                end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().endswith("$$")),
+                           len(lines) - 1)
+                math = "\n".join(lines[i: end + 1]).strip()[2:].rstrip()
+                math = math[:-2] if math.endswith("$$") else math
+            out.append(display_block(math))
             i = end + 1
             continue
+        if stripped.startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].strip()):
+            end = i + 2
+            while end < len(lines) and lines[end].strip().startswith("|"):
+                end += 1
+            out.append(_table(lines[i:end]))
+            i = end
+            continue
         heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
+        item = _LIST_ITEM.match(line)
         if heading:
-            close_list()
-            command = SECTIONS[min(len(heading[1]), 5)]
-            out.append(rf"\{command}{{{inline_to_latex(heading[2].strip())}}}")
-        elif (item := _LIST_ITEM.match(line)):
+            command = heading_command or SECTIONS[min(len(heading[1]), 5)]
+            star = "*" if heading_command else ""
+            out.append(rf"\{command}{star}{{{inline_to_latex(heading[2].strip())}}}")
+        elif item:
             env = "enumerate" if item[2][0].isdigit() else "itemize"
-            if list_env != env:
-                close_list()
-                out.append(rf"\begin{{{env}}}")
-                list_env = env
+            close_lists(indent)
+            if lists and lists[-1][0] == indent and lists[-1][1] not in (env, None):
+                out.append(rf"\end{{{lists.pop()[1]}}}")
+            if not lists or lists[-1][0] < indent:
+                deep = sum(1 for _, e in lists if e) >= MAX_LIST_DEPTH
+                if not deep:
+                    out.append(rf"\begin{{{env}}}")
+                lists.append((indent, None if deep else env))
             out.append(r"\item " + inline_to_latex(item[3]))
         elif stripped.startswith(">"):
-            close_list()
             out.append(r"\begin{quote}" + inline_to_latex(stripped.lstrip("> ")) + r"\end{quote}")
         elif not stripped:
-            close_list()
-            out.append("")
-        elif list_env and line.startswith((" ", "\t")):
-            out.append(inline_to_latex(stripped))
+            out.append("" if not lists else "%")
         else:
-            close_list()
             out.append(inline_to_latex(stripped))
         i += 1
-    close_list()
+    close_lists()
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()

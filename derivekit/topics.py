@@ -24,7 +24,7 @@ class TopicKind:
 
     name: str
     summary: str
-    api: str  # "module:function" doing the work, checked by :meth:`available`
+    api: str  # "module:function" doing the work (public names: "derivekit:derive")
     run: Callable[[dict[str, str]], Displayable]
     title: Callable[[dict[str, str]], str]
     required: tuple[str, ...] = ()
@@ -43,8 +43,11 @@ class TopicKind:
         """Whether the function doing this kind's work can be imported."""
         module, name = self.api.split(":")
         try:
-            getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError, RecursionError):
+            if module == "derivekit":
+                _public(name)
+            else:
+                getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError, KeyError):
             return False
         return True
 
@@ -102,8 +105,11 @@ def parse_assignments(text: str) -> dict[str, float]:
     return values
 
 
-def _api(module: str, name: str):
-    return getattr(importlib.import_module(module), name)
+def _public(name: str):
+    """A public derivekit function (``dk.NAME``), imported on first use from the module the
+    package's export table names (``derivekit.derive`` the module is not ``dk.derive``)."""
+    from . import _EXPORTS
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
 
 
 def _claim(text: str):
@@ -122,39 +128,39 @@ def _wrt(fields: dict[str, str]):
 
 
 def _derivative(f):
-    return _api("derivekit.derive", "derive")(f["derivative"], f["wrt"].strip(),
+    return _public("derive")(f["derivative"], f["wrt"].strip(),
                                               order=parse_int(f.get("order", "1"), "order"))
 
 
 def _gradient(f):
-    return _api("derivekit.derive", "gradient")(f["gradient"], wrt=split_list(f["wrt"]))
+    return _public("gradient")(f["gradient"], wrt=split_list(f["wrt"]))
 
 
 def _jacobian(f):
-    return _api("derivekit.derive", "jacobian")(split_list(f["jacobian"], ";"),
+    return _public("jacobian")(split_list(f["jacobian"], ";"),
                                                 wrt=split_list(f["wrt"]))
 
 
 def _hessian(f):
-    return _api("derivekit.derive", "hessian")(f["hessian"], wrt=split_list(f["wrt"]))
+    return _public("hessian")(f["hessian"], wrt=split_list(f["wrt"]))
 
 
 def _check(f):
-    return _api("derivekit.verify", "verify")(f["check"], _claim(f["claim"]), _wrt(f))
+    return _public("verify")(f["check"], _claim(f["claim"]), _wrt(f))
 
 
 def _matrix_gradient(f):
-    return _api("derivekit.matrix", "matrix_gradient")(
+    return _public("matrix_gradient")(
         f["matrix_gradient"], wrt=f["wrt"].strip(), shapes=parse_shapes(f["shapes"]))
 
 
 def _check_backprop(f):
-    return _api("derivekit.matrix", "verify_backprop")(
+    return _public("verify_backprop")(
         f["check_backprop"], f["claim"], f["wrt"].strip(), parse_shapes(f["shapes"]))
 
 
 def _backprop(f):
-    return _api("derivekit.backprop", "backprop")(f["backprop"])
+    return _public("backprop")(f["backprop"])
 
 
 def _gradflow(f):
@@ -167,19 +173,19 @@ def _gradflow(f):
         options["init"] = f["init"].strip()
     if "seed" in f:
         options["seed"] = parse_int(f["seed"], "seed")
-    return _api("derivekit.backprop", "gradflow")(**options)
+    return _public("gradflow")(**options)
 
 
 def _dot(f):
-    return _api("derivekit.linalg", "dot")(f["dot"], f["with"])
+    return _public("dot")(f["dot"], f["with"])
 
 
 def _matmul(f):
-    return _api("derivekit.linalg", "matmul")(f["matmul"], f["with"])
+    return _public("matmul")(f["matmul"], f["with"])
 
 
 def _eigen(f):
-    return _api("derivekit.linalg", "eig")(f["eigen"])
+    return _public("eig")(f["eigen"])
 
 
 def _pca(f):
@@ -196,11 +202,11 @@ def _pca(f):
             raise DerivekitError("cannot read the PCA data as rows of numbers",
                                  hint="write e.g. pca: [[2.5, 2.4], [0.5, 0.7], [2.2, 2.9]]"
                                  ) from None
-    return _api("derivekit.linalg", "pca")(data, k=parse_int(f.get("k", "1"), "k"))
+    return _public("pca")(data, k=parse_int(f.get("k", "1"), "k"))
 
 
 def _descent(f):
-    minimize = _api("derivekit.optim", "minimize")
+    minimize = _public("minimize")
     methods = split_list(f.get("methods", "gd"))
     start = parse_assignments(f["start"])
     lr = parse_number(f.get("lr", "0.1"), "the learning rate")
@@ -218,60 +224,60 @@ def _short(text: str, width: int = 48) -> str:
 
 
 TOPIC_KINDS: dict[str, TopicKind] = {kind.name: kind for kind in [
-    TopicKind("derivative", "derivative with steps (dk.derive)", "derivekit.derive:derive", _derivative,
+    TopicKind("derivative", "derivative with steps (dk.derive)", "derivekit:derive", _derivative,
               lambda f: f"Derivative of {_short(f['derivative'])} with respect to {f['wrt']}",
               required=("wrt",), optional=("order",),
               example={"derivative": "sigmoid(w*x + b)", "wrt": "w"}),
-    TopicKind("gradient", "gradient with steps (dk.gradient)", "derivekit.derive:gradient", _gradient,
+    TopicKind("gradient", "gradient with steps (dk.gradient)", "derivekit:gradient", _gradient,
               lambda f: f"Gradient of {_short(f['gradient'])}", required=("wrt",),
               example={"gradient": "log(1 + exp(w*x + b))", "wrt": "w, b"}),
-    TopicKind("jacobian", "Jacobian of expressions separated by ';'", "derivekit.derive:jacobian",
+    TopicKind("jacobian", "Jacobian of expressions separated by ';'", "derivekit:jacobian",
               _jacobian, lambda f: f"Jacobian of {_short(f['jacobian'])}", required=("wrt",),
               example={"jacobian": "x*y; x + y", "wrt": "x, y"}),
-    TopicKind("hessian", "Hessian matrix (dk.hessian)", "derivekit.derive:hessian", _hessian,
+    TopicKind("hessian", "Hessian matrix (dk.hessian)", "derivekit:hessian", _hessian,
               lambda f: f"Hessian of {_short(f['hessian'])}", required=("wrt",),
               example={"hessian": "x^2*y + y^3", "wrt": "x, y"}),
     TopicKind("check", "check a hand derivation (dk.verify); several claims separated by ';'",
-              "derivekit.verify:verify", _check,
+              "derivekit:verify", _check,
               lambda f: f"Checking a claimed derivative of {_short(f['check'])}",
               required=("claim", "wrt"),
               example={"check": "sigmoid(w*x)", "claim": "sigmoid(w*x)", "wrt": "w"}),
     TopicKind("matrix_gradient", "matrix-form gradient with backprop steps (dk.matrix_gradient)",
-              "derivekit.matrix:matrix_gradient", _matrix_gradient,
+              "derivekit:matrix_gradient", _matrix_gradient,
               lambda f: f"Matrix gradient of {_short(f['matrix_gradient'])} with respect to "
                         f"{f['wrt']}",
               required=("wrt", "shapes"),
               example={"matrix_gradient": "norm2(W@x + b - y)", "wrt": "W",
                        "shapes": "W=3x4, x=4x1, b=3x1, y=3x1"}),
     TopicKind("check_backprop", "check a hand-derived matrix gradient (dk.verify_backprop)",
-              "derivekit.matrix:verify_backprop", _check_backprop,
+              "derivekit:verify_backprop", _check_backprop,
               lambda f: f"Checking a claimed backprop gradient of {_short(f['check_backprop'])}",
               required=("claim", "wrt", "shapes"),
               example={"check_backprop": "norm2(W@x - y)", "claim": "2*(W@x - y)@x.T",
                        "wrt": "W", "shapes": "W=3x4, x=4x1, y=3x1"}),
     TopicKind("backprop", "forward equations, δ recursion and parameter gradients of an MLP",
-              "derivekit.backprop:backprop", _backprop, lambda f: f"Backpropagation through {f['backprop']}",
+              "derivekit:backprop", _backprop, lambda f: f"Backpropagation through {f['backprop']}",
               example={"backprop": "x:4 -> linear:8 -> sigmoid -> linear:1 -> mse"}),
     TopicKind("gradflow", "per-layer gradient norms in a deep MLP (vanishing/exploding)",
-              "derivekit.backprop:gradflow", _gradflow,
+              "derivekit:gradflow", _gradflow,
               lambda f: f"Gradient flow through a deep {f['gradflow']} network",
               optional=("depth", "width", "init", "seed"),
               example={"gradflow": "sigmoid", "depth": "10", "width": "32"}),
-    TopicKind("dot", "dot product with steps", "derivekit.linalg:dot", _dot,
+    TopicKind("dot", "dot product with steps", "derivekit:dot", _dot,
               lambda f: f"Dot product of {f['dot']} and {f['with']}", required=("with",),
               example={"dot": "[1, 2, 3]", "with": "[4, 5, 6]"}),
-    TopicKind("matmul", "matrix product with steps", "derivekit.linalg:matmul", _matmul,
+    TopicKind("matmul", "matrix product with steps", "derivekit:matmul", _matmul,
               lambda f: f"Matrix product {f['matmul']} times {f['with']}", required=("with",),
               example={"matmul": "[[1, 2], [3, 4]]", "with": "[[5], [6]]"}),
-    TopicKind("eigen", "eigenvalues and eigenvectors with steps (dk.eig)", "derivekit.linalg:eig",
+    TopicKind("eigen", "eigenvalues and eigenvectors with steps (dk.eig)", "derivekit:eig",
               _eigen, lambda f: f"Eigen-decomposition of {f['eigen']}",
               example={"eigen": "[[2, 1], [1, 2]]"}),
-    TopicKind("pca", "principal component analysis with steps (dk.pca)", "derivekit.linalg:pca",
+    TopicKind("pca", "principal component analysis with steps (dk.pca)", "derivekit:pca",
               _pca, lambda f: f"PCA with k = {f.get('k', '1')}", optional=("k",),
               example={"pca": "[[2.5, 2.4], [0.5, 0.7], [2.2, 2.9], [1.9, 2.2], [3.1, 3.0]]",
                        "k": "1"}),
     TopicKind("descent", "gradient descent; several methods give a comparison (dk.minimize)",
-              "derivekit.optim:minimize", _descent,
+              "derivekit:minimize", _descent,
               lambda f: f"Gradient descent on {_short(f['descent'])}",
               required=("start",), optional=("methods", "lr", "steps"),
               example={"descent": "x^2 + 10*y^2", "start": "x=1, y=1",
@@ -331,7 +337,7 @@ class DescentComparison(Displayable):
     def rows(self) -> list[dict[str, Any]]:
         rows = []
         for method, t in self.runs.items():
-            status = "diverged" if t.diverged else ("converged" if t.converged else "running")
+            status = "diverged" if t.diverged else ("converged" if t.converged else "max steps")
             rows.append({"method": method, "steps": int(len(t.losses) - 1),
                          "final_loss": float(t.losses[-1]),
                          "final_point": [float(v) for v in t.points[-1]], "status": status})

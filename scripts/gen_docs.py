@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = {DOCS / path: content for path, content in generated_pages().items()}
     with contextlib.chdir(ROOT):
         for path in example_files():
-            if path.exists():
+            if path.exists() and path not in targets:  # generated pages are already fresh
                 targets[path] = refresh_examples(path.read_text(encoding="utf-8"))
     for path in sorted((DOCS / "reference").glob("*.md")):
         if path not in targets:  # a page for a module that no longer exists

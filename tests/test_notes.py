@@ -121,18 +121,30 @@ def test_tex_output_is_a_complete_document(fake_kind):
     assert "\\title{My notes}" in tex
     assert "\\section{Calculus}" in tex
     assert tex.count("\\subsection{") == 2          # one per topic
-    assert "\\[\n\\begin{aligned}" in tex           # a bare fragment goes into display math
+    assert "\\[\n\\frac{d}{dx} x^2\n\\]" in tex      # results go through their Markdown
     assert "50\\% \\& \\texttt{code\\_1}" in tex
     assert "\\begin{verbatim}" in tex
 
 
 def test_markdown_to_latex_subset():
     tex = notes.markdown_to_latex("- one $a_1$\n- two *it*\n\n1. x\n\n$$\ny = 1\n$$\n> quote")
-    assert "\\begin{itemize}\n\\item one $a_1$\n\\item two \\emph{it}\n\\end{itemize}" in tex
+    assert "\\begin{itemize}\n\\item one $a_1$\n\\item two \\emph{it}\n%\n\\end{itemize}" in tex
     assert "\\begin{enumerate}" in tex and "\\[\ny = 1\n\\]" in tex
     assert "\\begin{quote}quote\\end{quote}" in tex
     assert notes.inline_to_latex("[site](http://a.b/#x)") == "\\href{http://a.b/\\#x}{site}"
     assert escape_text("a_b & {c}") == "a\\_b \\& \\{c\\}"
+    assert notes.inline_to_latex(r"a \* b \_c") == r"a * b \_c"   # Markdown escapes
+
+
+def test_markdown_to_latex_nested_lists_tables_and_rows():
+    tex = notes.markdown_to_latex(
+        "- **1.** $u$\n  $$a = b$$\n  - inner\n    $$c$$\n- three\n\n"
+        "| a | b |\n|---:|:---:|\n| 1 | $x$ |\n\n$$\na \\\\ b\n$$\n### Head")
+    assert tex.count("\\begin{itemize}") == 2 and tex.count("\\end{itemize}") == 2
+    assert tex.index("\\[\na = b\n\\]") < tex.index("\\item inner")
+    assert "\\begin{longtable}{rc}" in tex and "1 & $x$ \\\\" in tex
+    assert "\\begin{gather*}\na \\\\ b\n\\end{gather*}" in tex
+    assert notes.markdown_to_latex("### Head", heading_command="paragraph") == "\\paragraph*{Head}"
 
 
 def test_display_math_wraps_fragments_only():
