@@ -20,6 +20,7 @@ MAX_NUMBER_DIGITS = 60
 MAX_INTEGER_EXPONENT = 1_000
 MAX_POWER_RESULT_DIGITS = 1_000  # a power of two numbers may have at most this many digits
 MAX_LATEX_NESTING = 60  # brackets and braces together; the ANTLR LaTeX reader slows on depth
+MAX_LATEX_TOKENS = 1_000  # LaTeX is read by a slower, recursive converter; plain text allows more
 DEFAULT_DEADLINE_S = 10.0
 
 _deadline_at: float | None = None

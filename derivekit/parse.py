@@ -153,7 +153,7 @@ def _first_line(text: str) -> str:
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
-_TOKEN_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9_.]+|\S")
+TOKEN_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9_.]+|\S")
 
 
 def check_size(source: str) -> None:
@@ -171,7 +171,7 @@ def check_size(source: str) -> None:
         raise ParseError("the input is empty", source=source, position=0,
                          hint="write an expression, e.g. 'sigmoid(w*x + b)'")
     tokens = 0
-    for match in _TOKEN_RE.finditer(source):
+    for match in TOKEN_RE.finditer(source):
         tokens += 1
         if tokens > limits.MAX_TOKENS:
             raise InputLimitError(

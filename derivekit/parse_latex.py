@@ -100,15 +100,23 @@ class _Context:
 def parse_latex(source: str) -> sp.Basic:
     """Parse LaTeX ``source`` (limits already checked by ``parse``) into SymPy."""
     _refuse_forbidden(source)
-    _check_latex_nesting(source)
+    _check_latex_size(source)
     context = _Context(source)
     result = _convert(source.strip().strip("$"), context)
     _check_result_kind(result, source)
     return result
 
 
-def _check_latex_nesting(source: str) -> None:
-    """The ANTLR reader slows down on deep nesting: cap all brackets together."""
+def _check_latex_size(source: str) -> None:
+    """LaTeX has tighter limits than plain text: ANTLR and latex2sympy's recursive converter
+    slow down (and run out of stack) on long or deep input, so cap tokens and all brackets."""
+    from .parse import TOKEN_RE
+    for count, match in enumerate(TOKEN_RE.finditer(source), start=1):
+        if count > limits.MAX_LATEX_TOKENS:
+            raise InputLimitError(f"the LaTeX has more than {limits.MAX_LATEX_TOKENS} tokens",
+                                  source=source, position=match.start(),
+                                  hint="split it, or write long expressions in plain text "
+                                       f"(up to {limits.MAX_TOKENS} tokens)")
     depth, deepest_at = 0, None
     for position, char in enumerate(source):
         if char in "({[":
