@@ -70,14 +70,15 @@ def superscript(n: int) -> str:
 
 
 def unicode_symbol_name(name: str) -> str:
-    """``u1`` → ``u₁``, ``x_ij`` → ``x_ij`` in subscripts, ``alpha`` → ``α``, ``y_hat`` → ``ŷ``."""
+    """``u1`` → ``u₁``, ``x_ij`` → ``xᵢⱼ``, ``alpha_1`` → ``α₁``, ``y_hat`` → ``ŷ``; a script
+    with no Unicode form stays spelled out (``x_q``)."""
     base, sups, subs = split_super_sub(name)
     marks = ""
     while subs and subs[-1] in _MODIFIERS:  # y_hat: a modifier, not a subscript
         marks += _MODIFIERS[subs.pop()]
     text = (_greek(base) or base) + marks
     for sub in subs:
-        text += _script("".join(_greek(p) or p for p in [sub]), _SUB, "_")
+        text += _script(_greek(sub) or sub, _SUB, "_")
     for sup in sups:
         text += _script(sup, _SUP, "^")
     return text
@@ -103,9 +104,9 @@ def _is_negative(term: sp.Basic) -> bool:
 
 
 def _factor_rank(factor: sp.Basic) -> float:
-    """Numbers, then other constants (√2, π), then symbols and their powers, then plain sums
-    of symbols (coefficients: ``x``, ``(1 − y)``), then symbolic powers (``x^(y − 1)``),
-    then function values, then sums holding function values (``σ(z)·(1 − σ(z))``)."""
+    """Numbers; other constants (√2, π); symbols, their numeric powers and sums of symbols
+    (coefficients: ``x``, ``x²``, ``(1 − y)``); symbolic powers (``x^(y − 1)``); function
+    values; last, sums holding function values (``x·σ(z)·(1 − σ(z))``)."""
     if factor.is_Number:
         return 0
     if not factor.free_symbols:
