@@ -214,12 +214,29 @@ def _modules(backend: str) -> list:
 _LAST_OPERATION = {sp.Mul: np.multiply, sp.Add: np.add}
 
 
-def _split_last_operation(expr: sp.Expr) -> tuple:
-    """``a·b·c`` -> (a, b·c); ``a + b + c`` -> (a, b + c); anything else -> (expr,)."""
-    if type(expr) in _LAST_OPERATION and len(expr.args) >= 2:
-        first, rest = expr.args[0], expr.args[1:]
-        return (first, type(expr)(*rest) if len(rest) > 1 else rest[0])
-    return (expr,)
+def _candidate_splits(expr: sp.Expr) -> list[tuple]:
+    if type(expr) not in _LAST_OPERATION or len(expr.args) < 2:
+        return [(expr,)]
+    out = []
+    for i, pick in enumerate(expr.args):
+        rest = expr.args[:i] + expr.args[i + 1:]
+        out.append((pick, type(expr)(*rest) if len(rest) > 1 else rest[0]))
+    return out
+
+
+def split_last_operations(exprs: Sequence[sp.Expr]) -> list[tuple]:
+    """Each entry as (expr,) or as two parts that its outermost product or sum combines:
+    ``2·δ·x₁`` -> (x₁, 2·δ). Of the possible splits, the one whose other part recurs most
+    among all entries wins (ties: the first), so cse computes that part once and each entry
+    costs one ufunc call writing straight into the output."""
+    candidates = [_candidate_splits(e) for e in exprs]
+    counts: dict = {}
+    for options in candidates:
+        for option in options:
+            if len(option) == 2:
+                counts[option[1]] = counts.get(option[1], 0) + 1
+    return [max(options, key=lambda o: counts.get(o[-1], 0) if len(o) == 2 else 0)
+            for options in candidates]
 
 
 @dataclass(eq=False)
@@ -242,6 +259,7 @@ class CompiledFunction:
     _math: Callable | None = field(default=None, repr=False)
     _jax: Callable | None = field(default=None, repr=False)
     _ops: list | None = field(default=None, repr=False)
+    _split: list | None = field(default=None, repr=False)
 
     def _lambdify(self, backend: str) -> Callable:
         target = self.exprs[0] if self.shape == () else list(self.exprs)
@@ -250,7 +268,7 @@ class CompiledFunction:
         if backend in ("numpy", "complex") and self.shape != ():
             # each entry a·rest (or a + rest) comes back as a, rest (a flat list, so that cse
             # sees everything) and the ufunc writes it straight into the output row
-            target = [part for e in self.exprs for part in _split_last_operation(e)]
+            target = [part for split in self._splits for part in split]
         return sp.lambdify(self.args, target, modules=_modules(backend), cse=self.cse)
 
     @property
@@ -326,11 +344,17 @@ class CompiledFunction:
                 k += 2
 
     @property
+    def _splits(self) -> list[tuple]:
+        if self._split is None:
+            self._split = split_last_operations(self.exprs)
+        return self._split
+
+    @property
     def _operations(self) -> list:
         """Per entry: the ufunc that combines its two parts, or None (one part)."""
         if self._ops is None:
-            self._ops = [_LAST_OPERATION[type(e)] if len(_split_last_operation(e)) == 2 else None
-                         for e in self.exprs]
+            self._ops = [_LAST_OPERATION[type(e)] if len(split) == 2 else None
+                         for e, split in zip(self.exprs, self._splits)]
         return self._ops
 
     def __repr__(self) -> str:
