@@ -241,13 +241,25 @@ def _command_hint(command: str) -> str:
 
 
 def _marker_position(message: str, latex: str, source: str) -> int | None:
-    """The column of latex2sympy's ``~~~^`` marker, when the LaTeX was not rewritten."""
+    """Where latex2sympy's ``~~~^`` marker points, mapped back to the user's source.
+
+    The marker indexes the rewritten LaTeX; the token under it is looked up in the source
+    (the occurrence nearest the same relative place). None when it cannot be placed.
+    """
+    from .parse import TOKEN_RE
     for line in message.splitlines():
-        if line.rstrip().endswith("^") and set(line.rstrip()[:-1]) <= {"~", " "}:
-            column = len(line.rstrip()) - 1
-            stripped = source.strip()
-            if latex == stripped:
-                return source.index(stripped) + column
+        marker = line.rstrip()
+        if not (marker.endswith("^") and set(marker[:-1]) <= {"~", " "}):
+            continue
+        column = len(marker) - 1
+        if latex == source.strip():
+            return source.index(latex) + column
+        token = TOKEN_RE.search(latex, min(column, max(len(latex) - 1, 0)))
+        if token is None or _PLACEHOLDER in token.group(0):
+            return None
+        guess = column * len(source) // max(len(latex), 1)
+        places = [m.start() for m in re.finditer(re.escape(token.group(0)), source)]
+        return min(places, key=lambda place: abs(place - guess)) if places else None
     return None
 
 

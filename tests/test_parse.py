@@ -210,6 +210,8 @@ def test_auto_detection_and_explicit_syntax():
     (r"\sigmay", 0, r"\sigma y"),
     (r"x \loge^{x}", 2, r"\log e"),
     (r"\thetax", 0, r"\theta x"),
+    (r"\frac{1}{2} + \leq x", 14, "check braces and commands"),
+    (r"\sigma(x) + 3 \cdot \cdot y", 20, "check braces and commands"),
 ])
 def test_latex_errors_have_position_and_hint(source, position, words):
     with pytest.raises(ParseError) as info:
