@@ -290,10 +290,14 @@ def test_hypothesis_round_trip_through_text(seed):
 # --- cost -------------------------------------------------------------------------------
 
 def test_import_is_light():
-    code = ("import sys, derivekit.parse as p; p.parse('sigmoid(w*x + b)'); "
-            "print(any(m.startswith(('latex2sympy2_extended', 'antlr4')) for m in sys.modules))")
+    """Importing loads neither lark nor latex2sympy/ANTLR; a text parse loads lark only."""
+    code = ("import sys, derivekit.parse as p\n"
+            "loaded = lambda *names: any(m.split('.')[0] in names for m in sys.modules)\n"
+            "print(loaded('lark'), loaded('latex2sympy2_extended', 'antlr4'))\n"
+            "p.parse('sigmoid(w*x + b)')\n"
+            "print(loaded('lark'), loaded('latex2sympy2_extended', 'antlr4'))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    assert result.stdout.split() == ["False", "False", "True", "False"]
 
 
 def test_dk_parse_works_even_after_the_submodule_is_imported():
