@@ -140,13 +140,18 @@ def _matrix_symbol(m, latex: bool) -> str:
     return _MATRIX_SYMBOLS.get(m.kind, ("M", "M"))[latex]
 
 
+def _listed(items: list[str], open_: str, close: str, sep: str, one: str = "{}") -> str:
+    """One function as itself; several (a Jacobian's) as a tuple: (x·y, x + y)."""
+    return one.format(items[0]) if len(items) == 1 else open_ + sep.join(items) + close
+
+
 def _kind_title(m) -> str:
     return _KIND_TITLES.get(m.kind, m.kind.capitalize())
 
 
 def text_matrix(m, views, first_views, walk, settings) -> str:
     w = TextWriter(settings)
-    exprs = "; ".join(w.math(e) for e in m.exprs)
+    exprs = _listed([w.math(e) for e in m.exprs], "(", ")", ", ")
     wrt = ", ".join(w.math(v) for v in m.wrt)
     lines = [f"{_kind_title(m)} of {exprs} with respect to {wrt}", ""]
     lines += _text_equation(_matrix_symbol(m, False), w.math(m.result).split("\n"))
@@ -204,7 +209,7 @@ def latex_derivation(dview, walk, settings) -> str:
 
 def latex_matrix(m, views, first_views, walk, settings) -> str:
     w = LatexWriter(settings)
-    exprs = w.prose(", ").join(w.math(e) for e in m.exprs)
+    exprs = _listed([w.math(e) for e in m.exprs], r"\left(", r"\right)", w.prose(", "))
     wrt = w.prose(", ").join(w.math(v) for v in m.wrt)
     rows = ["&" + w.prose(f"{_kind_title(m)} of ") + exprs + w.prose(" with respect to ") + wrt,
             f"{_matrix_symbol(m, True)} &= {w.math(m.result)}"]
@@ -258,7 +263,7 @@ def markdown_derivation(dview, walk, settings) -> str:
 
 def markdown_matrix(m, views, first_views, walk, settings) -> str:
     w = MarkdownWriter(settings)
-    exprs = ", ".join(w.inline(e) for e in m.exprs)
+    exprs = _listed([w.math(e) for e in m.exprs], "$(", ")$", ", ", one="${}$")
     wrt = ", ".join(w.inline(v) for v in m.wrt)
     lines = [f"**{_kind_title(m)}** of {exprs} with respect to {wrt}:", "",
              f"$${_matrix_symbol(m, True)} = {w.math(m.result)}$$"]
