@@ -16,7 +16,9 @@ import numpy as np
 
 from .errors import DerivekitError, ShapeError
 from .functions import NUMPY_IMPLEMENTATIONS
-from .matexpr import Node, fmt_shape
+from .matexpr import Const, Node, fmt_shape
+
+_ONE = Node("const", (), Const.of(1.0), (1, 1))
 
 _sigmoid = NUMPY_IMPLEMENTATIONS["sigmoid"]
 _softplus = NUMPY_IMPLEMENTATIONS["softplus"]
@@ -76,8 +78,50 @@ OPS: dict[str, Callable] = {
 }
 
 
+#: f′(z) written with f(z), used when f(z) is computed anyway (σ′ = σ(1 − σ), tanh′ = 1 − tanh²)
+_FROM_FORWARD = {
+    "sigmoid_prime": ("sigmoid", lambda s: Node("mul", (s, Node("sub", (_ONE, s), None, s.shape)),
+                                                None, s.shape)),
+    "tanh_prime": ("tanh", lambda t: Node("sub", (_ONE, Node("mul", (t, t), None, t.shape)),
+                                          None, t.shape)),
+}
+
+
+def share_forward_values(node: Node) -> Node:
+    """Rewrite σ′(z) as σ(z)(1 − σ(z)) (and tanh′ likewise) where σ(z) is in the tree, so
+    that the compiled gradient reuses the forward value instead of recomputing it."""
+    present = {n for n in node.walk() if n.op == "func"}
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = n.with_args([go(a) for a in n.args]) if n.args else n
+        if out.op == "mul" and out.args[0].op == "const" and out.args[1].op == "matmul":
+            # c(AB): scale whichever of A, B, AB has the fewest entries
+            c, (a, b) = out.args[0], out.args[1].args
+            sizes = {"a": a.shape[0] * a.shape[1], "b": b.shape[0] * b.shape[1],
+                     "ab": out.shape[0] * out.shape[1]}
+            best = min(sizes, key=sizes.get)
+            if best == "a":
+                out = Node("matmul", (Node("mul", (c, a), None, a.shape), b), None, out.shape)
+            elif best == "b":
+                out = Node("matmul", (a, Node("mul", (c, b), None, b.shape)), None, out.shape)
+        if out.op == "func" and out.attr in _FROM_FORWARD:
+            forward_name, build = _FROM_FORWARD[out.attr]
+            forward = Node("func", out.args, forward_name, out.shape)
+            if forward in present:
+                out = build(forward)
+        memo[n] = out
+        return out
+
+    return go(node)
+
+
 def compile_node(node: Node) -> Callable[[dict], np.ndarray]:
-    """Compile ``node`` into ``f(env)``, ``env`` mapping names (vars and refs) to arrays."""
+    """Compile ``node`` into ``f(env)``, ``env`` mapping names (vars and refs) to arrays.
+    Repeated subtrees are computed once per call."""
+    node = share_forward_values(node)
     slots: dict[Node, int] = {}
     program: list[tuple] = []
 
@@ -114,17 +158,28 @@ def compile_node(node: Node) -> Callable[[dict], np.ndarray]:
     visit(node)
     loads = [(i, ins[1], ins[2]) for i, ins in enumerate(program) if ins[0] == "load"]
     values = [ins[1] if ins[0] == "value" else None for ins in program]
-    calls = [(i, ins[1], ins[2]) for i, ins in enumerate(program) if ins[0] == "call"]
+    # drop each intermediate after its last use, so NumPy can reuse its (cache-warm) memory
+    last_use: dict[int, int] = {}
+    for i, ins in enumerate(program):
+        if ins[0] == "call":
+            for j in ins[2]:
+                last_use[j] = i
+    dead_after: dict[int, tuple[int, ...]] = {}
+    for j, i in last_use.items():
+        if program[j][0] == "call":
+            dead_after.setdefault(i, ())
+            dead_after[i] += (j,)
+    calls = [(i, ins[1], ins[2][0], ins[2][1] if len(ins[2]) == 2 else -1, dead_after.get(i, ()))
+             for i, ins in enumerate(program) if ins[0] == "call"]
 
     def run(env: dict) -> np.ndarray:
         vals = list(values)
         for i, name, _shape in loads:
             vals[i] = env[name]
-        for i, fn, args in calls:
-            if len(args) == 2:
-                vals[i] = fn(vals[args[0]], vals[args[1]])
-            else:
-                vals[i] = fn(vals[args[0]])
+        for i, fn, a, b, dead in calls:
+            vals[i] = fn(vals[a], vals[b]) if b >= 0 else fn(vals[a])
+            for j in dead:
+                vals[j] = None
         return vals[-1]
 
     return run

@@ -54,7 +54,8 @@ NUMBER: /\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?/
 %ignore WS
 """
 
-_PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+_PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False,
+               cache=True)  # the LALR tables are cached in the temp folder: faster start
 
 #: text function name -> (node op, attr); elementwise functions use op "func"
 FUNCTIONS: dict[str, tuple[str, str | None]] = {

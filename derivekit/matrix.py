@@ -295,6 +295,13 @@ class MatrixDerivation(Displayable):
     def forward(self) -> list[Intermediate]:
         return list(self.sweep.intermediates)
 
+    def compile(self):
+        """The gradient as a NumPy function ``f(values) -> ndarray``, compiled once, without
+        the input checks of :meth:`evaluate` (for loops)."""
+        if self._compiled is None:
+            self._compiled = compile_node(self.result.node)
+        return self._compiled
+
     def evaluate(self, values: dict) -> np.ndarray:
         """The gradient at ``values`` (name -> array), an ndarray of ``wrt``'s shape."""
         if self._compiled is None:
