@@ -402,14 +402,14 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
     coupled_decay = hp.get("weight_decay", 0.0) if not getattr(rule, "decoupled_decay", False) else 0.0
     state = rule.init_state(n)
     points = np.empty((steps + 1, n))
-    losses = np.empty(steps + 1)
-    grad_squares = np.empty(steps + 1)
+    losses: list[float] = []
+    grad_squares: list[float] = []
     rates = [lr_at(lr, k, steps, schedule_options) for k in range(steps)]
     worked: list[WorkedStep] = []
     value_and_grad = objective.value_and_grad
     grad_tol_sq = -1.0 if grad_tol is None else grad_tol * grad_tol
     prev = far_limit = math.inf
-    recorded = rising = far_above = 0
+    rising = far_above = 0
     stop = None  # (converged, diverged, reason) once the run ends early
     with np.errstate(all="ignore"):
         for k in range(steps + 1):
@@ -418,19 +418,18 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
             except (OverflowError, ZeroDivisionError, ValueError) as exc:
                 stop = _non_finite(k, f"the loss {_failure(exc)}", rates)
                 break
-            sq = float(g @ g)
+            sq = g.dot(g)
             if not math.isfinite(loss + sq):
                 what = f"the loss became {loss}" if not math.isfinite(loss) else "the gradient became infinite"
                 stop = _non_finite(k, what, rates)
                 break
             points[k] = theta
-            losses[k] = loss
-            grad_squares[k] = sq
-            recorded = k + 1
+            losses.append(loss)
+            grad_squares.append(sq)
             rising = rising + 1 if loss > prev else 0
             far_above = far_above + 1 if loss > far_limit else 0
             if rising >= patience or far_above >= patience or sq <= grad_tol_sq or loss_tol is not None:
-                stop = _stopping(k, loss, prev, losses[0], sq, rising, far_above, patience, grad_tol,
+                stop = _stopping(k, loss, prev, losses[0], float(sq), rising, far_above, patience, grad_tol,
                                  loss_tol, rates)
                 if stop is not None:
                     break
@@ -457,10 +456,10 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
             if progress is not None:
                 progress(k + 1, steps)
     converged, diverged, reason = stop or (False, False, f"reached the maximum of {steps} steps")
-    taken = recorded
+    taken = len(losses)
     return Trajectory(
-        names=objective.names, points=points[:taken].copy(), losses=losses[:taken].copy(),
-        grad_norms=np.sqrt(grad_squares[:taken]), learning_rates=np.array(rates[:max(taken - 1, 0)]),
+        names=objective.names, points=points[:taken].copy(), losses=np.array(losses, dtype=float),
+        grad_norms=np.sqrt(np.array(grad_squares, dtype=float)), learning_rates=np.array(rates[:max(taken - 1, 0)]),
         method=key, rule=rule, hyper=hp, lr=lr, schedule=schedule, converged=converged,
         diverged=diverged, reason=reason, worked=worked, objective=objective,
         batch_size=None if sampler is None else sampler.batch_size, seed=seed,
