@@ -202,6 +202,7 @@ class Explanation(Displayable):
                 rf"\textbf{{The result.}} $\displaystyle {_expr_latex(d.result)}$.",
                 rf"\textbf{{Pitfall.}} {escape_text(self.pitfall)}"])
         expr, wrt, result = _expr_text(d.expr), _expr_text(d.wrt), _expr_text(d.result)
+        partial = bool(d.expr.free_symbols - {d.wrt})
         rules = "; ".join(f"{r.title}, {r.statement_text}" for r in self.rules)
         if fmt == "markdown":
             return "\n\n".join([
@@ -212,10 +213,11 @@ class Explanation(Displayable):
         return "\n".join([
             f"Explain it like an interview: {self.topic}",
             "",
-            f"So, we want {self.what}: the derivative of {expr} with respect to {wrt}.",
+            f"So, we want {self.what}: the {'partial ' if partial else ''}derivative of {expr} "
+            f"with respect to {wrt}.",
             self._rules_sentence(),
             f"Why it applies: {self._why('text')}",
-            f"Putting it together: d/d{wrt} [{expr}] = {result}.",
+            f"Putting it together: {'∂/∂' if partial else 'd/d'}{wrt} [{expr}] = {result}.",
             f"A pitfall worth raising: {self.pitfall}"])
 
 
