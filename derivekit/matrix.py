@@ -393,7 +393,7 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
             raise UnsupportedError(
                 f"the loss must be a scalar, but it is {fmt_shape(typed.shape)}",
                 hint="reduce it first (sum, mean, norm2, trace), or differentiate each entry")
-        if wrt not in known:
+        if wrt not in typed.names():
             raise DerivekitError(f"'{wrt}' is not a variable of the loss",
                                  hint="variables: " + ", ".join(sorted(typed.names())))
         named = name_intermediates(typed, typed.names(), names, _taken_names(known, dims))
