@@ -277,12 +277,22 @@ def markdown_matrix(m, views, first_views, walk, settings) -> str:
 # --- dict (JSON-ready) ---------------------------------------------------------------------
 
 class _DictWriters:
+    """The three spellings of every expression in the dict: text, LaTeX and SymPy's str."""
+
     def __init__(self, settings):
         self.text, self.latex, self.markdown = (TextWriter(settings), LatexWriter(settings),
                                                 MarkdownWriter(settings))
+        self._spelled: dict = {}  # the same expressions recur in many steps
 
     def math(self, expr) -> dict:
-        return {"text": self.text.math(expr), "latex": self.latex.math(expr), "sympy": str(expr)}
+        key = (type(expr), expr) if isinstance(expr, sp.Basic) else None  # matrices: unhashable
+        spelled = self._spelled.get(key)
+        if spelled is None:
+            spelled = {"text": self.text.math(expr), "latex": self.latex.math(expr),
+                       "sympy": str(expr)}
+            if key is not None:
+                self._spelled[key] = spelled
+        return dict(spelled)
 
     def op(self, expr, var, order, partial) -> dict:
         return {"text": self.text.op(expr, var, order, partial),
