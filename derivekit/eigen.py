@@ -562,7 +562,8 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
             rf"V = {tex(vectors)}", labelled_grid("V", vectors)))
     steps.append(LinalgStep(
         "Residuals", "How well each pair satisfies Av = λv in floating point; values near machine "
-        f"precision × ‖A‖ ≈ {format_number(np.finfo(float).eps * scale * n, 2)} mean the pairs are accurate.",
+        "precision times the size of A (here about "
+        f"{format_number(np.finfo(float).eps * scale * n, 2)}) mean the pairs are accurate.",
         rf"\max_i \|A v_i - \lambda_i v_i\| = {format_number(float(residuals.max()), 3)}",
         "\n".join(f"‖Av{subscript(i + 1)} − λ{subscript(i + 1)}v{subscript(i + 1)}‖ = "
                   f"{format_number(float(r), 3)}"

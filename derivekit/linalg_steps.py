@@ -94,33 +94,37 @@ def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_setti
         lines.append(f"Result: {result.answer_text}")
         return "\n".join(lines)
     if fmt == "latex":
-        rows = [rf"\textbf{{{latex_escape(result.heading)}}}"]
+        rows = [rf"\mathbf{{{latex_prose(result.heading)}}}"]
         if steps:
             for number, step in enumerate(result.steps, 1):
-                rows.append(rf"\text{{{number}. {latex_escape(step.title)}: "
-                            rf"{latex_escape(step.explanation)}}}")
+                rows.append(latex_prose(f"{number}. {step.title}: {step.explanation}"))
                 rows.append(step.latex)
         rows.append(r"\text{Result: }" + result.answer_latex)
         return "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
     if fmt == "markdown":
-        parts = [f"### {result.heading}", ""]
+        parts = [f"### {markdown_prose(result.heading)}", ""]
         if steps:
             for number, step in enumerate(result.steps, 1):
-                parts += [f"**{number}. {step.title}.** {step.explanation}", "",
-                          f"$$\n{step.latex}\n$$", ""]
+                parts += [f"**{number}. {markdown_prose(step.title)}.** "
+                          f"{markdown_prose(step.explanation)}", "", f"$$\n{step.latex}\n$$", ""]
         parts.append(f"**Result:** ${result.answer_latex}$")
         return "\n".join(parts)
     from .errors import DerivekitError
     raise DerivekitError(f"unknown format '{fmt}'", hint="use text, latex, markdown or json")
 
 
-_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
-                   "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+def latex_prose(text: str) -> str:
+    """English inside math mode, as the rest of derivekit writes it (``\\text{}`` runs, with
+    special and non-ASCII characters as math), so MathJax, KaTeX and pdflatex accept it."""
+    from .printing import latex_prose as project_latex_prose
+    return project_latex_prose(text)
 
 
-def latex_escape(text: str) -> str:
-    """Escape ``text`` for use inside ``\\text{...}``."""
-    return "".join(_LATEX_SPECIALS.get(char, char) for char in text)
+def markdown_prose(text: str) -> str:
+    """English for Markdown: characters that would start emphasis, code, math or HTML escaped."""
+    for char in "\\`*_$<":
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 # --------------------------------------------------------------------------- notation helpers

@@ -253,3 +253,12 @@ def test_large_symbolic_requests_are_refused_or_kept_polynomial():
     assert result.method == "Berkowitz" and sp.expand(result.result - M.det(method="berkowitz")) == 0
     with pytest.raises(UnsupportedError, match="5×5"):
         dk.inv(M)
+
+
+def test_latex_output_is_plain_ascii_for_every_engine():
+    results = [dk.dot("[1, 2, 3]", "[4, 5, 6]"), dk.det("[[2, 0, 1], [1, 3, 2], [1, 1, 2]]"),
+               dk.inv(np.eye(4, dtype=int) * 2), dk.rank("[[1, 2], [2, 4]]"),
+               dk.eig("[[1, 2, 3], [4, 5, 6], [7, 8, 10]]"), dk.eig("[[2, 1], [1, 2]]"),
+               dk.pca([[1, 2], [3, 4], [5, 7]], 1, standardize=True)]
+    for result in results:
+        assert result.to_latex().isascii(), type(result).__name__
