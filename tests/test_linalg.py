@@ -262,3 +262,32 @@ def test_latex_output_is_plain_ascii_for_every_engine():
                dk.pca([[1, 2], [3, 4], [5, 7]], 1, standardize=True)]
     for result in results:
         assert result.to_latex().isascii(), type(result).__name__
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_MATRIX_TEXT = st.text(alphabet="[]();,. 0123456789-+*/^abxe\\&{}", max_size=40)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_MATRIX_TEXT)
+def test_reader_either_reads_or_raises_a_derivekit_error(source):
+    try:
+        matrix = read_matrix(source, vector_as="column")
+    except DerivekitError:
+        return
+    assert isinstance(matrix, sp.MatrixBase) and matrix.rows >= 1 and matrix.cols >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-50, 50), min_size=1, max_size=12), st.data())
+def test_dot_and_norms_agree_with_numpy(u, data):
+    v = data.draw(st.lists(st.integers(-50, 50), min_size=len(u), max_size=len(u)))
+    result = dk.dot(u, v)
+    assert result.result == int(np.dot(u, v))
+    assert float(result.norm_u) == pytest.approx(np.linalg.norm(u))
+    text = dk.dot(str(u), str(v)).to_text()
+    assert f"= {int(np.dot(u, v))}\n" in text
