@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "matrix_gradient": "derivekit.matrix", "MatrixDerivation": "derivekit.matrix",
     "verify_backprop": "derivekit.matrix", "backprop": "derivekit.networks",
     "gradflow": "derivekit.gradient_flow", "BackpropVerdict": "derivekit.claimcheck",
+    "matrix_jacobian": "derivekit.matjacobian", "matrix_hessian": "derivekit.matjacobian",
     # optimisation
     "minimize": "derivekit.optim", "Trajectory": "derivekit.optim",
     # linear algebra

@@ -70,7 +70,7 @@ OPS: dict[str, Callable] = {
     "sum": _scalar(np.sum), "mean": _scalar(np.mean), "trace": _scalar(np.trace),
     "det": _scalar(np.linalg.det), "logdet": _logdet, "inv": np.linalg.inv,
     "norm2": _scalar(lambda x: np.vdot(x, x)),
-    "rowsum": lambda x: x.sum(axis=1, keepdims=True),
+    "rowsum": lambda x: x.sum(axis=1, keepdims=True), "diag": np.diagflat,
     "colsum": lambda x: x.sum(axis=0, keepdims=True),
     "softmax": _softmax, "log_softmax": _log_softmax, "logsumexp": _logsumexp,
     "softmax_ce": _scalar(lambda z, y: -np.sum(y * _log_softmax(z))),

@@ -327,6 +327,10 @@ def matmul(a: Node, b: Node) -> Node:
         return scale(a.attr, b)
     if b.op == "const":
         return scale(b.attr, a)
+    if a.op == "diag" and b.op == "ones" and b.shape[1] == 1:
+        return a.args[0]
+    if a.op == "diag" and b.op == "matmul" and b.args[0].op == "ones" and b.args[0].shape[1] == 1:
+        return matmul(a.args[0], b.args[1])  # diag(v)𝟙R = vR
     if b.op == "ones" and b.shape[1] == 1 and b.shape[0] > 1:
         return rowsum(a)
     if a.op == "ones" and a.shape[0] == 1 and a.shape[1] > 1:
@@ -370,6 +374,8 @@ def add(a: Node, b: Node) -> Node:
         return a
     if b.op == "neg":
         return sub(a, b.args[0])
+    if b.op == "mul" and b.args[0].op == "const" and b.args[0].attr.value < 0:
+        return sub(a, scale(-b.args[0].attr, b.args[1]))
     if a.op == "neg" and b.op != "neg":
         return sub(b, a.args[0])
     if a == b:
@@ -493,6 +499,21 @@ def pair_loss(op: str, z: Node, y: Node) -> Node:
     return Node(op, (z, y), None, SCALAR)
 
 
+def diag(v: Node) -> Node:
+    """diag(v): the square matrix with the column v on its diagonal."""
+    if v.shape[1] != 1:
+        raise ShapeError(f"diag needs a column vector, got {fmt_shape(v.shape)}")
+    if v.op == "ones":
+        return eye(v.shape[0])
+    if v.op == "zeros":
+        return zeros((v.shape[0], v.shape[0]))
+    if v.op == "mul" and v.args[0].op == "const":
+        return scale(v.args[0].attr, diag(v.args[1]))
+    if v.op == "neg":
+        return neg(diag(v.args[0]))
+    return Node("diag", (v,), None, (v.shape[0], v.shape[0]))
+
+
 def rebuild(node: Node, args: list[Node]) -> Node:
     """``node`` with new (typed) arguments, through the smart constructors."""
     op = node.op
@@ -510,6 +531,8 @@ def rebuild(node: Node, args: list[Node]) -> Node:
         return reduction(op, args[0])
     if op in PAIR_LOSSES:
         return pair_loss(op, *args)
+    if op == "diag":
+        return diag(args[0])
     if not args:
         return node
     raise ValueError(f"unknown op {op}")  # pragma: no cover

@@ -233,6 +233,9 @@ class TextPrinter(_Printer):
     def p_meanaxis(self, n):
         return f"mean({self.wrap(n.args[0], 0)})", 6
 
+    def p_diag(self, n):
+        return f"diag({self.wrap(n.args[0], 0)})", 6
+
 
 class LatexPrinter(_Printer):
     def paren(self, text, square=False):
@@ -337,6 +340,9 @@ class LatexPrinter(_Printer):
     def p_meanaxis(self, n):
         return rf"\operatorname{{mean}}\left({self.wrap(n.args[0], 0)}\right)", 6
 
+    def p_diag(self, n):
+        return rf"\operatorname{{diag}}\left({self.wrap(n.args[0], 0)}\right)", 6
+
 
 class NumpyPrinter(_Printer):
     """NumPy spelling, readable back by :mod:`derivekit.matparse` (precedence: 1 sum,
@@ -410,7 +416,7 @@ class NumpyPrinter(_Printer):
         return f"{n.op}({', '.join(self.wrap(a, 0) for a in n.args)})", 6
 
     p_sum = p_mean = p_trace = p_det = p_logdet = p_inv = p_norm2 = generic
-    p_softmax = p_log_softmax = p_logsumexp = p_softmax_ce = p_bce_logits = generic
+    p_softmax = p_log_softmax = p_logsumexp = p_softmax_ce = p_bce_logits = p_diag = generic
 
 
 def to_text(node: Node) -> str:

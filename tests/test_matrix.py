@@ -243,3 +243,44 @@ def test_random_losses_match_finite_differences(seed):
 
     assert np.allclose(m.evaluate(env), central_difference(loss_np, env, wrt), rtol=1e-5, atol=1e-6), \
         (loss, wrt, m.result.to_text())
+
+
+# --- Jacobians and Hessians (forward mode) ----------------------------------------------
+
+@pytest.mark.parametrize("loss, shapes, text", [
+    ("x.T @ A @ x", {"A": (4, 4), "x": (4, 1)}, "A + Aᵀ"),
+    ("norm2(W@x - y)", {"W": (3, 4), "x": (4, 1), "y": (3, 1)}, "2WᵀW"),
+    ("a.T @ x", {"a": (4, 1), "x": (4, 1)}, "0"),
+])
+def test_hessians_of_quadratic_forms(loss, shapes, text):
+    from derivekit.matjacobian import matrix_hessian
+    h = matrix_hessian(loss, wrt="x", shapes=shapes)
+    assert h.result.to_text() == text and h.max_rel_error < 1e-5
+    env = values(shapes, 2)
+    if "A" in env:
+        assert np.allclose(h.evaluate(env), env["A"] + env["A"].T)
+
+
+@pytest.mark.parametrize("expr, shapes, text", [
+    ("W@x + b", {"W": (3, 4), "x": (4, 1), "b": (3, 1)}, "W"),
+    ("sigmoid(W@x)", {"W": (3, 4), "x": (4, 1)}, "diag(σ′(Wx))W"),
+    ("(a.T@x) * b", {"a": (4, 1), "x": (4, 1), "b": (3, 1)}, "baᵀ"),
+    ("tanh(V@sigmoid(W@x))", {"W": (3, 4), "x": (4, 1), "V": (2, 3)}, "diag(tanh′(Vσ(Wx)))V·diag(σ′(Wx))W"),
+])
+def test_jacobians_of_vector_expressions(expr, shapes, text):
+    from derivekit.matjacobian import matrix_jacobian
+    j = matrix_jacobian(expr, wrt="x", shapes=shapes)
+    assert j.result.to_text() == text and j.max_rel_error < 1e-5
+    assert "Jacobian" in j.to_text() and j.to_dict()["kind"] == "jacobian"
+
+
+def test_hessian_with_second_derivatives():
+    from derivekit.matjacobian import matrix_hessian
+    h = matrix_hessian("sum(tanh(W@x)) + x.T@x", wrt="x", shapes={"W": (3, 4), "x": (4, 1)})
+    assert h.result.to_text() == "2I − 2Wᵀ·diag(tanh(Wx) ⊙ tanh′(Wx))W"
+
+
+def test_jacobian_limits():
+    from derivekit.matjacobian import matrix_jacobian
+    with pytest.raises(UnsupportedError):
+        matrix_jacobian("W@x", wrt="W", shapes={"W": (3, 4), "x": (4, 1)})
