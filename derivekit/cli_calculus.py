@@ -157,6 +157,9 @@ def run(args: argparse.Namespace) -> int:
     from .limits import deadline
 
     settings = {"notation": args.notation, "steps": not args.no_steps}
+    if args.format == "text" and sys.stdout.isatty():  # wrap sentences to the terminal
+        import shutil
+        settings["width"] = shutil.get_terminal_size().columns - 1
     with deadline(args.timeout if args.timeout and args.timeout > 0 else None):
         result = compute(args)
         output = result.render(args.format, **settings)

@@ -32,6 +32,7 @@ DEFAULT_SETTINGS: dict = {
     "steps": True,           # False: the result only
     "document": False,       # LaTeX: align* for a full document instead of aligned
     "order": None,           # None: textbook term order; else a SymPy order ("lex", "none")
+    "width": None,           # text: wrap each step's sentence to this many columns
 }
 
 NOTATIONS = ("leibniz", "prime")

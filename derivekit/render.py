@@ -159,6 +159,15 @@ class TextWriter(_Writer):
     printer_factory = staticmethod(printing.text_printer)
     derivative_factory = staticmethod(printing.derivative_text)
 
+    def inline(self, expr) -> str:
+        # when sentences are wrapped, glue each formula with no-break spaces so that a line
+        # never breaks inside one; the layout turns them back into spaces
+        math = self.math(expr)
+        return math.replace(" ", NO_BREAK) if self.settings["width"] else math
+
+
+NO_BREAK = "\u00a0"
+
 
 class LatexWriter(_Writer):
     """Math mode throughout; prose goes in ``\\text{}`` runs, with the characters that are

@@ -6,12 +6,13 @@ its :class:`~derivekit.render.StepView` trees, in one format.
 from __future__ import annotations
 
 import re
+import textwrap
 
 import sympy as sp
 
 from .printing import merge_text_runs
-from .render import (SCHEMA, LatexWriter, MarkdownWriter, TextWriter, Walk, fill_template,
-                     sentence)
+from .render import (NO_BREAK, SCHEMA, LatexWriter, MarkdownWriter, TextWriter, Walk,
+                     fill_template, sentence)
 
 _KIND_TITLES = {"gradient": "Gradient", "jacobian": "Jacobian", "hessian": "Hessian"}
 
@@ -89,11 +90,21 @@ def _text_steps(views, walk, w: TextWriter, lines: list[str], indent: str = "") 
             lines.append(f"{head}  {_reference_note(view, walk)}")
             continue
         body = indent + " " * (len(str(view.number)) + 2)  # under the title, past "12. "
-        lines += [head, body + sentence(view, w)]
+        lines += [head, *_wrapped(sentence(view, w), body, w.settings["width"])]
         if view.step.facts:
             lines.append(body + "where " + ", ".join(
                 f"{w.math(sym)} = {w.math(value)}" for sym, value in view.step.facts))
         _text_steps(view.children, walk, w, lines, body)
+
+
+def _wrapped(text: str, indent: str, width: int | None) -> list[str]:
+    """``text`` after ``indent``; wrapped to ``width`` columns, each line indented alike."""
+    if not width:
+        return [indent + text]
+    lines = textwrap.wrap(text, width=max(width, len(indent) + 20), initial_indent=indent,
+                          subsequent_indent=indent, break_long_words=False,
+                          break_on_hyphens=False) or [indent]
+    return [line.replace(NO_BREAK, " ") for line in lines]
 
 
 def _text_equation(lhs: str, rhs_lines: list[str]) -> list[str]:
@@ -280,8 +291,8 @@ class _DictWriters:
     """The three spellings of every expression in the dict: text, LaTeX and SymPy's str."""
 
     def __init__(self, settings):
-        self.text, self.latex, self.markdown = (TextWriter(settings), LatexWriter(settings),
-                                                MarkdownWriter(settings))
+        self.text, self.latex, self.markdown = (TextWriter({**settings, "width": None}),
+                                                LatexWriter(settings), MarkdownWriter(settings))
         self._spelled: dict = {}  # the same expressions recur in many steps
 
     def math(self, expr) -> dict:

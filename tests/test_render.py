@@ -332,3 +332,13 @@ def test_matrix_entries_without_steps_are_not_repeated(fake_rules):
     m = MatrixOfDerivations("gradient", (x * w,), (w, x), entries, sp.Matrix([[x], [w]]))
     assert m.to_text() == "Gradient of w·x with respect to w, x\n\n∇f = ⎡x⎤\n     ⎣w⎦"
     assert "Entry" not in m.to_markdown() and "Entry" not in m.to_latex()
+
+
+def test_text_sentences_wrap_to_a_width_without_breaking_a_formula(fake_rules):
+    text = sigmoid_derivation().to_text(width=40)
+    assert "\u00a0" not in text
+    assert "   Substitute u₁ = w·x + b:\n   differentiate σ(u₁) at u₁, times" in text
+    sentence_lines = [line for line in text.splitlines() if not line.lstrip()[:1].isdigit()
+                      and "=" not in line and "∂" not in line]
+    assert all(len(line) <= 40 for line in sentence_lines), sentence_lines
+    assert "\u00a0" not in json.dumps(sigmoid_derivation().to_dict(width=40), ensure_ascii=False)
