@@ -50,6 +50,7 @@ class BackpropVerdict(Displayable):
     claim: Any = None
     fix: Any = None
     stage: str | None = None
+    stage_expected: Any = None
     wrt: str = ""
     seeds: tuple = ()
     derivation: Any = field(default=None, repr=False)
@@ -72,6 +73,16 @@ class BackpropVerdict(Displayable):
             body = rf"\text{{{head}}}:\ \frac{{\partial L}}{{\partial {wrt}}} = {exp}"
             return body
         lines = [f"{head}: {self.diagnosis}"]
+        if self.stage is not None and not self.ok:
+            stage = name_text(self.stage)
+            if self.claim is not None:
+                lines.append(f"  claimed   {stage} = {self.claim.to_text()}")
+            if self.stage_expected is not None:
+                lines.append(f"  expected  {stage} = {self.stage_expected.to_text()}")
+            if self.fix is not None:
+                lines.append(f"  fixed     {stage} = {self.fix.to_text()}")
+            return "\n".join(lines) if fmt == "text" else \
+                "**" + head + "**: " + self.diagnosis + "\n\n```\n" + "\n".join(lines[1:]) + "\n```"
         if self.claim is not None:
             lines.append(f"  claimed   ∂L/∂{wrt} = {self.claim.to_text()}")
         if self.expected is not None:
@@ -222,6 +233,7 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
                             cls, fix = hit[0].error_class, hit[1]
                             words += f" — {CLASSES[cls]}: {hit[0].words}"
                     return verdict(False, words, cls, err, stage=name,
+                                   stage_expected=MatExpr(m.sweep.adjoints[z]),
                                    claim=MatExpr(node), fix=MatExpr(fix) if fix is not None else None)
             claim_refs[name] = node.shape
             for env, value in zip(setting.envs, values):

@@ -405,7 +405,7 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
         step = sweep.gradients[wrt]
         result = sweep.expand(step.expr)
         named_expr = _one_level(step.expr, sweep)
-        used_shapes = {n: known[n] for n in typed.names()}
+        used_shapes = {n: s for n, s in known.items() if n in typed.names()}
         fd = _check(typed, result, wrt, used_shapes) if check else \
             FiniteDifferenceCheck(True, 0.0, (), 0)
         if not fd.ok:
