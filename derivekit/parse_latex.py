@@ -68,6 +68,16 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _WRAPPERS = ("mathbf", "boldsymbol", "bm", "vec", "mathit", "mathnormal", "mathsf", "pmb")
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde"}
+#: commands converted by derivekit when brackets follow: \sigma(z) is the sigmoid, and the
+#: standard functions are read here so that SymPy's printed \sin{\left(x \right)} y is
+#: sin(x)*y (latex2sympy would read sin(x*y)), and nested \max(a, \max(b, c)) works
+_CALLABLE_COMMANDS = {
+    "sigma": "sigmoid", "exp": "exp", "ln": "ln", "log": "log", "sqrt": "sqrt",
+    "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
+    "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "max": "max",
+    "min": "min",
+}
+_CALL_POWER = re.compile(r"\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[0-9A-Za-z])")
 _NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_(?:[A-Za-z0-9]+|\{[A-Za-z0-9+\-*, ]+\}))?$")
 _PLACEHOLDER = "dkph"
@@ -404,22 +414,47 @@ class _Scanner:
         self.pos = end + 1
         return inside
 
-    def _followed_by_paren(self) -> bool:
-        rest = self.text[self.pos:]
-        return rest.lstrip(" ").startswith("(")
+    def _call_span(self, allow_power: bool = True) -> tuple[str, str | None, int] | None:
+        """If a call follows the cursor, return (arguments text, power text or None, end).
 
-    def _call(self, name: str) -> None:
-        """Convert ``name(args)`` at the cursor (which is before the '(') into a placeholder."""
-        text = self.text
-        start = text.index("(", self.pos)
-        end = _matching(text, start, "(", ")")
-        if end is None:
-            raise self._error(f"unclosed '(' after {name}", "add the closing ')'")
-        args = [_convert(arg, self.context) for arg in _split_args(text[start + 1:end])]
-        self.pos = end + 1
-        where = self.context.source.find(text[start:end + 1])
-        self.out.append(self.context.hold(call_function(
-            name, args, self.context.source, where if where >= 0 else None)))
+        Accepted shapes after a function head: ``(args)``, SymPy's printed ``{(args)}`` (also
+        with ``\\left( ... \\right)``, already reduced to brackets), and either one after a
+        power as in ``\\sin^2(x)`` / ``\\operatorname{atan}^{3}{(y)}``.
+        """
+        text, pos = self.text, self.pos
+        power = None
+        match = _CALL_POWER.match(text, pos)
+        if match and allow_power:
+            power = match.group(1)
+            power = power[1:-1] if power.startswith("{") else power
+            pos = match.end()
+        while pos < len(text) and text[pos] == " ":
+            pos += 1
+        if pos < len(text) and text[pos] == "(":
+            end = _matching(text, pos, "(", ")")
+            if end is None:
+                raise self._error("unclosed '('", "add the closing ')'")
+            return text[pos + 1:end], power, end + 1
+        if pos < len(text) and text[pos] == "{":
+            end = _matching(text, pos, "{", "}")
+            inside = text[pos + 1:end].strip() if end is not None else ""
+            if inside.startswith("(") and _matching(inside, 0, "(", ")") == len(inside) - 1:
+                return inside[1:-1], power, end + 1
+        return None
+
+    def _followed_by_paren(self, allow_power: bool = True) -> bool:
+        return self._call_span(allow_power) is not None
+
+    def _call(self, name: str, allow_power: bool = True) -> None:
+        """Convert the call of ``name`` at the cursor into a placeholder."""
+        inside, power, end = self._call_span(allow_power)
+        args = [_convert(arg, self.context) for arg in _split_args(inside)]
+        self.pos = end
+        where = self.context.source.find(inside) - 1 if inside else -1
+        value = call_function(name, args, self.context.source, where if where >= 0 else None)
+        if power is not None:
+            value = safe_pow(value, _convert(power, self.context), self.context.source)
+        self.out.append(self.context.hold(value))
 
     # -- what the scanner recognises
     def _command(self) -> None:
@@ -436,8 +471,9 @@ class _Scanner:
                 self.out.append(rf" \text{{{word}}} ")
             else:
                 self._named(word, command)
-        elif command == "sigma" and self._followed_by_paren():
-            self._call("sigmoid")
+        elif command in _CALLABLE_COMMANDS and self._followed_by_paren(command != "sigma"):
+            # \sigma^2(x - \mu) is a variance times a bracket, never a squared sigmoid
+            self._call(_CALLABLE_COMMANDS[command], allow_power=command != "sigma")
         elif command == "log" and not self.text[self.pos:].lstrip(" ").startswith("_"):
             self.out.append(r"\ln ")
         else:
@@ -485,10 +521,19 @@ class _Scanner:
         text, pos = self.text, self.pos
         if pos and (text[pos - 1].isalpha() or text[pos - 1] in "\\_^"):
             return False
-        if text[pos] not in "fghFGH" or not text[pos + 1:].lstrip(" ").startswith("("):
+        if text[pos] not in "fghFGH":
             return False
         self.pos += 1
-        self._call(text[pos])
+        span = self._call_span()
+        if span is not None and span[1] is not None:
+            raise self._error(f"{text[pos]}^{{{span[1]}}}(...) is ambiguous (a power or an "
+                              "inverse function?)",
+                              f"write ({text[pos]}(x))^{{{span[1]}}} for a power; inverse "
+                              "functions are not supported", near=text[pos] + "^")
+        if span is None:
+            self.pos -= 1
+            return False
+        self._call(text[pos], allow_power=False)
         return True
 
 

@@ -170,6 +170,10 @@ def test_limit_errors_are_parse_errors_and_limit_errors():
     (r"\sqrt[3]{x}", sp.root(x, 3)), (r"3.5x", sp.Rational(7, 2) * x),
     (r"w_{ij}", sp.Symbol("w_ij")), (r"x_{12}", sp.Symbol("x_12")),
     (r"\alpha \beta + \gamma", sp.Symbol("alpha") * sp.Symbol("beta") + sp.Symbol("gamma")),
+    (r"\sin^2(x) + \cos^{2}{\left(x \right)}", sp.sin(x)**2 + sp.cos(x)**2),
+    (r"\sin{\left(3 \right)} y", sp.sin(3) * y), (r"\max(0, \max(x, y))", sp.Max(0, x, y)),
+    (r"\sigma^2(x - \mu)", sp.Symbol("sigma")**2 * (x - sp.Symbol("mu"))),
+    (r"f{\left(x \right)}", f(x)), (r"(f(x))^{2}", f(x)**2),
     (r"\lambda(w_1^2 + w_2^2)", sp.Symbol("lambda") * (sp.Symbol("w_1")**2 + sp.Symbol("w_2")**2)),
     (r"\phi(x)", sp.Symbol("phi") * x),
     (r"f(wx + b)", f(w * x + b)), (r"g(x, y)", g(x, y)),
@@ -210,6 +214,7 @@ def test_auto_detection_and_explicit_syntax():
     (r"\sigmay", 0, r"\sigma y"),
     (r"x \loge^{x}", 2, r"\log e"),
     (r"\thetax", 0, r"\theta x"),
+    (r"f^{-1}(x)", 0, "inverse functions are not supported"),
     (r"\frac{1}{2} + \leq x", 14, "check braces and commands"),
     (r"\sigma(x) + 3 \cdot \cdot y", 20, "check braces and commands"),
 ])
@@ -240,7 +245,10 @@ ALLOWED_HEADS = set(UNARY) | {sp.Max, type(f(x))}
 def random_expression(rng: random.Random, depth: int) -> sp.Basic:
     """A random real expression over the supported vocabulary (no zoo/nan/I)."""
     while True:
-        expr = _random_expression(rng, depth)
+        try:
+            expr = _random_expression(rng, depth)
+        except (TypeError, ValueError):  # e.g. Max of a non-real number
+            continue
         functions = {type(call) for call in expr.atoms(sp.Function)}
         if not expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I) and functions <= ALLOWED_HEADS:
             return expr
@@ -278,6 +286,16 @@ def test_seeded_round_trip_through_text():
     for _ in range(300):
         expr = random_expression(rng, 4)
         assert reads_back(expr), to_text_source(expr)
+
+
+def test_seeded_round_trip_through_sympy_latex():
+    """What SymPy's (and so derivekit's) LaTeX printer writes reads back: \\sin{\\left(x
+    \\right)} y, \\operatorname{atan}^{3}{\\left(y \\right)}, nested \\max, f{\\left(x \\right)}."""
+    rng = random.Random(7)
+    for _ in range(120):
+        expr = random_expression(rng, 3)
+        parsed = parse(sp.latex(expr), syntax="latex")
+        assert parsed == expr or sp.expand(parsed - expr) == 0, sp.latex(expr)
 
 
 @settings(max_examples=150, deadline=None)
