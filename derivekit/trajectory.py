@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .display import Displayable
+from .printing import latex_prose
 
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -85,11 +86,10 @@ class LatexWriter(TextWriter):
         return f"{self.HATS.get(base, base)}_{{{k}}}"
 
     def param(self, name, k, prime=False):
-        mark = "'" if prime else ""
-        if "_" in name:
-            head, _, tail = name.partition("_")
-            return rf"{head}_{{{tail}}}^{{({k}){mark}}}"
-        return rf"{latex_name(name)}_{{{k}}}{mark}"
+        base, mark = latex_name(name), "'" if prime else ""
+        if "_" in base:  # w_{a}: the step goes up, w_{a}^{(1)}
+            return rf"{base}^{{({k}){mark}}}"
+        return rf"{base}_{{{k}}}{mark}"
 
     def sq(self, piece):
         return f"{piece}^{{2}}"
@@ -108,12 +108,10 @@ class LatexWriter(TextWriter):
 
 
 def latex_name(name: str) -> str:
-    """``w_a`` → ``w_{a}``; Greek names → their commands."""
-    greek = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "sigma", "phi",
-             "omega", "tau", "rho", "eta", "nu", "xi", "psi", "chi", "kappa", "zeta", "pi"}
-    head, sep, tail = name.partition("_")
-    head = "\\" + head if head in greek else head
-    return f"{head}_{{{tail}}}" if sep else head
+    """A parameter's name as the project's LaTeX printer writes the symbol (``w_a`` → ``w_{a}``)."""
+    import sympy as sp
+    from .printing import to_latex
+    return to_latex(sp.Symbol(name))
 
 
 # --- the recorded run ---------------------------------------------------------------------------
@@ -291,13 +289,12 @@ class Trajectory(Displayable):
 
     def _latex(self, rows):
         w = LatexWriter()
-        parts = [rf"\text{{{self.rule.title} on }} J = {self._objective_text('latex')}",
+        parts = [latex_prose(f"{self.rule.title} on ") + f" J = {self._objective_text('latex')}",
                  self.rule.formula_latex]
         for step, eqs in self._worked_lines(w):
             parts.append(rf"\text{{update {step.t} }}(\alpha = {w.num(step.lr, bare=True)}):")
             parts.extend(eqs)
-        parts.append(r"\text{" + self.reason.replace("‖∇J‖", r"$\|\nabla J\|$").replace("≤", r"$\le$")
-                     .replace("_", r"\_") + "}")
+        parts.append(latex_prose(self.reason))
         return "\\begin{aligned}\n" + " \\\\\n".join("& " + p for p in parts) + "\n\\end{aligned}"
 
     def _dict(self, rows):
@@ -366,8 +363,14 @@ class Comparison(Displayable):
             return {"type": "comparison", "objective": objective.describe("text") if objective else "",
                     "runs": [r.to_dict(**settings) for r in self.runs]}
         if fmt == "latex":
-            body = " \\\\\n".join(" & ".join(c.replace("‖∇J‖", r"\|\nabla J\|").replace("_", r"\_")
-                                            .replace("−", "-") for c in row) for row in table)
+            w = LatexWriter()
+            names = [latex_name(n) for n in self.runs[0].names[:4]]
+            rows = [[r"\text{method}", r"\alpha", r"\text{steps}", r"J_{\text{final}}", r"\|\nabla J\|",
+                     r"\text{status}", *names]]
+            rows += [[latex_prose(r.method), w.num(r.lr, bare=True), str(r.steps), w.num(r.final_loss, bare=True),
+                      w.num(r.grad_norms[-1], bare=True), latex_prose(r.status),
+                      *[w.num(v, bare=True) for v in r.points[-1][:4]]] for r in self.runs]
+            body = " \\\\\n".join(" & ".join(row) for row in rows)
             return ("\\begin{array}{l" + "r" * (len(table[0]) - 1) + "}\n" + body + "\n\\end{array}")
         title = f"descent on {objective.describe('text')}" if objective else "descent"
         notes = [f"{r.method}: {r.reason}" for r in self.runs]
