@@ -381,7 +381,11 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
     method's hyper-parameters with torch's names (``momentum``, ``betas``, ``eps``,
     ``alpha``, ``weight_decay``). On data, ``batch_size`` rows are drawn per update from a
     ``seed``-ed generator that reshuffles every epoch (``sgd``: 1, ``minibatch``: 32,
-    others: all rows). ``progress(k, steps)`` is called after each update.
+    others: all rows). ``schedule`` (with ``schedule_options``) sets the rate of each update.
+    The run stops early, converged, when ‖∇J‖ ≤ ``grad_tol`` or the relative loss change is
+    ≤ ``loss_tol``; diverged as described in the module docstring (``patience`` steps).
+    The first ``worked_steps`` updates are kept for rendering with numbers.
+    ``progress(k, steps)`` is called after each update.
     """
     from .objectives import as_objective
     key, rule, method_batch = _rule_for(method)

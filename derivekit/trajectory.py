@@ -56,8 +56,8 @@ class TextWriter:
     def sqrt(self, piece):
         return f"√{piece}"
 
-    def partial(self, name, k):
-        return f"∂J/∂{name}({self.param('θ', k)})"
+    def partial(self, name, k, batch=False):
+        return f"∂J{'_B' if batch else ''}/∂{name}({self.param('θ', k)})"
 
     def join(self, pieces):
         return "".join(self.OPS.get(p, p) for p in pieces)
@@ -100,8 +100,8 @@ class LatexWriter(TextWriter):
     def sqrt(self, piece):
         return rf"\sqrt{{{piece}}}"
 
-    def partial(self, name, k):
-        return rf"\frac{{\partial J}}{{\partial {latex_name(name)}}}(\theta_{{{k}}})"
+    def partial(self, name, k, batch=False):
+        return rf"\frac{{\partial J{'_B' if batch else ''}}}{{\partial {latex_name(name)}}}(\theta_{{{k}}})"
 
     def join(self, pieces):
         return "".join(self.OPS.get(p, p) for p in pieces)
@@ -215,13 +215,15 @@ class Trajectory(Displayable):
     def _worked_lines(self, w) -> list[tuple[str, list[str]]]:
         """[(heading, lines)] for each worked update, written by the rule itself."""
         out = []
+        batch = self.batch_size is not None
         for step in self.worked:
             lines = []
             for i, name in enumerate(self.names[:6]):
                 c = _Coordinate(step, i, name, self.hyper)
-                grad_line = f"g = {w.partial(name, step.t - 1)} = {w.num(c.grad, bare=True)}"
+                partial = w.partial(name, step.t - 1, batch)
+                grad_line = f"g = {partial} = {w.num(c.grad, bare=True)}"
                 if self.coupled_decay:
-                    grad_line = (f"g = {w.partial(name, step.t - 1)}{w.OPS['+']}{w.sym('lambda')}{w.OPS['*']}"
+                    grad_line = (f"g = {partial}{w.OPS['+']}{w.sym('lambda')}{w.OPS['*']}"
                                  f"{w.param(name, step.t - 1)} = {w.num(c.grad)}{w.OPS['+']}"
                                  f"{w.num(self.coupled_decay)}{w.OPS['*']}{w.num(c.theta0)} = "
                                  f"{w.num(c.g, bare=True)}")
@@ -263,6 +265,9 @@ class Trajectory(Displayable):
                  f"result: {self.reason}",
                  f"start: {self._start_end(0)}",
                  f"end:   {self._start_end(-1)}  (after {self.steps} steps)"]
+        if self.worked and self.batch_size is not None:
+            lines += ["", f"J_B: the loss on the update's mini-batch of {self.batch_size} rows "
+                          f"(seed {self.seed}, reshuffled every epoch)"]
         for step, eqs in self._worked_lines(w):
             lines += ["", f"update {step.t} (α = {w.num(step.lr, bare=True)}):"] + [f"  {e}" for e in eqs]
         table = self._table(rows)
