@@ -22,7 +22,7 @@ from .display import Displayable
 from .errors import ShapeError
 from .limits import deadline
 from .matcompile import compile_node, domains, sample
-from .matexpr import Node, fmt_shape
+from .matexpr import Node, fmt_shape, substitute, tidy
 from .matparse import parse_program
 from .matrender import name_text, to_text
 from .matshapes import annotate
@@ -51,6 +51,7 @@ class BackpropVerdict(Displayable):
     fix: Any = None
     stage: str | None = None
     stage_expected: Any = None
+    show_named: bool = True
     wrt: str = ""
     seeds: tuple = ()
     derivation: Any = field(default=None, repr=False)
@@ -88,7 +89,7 @@ class BackpropVerdict(Displayable):
         if self.expected is not None:
             lines.append(f"  expected  ∂L/∂{wrt} = {self.expected.to_text()}")
             named = getattr(self.derivation, "named_result", None)
-            if named is not None and named.node != self.expected.node:
+            if named is not None and named.node != self.expected.node and self.show_named:
                 lines.append(f"            ∂L/∂{wrt} = {named.to_text()}   (in the loss's names)")
         if self.fix is not None and not self.ok:
             lines.append(f"  fixed     ∂L/∂{wrt} = {self.fix.to_text()}")
@@ -182,9 +183,16 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
         def typed(node: Node, extra_refs) -> Node:
             return annotate(node, known, dims=dims, refs={**refs, **extra_refs}, infer=False)[0]
 
+        # a claim written without the loss's names is answered without them too
+        plain = not (used & (set(setting.intermediates) | set(aliases) | defined))
+        expand_map = {("ref", n): i.expanded for n, i in setting.intermediates.items()}
+
+        def shown(node: Node) -> Node:
+            return tidy(substitute(node, expand_map)) if plain else node
+
         def text(node: Node) -> str:
             try:
-                return to_text(typed(node, claim_refs))
+                return to_text(shown(typed(node, claim_refs)))
             except (ShapeError, ValueError):
                 return _raw_text(node)
 
@@ -199,7 +207,7 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
 
         def verdict(ok, words, cls, err, **kw):
             return BackpropVerdict(ok, words, cls, expected, err, wrt=wrt, seeds=tuple(seeds),
-                                   derivation=m, **kw)
+                                   derivation=m, show_named=not plain, **kw)
 
         # the claim's own definitions, in order; report the first δ stage that disagrees
         for name, body in definitions:
@@ -246,12 +254,12 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
             node = type_final(raw)
         except ShapeError as exc:
             fix = _search_fix(raw, ctx, setting, type_final, None) if diagnose else None
-            return _shape_verdict(verdict, exc, fix)
+            return _shape_verdict(verdict, exc, _shown_fix(fix, shown))
         claim_expr = MatExpr(node)
         if node.shape != m.shape:
             words = (f"the claim is {fmt_shape(node.shape)}, but ∂L/∂{name_text(wrt)} must have "
                      f"the shape of {name_text(wrt)}, {fmt_shape(m.shape)}")
-            hit = _search_fix(raw, ctx, setting, type_final, None) if diagnose else None
+            hit = _shown_fix(_search_fix(raw, ctx, setting, type_final, None) if diagnose else None, shown)
             if hit is not None:
                 edit, fixed = hit
                 return verdict(False, f"{words}. Diagnosis: {CLASSES[edit.error_class]} — {edit.words}.",
@@ -273,7 +281,7 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
             return verdict(False, f"{CLASSES[cls]}: {words}.", cls, worst, counterexample=counter,
                            claim=claim_expr)
         if diagnose:
-            hit = _search_fix(raw, ctx, setting, type_final, None)
+            hit = _shown_fix(_search_fix(raw, ctx, setting, type_final, None), shown)
             if hit is not None:
                 edit, fixed = hit
                 return verdict(False, f"{CLASSES[edit.error_class]}: {edit.words}.",
@@ -355,6 +363,10 @@ def _search_fix(raw: Node, ctx, setting, type_fn, want=None, want_shape=None):
     if edit is None:
         return None
     return edit, type_fn(edit.claim)
+
+
+def _shown_fix(hit, shown):
+    return None if hit is None else (hit[0], shown(hit[1]))
 
 
 def _shape_verdict(verdict, exc: ShapeError, hit, stage=None):
