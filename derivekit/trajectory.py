@@ -266,7 +266,8 @@ class Trajectory(Displayable):
                  f"start: {self._start_end(0)}",
                  f"end:   {self._start_end(-1)}  (after {self.steps} steps)"]
         if self.worked and self.batch_size is not None:
-            lines += ["", f"J_B: the loss on the update's mini-batch of {self.batch_size} rows "
+            lines += ["", f"J_B: the loss on the update's mini-batch of {self.batch_size} "
+                          f"row{'' if self.batch_size == 1 else 's'} "
                           f"(seed {self.seed}, reshuffled every epoch)"]
         for step, eqs in self._worked_lines(w):
             lines += ["", f"update {step.t} (α = {w.num(step.lr, bare=True)}):"] + [f"  {e}" for e in eqs]

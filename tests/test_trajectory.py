@@ -94,7 +94,7 @@ def test_data_objective_renders():
     t = minimize(LinearRegression(make_dataset("linear", samples=40, features=2)), method="sgd", steps=5)
     text = t.to_text()
     assert "w_x1₁ = w_x1₀ − α·g" in text and "batch_size=1" in text and "m = 40 rows" in text
-    assert "g = ∂J_B/∂w_x1(θ₀)" in text and "mini-batch of 1 rows" in text  # a batch gradient, said so
+    assert "g = ∂J_B/∂w_x1(θ₀)" in text and "mini-batch of 1 row " in text  # a batch gradient, said so
     assert r"w_{x1}^{(1)}" in t.to_latex()
 
 
