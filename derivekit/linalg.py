@@ -16,19 +16,23 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from .errors import DerivekitError, ShapeError, UnsupportedError
 from .limits import DEFAULT_DEADLINE_S, deadline
-from .linalg_input import has_floats, is_numeric, read_matrix, read_vector
+from .linalg_input import has_floats, is_numeric, read_matrix, read_vector, to_numpy
 from .linalg_rowops import cofactor_sign, gauss_jordan, minor, subscript
-from .linalg_steps import (LinalgStep, StepsResult, labelled_grid, shape_latex, shape_text, tex,
+from .linalg_steps import (LinalgStep, StepsResult, format_number, labelled_grid,
+                           matrix_answer_latex, matrix_answer_text, shape_latex, shape_text, tex,
                            to_jsonable, txt)
 
 MAX_SHOWN_TERMS = 8  # longer sums are shown as first terms … last term
 MAX_ENTRYWISE = 16  # product entries worked one by one up to this many
 MAX_COFACTOR_SIZE = 4  # determinants up to 4×4 by cofactor expansion
 MAX_LISTED_OPS = 30  # row operations listed one by one up to this many
+NUMERIC_PRODUCT_SIZE = 4_096  # m·n·p from which numeric products skip SymPy arithmetic
+MAX_FLOAT_STEPS_SIZE = 6  # float matrices above this size go to LAPACK (det, inv, rank)
 
 __all__ = ["dot", "matmul", "transpose", "norm", "det", "inv", "rank", "eig", "pca",
            "DotProduct", "MatrixProduct", "Transpose", "Norm", "Determinant", "Inverse", "Rank"]
@@ -221,11 +225,11 @@ class MatrixProduct(StepsResult):
 
     @property
     def answer_text(self) -> str:
-        return f"AB = {txt(self.result)}"
+        return f"AB = {matrix_answer_text(self.result)}"
 
     @property
     def answer_latex(self) -> str:
-        return f"AB = {tex(self.result)}"
+        return f"AB = {matrix_answer_latex(self.result)}"
 
     def _payload(self) -> dict[str, Any]:
         return {"a": to_jsonable(self.a), "b": to_jsonable(self.b),
@@ -247,7 +251,9 @@ def matmul(a: Any, b: Any) -> MatrixProduct:
                          f"but B has {_count(n2, 'row')}",
                          hint="(m×n)(n×p) = m×p needs A's columns to equal B's rows; "
                               "transposing one operand may be what you meant")
-    result = (A * B).applyfunc(_tidy)
+    result = _numeric_product(A, B)
+    if result is None:
+        result = (A * B).applyfunc(_tidy)
     steps = [LinalgStep(
         "Check the shapes",
         f"A product (m×n)(n×p) is defined when the inner sizes agree; here they are both {n}, "
@@ -277,6 +283,22 @@ def matmul(a: Any, b: Any) -> MatrixProduct:
     return MatrixProduct(A, B, result, steps)
 
 
+def _numeric_product(A: sp.Matrix, B: sp.Matrix) -> sp.Matrix | None:
+    """A large product of integers (exact, Python ints) or floats (NumPy); None otherwise."""
+    if A.rows * A.cols * B.cols < NUMERIC_PRODUCT_SIZE:
+        return None
+    if all(x.is_Integer for x in A) and all(x.is_Integer for x in B):
+        left = np.array([[int(x) for x in A.row(i)] for i in range(A.rows)], dtype=object)
+        right = np.array([[int(x) for x in B.row(i)] for i in range(B.rows)], dtype=object)
+        return sp.Matrix((left @ right).tolist())
+    if is_numeric(A) and is_numeric(B) and (has_floats(A) or has_floats(B)):
+        left, right = to_numpy(A), to_numpy(B)
+        if np.iscomplexobj(left) or np.iscomplexobj(right):
+            return None
+        return sp.Matrix((left @ right).tolist())
+    return None
+
+
 # --------------------------------------------------------------------------- transpose
 
 @dataclass(eq=False)
@@ -290,11 +312,11 @@ class Transpose(StepsResult):
 
     @property
     def answer_text(self) -> str:
-        return f"Aᵀ = {txt(self.result)}"
+        return f"Aᵀ = {matrix_answer_text(self.result)}"
 
     @property
     def answer_latex(self) -> str:
-        return rf"A^\top = {tex(self.result)}"
+        return rf"A^\top = {matrix_answer_latex(self.result)}"
 
     def _payload(self) -> dict[str, Any]:
         return {"a": to_jsonable(self.a), "result": to_jsonable(self.result)}
@@ -534,14 +556,25 @@ def _row_reduction_determinant(A: sp.Matrix) -> Determinant:
             "the Berkowitz algorithm computes the determinant as a polynomial in the entries.",
             rf"\det A = {tex(result)}", f"det A = {txt(result)}")]
         return Determinant(A, result, "Berkowitz", steps)
+    if has_floats(A):
+        array = to_numpy(A)
+        value = np.linalg.det(array)
+        result = sp.Float(float(value)) if not np.iscomplexobj(value) else \
+            sp.Float(value.real) + sp.I * sp.Float(value.imag)
+        steps = [LinalgStep(
+            "LU factorisation", f"A {n}×{n} floating-point matrix: numpy.linalg.det factors "
+            "PA = LU with partial pivoting; det A is the product of U's diagonal, with the sign "
+            "of the row permutation P.",
+            rf"\det A = \det(P)^{{-1}} \prod_i u_{{ii}} = {tex(result)}",
+            f"det A = ±Π uᵢᵢ = {txt(result)}")]
+        return Determinant(A, result, "LU", steps)
     reduction = gauss_jordan(A)
     if len(reduction.pivots) < n:
         result = sp.Integer(0)
         explanation = (f"Row reduction finds only {len(reduction.pivots)} pivots for {n} rows, so "
                        "the rows are linearly dependent and the determinant is 0.")
     else:
-        result = _tidy(A.det(method="bareiss")) if reduction.exact else \
-            sp.Float(float(__import__("numpy").linalg.det(_float_array(A))))
+        result = _tidy(A.det(method="bareiss"))
         explanation = ("Row reduction to triangular form: the determinant is the product of the "
                        f"pivots, with the sign flipped for each of the {reduction.swaps} row swaps.")
     steps = [LinalgStep(
@@ -550,11 +583,6 @@ def _row_reduction_determinant(A: sp.Matrix) -> Determinant:
         rf"\det A = (-1)^{{\text{{swaps}}}} \prod_i u_{{ii}} = {tex(result)}",
         f"det A = (−1)^swaps · Π uᵢᵢ = {txt(result)}")]
     return Determinant(A, result, "row reduction", steps)
-
-
-def _float_array(A: sp.Matrix):
-    from .linalg_input import to_numpy
-    return to_numpy(A)
 
 
 def _check_equal(ours: sp.Expr, reference: sp.Expr, what: str) -> None:
@@ -581,11 +609,11 @@ class Inverse(StepsResult):
 
     @property
     def answer_text(self) -> str:
-        return f"A⁻¹ = {txt(self.result)}"
+        return f"A⁻¹ = {matrix_answer_text(self.result)}"
 
     @property
     def answer_latex(self) -> str:
-        return f"A^{{-1}} = {tex(self.result)}"
+        return f"A^{{-1}} = {matrix_answer_latex(self.result)}"
 
     def _payload(self) -> dict[str, Any]:
         return {"a": to_jsonable(self.a), "method": self.method,
@@ -627,24 +655,53 @@ def inv(a: Any) -> Inverse:
                 rf"A^{{-1}} = \frac{{1}}{{{tex(determinant.result)}}} \operatorname{{adj}} A = {tex(result)}",
                 labelled_grid("A⁻¹", result)))
         det_value = determinant.result
+    elif has_floats(A) and n > MAX_FLOAT_STEPS_SIZE:
+        result, det_value, steps = _lapack_inverse(A)
+        method = "LU"
     else:
         result, det_value, steps = _gauss_jordan_inverse(A)
         method = "Gauss-Jordan"
-    check = (A * result).applyfunc(sp.cancel if symbolic else (lambda x: x))
-    identity = sp.eye(n)
-    ok = all(sp.simplify(x) == 0 if symbolic else abs(complex(x)) < 1e-9 for x in (check - identity))
-    if not ok:
+    steps.append(_inverse_check(A, result, symbolic))
+    return Inverse(A, result, det_value, method, steps)
+
+
+def _inverse_check(A: sp.Matrix, inverse: sp.Matrix, symbolic: bool) -> LinalgStep:
+    """A·A⁻¹ = I: exactly for exact matrices, as a residual for floating-point ones."""
+    if has_floats(A) or has_floats(inverse):
+        array = to_numpy(A)
+        residual = float(np.max(np.abs(array @ to_numpy(inverse) - np.eye(A.rows))))
+        return LinalgStep("Check", "Multiplying back gives the identity up to rounding; the "
+                          "largest entry of A·A⁻¹ − I measures the error.",
+                          rf"\max_{{ij}} |(A A^{{-1}} - I)_{{ij}}| = {residual:.2g}",
+                          f"max |A·A⁻¹ − I| = {residual:.2g}")
+    check = (A * inverse).applyfunc(sp.cancel if symbolic else (lambda x: x))
+    if not all(sp.simplify(x) == 0 if symbolic else x == 0 for x in (check - sp.eye(A.rows))):
         raise DerivekitError("internal check failed: A·A⁻¹ is not the identity",
                              hint="please report this input")
-    steps.append(LinalgStep("Check", "Multiplying back gives the identity, so the inverse is right.",
-                            r"A A^{-1} = I", "A·A⁻¹ = I ✓"))
-    return Inverse(A, result, det_value, method, steps)
+    return LinalgStep("Check", "Multiplying back gives the identity, so the inverse is right.",
+                      r"A A^{-1} = I", "A·A⁻¹ = I ✓")
 
 
 def _singular(A: sp.Matrix) -> DerivekitError:
     return DerivekitError("A is singular (det A = 0, its rows are linearly dependent), so it has "
                           "no inverse", hint="check its rank with dk.rank; for least squares use "
                                              "the pseudo-inverse (numpy.linalg.pinv)")
+
+
+def _lapack_inverse(A: sp.Matrix):
+    array = to_numpy(A)
+    condition = float(np.linalg.cond(array))
+    if not np.isfinite(condition) or condition > 1 / np.finfo(float).eps:
+        raise _singular(A)
+    inverse = np.linalg.inv(array)
+    steps = [LinalgStep(
+        "LU factorisation", f"A {A.rows}×{A.rows} floating-point matrix: numpy.linalg.inv factors "
+        "PA = LU with partial pivoting and solves for each column of the identity. The "
+        f"condition number κ(A) = {condition:.3g} says about {max(0, int(np.log10(condition)))} "
+        "of the 16 significant digits may be lost.",
+        rf"\kappa(A) = \|A\|\,\|A^{{-1}}\| = {condition:.3g}", f"cond(A) = {condition:.3g}")]
+    det_value = sp.Float(float(np.linalg.det(array)))
+    return sp.Matrix(inverse.tolist()), det_value, steps
 
 
 def _gauss_jordan_inverse(A: sp.Matrix):
@@ -675,8 +732,7 @@ def _gauss_jordan_inverse(A: sp.Matrix):
                    rf"\left[\,I \mid A^{{-1}}\,\right],\quad A^{{-1}} = {tex(result)}",
                    labelled_grid("A⁻¹", result)),
     ]
-    det_value = A.det(method="bareiss") if reduction.exact else \
-        sp.Float(float(__import__("numpy").linalg.det(_float_array(A))))
+    det_value = A.det(method="bareiss") if reduction.exact else sp.Float(float(np.linalg.det(to_numpy(A))))
     return result, det_value, steps
 
 
@@ -688,8 +744,8 @@ class Rank(StepsResult):
 
     a: sp.Matrix
     result: int
-    pivots: tuple[int, ...]
-    reduced: sp.Matrix
+    pivots: tuple[int, ...]  # empty on the SVD route (floating-point matrices above 6×6)
+    reduced: sp.Matrix | None
     steps: list[LinalgStep] = field(default_factory=list)
     heading = "Rank of A"
 
@@ -703,13 +759,16 @@ class Rank(StepsResult):
 
     def _payload(self) -> dict[str, Any]:
         return {"a": to_jsonable(self.a), "result": self.result,
-                "pivot_columns": [p + 1 for p in self.pivots], "reduced": to_jsonable(self.reduced)}
+                "pivot_columns": [p + 1 for p in self.pivots],
+                "reduced": None if self.reduced is None else to_jsonable(self.reduced)}
 
 
 @_with_deadline
 def rank(a: Any) -> Rank:
     """The rank by Gauss–Jordan elimination, with the pivot columns and rank–nullity."""
     A = read_matrix(a, "A", vector_as="column")
+    if has_floats(A) and max(A.shape) > MAX_FLOAT_STEPS_SIZE:
+        return _svd_rank(A)
     reduction = gauss_jordan(A)
     r = len(reduction.pivots)
     pivots_text = ", ".join(str(p + 1) for p in reduction.pivots) or "none"
@@ -728,3 +787,24 @@ def rank(a: Any) -> Rank:
                    f"rank A = {r}, dim null A = {A.cols - r}"),
     ]
     return Rank(A, r, reduction.pivots, reduction.reduced, steps)
+
+
+def _svd_rank(A: sp.Matrix) -> Rank:
+    """Rank of a larger floating-point matrix: singular values above NumPy's tolerance."""
+    array = to_numpy(A)
+    singular = np.linalg.svd(array, compute_uv=False)
+    tolerance = float(singular.max() * max(array.shape) * np.finfo(float).eps) if singular.size else 0.0
+    r = int(np.sum(singular > tolerance))
+    shown = ", ".join(format_number(float(x), 4) for x in singular[:8]) + (" …" if len(singular) > 8 else "")
+    steps = [
+        LinalgStep("Singular values", "For a floating-point matrix, rounding makes exact pivots "
+                   "meaningless; the rank is the number of singular values above the tolerance "
+                   "σ_max · max(m, n) · machine epsilon (numpy.linalg.matrix_rank's rule).",
+                   rf"\sigma = ({shown}),\quad \text{{tol}} = {tolerance:.3g}",
+                   f"σ = ({shown}), tol = {tolerance:.3g}"),
+        LinalgStep("Count", f"{r} singular values exceed the tolerance; by rank–nullity the null "
+                   f"space has dimension {A.cols} − {r} = {A.cols - r}.",
+                   rf"\operatorname{{rank}} A = {r},\quad \dim\operatorname{{null}} A = {A.cols - r}",
+                   f"rank A = {r}, dim null A = {A.cols - r}"),
+    ]
+    return Rank(A, r, (), None, steps)

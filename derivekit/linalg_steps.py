@@ -237,6 +237,31 @@ def matrix_latex(matrix: sp.MatrixBase) -> str:
     return "\\begin{bmatrix}" + r" \\ ".join(rows) + "\\end{bmatrix}"
 
 
+MAX_ANSWER_ENTRIES = 36  # larger matrices are abbreviated in one-line answers
+
+
+def matrix_answer_text(matrix: sp.MatrixBase) -> str:
+    """A matrix on one line, abbreviated to its shape and corner when it is large."""
+    if matrix.rows * matrix.cols <= MAX_ANSWER_ENTRIES:
+        return txt(matrix)
+    corner = matrix[:min(3, matrix.rows), :min(3, matrix.cols)]
+    rows = ["[" + ", ".join(txt(x) for x in corner.row(i)) + ", …]" for i in range(corner.rows)]
+    return f"({shape_text(matrix.shape)}) [" + ", ".join(rows) + ", …]"
+
+
+def matrix_answer_latex(matrix: sp.MatrixBase) -> str:
+    """A bmatrix, cut to its top-left 4×4 corner with dots when it is large."""
+    if matrix.rows * matrix.cols <= MAX_ANSWER_ENTRIES:
+        return tex(matrix)
+    rows, cols = min(4, matrix.rows), min(4, matrix.cols)
+    lines = [" & ".join(tex(matrix[i, j]) for j in range(cols))
+             + (r" & \cdots" if cols < matrix.cols else "") for i in range(rows)]
+    if rows < matrix.rows:
+        lines.append(" & ".join([r"\vdots"] * cols) + (r" & \ddots" if cols < matrix.cols else ""))
+    return "\\begin{bmatrix}" + r" \\ ".join(lines) + "\\end{bmatrix}" \
+        + rf"_{{{shape_latex(matrix.shape)}}}"
+
+
 def matrix_grid(matrix: sp.MatrixBase | np.ndarray) -> str:
     """A matrix as an aligned multi-line grid with bracket edges, for text output."""
     if isinstance(matrix, np.ndarray):

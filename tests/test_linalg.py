@@ -291,3 +291,21 @@ def test_dot_and_norms_agree_with_numpy(u, data):
     assert float(result.norm_u) == pytest.approx(np.linalg.norm(u))
     text = dk.dot(str(u), str(v)).to_text()
     assert f"= {int(np.dot(u, v))}\n" in text
+
+
+def test_large_numeric_inputs_take_fast_exact_or_lapack_paths():
+    rng = np.random.default_rng(11)
+    ints = rng.integers(-9, 10, size=(40, 40))
+    product = dk.matmul(ints, ints)
+    assert np.array_equal(np.array(product.result.tolist(), dtype=np.int64), ints @ ints)
+    assert product.answer_text.startswith("AB = (40×40) [[")
+    floats = rng.normal(size=(12, 12))
+    assert dk.det(floats).method == "LU"
+    assert float(dk.det(floats).result) == pytest.approx(np.linalg.det(floats))
+    inverse = dk.inv(floats)
+    assert inverse.method == "LU" and "max |A·A⁻¹ − I|" in inverse.to_text()
+    assert np.allclose(np.array(inverse.result.tolist(), dtype=float), np.linalg.inv(floats))
+    low_rank = rng.normal(size=(10, 3)) @ rng.normal(size=(3, 9))
+    result = dk.rank(low_rank)
+    assert result.result == 3 and result.pivots == () and "Singular values" in result.to_text()
+    assert "\\ddots" in inverse.to_latex()
