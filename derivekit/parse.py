@@ -59,7 +59,7 @@ def _softmax(index, *zs):
 #: whitelisted function name -> (builder, fewest arguments, most arguments or None)
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Basic], int, int | None]] = {
     "exp": (sp.exp, 1, 1), "log": (_log, 1, 2), "ln": (sp.log, 1, 1),
-    "sqrt": (sp.sqrt, 1, 1), "abs": (sp.Abs, 1, 1), "sign": (sp.sign, 1, 1),
+    "sqrt": (sp.sqrt, 1, 1), "abs": (sp.Abs, 1, 1), "sign": (sp.sign, 1, 1), "sgn": (sp.sign, 1, 1),
     "erf": (sp.erf, 1, 1),
     "sin": (sp.sin, 1, 1), "cos": (sp.cos, 1, 1), "tan": (sp.tan, 1, 1),
     "asin": (sp.asin, 1, 1), "acos": (sp.acos, 1, 1), "atan": (sp.atan, 1, 1),

@@ -11,6 +11,8 @@ The grammar, in words (loosest binding first):
   ``-(x^2)``; after ``*``, ``/`` or ``^`` a sign applies to the next factor (``a*-b``,
   ``x^-1``);
 * ``^`` and ``**`` are right-associative; the exponent may carry a sign (``x^-1``);
+  Unicode superscripts work too (``x²``, ``x⁻¹``), as do ``√x`` and subscripts ``x₁``, so
+  derivekit's own Unicode output reads back;
 * atoms: numbers (``3``, ``0.25``, ``.5``, ``1e-3``, all exact), names, calls ``f(a, b)``,
   brackets ``( )`` / ``[ ]`` and absolute values ``|x|`` (not juxtaposed: write ``2*|x|``).
 
@@ -58,9 +60,11 @@ GRAMMAR = r"""
 
 ?power: primary
       | primary POW factor          -> pow
+      | primary SUPERSCRIPT         -> pow
 
 ?implicit: iprimary
          | iprimary POW factor      -> pow
+         | iprimary SUPERSCRIPT     -> pow
 
 ?primary: NUMBER                    -> number
         | iprimary
@@ -70,6 +74,8 @@ GRAMMAR = r"""
          | call
          | "(" sum ")"
          | "[" sum "]"
+         | ROOT iprimary            -> root
+         | ROOT NUMBER              -> root
 
 call: FUNC "(" [sum ("," sum)*] ")"
 
@@ -78,9 +84,11 @@ MINUS: "-" | "−"
 TIMES: "*" | "·" | "×" | "⋅"
 DIVIDE: "/" | "÷"
 POW: "^" | "**"
+SUPERSCRIPT: /[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+/
+ROOT: "√"
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
-NAME: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+))?/
-FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+))?(?=\s*\()/
+NAME: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?/
+FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?(?=\s*\()/
 
 %ignore /\s+/
 """.replace("LETTERS", _LETTER)
@@ -148,8 +156,6 @@ def _character_hint(source: str, position: int) -> str:
         return "strings and quotes are not part of math input"
     if char == "!":
         return "factorials are not supported"
-    if char in "²³¹⁰⁴⁵⁶⁷⁸⁹⁻":
-        return "write powers with ^, e.g. x^2"
     if char == ".":
         return "attribute access is not supported; write a number like 0.5"
     return "use + - * / ^, names, numbers, brackets and function calls like exp(x)"
@@ -205,14 +211,20 @@ def _build(node, source: str) -> sp.Basic:
         return call_function(_normalise_name(str(head)), args, source, head.start_pos)
     if kind == "abs":
         return sp.Abs(_build(children[0], source))
+    if kind == "root":
+        return sp.sqrt(_build(children[1], source))
     if kind in ("neg", "pos"):
         operand = _build(children[1], source)
         return -operand if kind == "neg" else operand
     if kind in _CHAINS:
         return _build_chain(node, source)
-    left, right = _build(children[0], source), _build(children[-1], source)
+    left = _build(children[0], source)
     if kind == "pow":
-        return safe_pow(left, right, source, children[1].start_pos)
+        operator = children[1]
+        right = (_superscript_value(operator, source) if operator.type == "SUPERSCRIPT"
+                 else _build(children[-1], source))
+        return safe_pow(left, right, source, operator.start_pos)
+    right = _build(children[-1], source)
     if kind == "equation":
         return sp.Eq(left, right, evaluate=False)
     raise ParseError(f"unsupported construct {kind!r}", source=source,
@@ -257,6 +269,20 @@ def _name_value(token, source: str) -> sp.Basic:
     return constant_or_symbol(name)
 
 
+def _superscript_value(token, source: str) -> sp.Rational:
+    """``²`` -> 2, ``⁻¹`` -> -1."""
+    value = make_number(str(token).translate(_SUPERSCRIPT_DIGITS), source, token.start_pos)
+    return -value if str(token).startswith("⁻") else value
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", "⁻⁺")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
 def _normalise_name(name: str) -> str:
-    """``W_{12}`` -> ``W_12``; other names unchanged."""
-    return name.replace("{", "").replace("}", "")
+    """``W_{12}`` -> ``W_12``; ``x₁`` -> ``x_1``; other names unchanged."""
+    name = name.replace("{", "").replace("}", "")
+    head = name.rstrip("₀₁₂₃₄₅₆₇₈₉")
+    if head != name:
+        name = f"{head}_{name[len(head):].translate(_SUBSCRIPT_DIGITS)}"
+    return name
