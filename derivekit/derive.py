@@ -35,8 +35,12 @@ MAX_STEP_NODES = 4_000
 AUTO_STEP_BUDGET = 40_000
 #: the highest derivative order accepted
 MAX_ORDER = 12
-#: tidying is skipped on raw results bigger than this (operations), to stay fast
-MAX_TIDY_OPS = 400
+#: tidying is skipped when the result's arithmetic skeleton (functions and roots frozen)
+#: has more operations than this: textbook tidying is for textbook-sized results
+MAX_TIDY_OPS = 48
+#: ``cancel`` (one fraction, common factors cancelled) is tried up to this size: it is the
+#: costliest move (polynomial gcds over every frozen function)
+MAX_CANCEL_OPS = 24
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -174,14 +178,15 @@ class Engine:
 # --- tidying into textbook form ----------------------------------------------------------
 
 def _atomize(expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Dummy, sp.Expr]]:
-    """Replace every non-arithmetic sub-expression (function applications, Piecewise,
-    Derivative, …) by a dummy, so algebraic rewrites never touch function arguments."""
+    """Replace every non-arithmetic sub-expression (function applications, roots and other
+    non-integer powers, Piecewise, Derivative, …) by a dummy, so algebraic rewrites never
+    touch function arguments and stay cheap."""
     atoms: dict[sp.Expr, sp.Dummy] = {}
 
     def visit(node):
         if node.is_Atom:
             return node
-        if isinstance(node, (sp.Add, sp.Mul, sp.Pow)):
+        if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and node.exp.is_Integer):
             return node.func(*[visit(arg) for arg in node.args])
         if node not in atoms:
             atoms[node] = sp.Dummy("a")
@@ -191,9 +196,44 @@ def _atomize(expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Dummy, sp.Expr]]:
     return skeleton, {dummy: node for node, dummy in atoms.items()}
 
 
-def _score(expr: sp.Expr) -> tuple[int, int]:
-    """Smaller is tidier: operation count, then printed length as a tie-break."""
-    return sp.count_ops(expr), len(str(expr))
+def _score(expr: sp.Expr) -> int:
+    """Smaller is tidier: the operation count."""
+    return sp.count_ops(expr)
+
+
+def _factor_out(expr: sp.Expr) -> sp.Expr:
+    """Common factors of a sum's terms pulled out (x·a + x·b → x(a + b), 2a − 4b → 2(a − 2b));
+    other forms unchanged. Shallow on purpose: ``factor_terms`` recurses and costs more."""
+    if not isinstance(expr, sp.Add):
+        return expr
+    coefficients, powers = [], []
+    for term in expr.args:
+        coefficient, rest = term.as_coeff_Mul()
+        coefficients.append(coefficient)
+        powers.append(rest.as_powers_dict())
+    common = sp.S.One
+    for base in set.intersection(*(set(p) for p in powers)):
+        exponents = [p[base] for p in powers]
+        if all(e.is_Rational and e.is_positive for e in exponents):
+            common *= base ** min(exponents)
+    if common == 1:
+        return expr  # a bare number would be distributed again by SymPy: 2(a + b) = 2a + 2b
+    if all(c.is_Rational for c in coefficients):
+        numerators = sp.igcd(*[abs(c.p) for c in coefficients])
+        denominators = sp.ilcm(*[c.q for c in coefficients])
+        sign = -1 if all(c.is_negative for c in coefficients) else 1
+        common *= sp.Rational(sign * numerators, denominators)
+    return common * sp.Add(*[term / common for term in expr.args])
+
+
+def _has_fraction_of_sums(expr: sp.Expr) -> bool:
+    return any(t.is_Pow and t.exp.is_negative and isinstance(t.base, sp.Add)
+               for t in sp.preorder_traversal(expr))
+
+
+def _has_expandable_product(expr: sp.Expr) -> bool:
+    return any(isinstance(t, (sp.Mul, sp.Pow)) and any(isinstance(a, sp.Add) for a in t.args)
+               for t in sp.preorder_traversal(expr))
 
 
 def _cancelled_terms(before: sp.Expr, after: sp.Expr) -> list[sp.Expr]:
@@ -262,23 +302,24 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
                                 current, recognised, order=order))
         current = recognised
-    if sp.count_ops(current) > MAX_TIDY_OPS:
-        return current, rewrites
     check_deadline()
     skeleton, atoms = _atomize(current)
+    size = sp.count_ops(skeleton)
+    if size > MAX_TIDY_OPS:
+        return current, rewrites
 
     def back(e):
         return e.xreplace(atoms)
 
-    expanded = sp.expand(skeleton)
-    factored = sp.factor_terms(expanded)
-    paths = [[("raw", skeleton)],
-             [("factor", sp.factor_terms(skeleton))],
-             [("expand", expanded)],
-             [("expand", expanded), ("factor", factored)]]
-    if any(t.is_Pow and t.exp.is_negative for t in sp.preorder_traversal(skeleton)):
+    paths = [[("raw", skeleton)], [("factor", _factor_out(skeleton))]]
+    if _has_expandable_product(skeleton):
+        expanded = sp.expand(skeleton, power_base=False, power_exp=False, log=False)
+        if sp.count_ops(expanded) <= 2 * size + 10:  # an expansion that blows up never wins
+            paths += [[("expand", expanded)], [("expand", expanded), ("factor", _factor_out(expanded))]]
+    if size <= MAX_CANCEL_OPS and _has_fraction_of_sums(skeleton):
         cancelled = sp.cancel(skeleton)
-        paths.append([("cancel", cancelled), ("factor", sp.factor_terms(cancelled))])
+        if sp.count_ops(cancelled) <= 2 * size + 10:
+            paths.append([("cancel", cancelled), ("factor", _factor_out(cancelled))])
     best = min(paths, key=lambda path: (_score(path[-1][1]), len(path)))
     previous = skeleton
     for move, value in best:

@@ -34,7 +34,7 @@ _NATIVE_FUNCTIONS = (
     sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.cot, sp.sec, sp.csc,
     sp.asin, sp.acos, sp.atan, sp.acot, sp.asec, sp.acsc,
     sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch,
-    sp.asinh, sp.acosh, sp.atanh, sp.acoth, sp.erf, sp.Heaviside, sp.Piecewise,
+    sp.asinh, sp.acosh, sp.atanh, sp.acoth, sp.erf, sp.Piecewise,
 )
 
 _PLACEHOLDER_PREFIX = "__dk_fn"
@@ -47,6 +47,17 @@ def _is_opaque(node: sp.Basic) -> bool:
     if isinstance(node, sp.core.function.AppliedUndef):
         return False  # f(x): symengine keeps Derivative/Subs exactly like sympy.diff
     return not isinstance(node, _NATIVE_FUNCTIONS)
+
+
+def _partial_derivative(application: sp.Basic, index: int) -> sp.Expr:
+    """∂F/∂a_index: the step engine's table entry for one-argument functions (so both
+    paths agree: jumps have derivative 0 away from the jump, σ′ = σ(1 − σ)), else ``fdiff``."""
+    from .rules import FUNCTION_DERIVATIVES  # lazy: rules imports the step types
+    if index == 0:
+        for klass in type(application).__mro__:
+            if klass in FUNCTION_DERIVATIVES:
+                return FUNCTION_DERIVATIVES[klass].derivative(application)
+    return application.fdiff(index + 1)
 
 
 class _Lowering:
@@ -100,7 +111,7 @@ class _Lowering:
         key = (placeholder, index)
         if key not in self.partials:
             application = self.application_of[placeholder]
-            derivative = application.fdiff(index + 1)
+            derivative = _partial_derivative(application, index)
             self.partials[key] = self.lower(derivative)
         return self.partials[key]
 

@@ -175,7 +175,7 @@ FUNCTION_DERIVATIVES: dict[type, FunctionDerivative] = {
     sp.sech: FunctionDerivative("sech", lambda f: -f * sp.tanh(f.args[0])),
     sp.csch: FunctionDerivative("csch", lambda f: -f * sp.coth(f.args[0])),
     sp.asinh: FunctionDerivative("asinh", lambda f: 1 / sp.sqrt(f.args[0] ** 2 + 1)),
-    sp.acosh: FunctionDerivative("acosh", lambda f: 1 / sp.sqrt(f.args[0] ** 2 - 1)),
+    sp.acosh: FunctionDerivative("acosh", _own_fdiff),  # 1/(√(u−1)√(u+1)): right for u < −1 too
     sp.atanh: FunctionDerivative("atanh", lambda f: 1 / (1 - f.args[0] ** 2)),
     sp.acoth: FunctionDerivative("acoth", lambda f: 1 / (1 - f.args[0] ** 2)),
     sp.erf: FunctionDerivative("erf", _own_fdiff),
@@ -230,8 +230,10 @@ _FUNCTION_RULES = [
           "d/dx csch x = −csch x·coth x", "The derivative of csch is −csch·coth."),
     _rule("asinh", "Inverse hyperbolic sine rule", r"\frac{d}{dx}\operatorname{arsinh} x = \frac{1}{\sqrt{x^{2} + 1}}",
           "d/dx arsinh x = 1/√(x² + 1)", "The derivative of arsinh is 1/√(u² + 1)."),
-    _rule("acosh", "Inverse hyperbolic cosine rule", r"\frac{d}{dx}\operatorname{arcosh} x = \frac{1}{\sqrt{x^{2} - 1}}",
-          "d/dx arcosh x = 1/√(x² − 1)", "The derivative of arcosh is 1/√(u² − 1)."),
+    _rule("acosh", "Inverse hyperbolic cosine rule",
+          r"\frac{d}{dx}\operatorname{arcosh} x = \frac{1}{\sqrt{x - 1}\,\sqrt{x + 1}}",
+          "d/dx arcosh x = 1/(√(x − 1)·√(x + 1))",
+          "The derivative of arcosh is 1/(√(u − 1)√(u + 1)), which is 1/√(u² − 1) for u > 1."),
     _rule("atanh", "Inverse hyperbolic tangent rule", r"\frac{d}{dx}\operatorname{artanh} x = \frac{1}{1 - x^{2}}",
           "d/dx artanh x = 1/(1 − x²)", "The derivative of artanh is 1/(1 − u²)."),
     _rule("acoth", "Inverse hyperbolic cotangent rule", r"\frac{d}{dx}\operatorname{arcoth} x = \frac{1}{1 - x^{2}}",
@@ -383,7 +385,7 @@ def quotient_rule(expr: sp.Mul, var, ctx) -> Step:
 def pow_rule(expr: sp.Pow, var, ctx) -> Step:
     """Dispatch a power: power/sqrt rule (constant exponent), a^x (constant base), or
     logarithmic differentiation (both depend on x)."""
-    base, exponent = expr.as_base_exp()
+    base, exponent = expr.base, expr.exp  # not as_base_exp(): it turns (1/2)^u into 2^(−u)
     base_varies, exponent_varies = _depends(base, var), _depends(exponent, var)
     if base_varies and exponent_varies:
         return log_diff_rule(expr, var, ctx)
@@ -394,7 +396,7 @@ def pow_rule(expr: sp.Pow, var, ctx) -> Step:
 
 def _power_outer(expr: sp.Pow, var) -> Step:
     """d/dx xⁿ = n xⁿ⁻¹ (any constant n: negative, fractional; n = 1/2 is √x)."""
-    base, n = expr.as_base_exp()
+    base, n = expr.base, expr.exp
     result = n * base ** (n - 1)
     rule = "sqrt" if n == sp.S.Half else "power"
     return _step(rule, expr, var, result, n=n)
@@ -408,7 +410,7 @@ def _exponential_outer(expr: sp.Pow, var) -> Step:
 
 def log_diff_rule(expr: sp.Pow, var, ctx) -> Step:
     """y = f^g ⇒ ln y = g·ln f ⇒ y′ = f^g·(g·ln f)′ (logarithmic differentiation)."""
-    base, exponent = expr.as_base_exp()
+    base, exponent = expr.base, expr.exp
     log_form = exponent * sp.log(base)
     inner = ctx.derive(log_form, var)
     return _step("log_diff", expr, var, expr * inner.result, [inner], log_form=log_form)
