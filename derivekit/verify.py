@@ -217,9 +217,25 @@ class WrongVariable:
         return None
 
 
+def _outer_derivatives(f: sp.Expr, var: sp.Symbol) -> list[tuple[sp.Expr, sp.Expr]]:
+    """(node, F′(u)) for each one-argument function or power F(u) in ``f`` whose argument
+    u depends on ``var``: the outer derivative the chain rule multiplies by."""
+    out = []
+    for node in sp.preorder_traversal(f):
+        if isinstance(node, sp.Pow) and node.base.has(var) and not node.exp.has(var):
+            out.append((node, node.exp * node.base ** (node.exp - 1)))
+        elif isinstance(node, sp.Function) and len(node.args) == 1 and node.args[0].has(var):
+            try:
+                out.append((node, node.fdiff(1)))
+            except (TypeError, ValueError, AttributeError, NotImplementedError):
+                continue
+    return out
+
+
 class MissingChainFactor:
-    """claim = expected / g′ for an inner function g: the chain rule's inner derivative
-    was dropped (d/dx F(g(x)) = F′(g(x))·g′(x))."""
+    """claim = expected / g′ for an inner function g (d/dx F(g(x)) = F′(g(x))·g′(x) with
+    g′ dropped), or claim = expected / F′(g) (the activation's derivative dropped: the
+    classic backprop slip δ = (a − y) instead of δ = (a − y)·σ′(z))."""
 
     name: ClassVar[str] = "missing_chain_factor"
 
@@ -234,6 +250,19 @@ class MissingChainFactor:
                                  f"derivative of the inner function {show(g)} with respect to {case.var.name}. "
                                  f"Multiply by it",
                                  {"inner": show(g), "factor": show(inner_derivative)})
+        for node, outer_derivative in _outer_derivatives(case.f, case.var):
+            if not outer_derivative.free_symbols:
+                continue
+            if case.claim_is(case.expected / outer_derivative):
+                if isinstance(node, sp.Pow):
+                    what = (f"{show(outer_derivative)}, the derivative of {show(node)} with respect to "
+                            f"its base {show(node.base)}")
+                else:
+                    label = getattr(type(node), "unicode_name", "") or type(node).__name__
+                    what = (f"{label}′({show(node.args[0])}) = {show(outer_derivative)}, the derivative "
+                            f"of {label} at its argument")
+                return Diagnosis(self.name, f"missing chain-rule factor: the claim lacks {what}. "
+                                 "Multiply by it", {"outer": show(node), "factor": show(outer_derivative)})
         return None
 
 

@@ -1,0 +1,275 @@
+"""Numeric-layer speed, as ratios against a reference measured in the same process.
+
+    .venv/bin/python benchmarks/bench_numeric.py [--repeat 7] [--quick]
+
+1. Gradient cost over function cost (NumPy, 10⁵ samples), with and without cse, on a
+   depth-10 sigmoid chain and on a 4-8-1 MLP squared loss (49 parameters).
+2. Single-point gradient, ``math`` backend, against ``jax.jit(jax.grad(f))``.
+3. 10⁶-point NumPy batch gradient against ``jax.jit(jax.vmap(jax.grad(f)))``.
+4. Central-difference check of a 1000-variable gradient (one batched call).
+5. ``dk.verify`` on a textbook-size expression (logistic-regression loss gradient).
+
+jax is optional (``pip install jax``): without it, comparisons 2 and 3 print "skipped".
+Times are best-of-``repeat`` CPU time of this process (``time.process_time``), which is
+steadier than wall time on a shared machine; no figure here is asserted by the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from derivekit import finitediff  # noqa: E402
+from derivekit.functions import sigmoid  # noqa: E402
+from derivekit.numeric import compile, compile_gradient, gradient_exprs  # noqa: E402
+
+try:
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+except ImportError:  # optional
+    jax = None
+
+
+def best(fn, repeat: int, number: int = 1, clock=time.process_time) -> float:
+    times = []
+    for _ in range(repeat):
+        start = clock()
+        for _ in range(number):
+            fn()
+        times.append((clock() - start) / number)
+    return min(times)
+
+
+def interleaved(reference, candidate, repeat: int) -> tuple[float, float]:
+    """Best times of two callables measured alternately (so load changes hit both)."""
+    ref, cand = [], []
+    for _ in range(repeat):
+        for fn, out in ((reference, ref), (candidate, cand)):
+            start = time.process_time()
+            fn()
+            out.append(time.process_time() - start)
+    return min(ref), min(cand)
+
+
+def fmt_time(t: float) -> str:
+    return f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
+
+
+# --- the workloads -------------------------------------------------------------------------
+
+def sigmoid_chain(depth: int = 10):
+    """z₀ = x, z_k = σ(w_k·z_{k−1}); f = z_depth; parameters w₁…w_depth."""
+    x = sp.Symbol("x")
+    ws = sp.symbols(f"w1:{depth + 1}")
+    z = x
+    for w in ws:
+        z = sigmoid(w * z)
+    return z, list(ws), [x]
+
+
+def mlp_loss(n_in: int = 4, n_hidden: int = 8):
+    """(W₂·σ(W₁x + b₁) + b₂ − y)² for a n_in-n_hidden-1 network."""
+    xs = sp.symbols(f"x1:{n_in + 1}")
+    W1 = sp.Matrix(n_hidden, n_in, sp.symbols(f"W1_0:{n_hidden * n_in}"))
+    b1 = sp.Matrix(sp.symbols(f"b1_0:{n_hidden}"))
+    W2 = sp.Matrix(1, n_hidden, sp.symbols(f"W2_0:{n_hidden}"))
+    b2, y = sp.symbols("b2 y")
+    hidden = (W1 * sp.Matrix(xs) + b1).applyfunc(sigmoid)
+    loss = ((W2 * hidden)[0] + b2 - y) ** 2
+    params = list(W1) + list(b1) + list(W2) + [b2]
+    return loss, params, list(xs) + [y]
+
+
+def jax_mlp(n_in: int = 4, n_hidden: int = 8):
+    def loss(p, xv, y):
+        W1 = p[: n_hidden * n_in].reshape(n_hidden, n_in)
+        b1 = p[n_hidden * n_in: n_hidden * n_in + n_hidden]
+        W2 = p[n_hidden * n_in + n_hidden: n_hidden * n_in + 2 * n_hidden]
+        b2 = p[-1]
+        return (jnp.dot(W2, jax.nn.sigmoid(W1 @ xv + b1)) + b2 - y) ** 2
+    return loss
+
+
+def jax_chain(depth: int = 10):
+    def f(ws, x):
+        z = x
+        for k in range(depth):
+            z = jax.nn.sigmoid(ws[k] * z)
+        return z
+    return f
+
+
+# --- 1. gradient / function ratio ------------------------------------------------------------
+
+def ratio_rows(repeat: int, samples: int):
+    rows = []
+    rng = np.random.default_rng(0)
+    for name, (expr, params, data) in {"sigmoid chain, depth 10": sigmoid_chain(),
+                                       "4-8-1 MLP squared loss": mlp_loss()}.items():
+        args = params + data
+        values = [rng.normal(scale=0.5) for _ in params] + [rng.normal(size=samples) for _ in data]
+        f = compile(expr, args, backend="numpy")
+        for cse in (True, False):
+            g = compile_gradient(expr, params, args=args, backend="numpy", cse=cse)
+            t_f, t_g = interleaved(lambda: f(*values), lambda: g(*values), repeat)
+            rows.append((name, cse, t_f, t_g))
+    return rows
+
+
+# --- 2. single point: math backend vs jax.jit(grad) ----------------------------------------------
+
+def single_point_rows(repeat: int):
+    rows = []
+    rng = np.random.default_rng(1)
+    for name, (expr, params, data), jax_f in [
+            ("sigmoid chain, depth 10 (10 vars)", sigmoid_chain(), jax_chain() if jax else None),
+            ("4-8-1 MLP loss (49 vars)", mlp_loss(), jax_mlp() if jax else None),
+            ("8-10-1 MLP loss (101 vars)", mlp_loss(8, 10), jax_mlp(8, 10) if jax else None)]:
+        args = params + data
+        values = [float(v) for v in rng.normal(scale=0.5, size=len(args))]
+        g = compile_gradient(expr, params, args=args, backend="math")
+        t_ours = best(lambda: g(*values), repeat, number=2000)
+        t_jax = None
+        if jax is not None:
+            p = np.array(values[: len(params)])
+            rest = values[len(params):]
+            jg = jax.jit(jax.grad(jax_f))
+            jax_args = (p, rest[0]) if "chain" in name else (p, np.array(rest[:-1]), rest[-1])
+            theirs = np.asarray(jg(*jax_args))
+            assert np.allclose(np.array(g(*values)), theirs, rtol=1e-9), name
+            call = (lambda: jg(*jax_args).block_until_ready())
+            t_jax = best(call, repeat, number=2000)
+        rows.append((name, len(params), t_ours, t_jax))
+    return rows
+
+
+# --- 3. 10⁶ points: NumPy batch vs jax.jit(vmap(grad)) ------------------------------------------
+
+def batch_rows(repeat: int, samples: int):
+    rows = []
+    rng = np.random.default_rng(2)
+    for name, (expr, params, data), jax_f in [
+            ("sigmoid chain, depth 10", sigmoid_chain(), jax_chain() if jax else None),
+            ("4-8-1 MLP loss", mlp_loss(), jax_mlp() if jax else None)]:
+        args = params + data
+        pvals = rng.normal(scale=0.5, size=len(params))
+        dvals = [rng.normal(size=samples) for _ in data]
+        g = compile_gradient(expr, params, args=args, backend="numpy")
+        ours_call = (lambda: g(*pvals, *dvals))
+        t_ours = (best(ours_call, repeat), best(ours_call, repeat, clock=time.perf_counter))
+        t_jax = None
+        if jax is not None:
+            if "chain" in name:
+                jg = jax.jit(jax.vmap(jax.grad(jax_f), in_axes=(None, 0)))
+                call = (lambda: jg(pvals, dvals[0]).block_until_ready())
+            else:
+                xs = np.stack(dvals[:-1], axis=1)
+                jg = jax.jit(jax.vmap(jax.grad(jax_f), in_axes=(None, 0, 0)))
+                call = (lambda: jg(pvals, xs, dvals[-1]).block_until_ready())
+            theirs = np.asarray(call())
+            ours = g(*pvals, *dvals)
+            assert np.allclose(ours[:, :1000].T, theirs[:1000], rtol=1e-8, atol=1e-12), name
+            t_jax = (best(call, repeat), best(call, repeat, clock=time.perf_counter))
+        rows.append((name, t_ours, t_jax))
+    return rows
+
+
+# --- 4. 1000-variable central-difference check ---------------------------------------------------
+
+def fd_rows(repeat: int, n: int = 1000):
+    xs = sp.symbols(f"x0:{n}")
+    expr = sum(sp.log(1 + sp.exp(xs[i] * xs[i + 1])) + xs[i] ** 2 / 2 for i in range(n - 1))
+    t0 = time.perf_counter()
+    f = compile(expr, xs, backend="numpy", cse=False)
+    grads = gradient_exprs(expr, xs)
+    g = compile(grads, xs, backend="numpy")
+    t_setup = time.perf_counter() - t0
+    point = np.random.default_rng(3).uniform(-1, 1, size=(1, n))
+    wrt = list(range(n))
+
+    def check():
+        numeric = finitediff.central(f, point, wrt, 1e-6)
+        analytic = g(*point.T)
+        return np.all(np.abs(analytic - numeric) <= 1e-5 + 1e-3 * np.abs(numeric))
+
+    assert check()
+    t_check = best(check, repeat)
+    t_f = best(lambda: f(*point.T), repeat)
+    return n, t_setup, t_check, t_f
+
+
+# --- 5. verify on a textbook-size expression --------------------------------------------------
+
+def verify_rows(repeat: int):
+    import derivekit as dk
+    from sympy.core.cache import clear_cache
+    cases = [
+        ("logistic loss, ∇ w.r.t. (w, b)", "-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))",
+         "[(sigmoid(w*x + b) - y)*x, sigmoid(w*x + b) - y]", "w, b"),
+        ("σ(wx+b), missing chain factor", "sigmoid(w*x + b)", "sigmoid(w*x+b)*(1 - sigmoid(w*x+b))", "w"),
+    ]
+    rows = []
+    for name, f, claim, wrt in cases:
+        dk.verify(f, claim, wrt)  # imports and first-use set-up
+        warm = best(lambda: dk.verify(f, claim, wrt), repeat)
+
+        def cold():
+            clear_cache()
+            dk.verify(f, claim, wrt)
+        rows.append((name, dk.verify(f, claim, wrt).ok, warm, best(cold, repeat)))
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="10⁴ / 10⁵ samples instead of 10⁵ / 10⁶")
+    args = parser.parse_args(argv)
+    small, large = (10**4, 10**5) if args.quick else (10**5, 10**6)
+    print(f"numpy {np.__version__}, sympy {sp.__version__}, jax {jax.__version__ if jax else 'not installed'}")
+
+    print(f"\n1. gradient / function cost, NumPy backend, {small:,} samples")
+    print("| workload | cse | function | gradient | ratio |\n|---|---|---:|---:|---:|")
+    for name, cse, t_f, t_g in ratio_rows(args.repeat, small):
+        print(f"| {name} | {'on' if cse else 'off'} | {fmt_time(t_f)} | {fmt_time(t_g)} | {t_g / t_f:.2f}× |")
+
+    print("\n2. single-point gradient: math backend vs jax.jit(jax.grad)")
+    print("| workload | vars | derivekit (math) | jax.jit(grad) | jax / derivekit |\n|---|---:|---:|---:|---:|")
+    for name, nvars, t_ours, t_jax in single_point_rows(args.repeat):
+        jx = fmt_time(t_jax) if t_jax else "skipped (jax not installed)"
+        ratio = f"{t_jax / t_ours:.2f}×" if t_jax else "–"
+        print(f"| {name} | {nvars} | {fmt_time(t_ours)} | {jx} | {ratio} |")
+
+    print(f"\n3. batch gradient on {large:,} points: NumPy vs jax.jit(vmap(grad)), CPU time and wall time")
+    print("| workload | derivekit CPU | jax CPU | derivekit / jax (CPU) | derivekit wall | jax wall "
+          "| derivekit / jax (wall) |\n|---|---:|---:|---:|---:|---:|---:|")
+    for name, t_ours, t_jax in batch_rows(args.repeat if not args.quick else 3, large):
+        if t_jax:
+            print(f"| {name} | {fmt_time(t_ours[0])} | {fmt_time(t_jax[0])} | {t_ours[0] / t_jax[0]:.2f}× "
+                  f"| {fmt_time(t_ours[1])} | {fmt_time(t_jax[1])} | {t_ours[1] / t_jax[1]:.2f}× |")
+        else:
+            print(f"| {name} | {fmt_time(t_ours[0])} | skipped (jax not installed) | – "
+                  f"| {fmt_time(t_ours[1])} | – | – |")
+
+    n, t_setup, t_check, t_f = fd_rows(args.repeat)
+    print(f"\n4. central-difference check of a {n}-variable gradient (compiled once in {t_setup:.1f} s)")
+    print(f"| check (2N = {2 * n} perturbed points, one call) | one function call on 1 point | ratio |\n|---:|---:|---:|")
+    print(f"| {fmt_time(t_check)} | {fmt_time(t_f)} | {t_check / t_f:.0f}× |")
+
+    print("\n5. dk.verify on textbook-size expressions (budget 200 ms)")
+    print("| case | ok | warm SymPy cache | cold SymPy cache |\n|---|---|---:|---:|")
+    for name, ok, warm, cold in verify_rows(args.repeat):
+        print(f"| {name} | {ok} | {fmt_time(warm)} | {fmt_time(cold)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
