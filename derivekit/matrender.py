@@ -251,6 +251,8 @@ class LatexPrinter(_Printer):
         name = n.attr
         if re.fullmatch(r"z_?\d+", name):
             return rf"\boldsymbol{{\delta}}_{{{name.lstrip('z_')}}}", 6
+        if name == "z":
+            return r"\boldsymbol{\delta}", 6
         return rf"\frac{{\partial L}}{{\partial {name_latex(name, n.shape != SCALAR)}}}", 6
 
     def p_const(self, n):

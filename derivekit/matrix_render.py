@@ -34,7 +34,7 @@ def _rules_line(rules) -> str:
 
 def render_derivation(m, fmt: str, **settings):
     inter = {i.name: i for i in m.sweep.intermediates}
-    shapes_text = ", ".join(f"{name_text(n)} {fmt_shape(s)}" for n, s in sorted(m.shapes.items()))
+    shapes_text = ", ".join(f"{name_text(n)} {fmt_shape(s)}" for n, s in m.shapes.items())
     used_rules = []
     for step in m.steps:
         used_rules.extend(r for r in step.rules if r not in used_rules)
@@ -74,7 +74,10 @@ def render_derivation(m, fmt: str, **settings):
             else:
                 lhs = _adj_latex(step.name, inter[step.name].body.shape)
             rows.append(rf"{lhs} &= {to_latex(step.expr)} \\")
-        rows.append(rf"{_grad_latex(m.wrt, m.shape)} &= {to_latex(m.result.node)}")
+        if m.result.node != m.steps[-1].expr:
+            rows.append(rf"{_grad_latex(m.wrt, m.shape)} &= {to_latex(m.result.node)}")
+        else:
+            rows[-1] = rows[-1].rstrip(" \\")
         return "\\begin{aligned}\n" + "\n".join(rows) + "\n\\end{aligned}"
     if fmt == "markdown":
         lines = [f"### ∂L/∂{name_text(m.wrt)} for $L = {to_latex(m.loss)}$", "",
