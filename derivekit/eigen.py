@@ -467,6 +467,11 @@ def _diagonalisation_step(P, D, symmetric: bool, symbolic: bool) -> LinalgStep:
                           rf"A = Q \Lambda Q^\top,\quad Q = {tex(Q)},\quad \Lambda = {tex(D)}",
                           "A = QΛQᵀ with\n" + labelled_grid("Q", Q) + "\n" + labelled_grid("Λ", D))
     if isinstance(P, np.ndarray):
+        if symmetric and np.iscomplexobj(P):
+            statement = ("A is Hermitian (equal to its conjugate transpose), so by the spectral "
+                         "theorem its eigenvalues are real and its unit eigenvectors form a "
+                         "unitary Q with A = QΛQᴴ.")
+            return LinalgStep("Diagonalise", statement, r"A = Q \Lambda Q^{H}", "A = QΛQᴴ")
         return LinalgStep("Diagonalise", statement,
                           r"A = P D P^{-1}" if not symmetric else r"A = Q \Lambda Q^\top",
                           "A = PDP⁻¹" if not symmetric else "A = QΛQᵀ")
@@ -513,11 +518,12 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
     n = A.shape[0]
     scale = float(np.max(np.abs(A))) or 1.0
     real = not np.iscomplexobj(A)
-    symmetric = real and bool(np.allclose(A, A.T, rtol=0.0, atol=1e-12 * scale))
+    symmetric = bool(np.allclose(A, A.conj().T, rtol=0.0, atol=1e-12 * scale))  # or Hermitian
     if symmetric:
-        values, vectors = np.linalg.eigh((A + A.T) / 2)
+        values, vectors = np.linalg.eigh((A + A.conj().T) / 2)
         order = np.argsort(-values, kind="stable")
-        solver = ("numpy.linalg.eigh, because A is symmetric: it guarantees real eigenvalues and "
+        kind = "symmetric" if real else "Hermitian"
+        solver = (f"numpy.linalg.eigh, because A is {kind}: it guarantees real eigenvalues and "
                   "orthonormal eigenvectors and is faster and more accurate than the general solver")
     else:
         values, vectors = np.linalg.eig(A)

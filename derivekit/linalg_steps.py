@@ -24,6 +24,7 @@ from sympy.printing.str import StrPrinter
 from .display import Displayable
 
 DIGITS = 6  # significant digits shown for floating-point numbers
+SCHEMA = "derivekit.linalg/1"  # the version of the dict/JSON layout below
 GREEK_TEXT = {"lambda": "λ", "mu": "μ", "sigma": "σ", "theta": "θ", "alpha": "α", "beta": "β"}
 
 
@@ -77,7 +78,7 @@ def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_setti
     """Render ``result`` as text, latex, markdown or a JSON-ready dict; ``steps=False``
     gives the answer alone."""
     if fmt == "dict":
-        data = {"kind": type(result).__name__, "heading": result.heading,
+        data = {"schema": SCHEMA, "kind": type(result).__name__, "heading": result.heading,
                 "answer": {"text": result.answer_text, "latex": result.answer_latex}}
         data.update(result._payload())
         if steps:

@@ -220,3 +220,22 @@ def test_symbolic_cubic_is_refused_with_a_way_out():
     with pytest.raises(UnsupportedError, match="degree 3 in λ") as info:
         dk.eig("[[a, b, c], [b, a, b], [c, b, 1]]")
     assert "method='symbolic'" in str(info.value)
+
+
+def test_hermitian_matrices_use_eigh():
+    A = np.array([[2.0, 1 - 1j], [1 + 1j, 3.0]])
+    result = dk.eig(A)
+    assert result.route == "numeric-eigh" and np.allclose(result.eigenvalues, [4.0, 1.0])
+    assert "Hermitian" in result.to_text() and "A = QΛQᴴ" in result.to_text()
+    _assert_pairs_hold(A, result)
+
+
+def test_four_by_four_exact_matrix_goes_symbolic():
+    A = sp.Matrix([[2, 1, 0, 0], [1, 2, 0, 0], [0, 0, 3, 1], [0, 0, 1, 3]])
+    result = dk.eig(A)
+    assert result.route == "symbolic" and result.eigenvalues == [4, 3, 2, 1]
+    _same_eigenspaces(result, A.eigenvects())
+
+
+def test_json_layout_is_versioned():
+    assert dk.eig("[[2, 1], [1, 2]]").to_dict()["schema"] == "derivekit.linalg/1"
