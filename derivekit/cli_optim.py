@@ -66,22 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
 
 
-def _parse_start(text: str | None) -> dict[str, float] | None:
-    if text is None:
-        return None
-    point = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        try:
-            if not sep or not name.strip():
-                raise ValueError
-            point[name.strip()] = float(value)
-        except ValueError:
-            raise DerivekitError(f"cannot read the start point item {item!r}",
-                                 hint="write --start x=1,y=-0.5") from None
-    return point
-
-
 def _options(args) -> dict:
     options = {"momentum": args.momentum, "eps": args.eps, "alpha": args.alpha, "weight_decay": args.weight_decay}
     if args.betas:
@@ -151,7 +135,9 @@ def _objective(args):
                 else make_dataset(args.model, samples=args.samples, noise=args.noise, seed=args.seed))
         return fit_objective(args.model, data), None
     from .objectives import SymbolicObjective
-    return SymbolicObjective(args.expr, wrt=args.wrt), _parse_start(args.start)
+    from .topics import parse_assignments  # "x=1, y=-0.5", shared with the notes' descent topics
+    start = parse_assignments(args.start) if args.start is not None else None
+    return SymbolicObjective(args.expr, wrt=args.wrt), start
 
 
 def _fit_summary(objective, run) -> list[str]:
