@@ -40,7 +40,10 @@ def documented_commands() -> list[tuple[str, str]]:
                     if part.startswith("derivekit "):
                         part = re.split(r"\s[|>]\s?", part)[0]   # drop pipes and redirects
                         found.append((path.name, part))
-    return list(dict.fromkeys(found))
+    first = {}
+    for source, command in found:  # a command documented in several files runs once
+        first.setdefault(command, source)
+    return [(source, command) for command, source in first.items()]
 
 
 COMMAND_LINES = documented_commands()
