@@ -375,6 +375,8 @@ def matrix_grid(rows: list[list[str]]) -> list[str]:
 def derivative_text(expr, var, order, printer, *, partial, notation) -> str:
     """``d/dx x²``, ``∂²/∂w² (w·x + b)``, ``(x²)′`` or ``∂_w(w·x + b)``."""
     body = printer.parenthesize(expr, PRECEDENCE["Pow"], strict=True)
+    if expr.is_Pow and expr.exp.is_negative:  # printed as a fraction: d/dx (1/(x + 1))
+        body = f"({body})"
     v = printer._print(var)
     power = superscript(order) if order > 1 else ""
     if notation == "prime":

@@ -101,6 +101,7 @@ def test_derivative_operators():
     assert derivative_text(z, w, 2, p, partial=True, notation="leibniz") == "∂²/∂w² (w·x + b)"
     assert derivative_text(x**2, x, 2, p, partial=False, notation="prime") == "(x²)″"
     assert derivative_text(x, x, 1, p, partial=False, notation="prime") == "x′"
+    assert derivative_text(1 / (x + 1), x, 1, p, partial=False, notation="leibniz") == "d/dx (1/(x + 1))"
     assert derivative_text(z, w, 1, p, partial=True, notation="prime") == "∂_w (w·x + b)"
     # a variable on its own: the fraction form, dy/dx and ∂b/∂w
     assert derivative_text(y, x, 1, p, partial=False, notation="leibniz") == "dy/dx"
