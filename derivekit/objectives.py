@@ -118,23 +118,16 @@ class SymbolicObjective(Objective):
 
     def __init__(self, expr, wrt=None):
         import sympy as sp
-        if isinstance(expr, str):
-            from .parse import parse
-            expr = parse(expr)
+        from .numeric import as_expr, as_symbols, ordered_args
+        expr = as_expr(expr, "objective")
         if not isinstance(expr, sp.Expr):
             raise DerivekitError(f"the objective must be a scalar expression, got {type(expr).__name__}",
                                  hint="e.g. minimize('x^2 + 10*y^2', start={'x': 1, 'y': 1})")
-        free = sorted(expr.free_symbols, key=lambda s: s.name)
-        if wrt is not None:
-            wrt = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
-            by_name = {s.name: s for s in free}
-            variables = [by_name.get(str(w), sp.Symbol(str(w))) for w in wrt]
-            left = [s.name for s in free if s not in variables]
-            if left:
-                raise DerivekitError(f"the objective also depends on {', '.join(left)}",
-                                     hint="list every variable in wrt, or substitute numbers for constants")
-        else:
-            variables = free
+        variables = list(as_symbols(wrt, [expr]) if wrt is not None else ordered_args(expr))
+        left = sorted(s.name for s in expr.free_symbols - set(variables))
+        if left:
+            raise DerivekitError(f"the objective also depends on {', '.join(left)}",
+                                 hint="list every variable in wrt, or substitute numbers for constants")
         if not variables:
             raise DerivekitError("the objective has no variables to descend on",
                                  hint="write it in terms of variables, e.g. 'x^2 + 10*y^2'")
