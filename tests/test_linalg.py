@@ -309,3 +309,26 @@ def test_large_numeric_inputs_take_fast_exact_or_lapack_paths():
     result = dk.rank(low_rank)
     assert result.result == 3 and result.pivots == () and "Singular values" in result.to_text()
     assert "\\ddots" in inverse.to_latex()
+
+
+@pytest.mark.slow
+def test_latex_output_compiles_with_pdflatex(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    results = [dk.dot("[1,2,3]", "[4,5,6]"), dk.matmul("[[1,2],[3,4]]", "[5,6]"),
+               dk.det("[[2,0,1],[1,3,2],[1,1,2]]"), dk.inv("[[1,2],[3,4]]"),
+               dk.inv(np.eye(4, dtype=int) * 2), dk.rank("[[1,2],[2,4]]"), dk.norm("[3,-4]"),
+               dk.eig("[[2,1],[1,2]]"), dk.eig("[[2,1,0],[0,2,0],[0,0,3]]"), dk.eig("[[a,b],[b,a]]"),
+               dk.eig("[[1,2,3],[4,5,6],[7,8,10]]"),
+               dk.eig("[[4,2,2],[3,-2,-1],[-3,-4,-1]]", method="symbolic"),
+               dk.pca(k=1), dk.inv(np.random.default_rng(0).normal(size=(8, 8)))]
+    body = "\n".join("\\[\n" + r.to_latex() + "\n\\]" for r in results)
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+        "\\usepackage[landscape,margin=1cm]{geometry}\n\\begin{document}\n\\tiny\n"
+        + body + "\n\\end{document}\n")
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
