@@ -172,6 +172,10 @@ class Explanation(Displayable):
         rule = RULES.get(step.rule)
         return _fill(rule.explanation, step, fmt) if rule else ""
 
+    def _repr_latex_(self) -> str:
+        """Jupyter's LaTeX view is maths only: the derivation (the prose is in Markdown)."""
+        return self.derivation._repr_latex_()
+
     def _rules_sentence(self) -> str:
         if not self.rules:
             return "Only the basic rules (constants, sums, powers) are needed."

@@ -182,8 +182,26 @@ def to_markdown(doc: NotesDocument) -> str:
             if headings:
                 level = len(headings[-1]) + 1
             continue
-        out += ["", "#" * min(level, 6) + " " + part.title, "", part.result.to_markdown(), ""]
+        out += ["", "#" * min(level, 6) + " " + part.title, "",
+                demote_headings(part.result.to_markdown(), level), ""]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
+
+
+def demote_headings(markdown: str, level: int) -> str:
+    """Shift a result's own headings so its top one sits just below the topic heading at
+    ``level`` (headings inside fenced code are left alone)."""
+    lines, fence, headings = markdown.splitlines(), None, []
+    for i, line in enumerate(lines):
+        match = FENCE.match(line.strip())
+        if match and (fence is None or line.strip().startswith(fence)):
+            fence = None if fence else match["fence"]
+        elif fence is None and (heading := re.match(r"^(#{1,6}) ", line)):
+            headings.append((i, len(heading[1])))
+    if headings:
+        shift = level + 1 - min(n for _, n in headings)
+        for i, n in headings:
+            lines[i] = "#" * max(1, min(n + shift, 6)) + lines[i][n:]
+    return "\n".join(lines)
 
 
 SECTIONS = {1: "section", 2: "section", 3: "subsection", 4: "subsubsection", 5: "paragraph"}

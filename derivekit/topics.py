@@ -334,6 +334,14 @@ class DescentComparison(Displayable):
     steps: int
     runs: dict[str, Any]
 
+    def _repr_latex_(self) -> str:
+        """Maths-mode table for Jupyter (``to_latex`` is document prose with a tabular)."""
+        cells = [[r["method"], str(r["steps"]), f"{r['final_loss']:.6g}", r["status"]]
+                 for r in self.rows()]
+        body = r" \\ ".join(" & ".join(rf"\text{{{c}}}" for c in row) for row in cells)
+        return (r"$$\begin{array}{lrrl}\text{method} & \text{steps} & \text{final loss} & "
+                r"\text{status} \\ \hline " + body + r"\end{array}$$")
+
     def rows(self) -> list[dict[str, Any]]:
         rows = []
         for method, t in self.runs.items():

@@ -136,6 +136,11 @@ def test_markdown_to_latex_subset():
     assert notes.inline_to_latex(r"a \* b \_c") == r"a * b \_c"   # Markdown escapes
 
 
+def test_result_headings_sit_below_the_topic_heading():
+    text = "### Result\n```\n# code\n```\n#### Detail"
+    assert notes.demote_headings(text, 3) == "#### Result\n```\n# code\n```\n##### Detail"
+
+
 def test_markdown_to_latex_nested_lists_tables_and_rows():
     tex = notes.markdown_to_latex(
         "- **1.** $u$\n  $$a = b$$\n  - inner\n    $$c$$\n- three\n\n"
