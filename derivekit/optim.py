@@ -260,17 +260,17 @@ class AdamW(Adam):
         return [decay] + super().explain(w, c, theta_name=primed)
 
 
-#: method name -> (rule, hyper-parameter overrides, default batch size on data: None = all rows)
-RULES: dict[str, tuple[UpdateRule, dict, int | None]] = {
-    "gd": (GradientDescent(), {}, None),
-    "sgd": (GradientDescent(), {}, 1),
-    "minibatch": (GradientDescent(), {}, 32),
-    "momentum": (Momentum(), {}, None),
-    "nesterov": (Nesterov(), {}, None),
-    "adagrad": (Adagrad(), {}, None),
-    "rmsprop": (RMSprop(), {}, None),
-    "adam": (Adam(), {}, None),
-    "adamw": (AdamW(), {}, None),
+#: method name -> (rule, default batch size on data: None = all rows)
+RULES: dict[str, tuple[UpdateRule, int | None]] = {
+    "gd": (GradientDescent(), None),
+    "sgd": (GradientDescent(), 1),
+    "minibatch": (GradientDescent(), 32),
+    "momentum": (Momentum(), None),
+    "nesterov": (Nesterov(), None),
+    "adagrad": (Adagrad(), None),
+    "rmsprop": (RMSprop(), None),
+    "adam": (Adam(), None),
+    "adamw": (AdamW(), None),
 }
 METHODS = tuple(RULES)
 _ALIASES = {"batch": "gd", "sgd-momentum": "momentum", "nag": "nesterov", "mini-batch": "minibatch"}
@@ -283,7 +283,7 @@ def _rule_for(method: str) -> tuple[str, UpdateRule, int | None]:
         close = difflib.get_close_matches(key, METHODS, n=1)
         raise DerivekitError(f"unknown method {method!r}" + (f" — did you mean {close[0]!r}?" if close else ""),
                              hint="use one of " + ", ".join(METHODS))
-    rule, _, batch = RULES[key]
+    rule, batch = RULES[key]
     return key, rule, batch
 
 
