@@ -234,17 +234,21 @@ def latex_matrix(m, views, first_views, walk, settings) -> str:
 # --- Markdown ------------------------------------------------------------------------------
 
 def _md_steps(views, walk, w: MarkdownWriter, lines: list[str]) -> None:
+    # Nesting by four spaces and each equation as a paragraph of its own: the form that
+    # CommonMark (GitHub, Jupyter) and Python-Markdown (mkdocs, with arithmatex) both read
+    # as nested lists with display maths.
     for view in views:
-        pad = "  " * view.depth
-        equation = f"$${_lhs(w, view)} = {w.math(view.step.result)}$$"
+        pad = "    " * view.depth
+        body = pad + "    "
+        equation = f"{body}$${_lhs(w, view)} = {w.math(view.step.result)}$$"
         title = f"**{view.number}. {w.prose(view.title)}.**"
         if view.step.ref:
-            lines += [f"{pad}- {title} {w.prose(_reference_note(view, walk))}", f"{pad}  {equation}"]
+            lines += [f"{pad}- {title} {w.prose(_reference_note(view, walk))}", "", equation, ""]
             continue
-        lines += [f"{pad}- {title} {sentence(view, w)}", f"{pad}  {equation}"]
+        lines += [f"{pad}- {title} {sentence(view, w)}", "", equation, ""]
         if view.step.facts:
-            lines.append(f"{pad}  where " + ", ".join(
-                f"${w.math(s)} = {w.math(v)}$" for s, v in view.step.facts))
+            lines += [body + "where " + ", ".join(
+                f"${w.math(s)} = {w.math(v)}$" for s, v in view.step.facts), ""]
         _md_steps(view.children, walk, w, lines)
 
 
@@ -263,13 +267,17 @@ def _md_derivation_body(dview, walk, w, settings, lines) -> None:
     lines.append(f"$${_result_lhs(w, dview)} = {w.math(d.result)}$$")
 
 
+def _md_join(lines: list[str]) -> str:
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
 def markdown_derivation(dview, walk, settings) -> str:
     w = MarkdownWriter(settings)
     lines: list[str] = []
     if settings["steps"] and dview.steps:
         lines += [f"**Differentiate** ${_result_lhs(w, dview)}$", ""]
     _md_derivation_body(dview, walk, w, settings, lines)
-    return "\n".join(lines) + "\n"
+    return _md_join(lines)
 
 
 def markdown_matrix(m, views, first_views, walk, settings) -> str:
@@ -282,7 +290,7 @@ def markdown_matrix(m, views, first_views, walk, settings) -> str:
         for label, dview in _matrix_sections(m, views, first_views):
             lines += ["", f"**{label}:** ${_result_lhs(w, dview)}$", ""]
             _md_derivation_body(dview, walk, w, settings, lines)
-    return "\n".join(lines) + "\n"
+    return _md_join(lines)
 
 
 # --- dict (JSON-ready) ---------------------------------------------------------------------

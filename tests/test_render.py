@@ -99,9 +99,23 @@ def test_markdown_is_prose_with_math_blocks(fake_rules):
     md = sigmoid_derivation().to_markdown()
     assert md.startswith(r"**Differentiate** $\frac{\partial}{\partial w} \sigma\left(w x + b\right)$")
     assert "- **1. Chain rule.** Substitute $u_{1}$ = $w x + b$:" in md
-    assert r"  $$\frac{\partial}{\partial w} \sigma\left(w x + b\right) = x " in md
-    assert "  - **2. Sigmoid rule.**" in md  # nested list
-    assert md.count("$$") % 2 == 0
+    # each equation a paragraph of its own, lists nested by four spaces
+    assert "\n\n    $$\\frac{\\partial}{\\partial w} \\sigma\\left(w x + b\\right) = x " in md
+    assert "\n    - **2. Sigmoid rule.**" in md
+    assert "\n        - **4. Constant multiple rule.**" in md
+    assert md.count("$$") % 2 == 0 and "\n\n\n" not in md
+
+
+def test_markdown_reads_as_nested_lists_with_display_maths_in_python_markdown(fake_rules):
+    """mkdocs' reader (Python-Markdown with arithmatex) finds every formula and the nesting."""
+    markdown = pytest.importorskip("markdown")
+    pytest.importorskip("pymdownx")
+    html = markdown.markdown(sigmoid_derivation().to_markdown(), extensions=["pymdownx.arithmatex"],
+                             extension_configs={"pymdownx.arithmatex": {"generic": True}})
+    outside_maths = re.sub(r'<(span|div) class="arithmatex">.*?</\1>', "", html, flags=re.S)
+    assert "$" not in outside_maths and "<code>" not in html and "<em>" not in html
+    assert html.count('<div class="arithmatex">') == 6  # five step equations and the result
+    assert re.search(r"<ul>\s*<li>.*<ul>\s*<li>.*<ul>\s*<li>", html, flags=re.S)  # three levels
 
 
 def test_dict_is_json_ready_and_follows_the_schema(fake_rules):
