@@ -65,7 +65,8 @@ _NUMBER_OR_SKIP = re.compile(
 _NORM_BARS = re.compile(r"\\\||\\[lr]?Vert(?![A-Za-z])")
 _FORBIDDEN = re.compile(r"__|[\"'`#@?]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_WRAPPERS = ("mathbf", "boldsymbol", "bm", "vec", "mathit", "mathnormal", "mathsf", "pmb")
+_WRAPPERS = ("mathbf", "boldsymbol", "bm", "vec", "mathit", "mathnormal", "mathsf", "pmb",
+             "mathcal", "mathscr", "mathfrak")
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde"}
 #: commands converted by derivekit when brackets follow: \sigma(z) is the sigmoid, and the
@@ -112,9 +113,34 @@ def parse_latex(source: str) -> sp.Basic:
     _refuse_forbidden(source)
     _check_latex_size(source)
     context = _Context(source)
-    result = _convert(source.strip().strip("$"), context)
+    result = _convert(strip_math_delimiters(source), context)
     _check_result_kind(result, source)
     return result
+
+
+_DISPLAY_WRAPPERS = [
+    (re.compile(r"^\$\$(.*)\$\$$", re.S), 1), (re.compile(r"^\$(.*)\$$", re.S), 1),
+    (re.compile(r"^\\\[(.*)\\\]$", re.S), 1), (re.compile(r"^\\\((.*)\\\)$", re.S), 1),
+    (re.compile(r"^\\begin\{(equation|displaymath|math)\*?\}(.*)\\end\{\1\*?\}$", re.S), 2),
+]
+_TRAILING_PUNCTUATION = re.compile(r"(?:\s|\\[,;:! ]|\\quad|[.,;])+$")
+
+
+def strip_math_delimiters(latex: str) -> str:
+    r"""Remove what surrounds a formula in notes: ``$...$``, ``$$...$$``, ``\[...\]``,
+    ``\(...\)``, ``\begin{equation}...\end{equation}``, and a trailing ``.``/``,``."""
+    text = latex.strip()
+    changed = True
+    while changed:
+        changed = False
+        for pattern, group in _DISPLAY_WRAPPERS:
+            match = pattern.match(text)
+            if match:
+                text, changed = match.group(group).strip(), True
+        stripped = _TRAILING_PUNCTUATION.sub("", text)
+        if stripped != text:
+            text, changed = stripped, True
+    return text
 
 
 def _check_latex_size(source: str) -> None:

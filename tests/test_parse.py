@@ -194,7 +194,9 @@ def test_limit_errors_are_parse_errors_and_limit_errors():
     (r"\text{loss}", sp.Symbol("loss")), (r"\mathrm{x2} + \text{W1}", sp.Symbol("x2") + sp.Symbol("W1")),
     (r"2(x+1)", 2 * (x + 1)), (r"0.5(a+b)", (a + b) / 2), (r"x^2(1-x)", x**2 * (1 - x)),
     (r"\sigma(2(x+1))", sigmoid(2 * x + 2)), (r"\sigma(x)(1-\sigma(x))^2", sigmoid(x) * (1 - sigmoid(x))**2),
-    (r"$\sigma(x)$", sigmoid(x)), (r"\displaystyle \frac{1}{2}\, x", x / 2),
+    (r"$\sigma(x)$", sigmoid(x)), (r"$$x^2$$", x**2), (r"\[ x^2 \]", x**2), (r"\( x \)", x),
+    (r"\begin{equation} x^2 \end{equation}", x**2), (r"\frac{1}{2} x^2 \,.", x**2 / 2),
+    (r"x^2,", x**2), (r"\mathcal{L}", sp.Symbol("L")), (r"\displaystyle \frac{1}{2}\, x", x / 2),
     (r"\begin{pmatrix} x & 1 \end{pmatrix}", sp.Matrix([[x, 1]])),
     (r"\theta = \theta - \eta g", sp.Eq(sp.Symbol("theta"), sp.Symbol("theta") - sp.Symbol("eta") * sp.Symbol("g"))),
 ])
