@@ -119,3 +119,20 @@ def test_curriculum_pdf_holds_the_derived_results(curriculum_pdf):
     assert "xσ(wx+b)(1-σ(wx+b))" in squashed               # the sigmoid neuron
     assert "x(σ(wx+b)-y)" in squashed or "(σ(wx+b)-y)x" in squashed   # BCE cancels to this
     assert "x2ex+2xex" in squashed or "x(x+2)ex" in squashed or "2xex+x2ex" in squashed
+
+
+def test_every_result_type_latex_compiles(tmp_path):
+    """Each topic kind's result (verdicts, matrix gradients, networks, gradient flow, eigen,
+    PCA, trajectories …): its to_latex(), its Jupyter _repr_latex_ and its notes form, in one
+    document."""
+    from derivekit.topics import TOPIC_KINDS, run_topic
+    body = []
+    for name, kind in TOPIC_KINDS.items():
+        if not kind.available():
+            continue
+        result = run_topic(name, dict(kind.example))
+        body += [rf"\section{{{name}}}", latexdoc.display_math(result.to_latex()),
+                 latexdoc.display_math(result._repr_latex_()), notes.result_latex(result)]
+    assert body, "no topic kind available"
+    pdf = latexdoc.compile_pdf(latexdoc.document("\n\n".join(body)), tmp_path / "kinds.pdf")
+    assert pdf.stat().st_size > 1000
