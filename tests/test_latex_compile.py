@@ -131,7 +131,8 @@ def test_every_result_type_latex_compiles(tmp_path):
         if not kind.available():
             continue
         result = run_topic(name, dict(kind.example))
-        body += [rf"\section{{{name}}}", latexdoc.display_math(result.to_latex()),
+        body += [rf"\section{{{latexdoc.escape_text(name)}}}",
+                 latexdoc.display_math(result.to_latex()),
                  latexdoc.display_math(result._repr_latex_()), notes.result_latex(result)]
     assert body, "no topic kind available"
     pdf = latexdoc.compile_pdf(latexdoc.document("\n\n".join(body)), tmp_path / "kinds.pdf")
