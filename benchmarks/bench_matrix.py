@@ -128,11 +128,14 @@ def write_section(table: list[str]) -> None:
     path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
     body = [HEADING, "",
             f"`python benchmarks/bench_matrix.py --write-docs` ({platform.python_implementation()} "
-            f"{platform.python_version()}, NumPy {np.__version__}, {platform.machine()}). Times are "
+            f"{platform.python_version()}, NumPy {np.__version__}, {platform.machine()}, {os.cpu_count()} "
+            "cores shared with other work, OPENBLAS_NUM_THREADS=1). Times are "
             "medians; evaluation ratios are ours / the same formula hand-written in NumPy, both "
             "measured in the same process (the derived gradient is compiled once to a NumPy "
             "closure by `MatrixDerivation.compile()`). The small-size rows show the fixed Python "
-            "overhead per node, which large matrices hide.", "", *table, ""]
+            "overhead per node, which large matrices hide; the imports (NumPy, lark, and SymPy, which "
+            "`derivekit.functions` loads with the stable NumPy activations) are paid once per "
+            "process.", "", *table, ""]
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
     if HEADING in text:
         start = text.index(HEADING)
