@@ -23,8 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     if fitting:
         parser.add_argument("--data", metavar="FILE.csv",
                             help="CSV file with a header row (default: a built-in seeded dataset)")
-        parser.add_argument("--model", choices=("linear", "logistic"), default="linear",
-                            help="linear regression (MSE) or logistic regression (BCE); default linear")
+        parser.add_argument("--model", choices=("linear", "logistic", "mlp"), default="linear",
+                            help="linear regression (MSE), logistic regression (BCE), or a one-hidden-"
+                                 "layer MLP (MSE, backprop from derivekit.networks); default linear")
+        parser.add_argument("--hidden", type=int, default=8, help="MLP hidden units (default 8)")
+        parser.add_argument("--activation", default="tanh", help="MLP activation (default tanh)")
         parser.add_argument("--target", default="y", help="the target column (default y)")
         parser.add_argument("--features", help="feature columns, comma-separated (default: all others)")
         parser.add_argument("--samples", type=int, default=200, help="rows of the built-in dataset (200)")
@@ -130,10 +133,13 @@ def _runs(objective, start, args, settings, batch_size=None):
 
 def _objective(args):
     if args.command == "fit":
-        from .objectives import fit_objective, load_csv, make_dataset
+        from .objectives import DATASET_FOR_MODEL, fit_objective, load_csv, make_dataset
         data = (load_csv(args.data, args.target, args.features) if args.data
-                else make_dataset(args.model, samples=args.samples, noise=args.noise, seed=args.seed))
-        return fit_objective(args.model, data), None
+                else make_dataset(DATASET_FOR_MODEL[args.model], samples=args.samples, noise=args.noise,
+                                  seed=args.seed))
+        options = {"hidden": args.hidden, "activation": args.activation, "seed": args.seed} \
+            if args.model == "mlp" else {}
+        return fit_objective(args.model, data, **options), None
     from .objectives import SymbolicObjective
     from .topics import parse_assignments  # "x=1, y=-0.5", shared with the notes' descent topics
     start = parse_assignments(args.start) if args.start is not None else None
@@ -141,22 +147,26 @@ def _objective(args):
 
 
 def _fit_summary(objective, run) -> list[str]:
-    """For a fit: the exact least-squares answer (linear) or the accuracy (logistic)."""
+    """For a fit: the exact least-squares answer (linear), the accuracy (logistic) or R² (MLP)."""
     import numpy as np
-    from .objectives import LinearRegression
+    from .objectives import LinearRegression, LogisticRegression
     from .trajectory import TextWriter
     number = TextWriter().num
     names = objective.names
     lines = []
+    theta = run.points[-1]
     if isinstance(objective, LinearRegression):
         exact = objective.least_squares()
         gap = float(np.max(np.abs(run.points[-1] - exact)))
         lines.append("least squares (numpy.linalg.lstsq): "
                      + ", ".join(f"{n} = {number(v, bare=True)}" for n, v in zip(names, exact)) + f";  max |θ − θ*| = {gap:.3g}")
-    else:
-        theta = run.points[-1]
+    elif isinstance(objective, LogisticRegression):
         accuracy = float(np.mean(((objective.X @ theta[:-1] + theta[-1]) > 0) == (objective.y == 1)))
         lines.append(f"training accuracy: {accuracy:.3f}")
+    else:  # the MLP: how much of y's variance the fit explains
+        residual = 2 * objective.value(theta) * len(objective.y)  # J = (1/2m)·Σ r²
+        total = float(np.sum((objective.y - objective.y.mean()) ** 2))
+        lines.append(f"R² on the training data: {1 - residual / total:.3f}")
     if objective.data.true_params:
         lines.append("true parameters of the built-in data: "
                      + ", ".join(f"{n} = {number(v, bare=True)}" for n, v in objective.data.true_params.items()))

@@ -198,12 +198,18 @@ def load_csv(path, target: str, features=None) -> Dataset:
     return Dataset(table[:, :-1], table[:, -1], tuple(features), target, str(path))
 
 
+#: built-in dataset kinds, and the one each model fits
+DATASETS = ("linear", "logistic", "nonlinear")
+DATASET_FOR_MODEL = {"linear": "linear", "logistic": "logistic", "mlp": "nonlinear"}
+
+
 def make_dataset(kind: str = "linear", samples: int = 200, features: int = 2, noise: float = 0.1,
                  seed: int = 0) -> Dataset:
-    """A seeded synthetic dataset: x ~ N(0, 1); linear: y = x·w + b + noise·N(0, 1); logistic:
-    y ~ Bernoulli(σ(x·w + b)). The true weights are w = (2, −3, 1, −1, …)/… and b = 0.5."""
-    if kind not in MODELS:
-        raise DerivekitError(f"unknown model {kind!r}", hint="use " + " or ".join(MODELS))
+    """A seeded synthetic dataset: x ~ N(0, 1), z = x·w + b with w = (2, −3, 1, −1, …)/…
+    and b = 0.5. linear: y = z + noise·N(0, 1); logistic: y ~ Bernoulli(σ(z));
+    nonlinear: y = sin(z) + noise·N(0, 1) (for the MLP)."""
+    if kind not in DATASETS:
+        raise DerivekitError(f"unknown dataset kind {kind!r}", hint="use " + ", ".join(DATASETS))
     if samples < 2 or features < 1:
         raise DerivekitError("the built-in dataset needs at least 2 samples and 1 feature")
     rng = np.random.default_rng(seed)
@@ -211,13 +217,13 @@ def make_dataset(kind: str = "linear", samples: int = 200, features: int = 2, no
     w = np.array([(2.0, -3.0, 1.0, -1.0)[i % 4] / (1 + i // 4) for i in range(features)])
     b = 0.5
     z = X @ w + b
-    if kind == "linear":
-        y = z + noise * rng.standard_normal(samples)
-    else:
+    if kind == "logistic":
         y = (rng.random(samples) < _sigmoid(z)).astype(float)
+    else:
+        y = (z if kind == "linear" else np.sin(z)) + noise * rng.standard_normal(samples)
     names = tuple(f"x{i + 1}" for i in range(features))
-    return Dataset(X, y, names, "y", f"built-in {kind} dataset (seed {seed})",
-                   {**{f"w_{n}": float(v) for n, v in zip(names, w)}, "b": b})
+    truth = {**{f"w_{n}": float(v) for n, v in zip(names, w)}, "b": b} if kind != "nonlinear" else {}
+    return Dataset(X, y, names, "y", f"built-in {kind} dataset (seed {seed})", truth)
 
 
 class BatchSampler:
@@ -328,8 +334,66 @@ class LogisticRegression(DataObjective):
         return loss, grad
 
 
+class MLPRegression(DataObjective):
+    """A one-hidden-layer network x → linear:H → activation → linear:1 with the mean squared
+    error of :mod:`derivekit.networks` (J = (1/2m)·Σᵢ (ŷᵢ − yᵢ)²), whose backprop derives and
+    compiles the loss and every parameter gradient. Parameters ``W1[i,j]``, ``b1[i]``,
+    ``W2[0,j]``, ``b2``; they start at seeded random values (N(0, 1/fan-in) weights, zero
+    biases), since all-zero weights would keep the hidden units identical."""
+
+    def __init__(self, data: Dataset, hidden: int = 8, activation: str = "tanh", seed: int = 0):
+        super().__init__(data)
+        from .networks import ACTIVATIONS
+        if activation not in ACTIVATIONS or hidden < 1:
+            raise DerivekitError(f"cannot build an MLP with {hidden} hidden units of {activation!r}",
+                                 hint="use --hidden ≥ 1 and an activation among " + ", ".join(ACTIVATIONS))
+        d = self.X.shape[1]
+        self.spec = f"x:{d} -> linear:{hidden} -> {activation} -> linear:1 -> mse"
+        self.shapes = {"W1": (hidden, d), "b1": (hidden, 1), "W2": (1, hidden), "b2": (1, 1)}
+        self.names = tuple(
+            f"{p}[{i},{j}]" if p.startswith("W") else (f"{p}[{i}]" if shape[0] > 1 else p)
+            for p, shape in self.shapes.items() for i in range(shape[0]) for j in range(shape[1]))
+        self.seed = seed
+        self._programs: dict[int, tuple] = {}
+
+    def default_start(self):
+        rng = np.random.default_rng(self.seed)
+        parts = [rng.standard_normal(shape) / np.sqrt(shape[1]) if name.startswith("W") else np.zeros(shape)
+                 for name, shape in self.shapes.items()]
+        return np.concatenate([p.ravel() for p in parts])
+
+    def _program(self, rows: int):
+        """(loss, gradients) compiled for a batch of ``rows`` columns (cached per size)."""
+        if rows not in self._programs:
+            from .matcompile import compile_node
+            from .networks import backprop
+            net = backprop(self.spec, batch=rows, check=False)
+            self._programs[rows] = (compile_node(net.loss),
+                                    [compile_node(net.gradients[name].expanded) for name in self.shapes])
+        return self._programs[rows]
+
+    def value_and_grad(self, theta, rows=None):
+        X, y = self._rows(rows)
+        loss_fn, grad_fns = self._program(len(y))
+        env, offset = {"X": X.T, "Y": y[None, :]}, 0
+        for name, (r, c) in self.shapes.items():
+            env[name] = theta[offset:offset + r * c].reshape(r, c)
+            offset += r * c
+        grads = [np.broadcast_to(fn(env), self.shapes[name]).ravel() for fn, name in zip(grad_fns, self.shapes)]
+        return float(np.asarray(loss_fn(env)).ravel()[0]), np.concatenate(grads)
+
+    def describe(self, fmt="text"):
+        m = len(self.y)
+        if fmt == "latex":
+            from .printing import latex_prose
+            return (rf"\frac{{1}}{{2m}}\sum_i (\hat y_i - y_i)^2,\ "
+                    + latex_prose(f"MLP {self.spec.removesuffix(' -> mse')}".replace(' -> ', ' → ')) + rf",\ m = {m}")
+        return (f"J = (1/2m)·Σᵢ (ŷᵢ − yᵢ)², ŷ from the MLP {self.spec.removesuffix(' -> mse')}, "
+                f"m = {m} rows of {self.data.source or 'data'}")
+
+
 #: model name -> objective class
-MODELS = {"linear": LinearRegression, "logistic": LogisticRegression}
+MODELS = {"linear": LinearRegression, "logistic": LogisticRegression, "mlp": MLPRegression}
 
 
 def as_objective(objective, wrt=None) -> Objective:
@@ -339,8 +403,9 @@ def as_objective(objective, wrt=None) -> Objective:
     return SymbolicObjective(objective, wrt=wrt)
 
 
-def fit_objective(model: str, data: Dataset) -> DataObjective:
+def fit_objective(model: str, data: Dataset, **options) -> DataObjective:
+    """The objective for ``model`` on ``data``; ``options`` go to the model (MLP: ``hidden``,
+    ``activation``, ``seed``)."""
     if model not in MODELS:
-        raise DerivekitError(f"unknown model {model!r}", hint="use " + " or ".join(MODELS))
-    return MODELS[model](data)
-
+        raise DerivekitError(f"unknown model {model!r}", hint="use " + ", ".join(MODELS))
+    return MODELS[model](data, **options)

@@ -21,6 +21,9 @@ import numpy as np
 from .display import Displayable
 from .printing import latex_prose
 
+#: parameters shown in text and tables (all of them are in ``points`` and ``to_dict``)
+SHOWN = 6
+
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -218,7 +221,7 @@ class Trajectory(Displayable):
         batch = self.batch_size is not None
         for step in self.worked:
             lines = []
-            for i, name in enumerate(self.names[:6]):
+            for i, name in enumerate(self.names[:SHOWN]):
                 c = _Coordinate(step, i, name, self.hyper)
                 partial = w.partial(name, step.t - 1, batch)
                 grad_line = f"g = {partial} = {w.num(c.grad, bare=True)}"
@@ -244,14 +247,17 @@ class Trajectory(Displayable):
                 "dict": view._dict}[fmt](rows)
 
     def _start_end(self, index: int) -> str:
-        values = ", ".join(f"{n} = {TextWriter().num(v, bare=True)}" for n, v in zip(self.names, self.points[index]))
+        values = ", ".join(f"{n} = {TextWriter().num(v, bare=True)}"
+                           for n, v in zip(self.names[:SHOWN], self.points[index]))
+        if len(self.names) > SHOWN:
+            values += f", … ({len(self.names)} parameters)"
         return f"{values};  J = {TextWriter().num(self.losses[index], bare=True)}"
 
     def _table(self, rows: int, sep: str = "  ") -> list[list[str]]:
         w = TextWriter()
-        names = list(self.names[:6])
+        names = list(self.names[:SHOWN])
         header = ["step", *names, "J", "‖∇J‖"]
-        body = [[str(k), *[w.num(v, bare=True) for v in self.points[k][:6]], w.num(self.losses[k], bare=True),
+        body = [[str(k), *[w.num(v, bare=True) for v in self.points[k][:SHOWN]], w.num(self.losses[k], bare=True),
                  f"{self.grad_norms[k]:.3g}"] for k in self._rows(rows)]
         return [header, *body]
 

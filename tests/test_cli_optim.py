@@ -159,3 +159,11 @@ def test_progress_bar_only_on_a_terminal_after_a_delay():
     assert "10/10" in term.getvalue() and "#" * 30 in term.getvalue()
     shown.close()
     assert term.getvalue().endswith("\r")
+
+
+def test_fit_mlp_on_the_builtin_nonlinear_data(capsys):
+    assert main(["fit", "--model", "mlp", "--method", "adam", "--lr", "0.05", "--steps", "600", "--worked", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "MLP x:2 -> linear:8 -> tanh -> linear:1" in out and "built-in nonlinear dataset" in out
+    assert "(33 parameters)" in out
+    assert float(out.split("R² on the training data: ")[1].split()[0]) > 0.9

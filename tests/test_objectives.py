@@ -149,3 +149,38 @@ def test_sampler_shuffles_every_epoch_and_covers_every_row():
     again = BatchSampler(10, 4, seed=3)
     assert np.array_equal(np.concatenate([again() for _ in range(3)]), epochs[0])
     assert sampler.epoch == 2
+
+
+# --- the MLP (backprop from derivekit.networks) -----------------------------------------------
+
+def test_mlp_gradient_matches_finite_differences():
+    from derivekit.objectives import MLPRegression
+    objective = MLPRegression(make_dataset("nonlinear", samples=40, features=2, seed=3), hidden=4)
+    assert len(objective.names) == 4 * 2 + 4 + 4 + 1
+    assert objective.names[:2] == ("W1[0,0]", "W1[0,1]") and objective.names[-1] == "b2"
+    theta = objective.default_start() + 0.1
+    loss, grad = objective.value_and_grad(theta)
+    assert np.allclose(grad, _finite_difference(objective, theta), rtol=1e-5, atol=1e-8)
+    # the loss is (1/2m)·Σ (ŷ − y)², computed here by hand
+    W1, b1 = theta[:8].reshape(4, 2), theta[8:12].reshape(4, 1)
+    W2, b2 = theta[12:16].reshape(1, 4), theta[16]
+    prediction = (W2 @ np.tanh(W1 @ objective.X.T + b1) + b2).ravel()
+    assert loss == pytest.approx(np.mean((prediction - objective.y) ** 2) / 2, rel=1e-12)
+    rows = np.array([0, 5, 7])  # a mini-batch of another size compiles its own program
+    assert objective.value_and_grad(theta, rows)[1].shape == grad.shape
+
+
+def test_mlp_fits_a_nonlinear_target():
+    from derivekit.objectives import MLPRegression
+    from derivekit.optim import minimize
+    objective = MLPRegression(make_dataset("nonlinear", samples=200, features=1, seed=0), hidden=8)
+    t = minimize(objective, method="adam", lr=0.05, steps=600)
+    assert t.final_loss < 0.1 * t.losses[0]
+    again = minimize(objective, method="minibatch", lr=0.1, steps=100, seed=4)
+    assert np.array_equal(again.points, minimize(objective, method="minibatch", lr=0.1, steps=100, seed=4).points)
+
+
+def test_mlp_rejects_an_unknown_activation():
+    from derivekit.objectives import MLPRegression
+    with pytest.raises(DerivekitError, match="activation"):
+        MLPRegression(make_dataset("nonlinear", samples=10), activation="swoosh")
