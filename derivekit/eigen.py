@@ -26,7 +26,7 @@ from .errors import DerivekitError, UnsupportedError
 from .limits import deadline
 from .linalg_input import has_floats, is_numeric, read_matrix, read_numeric, to_numpy
 from .linalg_rowops import subscript
-from .linalg_steps import (LinalgStep, StepsResult, format_number, labelled_grid, tex,
+from .linalg_steps import (LinalgStep, StepsResult, format_number, labelled_grid, number_text, tex,
                            to_jsonable, txt)
 
 LAMBDA = sp.Symbol("lambda")
@@ -408,12 +408,12 @@ def _hard_root_eigenvector(A: sp.Matrix, value: sp.Expr, factor: sp.Poly):
 
 def _paren_tex(value: sp.Expr) -> str:
     s = tex(value)
-    return rf"\left({s}\right)" if " " in s or s.startswith("-") else s
+    return rf"\left({s}\right)" if " " in s or s.startswith(("-", "−")) else s
 
 
 def _paren(value: sp.Expr) -> str:
     s = txt(value)
-    return f"({s})" if " " in s or s.startswith("-") else s
+    return f"({s})" if " " in s or s.startswith(("-", "−")) else s
 
 
 def _order_values(values: list[sp.Expr]) -> list[sp.Expr]:
@@ -569,12 +569,12 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
     steps.append(LinalgStep(
         "Residuals", "How well each pair satisfies Av = λv in floating point; values near machine "
         "precision times the size of A (here about "
-        f"{format_number(np.finfo(float).eps * scale * n, 2)}) mean the pairs are accurate.",
+        f"{number_text(np.finfo(float).eps * scale * n, 2)}) mean the pairs are accurate.",
         rf"\max_i \|A v_i - \lambda_i v_i\| = {format_number(float(residuals.max()), 3)}",
         "\n".join(f"‖Av{subscript(i + 1)} − λ{subscript(i + 1)}v{subscript(i + 1)}‖ = "
-                  f"{format_number(float(r), 3)}"
+                  f"{number_text(float(r), 3)}"
                   for i, r in enumerate(residuals[:MAX_SHOWN_SIZE]))
-        + ("" if shown else f"\nmax over all {n}: {format_number(float(residuals.max()), 3)}")))
+        + ("" if shown else f"\nmax over all {n}: {number_text(float(residuals.max()), 3)}")))
     condition = float(np.linalg.cond(vectors)) if not symmetric else 1.0
     diagonalizable = condition < 1e8 and not any(s.defective for s in spaces)
     if diagonalizable:

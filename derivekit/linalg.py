@@ -24,8 +24,8 @@ from .limits import DEFAULT_DEADLINE_S, deadline
 from .linalg_input import has_floats, is_numeric, read_matrix, read_vector, to_numpy
 from .linalg_rowops import cofactor_sign, gauss_jordan, minor, subscript
 from .linalg_steps import (LinalgStep, StepsResult, format_number, labelled_grid,
-                           matrix_answer_latex, matrix_answer_text, shape_latex, shape_text, tex,
-                           to_jsonable, txt)
+                           matrix_answer_latex, matrix_answer_text, number_text, shape_latex,
+                           shape_text, tex, to_jsonable, txt)
 
 MAX_SHOWN_TERMS = 8  # longer sums are shown as first terms … last term
 MAX_ENTRYWISE = 16  # product entries worked one by one up to this many
@@ -61,12 +61,12 @@ def _with_deadline(function):
 
 def _paren_text(x: sp.Expr) -> str:
     s = txt(x)
-    return f"({s})" if (x.is_Add or s.startswith("-")) else s
+    return f"({s})" if (x.is_Add or s.startswith(("-", "−"))) else s
 
 
 def _paren_tex(x: sp.Expr) -> str:
     s = tex(x)
-    return rf"\left({s}\right)" if (x.is_Add or s.startswith("-")) else s
+    return rf"\left({s}\right)" if (x.is_Add or s.startswith(("-", "−"))) else s
 
 
 def _products(pairs: list[tuple[sp.Expr, sp.Expr]]) -> tuple[str, str]:
@@ -184,7 +184,8 @@ def dot(u: Any, v: Any) -> DotProduct:
         angle_text = angle_tex = ""
         if cosine.is_number:
             radians = float(sp.re(angle.evalf()))
-            angle_text = f"; θ = arccos({txt(sp.Float(float(cosine), 4))}) ≈ {radians:.4g} rad = {math.degrees(radians):.4g}°"
+            angle_text = (f"; θ = arccos({number_text(float(cosine), 4)}) ≈ {radians:.4g} rad = "
+                          f"{math.degrees(radians):.4g}°")
             angle_tex = rf",\quad \theta \approx {radians:.4g}\ \text{{rad}} = {math.degrees(radians):.4g}^\circ"
         steps.append(LinalgStep(
             "Cosine similarity and angle",

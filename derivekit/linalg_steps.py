@@ -18,14 +18,11 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.str import StrPrinter
 
 from .display import Displayable
 
 DIGITS = 6  # significant digits shown for floating-point numbers
 SCHEMA = "derivekit.linalg/1"  # the version of the dict/JSON layout below
-GREEK_TEXT = {"lambda": "λ", "mu": "μ", "sigma": "σ", "theta": "θ", "alpha": "α", "beta": "β"}
 
 
 @dataclass(frozen=True)
@@ -130,41 +127,33 @@ def markdown_prose(text: str) -> str:
 
 # --------------------------------------------------------------------------- notation helpers
 
-class _TextPrinter(StrPrinter):
-    """SymPy's str printer with Unicode touches: ·, ^, √, i, and short floats."""
-
-    def _print_ImaginaryUnit(self, expr):
-        return "i"
-
-    def _print_Symbol(self, expr):
-        return GREEK_TEXT.get(expr.name, expr.name)
-
-    def _print_Float(self, expr):
-        return format_number(float(expr))
-
-    def _print_Pow(self, expr, rational=False):
-        if expr.exp is sp.S.Half:
-            base = self._print(expr.base)
-            return f"√{base}" if expr.base.is_Atom else f"√({base})"
-        if expr.exp.is_Integer and 1 < int(expr.exp) < 10:
-            base = self.parenthesize(expr.base, PRECEDENCE["Pow"])  # wraps sums, products, negatives
-            return base + str(int(expr.exp)).translate(_SUPERSCRIPTS)
-        return super()._print_Pow(expr, rational).replace("**", "^")
-
-    def _print_Mul(self, expr):
-        return super()._print_Mul(expr).replace("*", "·")
-
-    def _print_MatrixBase(self, expr):
-        return "[" + ", ".join(
-            "[" + ", ".join(self._print(expr[i, j]) for j in range(expr.cols)) + "]"
-            for i in range(expr.rows)) + "]"
-
-    _print_ImmutableMatrix = _print_MutableDenseMatrix = _print_ImmutableDenseMatrix = \
-        _print_MatrixBase
+@functools.lru_cache(maxsize=1)
+def _project_text_printer():
+    """derivekit's Unicode text printer (textbook order, ·, −, √, superscripts), shared with
+    the derivation renderers so every result reads the same."""
+    from .printing import check_settings, text_printer
+    return text_printer(check_settings({}))
 
 
-_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-_TEXT = _TextPrinter({"order": None})
+def _text_expr(expr: sp.Basic) -> str:
+    """One SymPy value as text; complex numbers as ``a + bi`` (real part first)."""
+    printer = _project_text_printer()
+    if isinstance(expr, sp.MatrixBase):
+        return "[" + ", ".join("[" + ", ".join(_text_expr(expr[i, j]) for j in range(expr.cols)) + "]"
+                               for i in range(expr.rows)) + "]"
+    expr = short_floats(expr)
+    if isinstance(expr, sp.Expr) and expr.is_number and expr.has(sp.I) and not expr.is_Mul:
+        real, imag = expr.as_real_imag()
+        if real != 0 and imag != 0:
+            negative = bool(imag.is_negative) or (imag.is_number and float(imag) < 0)
+            imag_part = printer.doprint((-imag if negative else imag) * sp.I)
+            return f"{printer.doprint(real)} {'−' if negative else '+'} {imag_part}"
+    return printer.doprint(expr)
+
+
+def number_text(value: float, digits: int = DIGITS) -> str:
+    """:func:`format_number` for text output, with the Unicode minus sign."""
+    return format_number(value, digits).replace("-", "−")
 
 
 def format_number(value: float, digits: int = DIGITS) -> str:
@@ -209,13 +198,13 @@ def txt(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return array_text(value)
     if isinstance(value, (float, np.floating)):
-        return format_number(float(value))
+        return number_text(float(value))
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return str(int(value)).replace("-", "−")
     if isinstance(value, (complex, np.complexfloating)):
         number = complex(value)
-        return _TEXT.doprint(sp.Float(number.real) + sp.I * sp.Float(number.imag))
-    return _TEXT.doprint(value)
+        return _text_expr(sp.Float(number.real) + sp.I * sp.Float(number.imag))
+    return _text_expr(value)
 
 
 def tex(value: Any) -> str:

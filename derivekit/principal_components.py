@@ -22,8 +22,9 @@ import numpy as np
 from .datasets import Dataset, builtin, read_csv
 from .errors import DerivekitError, ShapeError
 from .linalg_input import read_matrix, read_numeric, to_numpy
+from .linalg_rowops import subscript
 from .linalg_steps import (LinalgStep, StepsResult, array_latex, format_number, labelled_grid,
-                           to_jsonable)
+                           number_text, to_jsonable)
 
 SMALL_ROWS = 12  # data with at most this many rows is shown in full
 SMALL_FEATURES = 6  # covariance and components are shown in full up to this many features
@@ -94,7 +95,7 @@ class PCAResult(StepsResult):
 
 
 def _direction_text(vector: np.ndarray, columns: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"{format_number(x, 4)}" for x in vector) + ")"
+    return "(" + ", ".join(number_text(float(x), 4) for x in vector) + ")"
 
 
 # --------------------------------------------------------------------------- entry point
@@ -204,7 +205,7 @@ def _rows_text(label: str, array: np.ndarray) -> str:
 
 
 def _vec(array: np.ndarray) -> str:
-    return "[" + ", ".join(format_number(float(x), 4) for x in array) + "]"
+    return "[" + ", ".join(number_text(float(x), 4) for x in array) + "]"
 
 
 def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
@@ -236,7 +237,7 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
         rf"C = \frac{{X_c^\top X_c}}{{{n - 1}}}" + (f" = {array_latex(r.covariance)}" if d <= SMALL_FEATURES else ""),
         cov_text))
     shown = min(d, SMALL_FEATURES)
-    comp_lines = [f"λ{i + 1} = {format_number(float(r.eigenvalues[i]), 6)},  w{i + 1} = "
+    comp_lines = [f"λ{subscript(i + 1)} = {number_text(float(r.eigenvalues[i]), 6)},  w{subscript(i + 1)} = "
                   f"{_vec(r.all_components[i])}" for i in range(shown)]
     if d > shown:
         comp_lines.append(f"… {d - shown} more")
@@ -272,8 +273,9 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
         rf"\frac{{\|X_c - \hat X_c\|_F^2}}{{\|X_c\|_F^2}} = {r.reconstruction_error:.6g}"
         rf" = \frac{{\sum_{{i>{r.k}}} \lambda_i}}{{\sum_i \lambda_i}} = {lost:.6g},\quad "
         rf"\text{{MSE}} = {r.reconstruction_mse:.6g}",
-        f"‖Xc − X̂c‖²_F / ‖Xc‖²_F = {r.reconstruction_error:.6g} = Σ_(i>{r.k}) λᵢ / Σλ = {lost:.6g}\n"
-        f"mean squared error per entry (original units) = {r.reconstruction_mse:.6g}"))
+        f"‖Xc − X̂c‖²_F / ‖Xc‖²_F = {number_text(r.reconstruction_error)} = Σ_(i>{r.k}) λᵢ / Σλ = "
+        f"{number_text(lost)}\n"
+        f"mean squared error per entry (original units) = {number_text(r.reconstruction_mse)}"))
     if r.data.size <= SVD_CHECK_MAX_ENTRIES:
         singular = np.linalg.svd(Xc, compute_uv=False)
         from_svd = singular**2 / (n - 1)
@@ -282,5 +284,5 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
             "Cross-check with the SVD", "The same variances come from the singular values of the "
             "centred data, λᵢ = σᵢ² / (n − 1), without forming C.",
             rf"\max_i \left|\frac{{\sigma_i^2}}{{n-1}} - \lambda_i\right| = {gap:.2g}",
-            f"max |σᵢ²/(n − 1) − λᵢ| = {gap:.2g}"))
+            f"max |σᵢ²/(n − 1) − λᵢ| = {number_text(gap, 2)}"))
     return steps

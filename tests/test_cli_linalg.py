@@ -38,7 +38,7 @@ def test_matmul(capsys):
 
 def test_det_and_inv(capsys):
     code, out, _ = run(capsys, "det", "[[1,2],[3,4]]")
-    assert code == 0 and "det A = ad − bc = 1·4 − 2·3 = -2" in out
+    assert code == 0 and "det A = ad − bc = 1·4 − 2·3 = −2" in out
     code, out, _ = run(capsys, "inv", "[[1,2],[3,4]]", "--format", "json")
     assert code == 0 and json.loads(out)["result"] == [[-2, 1], ["3/2", "-1/2"]]
     code, _, err = run(capsys, "inv", "[[1,2],[2,4]]")
@@ -50,8 +50,8 @@ def test_det_and_inv(capsys):
 def test_eig_text(capsys):
     code, out, _ = run(capsys, "eig", "[[2,1],[1,2]]")
     assert code == 0
-    assert "Route: symbolic" in out and "(λ - 3)·(λ - 1)" in out
-    assert "Result: λ = 3: [1, 1]; λ = 1: [-1, 1]" in out
+    assert "Route: symbolic" in out and "(λ − 3)·(λ − 1)" in out
+    assert "Result: λ = 3: [1, 1]; λ = 1: [−1, 1]" in out
 
 
 @pytest.mark.parametrize("fmt, marker", [("latex", "\\begin{array}"), ("markdown", "### "),

@@ -128,7 +128,7 @@ def test_the_symbolic_steps_in_order():
     assert titles[:4] == ["Route: symbolic", "Form A − λI", "Characteristic polynomial", "Solve p(λ) = 0"]
     assert titles[4].startswith("Eigenvectors for λ = 3") and "Check Av = λv" in titles
     text = result.to_text()
-    assert "p(λ) = det(A − λI) = λ² - 4·λ + 3 = (λ - 3)·(λ - 1)" in text
+    assert "p(λ) = det(A − λI) = λ² − 4λ + 3 = (λ − 3)·(λ − 1)" in text
     assert "A[1, 1] = [3, 3] = 3·[1, 1] ✓" in text
     assert "spectral theorem" in text and "ρ(A) = max |λᵢ| = 3" in text
     assert result.eigenvalues == [3, 1]

@@ -290,7 +290,7 @@ def test_dot_and_norms_agree_with_numpy(u, data):
     assert result.result == int(np.dot(u, v))
     assert float(result.norm_u) == pytest.approx(np.linalg.norm(u))
     text = dk.dot(str(u), str(v)).to_text()
-    assert f"= {int(np.dot(u, v))}\n" in text
+    assert f"= {int(np.dot(u, v))}\n".replace("-", "−") in text
 
 
 def test_large_numeric_inputs_take_fast_exact_or_lapack_paths():
