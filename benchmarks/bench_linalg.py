@@ -90,12 +90,14 @@ def bench_symbolic_eig(repeats: int = 3) -> list[dict]:
         "[[a, b, 0], [b, a, 0], [0, 0, 1]]": sp.Matrix([[a, b, 0], [b, a, 0], [0, 0, 1]]),
         "[[2, 1, 1], [1, 2, 1], [1, 1, 2]]": sp.Matrix([[2, 1, 1], [1, 2, 1], [1, 1, 2]]),
         "[[2, 1, 0], [0, 2, 0], [0, 0, 3]] (defective)": sp.Matrix([[2, 1, 0], [0, 2, 0], [0, 0, 3]]),
+        "[[4, 2, 2], [3, -2, -1], [-3, -4, -1]] (irreducible cubic, method='symbolic')":
+            sp.Matrix([[4, 2, 2], [3, -2, -1], [-3, -4, -1]]),
     }
     rows = []
     for label, matrix in cases.items():
         def once():
             sp.core.cache.clear_cache()
-            result = dk.eig(matrix)
+            result = dk.eig(matrix, method="symbolic")
             result.to_text(), result.to_latex()  # rendering is part of "steps"
             assert result.route == "symbolic"
         rows.append({"matrix": label, "seconds": best_of(once, repeats)})
