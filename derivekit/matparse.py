@@ -376,6 +376,9 @@ class _Latex:
             return f"{base}.T"
         if sup == "prime":
             return base + "′"
+        layer = re.fullmatch(r"[(\[](\d+)[)\]]", sup)
+        if layer and re.fullmatch(r"[A-Za-z0-9_]+", base):  # W^{(2)}, W^{[2]}: the layer index
+            return base + layer.group(1)
         if sup == "-1":
             return f"inv({base})"
         if sup in ("-top", "-T"):
@@ -388,6 +391,10 @@ class _Latex:
 
     def atom(self) -> str | None:
         tok = self.take()
+        while tok is not None and tok.startswith("\\") and (tok[1:] in _IGNORED or tok in _IGNORED):
+            tok = self.take()
+        if tok is None:
+            self.error("an operand is missing at the end")
         if tok in ("(", "["):
             inner = self.sequence(stop=(")" if tok == "(" else "]",))
             self.take()

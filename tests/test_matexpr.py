@@ -148,3 +148,17 @@ def test_limits():
     from derivekit.errors import LimitError
     with pytest.raises(LimitError):
         typed("(" * 300 + "W" + ")" * 300)
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\operatorname{Tr}\left(\mathbf{X}^{-1}\right)", "trace(inv(X))"),
+    (r"\mathbf{W}_{2}^{\top}\boldsymbol{\delta}^{(2)}", "W2.T & delta2"),
+    (r"\mathbf{W}^{[1]}\mathbf{x}", "W1 & x"),
+    (r"\sigma\left(\mathbf{W}\mathbf{x}\right) \circ (1 - \sigma(\mathbf{W}\mathbf{x}))",
+     "sigmoid(W & x) * (1 - sigmoid(W & x))"),
+    (r"\bm{x}^T \bm{A} \bm{x}", "x.T & A & x"),
+    (r"\tanh^\prime(\mathbf{z})", "tanh_prime(z)"),
+    (r"\mathrm{tr}(\mathbf{A}\mathbf{X}\mathbf{B})", "trace(A & X & B)"),
+])
+def test_latex_normalisation(latex, text):
+    assert latex_to_text(latex).replace("(", "").replace(")", "") == text.replace("(", "").replace(")", "")
