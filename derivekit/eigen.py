@@ -77,6 +77,12 @@ class EigenDecomposition(StepsResult):
     steps: list[LinalgStep] = field(default_factory=list)
     heading = "Eigenvalues and eigenvectors"
 
+    def plot(self, path):
+        """For a real 2×2 matrix, draw the unit circle's image and the eigenvectors to
+        ``path`` (needs the ``plot`` extra); returns the path."""
+        from .plot_linalg import plot_eig
+        return plot_eig(self, path)
+
     @property
     def pairs(self) -> list[tuple[Any, Any]]:
         """(λ, v) for every eigenvector, v as a column (SymPy) or 1-D array (NumPy)."""

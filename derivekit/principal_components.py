@@ -64,6 +64,12 @@ class PCAResult(StepsResult):
     steps: list[LinalgStep] = field(default_factory=list)
     heading = "Principal component analysis"
 
+    def plot(self, path):
+        """Write the scree plot, the data with component arrows and the PC scores to ``path``
+        (needs the ``plot`` extra); returns the path."""
+        from .plot_linalg import plot_pca
+        return plot_pca(self, path)
+
     @property
     def answer_text(self) -> str:
         parts = [f"PC{i + 1} = {_direction_text(c, self.columns)} explains "

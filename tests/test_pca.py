@@ -155,6 +155,7 @@ def test_pca_plot_writes_a_png(tmp_path):
         path = tmp_path / f"{name}.png"
         plot_pca(dk.pca(name, k, standardize=(k == 2)), path)
         assert _is_png(path)
+    assert _is_png(dk.pca(k=1).plot(tmp_path / "method.png"))
     one_feature = tmp_path / "one.png"
     plot_pca(dk.pca(np.arange(10.0)[:, None] ** 1.5, 1), one_feature)
     assert _is_png(one_feature)
@@ -167,5 +168,6 @@ def test_eig_plot_writes_a_png(tmp_path):
         path = tmp_path / f"eig{i}.png"
         plot_eig(dk.eig(matrix), path)
         assert _is_png(path)
+    assert _is_png(dk.eig("[[2, 1], [1, 2]]").plot(tmp_path / "method.png"))
     with pytest.raises(DerivekitError, match="2×2"):
         plot_eig(dk.eig("[[1, 0, 0], [0, 2, 0], [0, 0, 3]]"), tmp_path / "x.png")
