@@ -311,6 +311,34 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
                          ) from None
 
 
+_PRIME_DUMMY_INDEX = 271828
+
+
+def primed_call(name: str, primes: int, args: list[sp.Basic], source: str | None = None,
+                position: int | None = None) -> sp.Basic:
+    """``f'(x)``, ``σ''(z)``: the ``primes``-th derivative of a one-argument function.
+
+    With a symbol argument this is ``Derivative(f(x), (x, n))``; with an expression, the
+    derivative evaluated there, ``Subs(Derivative(f(u), (u, n)), u, w*x + b)``, as SymPy
+    writes it. Both stay unevaluated, like LaTeX's ``\\frac{d}{dx}``.
+    """
+    if len(args) != 1:
+        raise ParseError(f"a prime needs a function of one argument; {name}() has {len(args)}",
+                         source=source, position=position,
+                         hint=r"for a partial derivative write \frac{\partial}{\partial x} "
+                              "in LaTeX, or use dk.derive")
+    if primes > 3:
+        raise ParseError(f"{primes} primes are hard to read", source=source, position=position,
+                         hint="write the order as a derivative, e.g. \\frac{d^4}{dx^4} f(x)")
+    argument = args[0]
+    if argument.is_Symbol:
+        return sp.Derivative(call_function(name, args, source, position), (argument, primes))
+    stand_in = sp.Dummy("u", dummy_index=_PRIME_DUMMY_INDEX)  # fixed: equal parses compare equal
+    derivative = sp.Derivative(call_function(name, [stand_in], source, position),
+                               (stand_in, primes))
+    return sp.Subs(derivative, stand_in, argument)
+
+
 def is_abstract_function_name(name: str) -> bool:
     """f, g, h, F, G, H, optionally subscripted (``f_1``, ``g2``): abstract functions."""
     return bool(_ABSTRACT_RE.match(name))
@@ -388,6 +416,6 @@ class _CallableModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ += ["is_abstract_function_name", "check_not_bare_function", "check_size",
+__all__ += ["primed_call", "is_abstract_function_name", "check_not_bare_function", "check_size",
             "check_brackets", "make_number", "safe_pow", "call_function", "constant_or_symbol",
             "unknown_function_hint", "spell_greek", "looks_like_latex"]

@@ -34,7 +34,8 @@ from sympy.core.function import AppliedUndef
 from . import limits
 from .errors import ParseError
 from .parse import (FUNCTIONS, GREEK_NAMES, InputLimitError, Norm, call_function,
-                    is_abstract_function_name, make_number, safe_pow, unknown_function_hint)
+                    is_abstract_function_name, make_number, primed_call, safe_pow,
+                    unknown_function_hint)
 
 #: DL function names accepted after \operatorname / \mathrm / \text (lower-cased lookup)
 _LATEX_FUNCTION_ALIASES = {"lse": "logsumexp", "leakyrelu": "leaky_relu", "σ": "sigmoid"}
@@ -64,6 +65,7 @@ _NUMBER_OR_SKIP = re.compile(
     r"_\s*\{[^{}=]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
 _NORM_BARS = re.compile(r"\\\||\\[lr]?Vert(?![A-Za-z])")
 _FORBIDDEN = re.compile(r"__|[\"'`#@?]")
+_PRIME_BEFORE_CALL = re.compile(r"(?<=[A-Za-z}])'+(?=\s*(?:\(|\\left|\{|\^))")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _WRAPPERS = ("mathbf", "boldsymbol", "bm", "vec", "mathit", "mathnormal", "mathsf", "pmb",
              "mathcal", "mathscr", "mathfrak")
@@ -183,11 +185,13 @@ def _refuse_forbidden(source: str) -> None:
     if reserved:
         raise ParseError(f"'{reserved.group(0)}' is reserved for derivekit's own use",
                          source=source, position=reserved.start(), hint="rename that symbol")
-    match = _FORBIDDEN.search(source)
+    allowed = {index for prime in _PRIME_BEFORE_CALL.finditer(source)
+               for index in range(prime.start(), prime.end())}
+    match = next((m for m in _FORBIDDEN.finditer(source) if m.start() not in allowed), None)
     if match:
         char = match.group(0)
-        hint = ("quotes are not math, and primes are not read: for a derivative write "
-                "\\frac{d}{dx} f(x)" if char == "'"
+        hint = ("quotes are not math input; a prime marks a derivative only on a function "
+                "call, as in f'(x) or \\sigma'(z)" if char == "'"
                 else "quotes, dunders and other code-like characters are not part of math input")
         raise ParseError(f"unexpected {char!r} in LaTeX", source=source, position=match.start(),
                          hint=hint)
@@ -410,6 +414,10 @@ class _Scanner:
                 self._command()
             elif char.isalpha() and self._at_abstract_call():
                 pass
+            elif char == "'":
+                raise self._error("a prime is only read on a function call",
+                                  r"write f'(x) or \sigma'(z), or \frac{d}{dx} for a "
+                                  "derivative", near="'")
             else:
                 self.out.append(char)
                 self.pos += 1
@@ -440,14 +448,16 @@ class _Scanner:
         self.pos = end + 1
         return inside
 
-    def _call_span(self, allow_power: bool = True) -> tuple[str, str | None, int] | None:
-        """If a call follows the cursor, return (arguments text, power text or None, end).
+    def _call_span(self, allow_power: bool = True) -> tuple[str, str | None, int, int] | None:
+        """If a call follows the cursor, return (arguments, power or None, end, primes).
 
         Accepted shapes after a function head: ``(args)``, SymPy's printed ``{(args)}`` (also
         with ``\\left( ... \\right)``, already reduced to brackets), and either one after a
         power as in ``\\sin^2(x)`` / ``\\operatorname{atan}^{3}{(y)}``.
         """
         text, pos = self.text, self.pos
+        primes = len(text[pos:]) - len(text[pos:].lstrip("'"))
+        pos += primes
         power = None
         match = _CALL_POWER.match(text, pos)
         if match and allow_power:
@@ -460,12 +470,12 @@ class _Scanner:
             end = _matching(text, pos, "(", ")")
             if end is None:
                 raise self._error("unclosed '('", "add the closing ')'")
-            return text[pos + 1:end], power, end + 1
+            return text[pos + 1:end], power, end + 1, primes
         if pos < len(text) and text[pos] == "{":
             end = _matching(text, pos, "{", "}")
             inside = text[pos + 1:end].strip() if end is not None else ""
             if inside.startswith("(") and _matching(inside, 0, "(", ")") == len(inside) - 1:
-                return inside[1:-1], power, end + 1
+                return inside[1:-1], power, end + 1, primes
         return None
 
     def _followed_by_paren(self, allow_power: bool = True) -> bool:
@@ -473,11 +483,13 @@ class _Scanner:
 
     def _call(self, name: str, allow_power: bool = True) -> None:
         """Convert the call of ``name`` at the cursor into a placeholder."""
-        inside, power, end = self._call_span(allow_power)
+        inside, power, end, primes = self._call_span(allow_power)
         args = [_convert(arg, self.context) for arg in _split_args(inside)]
         self.pos = end
         where = self.context.source.find(inside) - 1 if inside else -1
-        value = call_function(name, args, self.context.source, where if where >= 0 else None)
+        where = where if where >= 0 else None
+        value = (primed_call(name, primes, args, self.context.source, where) if primes
+                 else call_function(name, args, self.context.source, where))
         if power is not None:
             value = safe_pow(value, _convert(power, self.context), self.context.source)
         self.out.append(self.context.hold(value))
@@ -551,15 +563,15 @@ class _Scanner:
             return False
         self.pos += 1
         span = self._call_span()
-        if span is not None and span[1] is not None:
-            raise self._error(f"{text[pos]}^{{{span[1]}}}(...) is ambiguous (a power or an "
-                              "inverse function?)",
-                              f"write ({text[pos]}(x))^{{{span[1]}}} for a power; inverse "
-                              "functions are not supported", near=text[pos] + "^")
+        if span is not None and span[1] is not None and _convert(span[1], self.context) == -1:
+            raise self._error(f"{text[pos]}^{{-1}}(...) is ambiguous (an inverse function or "
+                              "a reciprocal?)",
+                              f"write 1/{text[pos]}(x) for the reciprocal; inverse functions "
+                              "are not supported", near=text[pos] + "^")
         if span is None:
             self.pos -= 1
             return False
-        self._call(text[pos], allow_power=False)
+        self._call(text[pos])  # f^{2}(x) is f(x)^2, as SymPy prints it
         return True
 
 

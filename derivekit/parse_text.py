@@ -22,6 +22,7 @@ Names are never split: ``xy`` is the symbol ``xy``; write ``x*y`` or ``x y`` for
 A name directly followed by ``(`` is a call: a whitelisted function, an abstract function
 (``f``, ``g``, ``h``, ``F``, ``G``, ``H``, optionally subscripted), ``log_2(x)``/``log_b(x)``,
 or an error. A function name without brackets (``sin x``) is an error, never a symbol.
+Primes mark derivatives of one-argument functions: ``f'(x)``, ``sigmoid'(z)``, ``g''(t)``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import sympy as sp
 from . import limits
 from .errors import ParseError
 from .parse import (InputLimitError, call_function, check_not_bare_function, constant_or_symbol,
-                    make_number, safe_pow)
+                    make_number, primed_call, safe_pow)
 
 _LETTER = r"A-Za-zα-ωΑ-Ωϵϑϕ"
 
@@ -88,7 +89,7 @@ SUPERSCRIPT: /[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+/
 ROOT: "√"
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 NAME: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?/
-FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?(?=\s*\()/
+FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?'*(?=\s*\()/
 
 %ignore /\s+/
 """.replace("LETTERS", _LETTER)
@@ -153,7 +154,8 @@ def _character_hint(source: str, position: int) -> str:
     if char == "_":
         return "names start with a letter; subscripts look like w_1, x_ij or W_{12}"
     if char in "'\"`":
-        return "strings and quotes are not part of math input"
+        return ("strings and quotes are not part of math input; a prime marks a derivative "
+                "only on a call, as in f'(x)")
     if char == "!":
         return "factorials are not supported"
     if char == ".":
@@ -208,7 +210,11 @@ def _build(node, source: str) -> sp.Basic:
     if kind == "call":
         head = children[0]
         args = [_build(child, source) for child in children[1:] if child is not None]
-        return call_function(_normalise_name(str(head)), args, source, head.start_pos)
+        name = _normalise_name(str(head).rstrip("'"))
+        primes = len(str(head)) - len(str(head).rstrip("'"))
+        if primes:
+            return primed_call(name, primes, args, source, head.start_pos)
+        return call_function(name, args, source, head.start_pos)
     if kind == "abs":
         return sp.Abs(_build(children[0], source))
     if kind == "root":

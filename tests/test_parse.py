@@ -99,6 +99,32 @@ def test_text_function_calls(source, expected):
     same(source, expected)
 
 
+U = sp.Dummy("u", dummy_index=271828)
+t_ = sp.Symbol("t")
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("f'(x)", sp.Derivative(f(x), x)), ("g''(t)", sp.Derivative(g(t_), (t_, 2))),
+    ("sigmoid'(z)", sp.Derivative(sigmoid(z), z)), ("σ'(z)", sp.Derivative(sigmoid(z), z)),
+    ("sigmoid'(w*x + b)", sp.Subs(sp.Derivative(sigmoid(U), U), U, w * x + b)),
+    (r"\sigma'(wx + b)", sp.Subs(sp.Derivative(sigmoid(U), U), U, w * x + b)),
+    (r"\operatorname{ReLU}'(x)", sp.Derivative(relu(x), x)),
+    (r"\tanh'(x)", sp.Derivative(sp.tanh(x), x)),
+    (r"f'{\left(x \right)}", sp.Derivative(f(x), x)),
+])
+def test_primes_on_calls_are_derivatives(source, expected):
+    result = same(source, expected)
+    assert result.doit() == expected.doit()
+
+
+@pytest.mark.parametrize("source, syntax", [
+    ("x'", "text"), ("f'(x, y)", "text"), ("f" + "'" * 4 + "(x)", "text"),
+    ("x'", "latex"), ("y'(t)", "latex"), (r"\alpha'", "latex")])
+def test_primes_elsewhere_are_errors_not_dropped(source, syntax):
+    with pytest.raises(ParseError, match="prime|quotes"):
+        parse(source, syntax=syntax)
+
+
 def test_sigma_call_is_sigmoid_but_bare_sigma_is_a_symbol():
     assert parse("sigma(x) + sigma") == sigmoid(x) + sp.Symbol("sigma")
 
@@ -186,7 +212,7 @@ def test_limit_errors_are_parse_errors_and_limit_errors():
     (r"\sin^2(x) + \cos^{2}{\left(x \right)}", sp.sin(x)**2 + sp.cos(x)**2),
     (r"\sin{\left(3 \right)} y", sp.sin(3) * y), (r"\max(0, \max(x, y))", sp.Max(0, x, y)),
     (r"\sigma^2(x - \mu)", sp.Symbol("sigma")**2 * (x - sp.Symbol("mu"))),
-    (r"f{\left(x \right)}", f(x)), (r"(f(x))^{2}", f(x)**2),
+    (r"f{\left(x \right)}", f(x)), (r"(f(x))^{2}", f(x)**2), (r"f^{2}{\left(x \right)}", f(x)**2),
     (r"\lambda(w_1^2 + w_2^2)", sp.Symbol("lambda") * (sp.Symbol("w_1")**2 + sp.Symbol("w_2")**2)),
     (r"\phi(x)", sp.Symbol("phi") * x),
     (r"f(wx + b)", f(w * x + b)), (r"g(x, y)", g(x, y)),
@@ -223,13 +249,14 @@ def test_auto_detection_and_explicit_syntax():
     (r"\operatorname{ReLU} x", 14, r"\operatorname{ReLU}(x)"),
     (r"\sigma(x, y)", 6, "sigmoid(x)"),
     (r"\frac{1}{2", 8, "closing '}'"),
-    (r"f'(x)", 1, r"\frac{d}{dx}"),
+    (r"f'(x, y)", 2, r"\frac{\partial}{\partial x}"),
     (r"\frac{\partial^3 L}{\partial w^2}", 20, "agree"),
     (r"x + \text{dkph0x}", 10, "rename"),
     (r"\sigmay", 0, r"\sigma y"),
     (r"x \loge^{x}", 2, r"\log e"),
     (r"\thetax", 0, r"\theta x"),
     (r"f^{-1}(x)", 0, "inverse functions are not supported"),
+    (r"g^{ -1 }(x)", 0, "1/g(x)"),
     (r"\frac{1}{2} + \leq x", 14, "check braces and commands"),
     (r"\sigma(x) + 3 \cdot \cdot y", 20, "check braces and commands"),
 ])
