@@ -188,3 +188,17 @@ def test_cli_several_answers(capsys):
     argv = ["drill", "--topic", "pca", "--difficulty", "2", "--seed", "3", "--count", "2"]
     assert main(argv + ["--answer", answers[0], "--answer", answers[1]]) == 0
     assert "Score: 2/2 correct" in capsys.readouterr().out
+
+
+def test_latex_answers_and_diagnoses():
+    needs("derivekit.verify")
+    problem = drill.DrillSession("activations", 2, 0).problem(0)
+    assert problem.prompt.endswith("sigmoid(w*x + b)")
+    assert problem.check(r"x\,\sigma(wx+b)\left(1-\sigma(wx+b)\right)").ok
+    wrong = problem.check("x*sigmoid(w*x + b)")
+    assert not wrong.ok and "σ′" in wrong.message       # σ used where σ′ was needed
+    needs("derivekit.matrix")
+    problem = drill.DrillSession("matrix", 2, 0).problem(0)
+    assert problem.check(r"2(\mathbf{W}\mathbf{x} - \mathbf{y})\mathbf{x}^\top").ok
+    misplaced = problem.check("2*x.T@(W@x - y)")
+    assert not misplaced.ok and "wrong side" in misplaced.message
