@@ -27,7 +27,7 @@ from typing import Callable
 import sympy as sp
 
 from . import limits
-from .errors import LimitError, ParseError
+from .errors import DerivekitError, LimitError, ParseError
 from .functions import elu, gelu, leaky_relu, logsumexp, relu, sigmoid, silu, softmax, softplus
 
 __all__ = ["parse", "InputLimitError", "FUNCTIONS", "ABSTRACT_FUNCTION_NAMES", "GREEK_NAMES",
@@ -305,6 +305,8 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
                          hint=f"call it as {_arity_example(name, fewest, most)}")
     try:
         return builder(*args)
+    except DerivekitError:  # a deadline's LimitError is a ValueError too: let it through
+        raise
     except (TypeError, ValueError) as exc:
         raise ParseError(f"cannot apply {name}() here: {exc}", source=source,
                          position=position, hint=f"call it as {_arity_example(name, fewest, most)}"

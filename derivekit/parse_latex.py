@@ -32,7 +32,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from . import limits
-from .errors import ParseError
+from .errors import DerivekitError, ParseError
 from .parse import (FUNCTIONS, GREEK_NAMES, InputLimitError, Norm, call_function,
                     is_abstract_function_name, make_number, primed_call, safe_pow,
                     unknown_function_hint)
@@ -213,7 +213,7 @@ def _latex2sympy(latex: str, context: _Context):
     try:
         with sp.evaluate(False):
             return latex2sympy(latex, normalization_config=None, conversion_config=config)
-    except (ParseError, RecursionError):
+    except (DerivekitError, RecursionError):  # ours, a deadline, or too deep
         raise
     except Exception as exc:  # noqa: BLE001 - antlr/latex2sympy failures become ParseErrors
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

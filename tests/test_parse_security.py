@@ -168,3 +168,18 @@ def test_any_input_gives_an_expression_or_a_parse_error(source, syntax):
     except ParseError:
         return
     assert isinstance(result, (sp.Basic, sp.MatrixBase))
+
+
+@pytest.mark.timeout(10)
+def test_a_deadline_during_parsing_stays_a_limit_error(monkeypatch):
+    """The CLI runs parse + derive under limits.deadline(); its LimitError must not be
+    reworded into 'could not read the LaTeX'."""
+    import latex2sympy2_extended.latex2sympy2 as reader
+    from derivekit.errors import LimitError as DeadlineError
+
+    def out_of_time(*args, **kwargs):
+        raise DeadlineError("the work ran past its deadline of 1 s")
+
+    monkeypatch.setattr(reader, "latex2sympy", out_of_time)
+    with pytest.raises(DeadlineError, match="deadline"):
+        parse(r"\sigma(x) + 1")
