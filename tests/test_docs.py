@@ -142,6 +142,9 @@ def test_example_notebook_executes(monkeypatch):
     rich = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
             if "text/markdown" in out.get("data", {})]
     assert len(rich) >= 6   # derivation, gradient, verdict, trajectory, eigen, matrix …
+    pngs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+            if "image/png" in out.get("data", {})]
+    assert pngs, "the contour figure should show inline"
     errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
               if out.output_type == "error"]
     assert not errors
