@@ -92,7 +92,10 @@ def run_drill(args) -> int:
         return 0
     session = DrillSession(args.topic, args.difficulty, args.seed, args.count)
     if not args.answer:
-        run_interactive(session, sys.stdin, sys.stdout)
+        try:
+            run_interactive(session, sys.stdin, sys.stdout)
+        except KeyboardInterrupt:
+            print("\n" + session.score.summary())
         return 0
     if len(args.answer) > args.count:
         session.count = len(args.answer)

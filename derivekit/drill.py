@@ -10,6 +10,7 @@ a seed, keeps the score, and :func:`run_interactive` drives one on any pair of s
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -490,7 +491,17 @@ def run_interactive(session: DrillSession, stdin, stdout) -> Score:
     def say(text: str = "") -> None:
         print(text, file=stdout, flush=True)
 
-    echo = not (hasattr(stdin, "isatty") and stdin.isatty())  # show scripted input
+    terminal = hasattr(stdin, "isatty") and stdin.isatty()
+    echo = not terminal  # show scripted input in the transcript
+
+    def read_line() -> str:
+        if terminal and stdin is sys.stdin and stdout is sys.stdout:
+            try:
+                return input("> ") + "\n"   # line editing and history where readline exists
+            except EOFError:
+                return ""
+        print("> ", end="", file=stdout, flush=True)
+        return stdin.readline()
 
     for index in range(session.count):
         problem = session.problem(index)
@@ -500,8 +511,7 @@ def run_interactive(session: DrillSession, stdin, stdout) -> Score:
         say(f"({problem.answer_form}.) {HELP_LINE}")
         done = False
         while not done:
-            print("> ", end="", file=stdout, flush=True)
-            line = stdin.readline()
+            line = read_line()
             if echo and line:
                 print(line.rstrip("\n"), file=stdout)
             if not line:
