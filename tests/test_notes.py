@@ -228,3 +228,15 @@ def test_curriculum_covers_the_path_and_every_main_kind():
     kinds = {t.kind for t in doc.topics}
     assert {"derivative", "gradient", "check", "matrix_gradient", "backprop", "eigen", "pca",
             "descent"} <= kinds
+
+
+def test_a_failing_topic_names_its_file_and_line(tmp_path):
+    if not topics.TOPIC_KINDS["derivative"].available():
+        pytest.skip("derivekit.derive has not landed yet")
+    src = tmp_path / "n.md"
+    src.write_text("# T\n\ntext\n\n```derivekit\nderivative: sigmoud(x)\nwrt: x\n```\n")
+    with pytest.raises(DerivekitError) as info:
+        notes.to_markdown(notes.load(src))
+    assert str(info.value).startswith(f"{src}:5: derivative topic: ")
+    assert "sigmoid" in str(info.value)            # the parser's suggestion survives
+    assert main(["notes", str(src)]) == 2
