@@ -62,6 +62,10 @@ def network():
     return _api("derivekit", "backprop")("x:4 -> linear:8 -> sigmoid -> linear:1 -> mse")
 
 
+def gradient_flow():
+    return _api("derivekit", "gradflow")(depth=6, width=8, activation="sigmoid")
+
+
 def eigen():
     return _api("derivekit", "eig")("[[2, 1], [1, 2]]")
 
@@ -88,7 +92,7 @@ def descent_comparison():
 
 
 CASES = [derivation, gradient, hessian, verdict, gradcheck, trajectory, matrix_derivation,
-         backprop_verdict, network, eigen, pca, dot, explanation, descent_comparison]
+         backprop_verdict, network, gradient_flow, eigen, pca, dot, explanation, descent_comparison]
 
 
 @pytest.mark.parametrize("make", CASES, ids=[c.__name__ for c in CASES])
