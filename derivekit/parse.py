@@ -221,13 +221,14 @@ def make_number(text: str, source: str | None = None, position: int | None = Non
     if not match or not (match.group(1) or match.group(2)):
         raise ParseError(f"'{text}' is not a number", source=source, position=position,
                          hint="write numbers like 3, 0.25 or 1e-3")
-    whole, fraction, exponent = match.group(1), match.group(2) or "", match.group(3)
-    digits = len(whole.lstrip("0")) + len(fraction)
+    whole, fraction, exponent = match.group(1).lstrip("0"), match.group(2) or "", match.group(3)
+    digits = len(whole) + len(fraction)
     if digits > limits.MAX_NUMBER_DIGITS:
         raise InputLimitError(f"the number has {digits} digits, over the limit of "
                               f"{limits.MAX_NUMBER_DIGITS}", source=source, position=position,
                               hint="use fewer digits, or scientific notation like 1.5e20")
-    if exponent is not None and abs(int(exponent)) > limits.MAX_NUMBER_DIGITS:
+    if exponent is not None and (len(exponent.lstrip("+-0")) > 6
+                                 or abs(int(exponent)) > limits.MAX_NUMBER_DIGITS):
         raise InputLimitError(f"the exponent in '{text}' is beyond ±{limits.MAX_NUMBER_DIGITS}",
                               source=source, position=position, hint="use a smaller exponent")
     value = sp.Integer(int(whole or "0"))
@@ -246,6 +247,9 @@ def safe_pow(base: sp.Basic, exponent: sp.Basic, source: str | None = None,
     numbers may have at most ``MAX_POWER_RESULT_DIGITS`` digits, so ``9^9^9^9`` and
     ``(x+1)^(10^10)`` are refused at once rather than computed or expanded.
     """
+    if base.is_zero and exponent.is_Number and exponent.is_negative:
+        raise ParseError("0 to a negative power divides by zero", source=source,
+                         position=position, hint="the base of a negative power must not be 0")
     if exponent.is_Number and exponent.is_finite:
         size = abs(exponent)
         if size > limits.MAX_INTEGER_EXPONENT:

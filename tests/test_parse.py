@@ -63,6 +63,12 @@ def test_derivekit_unicode_output_reads_back(source, expected):
     same(source, expected)
 
 
+def test_numbers_with_many_leading_zeros_or_a_long_exponent():
+    assert parse("0" * 5_000 + "1") == 1
+    with pytest.raises(InputLimitError, match="exponent"):
+        parse("1e" + "9" * 5_000)
+
+
 def test_decimals_are_exact_rationals():
     result = parse("0.1 + 0.2")
     assert result == sp.Rational(3, 10) and result.is_Rational
@@ -145,6 +151,7 @@ def test_sigma_call_is_sigmoid_but_bare_sigma_is_a_symbol():
     ("sigmoid(x, y)", 0, "sigmoid(x)"),
     ("softmax(x, y)", 0, "softmax(1, z1"),
     ("x / 0", 4, "not be 0"),
+    ("0^-1", 1, "must not be 0"),
     ("", 0, "write an expression"),
     ("   ", 0, "write an expression"),
     ("x_", 1, "subscripts"),
