@@ -7,6 +7,8 @@ CLI start fast; ``import derivekit as dk; dk.derive(...)`` imports SymPy on firs
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 from .errors import DerivekitError, LimitError, ParseError, ShapeError, UnsupportedError
 
@@ -57,3 +59,21 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """The package module, guarding public functions named like their own module.
+
+    ``import derivekit.derive`` ends by binding the submodule as the package attribute
+    ``derive``, which would shadow the public function ``dk.derive``; bind the function
+    instead (``from derivekit.derive import gradient`` is unaffected).
+    """
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and value.__name__ == _EXPORTS.get(name) \
+                and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -23,3 +23,14 @@ def test_unknown_command_suggests_the_closest(capsys):
 def test_version(capsys):
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("derivekit ")
+
+
+def test_public_functions_survive_their_module_being_imported():
+    import importlib
+
+    import derivekit as dk
+    for name in ("derive", "parse"):
+        importlib.import_module(f"derivekit.{name}")
+        assert callable(getattr(dk, name)) and not isinstance(getattr(dk, name), type(dk))
+    dk.gradient("x*y", ["x", "y"])
+    assert str(dk.derive("x^2", "x").result) == "2*x"
