@@ -16,8 +16,6 @@ from typing import Callable
 
 from .errors import DerivekitError
 
-ANSWER_COMMANDS = ("hint", "steps", "skip", "quit")
-
 
 @dataclass
 class Feedback:
@@ -144,10 +142,6 @@ def derivation_steps(expr: str, wrt) -> Callable[[], str]:
 # generators, one per topic
 
 
-def _coef(rng: random.Random, low: int = 2, high: int = 5) -> int:
-    return rng.randint(low, high) * rng.choice((1, -1)) if low > 1 else rng.randint(low, high)
-
-
 def chain_rule(rng: random.Random, level: int) -> Problem:
     a, b = rng.randint(2, 5), rng.randint(1, 6)
     outers = [("sin({})", "cos(g)"), ("exp({})", "exp(g)"), ("log({})", "1/g"),
@@ -205,7 +199,7 @@ def partial_derivatives(rng: random.Random, level: int) -> Problem:
                 f"use the power rule.")
         return Problem("gradients", level, f"Find ∂f/∂{wrt} for f(x, y) = {expr}",
                        _expected(expr, wrt), hint, derivative_checker(expr, wrt),
-                       derivation_steps(expr, wrt), f"an expression in x and y")
+                       derivation_steps(expr, wrt), "an expression in x and y")
     if level == 2:
         expr, wrt = f"x^2*y + {a}*exp(x*y)", ["x", "y"]
         hint = ("The gradient lists one partial derivative per variable; for exp(xy) use the "
