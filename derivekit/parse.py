@@ -20,8 +20,6 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import sys
-import types
 from typing import Callable
 
 import sympy as sp
@@ -410,17 +408,6 @@ def to_text_source(expr: sp.Basic) -> str:
     with ``**`` powers, which the grammar accepts)."""
     return sp.sstr(expr, order="none")
 
-
-class _CallableModule(types.ModuleType):
-    """``derivekit.parse`` is both this module and the function: importing the submodule
-    binds the *module* as the package attribute ``derivekit.parse``, so the module is made
-    callable to keep ``dk.parse(source)`` working whatever was imported first."""
-
-    def __call__(self, source: str, syntax: str = "auto") -> sp.Basic:
-        return parse(source, syntax)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ += ["primed_call", "is_abstract_function_name", "check_not_bare_function", "check_size",
             "check_brackets", "make_number", "safe_pow", "call_function", "constant_or_symbol",

@@ -58,8 +58,9 @@ _HIGHER_DERIVATIVE = re.compile(
 _DENOMINATOR_VARIABLE = re.compile(
     r"\s*(?:\\partial|d)\s*(\\[A-Za-z]+|[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)"
     r"(?:\s*\^\s*\{?\s*(\d+)\s*\}?)?")
-_COMPOUND_DENOMINATOR = re.compile(
-    r"\{\s*(\\partial|d)\s*(\\[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?|[A-Za-z]_\{?[A-Za-z0-9]+\}?)\s*\}")
+_COMPOUND_DENOMINATOR = re.compile(  # \frac{\partial ...}{\partial VAR}, \frac{d ...}{d VAR}
+    r"(\\frac\s*\{\s*(\\partial|d)(?:[^{}]|\{[^{}]*\})*\}\s*)"
+    r"\{\s*\2\s*([A-Za-z\\](?:[^{}]|\{[^{}]*\})*?)\s*\}")
 _NUMBER_OR_SKIP = re.compile(
     r"(\\(?:text|textrm|textit|mbox|mathrm|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+|"
     r"_\s*\{[^{}=]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
@@ -355,7 +356,9 @@ def _first_derivatives(match: re.Match, context: _Context) -> str:
 def _simple_variable(match: re.Match, context: _Context) -> str:
     r"""latex2sympy differentiates only by a bare letter: ``{\partial w_1}`` and
     ``{\partial \theta}`` get a spare capital letter that stands for ``w_1`` / ``theta``."""
-    operator, variable = match.groups()
+    numerator, operator, variable = match.groups()
+    if re.fullmatch(r"[A-Za-z]", variable):
+        return match.group(0)  # a bare letter: latex2sympy reads it as it is
     symbol = _convert(variable, context)
     if not symbol.is_Symbol:
         raise ParseError(f"cannot differentiate with respect to {variable}",
@@ -363,7 +366,7 @@ def _simple_variable(match: re.Match, context: _Context) -> str:
                          hint="differentiate with respect to a variable such as x, w_1 or \\theta")
     letter = context.spare_letter()
     context.placeholders[letter] = symbol
-    return f"{{{operator} {letter}}}"
+    return f"{numerator}{{{operator} {letter}}}"
 
 
 def _hold_number(match: re.Match, text: str, context: _Context) -> str:
@@ -658,6 +661,9 @@ def _symbol(name: str, context: _Context) -> sp.Basic:
     if name.startswith(_PLACEHOLDER):
         return _subscripted_call(name, context)
     name = name.replace(" ", "")
+    if "_{" in name:  # x_{\\alpha} -> x_{alpha}
+        head, _, subscript = name.partition("_{")
+        name = f"{head}_{{{subscript.replace(chr(92), '')}"
     if not _SAFE_NAME.match(name) or "__" in name:
         raise ParseError(f"'{name}' is not a name derivekit reads", source=context.source,
                          position=None, hint="names are letters and digits with an optional "

@@ -206,6 +206,12 @@ def test_limit_errors_are_parse_errors_and_limit_errors():
     (r"\frac{\partial L}{\partial w}", sp.Derivative(sp.Symbol("L"), w)),
     (r"\frac{\partial L}{\partial w_1}", sp.Derivative(sp.Symbol("L"), sp.Symbol("w_1"))),
     (r"\frac{\partial L}{\partial \theta}", sp.Derivative(sp.Symbol("L"), sp.Symbol("theta"))),
+    (r"\frac{\partial L}{\partial \mathbf{w}}", sp.Derivative(sp.Symbol("L"), w)),
+    (r"\frac{\partial L}{\partial \hat{y}}", sp.Derivative(sp.Symbol("L"), sp.Symbol("yhat"))),
+    (r"\frac{\partial L}{\partial W_{ij}}", sp.Derivative(sp.Symbol("L"), sp.Symbol("W_ij"))),
+    (r"\frac{d}{d\theta} \sigma(\theta)", sp.Derivative(sigmoid(sp.Symbol("theta")), sp.Symbol("theta"))),
+    (r"\frac{dy}{dx}", sp.Derivative(y, x)), (r"\frac{1}{d_1}", 1 / sp.Symbol("d_1")),
+    (r"x_{\alpha}", sp.Symbol("x_alpha")),
     (r"\frac{\partial^2}{\partial x^2} x^3", sp.Derivative(x**3, (x, 2))),
     (r"\frac{d^2}{dx^2} \sigma(x)", sp.Derivative(sigmoid(x), (x, 2))),
     (r"\frac{\partial^2 f}{\partial x \partial y}", sp.Derivative(sp.Symbol("f"), y, x)),
@@ -358,7 +364,8 @@ def test_hypothesis_round_trip_through_text(seed):
 
 def test_import_is_light():
     """Importing loads neither lark nor latex2sympy/ANTLR; a text parse loads lark only."""
-    code = ("import sys, derivekit.parse as p\n"
+    code = ("import sys, importlib\n"
+            "p = importlib.import_module('derivekit.parse')\n"
             "loaded = lambda *names: any(m.split('.')[0] in names for m in sys.modules)\n"
             "print(loaded('lark'), loaded('latex2sympy2_extended', 'antlr4'))\n"
             "p.parse('sigmoid(w*x + b)')\n"
