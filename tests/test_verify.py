@@ -3,6 +3,7 @@
 import json
 import time
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -155,3 +156,19 @@ def test_softplus_chain_gradient_claim_as_sympy():
     f = softplus(w * x + b)
     verdict = dk.verify(f, sp.Matrix([x * sigmoid(w * x + b), sigmoid(w * x + b)]), [w, b])
     assert verdict.ok and verdict.symbolic_equal is True
+
+
+def test_user_points_replace_the_sampled_ones():
+    pts = {"x": np.linspace(0.5, 2.0, 12)}
+    verdict = dk.verify("x^3", "3*x^2", "x", at=pts)
+    assert verdict.ok and verdict.n_points == 12
+    wrong = dk.verify("x^3", "3*x", "x", at=pts)
+    assert 0.5 <= wrong.counterexample["point"]["x"] <= 2.0
+    with pytest.raises(DerivekitError, match="at least 10"):
+        dk.verify("x^3", "3*x^2", "x", at={"x": [1.0, 2.0]})
+
+
+def test_huge_differences_skip_simplify():
+    big = sum(sp.sin(k * x) ** 2 + sp.cos(k * x) ** 2 for k in range(1, 120))
+    equal, note = symbolic_difference_is_zero(big, sp.Integer(119))
+    assert equal is None and "too large" in note
