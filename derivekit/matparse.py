@@ -54,8 +54,16 @@ NUMBER: /\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?/
 %ignore WS
 """
 
-_PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False,
-               cache=True)  # the LALR tables are cached in the temp folder: faster start
+_PARSER = None
+
+
+def _parser() -> Lark:
+    """The LALR parser, built on first use (no on-disk cache: lark's cache is a pickle in the
+    shared temp folder, which another local user could plant)."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return _PARSER
 
 #: text function name -> (node op, attr); elementwise functions use op "func"
 FUNCTIONS: dict[str, tuple[str, str | None]] = {
@@ -199,7 +207,7 @@ def _check_limits(source: str) -> None:
 
 def _parse_statement(text: str, original: str):
     try:
-        tree = _PARSER.parse(text)
+        tree = _parser().parse(text)
     except UnexpectedCharacters as exc:
         raise ParseError(f"unexpected character {text[exc.pos_in_stream]!r}", source=text,
                          position=exc.pos_in_stream,
