@@ -165,6 +165,10 @@ def gradflow(depth: int = 10, width: int = 32, activation: str = "sigmoid", init
         raise DerivekitError(f"unknown init '{init}'", hint="use normal, xavier or he")
     if not (1 <= depth <= 200 and 1 <= width <= 2048 and 1 <= batch <= 4096):
         raise DerivekitError("depth must be 1–200, width 1–2048 and batch 1–4096")
+    if depth * width * width * batch > 4e10:
+        from .errors import LimitError
+        raise LimitError("this network is too large to simulate quickly",
+                         hint="reduce depth, width or batch (depth·width²·batch ≤ 4·10¹⁰)")
     f_name, fp_name, _, _ = ACTIVATIONS[activation]
     f, fp = ELEMENTWISE_NUMPY[f_name], ELEMENTWISE_NUMPY[fp_name]
     rng = np.random.default_rng(seed)

@@ -83,8 +83,17 @@ def resolve_shapes(shapes) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
             if not isinstance(d, int) or d < 1 or d > 100_000:
                 raise ShapeError(f"the shape of {name} has an invalid size {d!r}")
             resolved.append(d)
+        if resolved[0] * resolved[1] > MAX_ENTRIES:
+            from .errors import LimitError
+            raise LimitError(f"{name} would have {resolved[0] * resolved[1]:,} entries, over the "
+                             f"limit of {MAX_ENTRIES:,}",
+                             hint="derivations do not depend on the sizes: use small ones")
         out[name] = tuple(resolved)
     return out, dims
+
+
+#: the most entries one matrix may have (numeric checks sample every variable)
+MAX_ENTRIES = 4_000_000
 
 
 def _lookup(name: str, table: dict):

@@ -162,3 +162,9 @@ def test_limits():
 ])
 def test_latex_normalisation(latex, text):
     assert latex_to_text(latex).replace("(", "").replace(")", "") == text.replace("(", "").replace(")", "")
+
+
+def test_huge_shapes_are_refused():
+    from derivekit.errors import LimitError
+    with pytest.raises(LimitError, match="entries"):
+        resolve_shapes({"W": (100_000, 100_000)})
