@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from .display import Displayable
-from .printing import latex_prose
 
 #: parameters shown in text and tables (all of them are in ``points`` and ``to_dict``)
 SHOWN = 6
@@ -301,6 +300,7 @@ class Trajectory(Displayable):
 
     def _latex(self, rows):
         w = LatexWriter()
+        from .printing import latex_prose  # SymPy's printers: loaded only for LaTeX
         parts = [latex_prose(f"{self.rule.title} on ") + f" J = {self._objective_text('latex')}",
                  self.rule.formula_latex]
         for step, eqs in self._worked_lines(w):
@@ -375,6 +375,7 @@ class Comparison(Displayable):
             return {"type": "comparison", "objective": objective.describe("text") if objective else "",
                     "runs": [r.to_dict(**settings) for r in self.runs]}
         if fmt == "latex":
+            from .printing import latex_prose
             w = LatexWriter()
             names = [latex_name(n) for n in self.runs[0].names[:4]]
             rows = [[r"\text{method}", r"\alpha", r"\text{steps}", r"J_{\text{final}}", r"\|\nabla J\|",
