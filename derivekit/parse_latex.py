@@ -64,6 +64,12 @@ _COMPOUND_DENOMINATOR = re.compile(  # \frac{\partial ...}{\partial VAR}, \frac{
 _NUMBER_OR_SKIP = re.compile(
     r"(\\(?:text|textrm|textit|mbox|mathrm|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+|"
     r"_\s*\{[^{}=]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
+_LAYER_INDEX = re.compile(  # a^{[l]}, z^{(i)}, \mathbf{W}^{[2]}_{jk}, \hat{y}^{(i)}
+    r"(?<!\\)(\\(?:hat|bar|tilde|mathbf|boldsymbol|bm|vec)\s*\{\s*\\?[A-Za-z]+\s*\}|"
+    r"\\[A-Za-z]+|[A-Za-z])"
+    r"(\s*_\s*(?:\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]))?"
+    r"\s*\^\s*\{\s*([(\[])\s*([A-Za-z0-9+\-]+)\s*([)\]])\s*\}"
+    r"(\s*_\s*(?:\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]))?")
 _NORM_BARS = re.compile(r"\\\||\\[lr]?Vert(?![A-Za-z])")
 _FORBIDDEN = re.compile(r"__|[\"'`#@?]")
 _PRIME_BEFORE_CALL = re.compile(r"(?<=[A-Za-z}])'+(?=\s*(?:\(|\\left|\{|\^))")
@@ -315,11 +321,40 @@ def rewrite_latex(latex: str, context: _Context) -> str:
     for pattern, replacement in _FRAC_SHORT:
         text = pattern.sub(replacement, text)
     text = _SUM_NO_BOUNDS.sub(_sum_with_placeholder_bounds, text)
+    text = _LAYER_INDEX.sub(lambda m: _layer_indexed_symbol(m, context), text)
     text = _HIGHER_DERIVATIVE.sub(lambda m: _first_derivatives(m, context), text)
     text = _COMPOUND_DENOMINATOR.sub(lambda m: _simple_variable(m, context), text)
     text = _norms_to_calls(text, context)
     text = _NUMBER_OR_SKIP.sub(lambda m: _hold_number(m, text, context), text)
     return _Scanner(text, context).run()
+
+
+def _layer_indexed_symbol(match: re.Match, context: _Context) -> str:
+    r"""``a^{[l]}`` (layer l) and ``x^{(i)}`` (example i) are names, not powers: the symbols
+    ``a^[l]`` and ``x^(i)``, with any subscript kept (``W^[2]_jk``); SymPy prints them back as
+    ``a^{[l]}``. A command base other than a Greek letter (``\\sin^{(2)}``) is left alone."""
+    base, sub_before, opener, index, closer, sub_after = match.groups()
+    name = _base_name(base)
+    if name is None or (opener + closer) not in ("()", "[]"):
+        return match.group(0)
+    subscript = (sub_before or sub_after or "").strip()
+    subscript = re.sub(r"[\s{}_]", "", subscript)
+    symbol = sp.Symbol(f"{name}^{opener}{index}{closer}" + (f"_{subscript}" if subscript else ""))
+    return context.hold(symbol)
+
+
+def _base_name(base: str) -> str | None:
+    """``x`` -> x, ``\\theta`` -> theta, ``\\hat{y}`` -> yhat, ``\\mathbf{W}`` -> W."""
+    base = base.strip()
+    if len(base) == 1:
+        return base
+    match = re.fullmatch(r"\\([A-Za-z]+)(?:\s*\{\s*\\?([A-Za-z]+)\s*\})?", base)
+    if match is None:
+        return None
+    command, inner = match.groups()
+    if inner is None:
+        return command if command in GREEK_NAMES or command.startswith("var") else None
+    return inner + _ACCENTS[command] if command in _ACCENTS else inner
 
 
 def _sum_with_placeholder_bounds(match: re.Match) -> str:
