@@ -276,6 +276,11 @@ def mul(a: Node, b: Node) -> Node:
         return a
     if "zeros" in (a.op, b.op):
         return zeros(shape)
+    # (s𝟙𝟙ᵀ) ⊙ X = sX for a scalar s
+    if a.op == "mul" and a.args[1].op == "ones" and a.args[0].is_scalar and b.shape == shape:
+        return mul(a.args[0], b)
+    if b.op == "mul" and b.args[1].op == "ones" and b.args[0].is_scalar and a.shape == shape:
+        return mul(b.args[0], a)
     if a.op == "neg":
         return neg(mul(a.args[0], b))
     if b.op == "neg":
@@ -378,6 +383,8 @@ def add(a: Node, b: Node) -> Node:
         return sub(a, scale(-b.args[0].attr, b.args[1]))
     if a.op == "neg" and b.op != "neg":
         return sub(b, a.args[0])
+    if a.op == "mul" and a.args[0].op == "const" and a.args[0].attr.value < 0:
+        return sub(b, scale(-a.args[0].attr, a.args[1]))
     if a == b:
         return scale(2, a)
     if a.op == "matmul" and b.op == "matmul":

@@ -101,6 +101,31 @@ _RED_LATEX = {"sum": r"\operatorname{sum}", "mean": r"\operatorname{mean}",
               "logsumexp": r"\operatorname{LSE}"}
 
 
+def _edge(node: Node | None, side: int) -> Node | None:
+    """The leaf or call printed at the left (side 0) or right (side −1) end of a product."""
+    while node is not None and node.op in ("matmul", "juxt", "mul", "T", "rowsum", "colsum"):
+        if node.op == "mul" and node.args[0].shape != SCALAR and node.args[0].op != "const":
+            return None  # a Hadamard product is bracketed
+        if node.op in ("T",) and side == -1:
+            return None  # ends in ᵀ
+        node = node.args[side] if node.op not in ("T", "rowsum", "colsum") else node.args[0]
+    return node
+
+
+def _wordy(node: Node | None) -> bool:
+    """Does ``node`` print as a word of two or more letters at its edge?"""
+    if node is None:
+        return False
+    if node.op in ("var", "ref"):
+        base, _, _ = split_name(node.attr)
+        return len(base) >= 2 and base not in _GREEK
+    if node.op == "func":
+        name = _FUNC_TEXT.get(node.attr, node.attr)
+        return len(name) >= 2 and name[:2].isalpha()
+    return node.op in ("sum", "mean", "trace", "det", "logdet", "softmax", "log_softmax",
+                       "logsumexp", "diag", "softmax_ce", "bce_logits")
+
+
 class _Printer:
     """Shared walk; subclasses give the notation."""
 
@@ -155,7 +180,7 @@ class TextPrinter(_Printer):
         return "0", 6
 
     def p_add(self, n):
-        return f"{self.wrap(n.args[0], 1)} + {self.wrap(n.args[1], 2)}", 1
+        return f"{self.wrap(n.args[0], 1)} + {self.wrap(n.args[1], 1)}", 1
 
     def p_sub(self, n):
         return f"{self.wrap(n.args[0], 1)} − {self.wrap(n.args[1], 2)}", 1
@@ -163,17 +188,20 @@ class TextPrinter(_Printer):
     def p_neg(self, n):
         return f"−{self.wrap(n.args[0], 3)}", 2
 
-    def juxtapose(self, left: str, right: str) -> str:
-        def wordy(s):
-            return bool(re.search(r"[A-Za-z]{2,}[₀-₉]*$", s)) or bool(re.match(r"^[A-Za-z]{2,}", s))
-        if left and right and left[-1].isalnum() and right[0].isalnum() and (wordy(left) or wordy(right)):
+    def juxtapose(self, left: str, right: str, left_node: Node | None = None,
+                  right_node: Node | None = None) -> str:
+        """Write a product by juxtaposition, with a '·' where two words would run together
+        (W·diag(v), 2·3) but not between one-letter names (Wx)."""
+        if left and right and left[-1].isalnum() and right[0].isalnum() and (
+                _wordy(_edge(left_node, -1)) or _wordy(_edge(right_node, 0))):
             return f"{left}·{right}"
         if left and right and left[-1].isdigit() and right[0].isdigit() and "𝟙" not in (left[-1], right[0]):
             return f"{left}·{right}"
         return left + right
 
     def p_matmul(self, n):
-        return self.juxtapose(self.wrap(n.args[0], 4, True), self.wrap(n.args[1], 4, True)), 4
+        return self.juxtapose(self.wrap(n.args[0], 4, True), self.wrap(n.args[1], 4, True),
+                              n.args[0], n.args[1]), 4
 
     def p_juxt(self, n):
         return self.p_matmul(n)
@@ -183,10 +211,10 @@ class TextPrinter(_Printer):
         if a.op == "const" or (a.shape == SCALAR and b.shape != SCALAR):
             left = self.wrap(a, 6) if a.op != "const" else self.wrap(a, 4)
             if a.op == "const" and const_text(a.attr).startswith("−"):
-                return f"−{self.juxtapose(const_text(-a.attr), self.wrap(b, 4, True))}", 2
+                return f"−{self.juxtapose(const_text(-a.attr), self.wrap(b, 4, True), a, b)}", 2
             if a.op == "const" and "/" in const_text(a.attr):
                 left = f"({const_text(a.attr)})"
-            return self.juxtapose(left, self.wrap(b, 4, True)), 4
+            return self.juxtapose(left, self.wrap(b, 4, True), a, b), 4
         return f"{self.wrap(a, 5)} ⊙ {self.wrap(b, 5)}", 3
 
     def p_div(self, n):
@@ -213,7 +241,7 @@ class TextPrinter(_Printer):
         return f"‖{self.wrap(n.args[0], 0)}‖²", 6
 
     def p_rowsum(self, n):
-        return self.juxtapose(self.wrap(n.args[0], 4, True), "𝟙"), 4
+        return self.juxtapose(self.wrap(n.args[0], 4, True), "𝟙", n.args[0], None), 4
 
     def p_colsum(self, n):
         return "𝟙ᵀ" + self.wrap(n.args[0], 4, True), 4
