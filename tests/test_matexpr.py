@@ -168,3 +168,21 @@ def test_huge_shapes_are_refused():
     from derivekit.errors import LimitError
     with pytest.raises(LimitError, match="entries"):
         resolve_shapes({"W": (100_000, 100_000)})
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from derivekit.errors import DerivekitError  # noqa: E402
+
+_ALPHABET = st.sampled_from(list("Wxyb@*+-/().T ,=_12") + ["sum(", "sigmoid(", "norm2(", ".T",
+                                                             "\\mathbf{", "}", "^\\top", "\\odot",
+                                                             "\\|", "\\frac{", "{", "^{-1}", "'"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ALPHABET, max_size=25).map("".join))
+def test_fuzzed_input_only_raises_derivekit_errors(text):
+    try:
+        annotate(parse_matrix(text), SHAPES)
+    except DerivekitError:
+        pass

@@ -180,3 +180,20 @@ def test_unexplained_mistake():
     v = dk.verify_backprop("norm2(W@x - y)", "W@x@x.T@x@x.T", wrt="W",
                            shapes={"W": (3, 4), "x": (4, 1), "y": (3, 1)})
     assert not v.ok and v.error_class == "unknown"
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(["W", "x", "y", "@", "*", "+", "-", "(", ")", ".T", "2", "sum(",
+                           "sigmoid(", "ones", "I", ",", "axis=1", "delta", "z", "relu_prime("])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=12).map(" ".join))
+def test_fuzzed_claims_give_a_verdict_or_an_input_error(claim):
+    try:
+        v = dk.verify_backprop("norm2(W@x - y)", claim, wrt="W",
+                               shapes={"W": (3, 4), "x": (4, 1), "y": (3, 1)})
+    except dk.DerivekitError:
+        return
+    assert isinstance(v.ok, bool) and v.diagnosis
