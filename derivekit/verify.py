@@ -60,7 +60,8 @@ class Evaluator:
     _cache: dict = field(default_factory=dict)
 
     def __call__(self, expr: sp.Expr) -> np.ndarray:
-        key = sp.sympify(expr)
+        from .numeric import as_expr
+        key = as_expr(expr)  # candidates are SymPy already; numbers become SymPy numbers
         if key not in self._cache:
             from .numeric import compile
             extra = key.free_symbols - set(self.symbols)
