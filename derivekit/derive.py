@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from math import prod
 from typing import Iterable, Sequence
 
 import sympy as sp
@@ -41,6 +42,9 @@ MAX_TIDY_OPS = 48
 #: ``cancel`` (one fraction, common factors cancelled) is tried up to this size: it is the
 #: costliest move (polynomial gcds over every frozen function)
 MAX_CANCEL_OPS = 24
+MAX_CANCEL_GENERATORS = 4
+#: expansion is tried only when it would give at most this many terms (estimated first)
+MAX_EXPANDED_TERMS = 40
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -231,6 +235,18 @@ def _has_fraction_of_sums(expr: sp.Expr) -> bool:
                for t in sp.preorder_traversal(expr))
 
 
+def _expansion_terms(expr: sp.Expr) -> int:
+    """An upper estimate of the terms ``expand`` would produce (numerators and denominators
+    alike), found without expanding: sums add, products multiply, powers multiply out."""
+    if isinstance(expr, sp.Add):
+        return sum(_expansion_terms(a) for a in expr.args)
+    if isinstance(expr, sp.Mul):
+        return prod(_expansion_terms(a) for a in expr.args)
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+        return _expansion_terms(expr.base) ** min(abs(int(expr.exp)), 64)
+    return 1
+
+
 def _has_expandable_product(expr: sp.Expr) -> bool:
     return any(isinstance(t, (sp.Mul, sp.Pow)) and any(isinstance(a, sp.Add) for a in t.args)
                for t in sp.preorder_traversal(expr))
@@ -312,11 +328,12 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         return e.xreplace(atoms)
 
     paths = [[("raw", skeleton)], [("factor", _factor_out(skeleton))]]
-    if _has_expandable_product(skeleton):
+    if _has_expandable_product(skeleton) and _expansion_terms(skeleton) <= MAX_EXPANDED_TERMS:
         expanded = sp.expand(skeleton, power_base=False, power_exp=False, log=False)
         if sp.count_ops(expanded) <= 2 * size + 10:  # an expansion that blows up never wins
             paths += [[("expand", expanded)], [("expand", expanded), ("factor", _factor_out(expanded))]]
-    if size <= MAX_CANCEL_OPS and _has_fraction_of_sums(skeleton):
+    if (size <= MAX_CANCEL_OPS and len(skeleton.free_symbols) <= MAX_CANCEL_GENERATORS
+            and _has_fraction_of_sums(skeleton)):
         cancelled = sp.cancel(skeleton)
         if sp.count_ops(cancelled) <= 2 * size + 10:
             paths.append([("cancel", cancelled), ("factor", _factor_out(cancelled))])

@@ -158,8 +158,10 @@ class _Lowering:
         elif kind is se.Pow:
             base, exponent = expr.args
             out = sp.Pow(self.raise_back(base), self.raise_back(exponent))
-        elif kind is se.Integer:
+        elif isinstance(expr, se.Integer):  # also One, NegativeOne, Zero
             out = sp.Integer(int(expr))
+        elif isinstance(expr, se.Rational):
+            out = sp.Rational(int(expr.get_num_den()[0]), int(expr.get_num_den()[1]))
         else:  # anything rarer: symengine's own converter, then our symbols
             out = self._raise_generic(expr)
         memo[expr] = out

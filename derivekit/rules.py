@@ -118,6 +118,9 @@ _GENERAL_RULES = [
     _rule("abstract_function", "Unknown function",
           r"\frac{d}{dx} f(x) = f'(x)", "d/dx f(x) = f′(x)",
           "{function} is not specified, so its derivative is kept symbolic as {result}."),
+    _rule("function", "Known derivative",
+          r"\frac{d}{dx} f(x) = f'(x)", "d/dx f(x) = f′(x)",
+          "SymPy knows the derivative of {function}: it is {result}."),
     _rule("symbolic_derivative", "Derivative of a derivative",
           r"\frac{d}{dx} \frac{d^{n} f}{dx^{n}} = \frac{d^{n+1} f}{dx^{n+1}}",
           "d/dx (dⁿf/dxⁿ) = dⁿ⁺¹f/dxⁿ⁺¹",
@@ -509,6 +512,18 @@ def _abstract_outer(expr, var) -> Step:
     return _step("abstract_function", expr, var, expr.fdiff(1), function=expr.func)
 
 
+def known_function_rule(expr, var, ctx) -> Step:
+    """d/dx f(g(x)) = f′(g(x))·g′(x) for any other SymPy function, with f′ from its own
+    ``fdiff`` (atan2, gamma, …): rarer functions need no entry of their own."""
+    if len(expr.args) == 1:
+        return _with_chain(expr, expr.args[0], var, ctx, _known_outer)
+    return multivariable_rule(expr, var, ctx)
+
+
+def _known_outer(expr, var) -> Step:
+    return _step("function", expr, var, expr.fdiff(1), function=expr.func)
+
+
 def symbolic_derivative_rule(expr, var, ctx) -> Step:
     """d/dx (dⁿf/dxⁿ) = dⁿ⁺¹f/dxⁿ⁺¹ for derivatives (and their substitutions) of unknown
     functions, which stay symbolic."""
@@ -536,6 +551,7 @@ HEAD_RULES: dict[type, RuleFunction] = {
     sp.Derivative: symbolic_derivative_rule,
     sp.Subs: symbolic_derivative_rule,
     **{cls: function_rule for cls in FUNCTION_DERIVATIVES},
+    sp.Function: known_function_rule,  # the fallback: found last in any function's MRO
 }
 
 

@@ -32,7 +32,7 @@ EXAMPLES = {
     "symbolic_derivative": sp.Derivative(f(x), x), "multivariable_chain": sp.Function("g")(x, x**2),
     "sigmoid": dl.sigmoid(x), "softplus": dl.softplus(x), "relu": dl.relu(x),
     "leaky_relu": dl.leaky_relu(x), "elu": dl.elu(x), "silu": dl.silu(x), "gelu": dl.gelu(x),
-    "logsumexp": dl.logsumexp(x, y), "softmax": dl.softmax(1, x, y),
+    "logsumexp": dl.logsumexp(x, y), "softmax": dl.softmax(1, x, y), "function": sp.gamma(x),
 }
 #: where the step engine deliberately differs from sympy.diff (distributions at a jump)
 AWAY_FROM_THE_JUMP = {"sign", "heaviside"}
@@ -92,10 +92,19 @@ def test_dispatch_is_by_head_and_subclasses_inherit():
 
 
 def test_unknown_head_is_a_clear_error():
+    integral = sp.Integral(sp.sin(x * y), (x, 0, 1))
+    with pytest.raises(UnsupportedError, match="Integral"):
+        apply_rule(integral, y, Engine([integral]))
+
+
+def test_functions_without_an_entry_use_their_own_fdiff():
     class Mystery(sp.Function):
-        pass
-    with pytest.raises(UnsupportedError, match="Mystery"):
-        apply_rule(Mystery(x), x, Engine([x]))
+        def fdiff(self, argindex=1):
+            return sp.cos(self.args[0])
+    d = derive(Mystery(x**2), x)
+    assert d.steps[0].rule == "chain"
+    assert d.steps[0].substeps[0].rule == "function"
+    assert d.result == 2 * x * sp.cos(x**2)
 
 
 def test_chain_names_are_distinct_and_avoid_the_inputs_names():
