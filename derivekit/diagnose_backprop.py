@@ -28,6 +28,7 @@ CLASSES: dict[str, str] = {
     "bias_not_summed": "the bias gradient not summed over the batch",
     "xt_wrong_side": "xᵀ on the wrong side",
     "extra_factor": "an extra factor",
+    "wrong_activation_derivative": "the derivative of the wrong activation, or at the wrong layer",
     "shape": "a shape mismatch",
     "unknown": "a mistake that no single edit explains",
 }
@@ -164,6 +165,28 @@ def _constants(ctx: Context):
         yield float(size), Const.dim(name, size), "constant_off", f"there is an extra factor {name}"
 
 
+def swapped_derivatives(claim: Node, ctx: Context) -> Iterator[Edit]:
+    """f′(z) where the network has g at z, or f′ taken at another layer's z."""
+    primes = sorted(set(_DERIVATIVE.values()))
+    z_names = sorted({z for _, z, _ in ctx.activations})
+    for path, node in _paths(claim):
+        if node.op != "func" or node.attr not in primes:
+            continue
+        for other in primes:
+            if other != node.attr:
+                fixed = _raw("func", node.args[0], attr=other)
+                yield Edit("wrong_activation_derivative",
+                           f"{ctx.text(node)} should be {ctx.text(fixed)}", _replace(claim, path, fixed))
+        arg = node.args[0]
+        if arg.op in ("var", "ref") and arg.attr in z_names:
+            for z in z_names:
+                if z != arg.attr:
+                    fixed = _raw("func", _raw("var", attr=z), attr=node.attr)
+                    yield Edit("wrong_activation_derivative",
+                               f"{ctx.text(node)} is taken at the wrong layer: {ctx.text(fixed)}",
+                               _replace(claim, path, fixed))
+
+
 def scaled_subterms(claim: Node, ctx: Context) -> Iterator[Edit]:
     for path, node in _paths(claim):
         if not path or node.op == "const":
@@ -191,7 +214,8 @@ def inner_sums(claim: Node, ctx: Context) -> Iterator[Edit]:
 #: the search order: one generator per kind of single edit
 EDIT_GENERATORS: tuple[Callable[[Node, Context], Iterator[Edit]], ...] = (
     summed_over_batch, whole_transposed, swapped_products, toggled_transposes,
-    activation_for_derivative, inserted_derivative, scaled_subterms, dropped_factors, inner_sums,
+    activation_for_derivative, inserted_derivative, swapped_derivatives, scaled_subterms,
+    dropped_factors, inner_sums,
 )
 
 

@@ -197,3 +197,23 @@ def test_fuzzed_claims_give_a_verdict_or_an_input_error(claim):
     except dk.DerivekitError:
         return
     assert isinstance(v.ok, bool) and v.diagnosis
+
+
+DEEP = "z1 = W1@X + b1; a1 = sigmoid(z1); z2 = W2@a1 + b2; a2 = tanh(z2); z3 = W3@a2 + b3; (1/N)*softmax_ce(z3, Y)"
+DEEP_SHAPES = {"W1": (8, 4), "X": (4, "N"), "b1": (8, 1), "W2": (6, 8), "b2": (6, 1), "W3": (3, 6),
+               "b3": (3, 1), "Y": (3, "N")}
+
+
+@pytest.mark.parametrize("claim, cls", [
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * tanh_prime(z2))) * sigmoid_prime(z1)) @ X.T", None),
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * sigmoid_prime(z2))) * sigmoid_prime(z1)) @ X.T",
+     "wrong_activation_derivative"),
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * tanh_prime(z2))) * sigmoid_prime(z2)) @ X.T",
+     "wrong_activation_derivative"),
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * tanh_prime(z2)))) @ X.T", "missing_activation_derivative"),
+])
+def test_three_layer_claims(claim, cls):
+    v = dk.verify_backprop(DEEP, claim, wrt="W1", shapes=DEEP_SHAPES)
+    assert v.ok == (cls is None)
+    if cls:
+        assert v.error_class == cls, v.diagnosis
