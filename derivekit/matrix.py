@@ -26,7 +26,7 @@ from .matcompile import (FiniteDifferenceCheck, check_values, compile_node, doma
                          finite_difference_check)
 from .matexpr import SCALAR, Node, add, adj, const, fmt_shape, ref, substitute, tidy
 from .matparse import parse_program
-from .matrender import name_latex, name_text, to_latex, to_numpy_text, to_text
+from .matrender import to_latex, to_numpy_text, to_text
 from .matshapes import annotate, resolve_shapes
 
 _ACTIVATIONS = {"sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp"}
@@ -183,9 +183,8 @@ def name_intermediates(root: Node, wrt: set[str], user_names: dict[Node, str],
             k = index[kind]
             if kind == "z":
                 z_index[n] = k
-        single = counts["z" if kind == "a" else kind] <= 1 and kind in ("z", "a", "r", "u")
-        base = kind if not (single and kind != "a") else kind
-        name = base if single else f"{base}{k}"
+        single = counts["z" if kind == "a" else kind] <= 1   # one layer: z and a, no index
+        name = kind if single else f"{kind}{k}"
         while name in taken:
             name = "h" + name
         taken.add(name)
@@ -441,10 +440,6 @@ def verify_backprop(loss, claim, wrt: str, shapes=None, *, seeds=(0, 1, 2), synt
     from .claimcheck import check_claim
     return check_claim(loss, claim, wrt, shapes, seeds=seeds, syntax=syntax, diagnose=diagnose,
                        timeout=timeout)
-
-
-def describe_name(name: str, fmt: str = "text") -> str:
-    return name_text(name) if fmt == "text" else name_latex(name, True)
 
 
 __all__ = ["matrix_gradient", "MatrixDerivation", "MatExpr", "verify_backprop", "RULES",
