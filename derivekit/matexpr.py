@@ -19,7 +19,8 @@ binary: ``matmul``, ``add``, ``sub``, ``mul`` (elementwise or scalar, broadcasti
 unary: ``neg``, ``T``, ``pow`` (attr exponent), ``func`` (attr elementwise function name);
 reductions and matrix functions: ``sum``, ``rowsum`` (X𝟙), ``colsum`` (𝟙ᵀX), ``mean``,
 ``trace``, ``det``, ``logdet``, ``inv``, ``norm2``, ``softmax`` and ``log_softmax``
-(per column), ``logsumexp`` (per column), ``softmax_ce`` and ``bce_logits`` (z, y).
+(per column), ``logsumexp`` (per column), ``softmax_ce`` and ``bce_logits`` (z, y);
+``diag`` (a column on a diagonal, for Jacobians).
 """
 
 from __future__ import annotations
