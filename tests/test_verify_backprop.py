@@ -217,3 +217,12 @@ def test_three_layer_claims(claim, cls):
     assert v.ok == (cls is None)
     if cls:
         assert v.error_class == cls, v.diagnosis
+
+
+@pytest.mark.parametrize("loss, wrt, shapes, claim", RIGHT)
+def test_claims_printed_as_latex_read_back(loss, wrt, shapes, claim):
+    """The LaTeX printer's output of each correct claim is itself accepted as a claim."""
+    v = dk.verify_backprop(loss, claim, wrt=wrt, shapes=shapes)
+    latex = v.claim.to_latex()
+    again = dk.verify_backprop(loss, latex, wrt=wrt, shapes=shapes)
+    assert again.ok, (latex, again.diagnosis)
