@@ -146,6 +146,10 @@ class _Setting:
 
 
 def _parse_claim(claim, syntax, known_names):
+    from .matrender import to_numpy_text
+    node = getattr(claim, "node", claim)
+    if isinstance(node, Node):  # a MatExpr or a tree: read back its NumPy spelling
+        claim, syntax = to_numpy_text(node), "text"
     program = parse_program(claim, syntax, known_names)
     definitions = [(n, e) for n, e in program if n is not None]
     exprs = [e for n, e in program if n is None]

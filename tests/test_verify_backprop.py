@@ -226,3 +226,9 @@ def test_claims_printed_as_latex_read_back(loss, wrt, shapes, claim):
     latex = v.claim.to_latex()
     again = dk.verify_backprop(loss, latex, wrt=wrt, shapes=shapes)
     assert again.ok, (latex, again.diagnosis)
+
+
+def test_claim_may_be_a_derived_expression():
+    shapes = {"W": (3, 4), "x": (4, 1), "y": (3, 1)}
+    m = dk.matrix_gradient("norm2(W@x - y)", wrt="W", shapes=shapes)
+    assert dk.verify_backprop("norm2(W@x - y)", m.result, wrt="W", shapes=shapes).ok
