@@ -158,7 +158,9 @@ def name_intermediates(root: Node, wrt: set[str], user_names: dict[Node, str],
             candidate(n.args[0], "z")
         elif n.op == "norm2":
             arg = n.args[0]
-            if arg.op == "sub" and arg.args[0].args and contains(arg.args[0]) \
+            if arg in user_names:
+                pass  # the user named the residual
+            elif arg.op == "sub" and arg.args[0].args and contains(arg.args[0]) \
                     and not arg.args[1].args:
                 candidate(arg.args[0], "z")
             else:
@@ -417,8 +419,17 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
 
 
 def _one_level(expr: Node, sweep: ReverseMode) -> Node:
-    """Substitute the adjoints the gradient uses directly, keeping deeper names."""
-    mapping = {("adj", leaf.attr): sweep.adjoints[leaf.attr] for leaf in expr.walk()
+    """Substitute the adjoints the gradient uses directly, keeping deeper names (an adjoint
+    that is only another adjoint is followed through)."""
+    def resolve(name: str) -> Node:
+        value = sweep.adjoints[name]
+        seen = {name}
+        while value.op == "adj" and value.attr in sweep.adjoints and value.attr not in seen:
+            seen.add(value.attr)
+            value = sweep.adjoints[value.attr]
+        return value
+
+    mapping = {("adj", leaf.attr): resolve(leaf.attr) for leaf in expr.walk()
                if leaf.op == "adj" and leaf.attr in sweep.adjoints}
     return tidy(substitute(expr, mapping)) if mapping else expr
 
