@@ -8,6 +8,7 @@ Exit codes: 0 right, 1 wrong, 2 usage or parse error (raised as DerivekitError).
 from __future__ import annotations
 
 import argparse
+import re
 
 from .errors import DerivekitError
 
@@ -18,7 +19,14 @@ def _command(parser: argparse.ArgumentParser) -> str:
     return parser.prog.split()[-1]
 
 
+#: argparse reads "-2*w*x" or "-sin(x)" as an unknown option; a math expression starting
+#: with a minus sign is a value here (real options are still recognised first)
+_VALUE_STARTING_WITH_MINUS = re.compile(r"^-[^-]")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = _VALUE_STARTING_WITH_MINUS
     parser.add_argument("expr", help="the function, in plain text or LaTeX")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--seed", type=int, default=0, help="seed for the random points")

@@ -81,3 +81,11 @@ def test_gradcheck_methods_and_json(capsys):
 def test_gradcheck_bad_point_exits_2(capsys):
     assert main(["gradcheck", "x^2", "--at", "x:1"]) == 2
     assert "name=value" in capsys.readouterr().err
+
+
+def test_claims_and_functions_may_start_with_a_minus_sign(capsys):
+    assert main(["check", "w^2*x", "--claim", "-2*w*x", "--wrt", "w", "--no-steps"]) == 1
+    assert "sign error" in capsys.readouterr().out
+    assert main(["check", "-cos(x)", "--claim", "sin(x)", "--wrt", "x", "--no-steps"]) == 0
+    assert main(["gradcheck", "-x^2", "--claim", "-2*x", "--wrt", "x"]) == 0
+    assert main(["check", "x^2", "--claim", "2*x", "--wrt", "x", "-h"]) == 0  # options still work
