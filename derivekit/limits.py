@@ -35,27 +35,40 @@ def check_deadline() -> None:
 
 @contextlib.contextmanager
 def deadline(seconds: float | None = DEFAULT_DEADLINE_S):
-    """Run the body under a deadline of ``seconds`` (None: no deadline)."""
+    """Run the body under a deadline of ``seconds`` (None: no deadline).
+
+    Nested deadlines keep the earlier of the two. An interval timer that was already
+    running (an enclosing deadline, or a test runner's time-out) keeps its own handler and
+    is re-armed with its remaining time on exit.
+    """
     global _deadline_at
     if seconds is None:
         yield
         return
     previous = _deadline_at
-    _deadline_at = time.monotonic() + seconds
+    started = time.monotonic()
+    ours = started + seconds
+    _deadline_at = ours if previous is None else min(previous, ours)
     use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    old_handler = None
     if use_alarm:
+        outer_delay, _ = signal.getitimer(signal.ITIMER_REAL)
+
         def on_alarm(signum, frame):
-            raise LimitError(f"the work ran past its deadline of {seconds:g} s",
-                             hint="simplify the input, or raise the limit with --timeout")
-        old_handler = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+            if time.monotonic() >= ours - 1e-3:
+                raise LimitError(f"the work ran past its deadline of {seconds:g} s",
+                                 hint="simplify the input, or raise the limit with --timeout")
+            if callable(outer_handler):  # the outer timer fired first: its handler decides
+                outer_handler(signum, frame)
+
+        outer_handler = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds if not outer_delay else min(seconds, outer_delay))
     try:
         yield
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old_handler)
-            if previous is not None:  # re-arm the enclosing deadline's alarm
-                signal.setitimer(signal.ITIMER_REAL, max(previous - time.monotonic(), 1e-3))
+            signal.signal(signal.SIGALRM, outer_handler)
+            if outer_delay:
+                remaining = outer_delay - (time.monotonic() - started)
+                signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3))
         _deadline_at = previous

@@ -36,3 +36,30 @@ def test_errors_are_value_errors_with_hints():
     err = LimitError("too big", hint="make it smaller")
     assert isinstance(err, DerivekitError) and isinstance(err, ValueError)
     assert "hint: make it smaller" in str(err)
+
+
+def test_an_outer_timer_is_rearmed_and_keeps_its_handler():
+    import signal
+
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *_: fired.append("outer"))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with deadline(5):
+            pass
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < remaining <= 0.3
+        with deadline(5):  # the outer timer fires inside: its handler runs, no LimitError
+            time.sleep(0.5)
+        assert fired == ["outer"]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_inner_deadline_cannot_outlive_the_outer_one():
+    with pytest.raises(LimitError):
+        with deadline(0.05):
+            with deadline(10):
+                while True:
+                    check_deadline()
