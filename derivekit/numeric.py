@@ -291,9 +291,7 @@ class CompiledFunction:
         if self.backend == "math":
             return self.math_function(*values)
         if self.backend == "jax":
-            if self._jax is None:
-                self._jax = self._lambdify("jax")
-            return self._jax(*values)
+            return self._evaluate_jax(*values)
         if self.backend == "auto" and all(type(v) in (float, int) for v in values):
             try:
                 result = self.math_function(*values)
@@ -304,6 +302,18 @@ class CompiledFunction:
                     return np.float64(result)
                 return np.asarray(result, dtype=float).reshape(self.shape)
         return self.evaluate_numpy(*values)
+
+    def _evaluate_jax(self, *values):
+        """jax arrays, with the same shape rule as the NumPy backend."""
+        import jax.numpy as jnp
+        if self._jax is None:
+            self._jax = self._lambdify("jax")
+        raw = self._jax(*values)
+        batch = jnp.broadcast_shapes(*(jnp.shape(v) for v in values)) if values else ()
+        if self.shape == ():
+            return jnp.broadcast_to(jnp.asarray(raw, dtype=float), batch)
+        rows = [jnp.broadcast_to(jnp.asarray(r, dtype=float), batch) for r in raw]
+        return jnp.stack(rows).reshape(self.shape + tuple(batch))
 
     def evaluate_numpy(self, *values) -> np.ndarray:
         """Evaluate on arrays with the NumPy backend (what ``__call__`` does for arrays).

@@ -105,6 +105,10 @@ def test_jax_backend_is_optional():
     else:
         f = dk.compile(sigmoid(x) * x, "x", backend="jax")
         assert float(f(0.0)) == 0.0
+        H = dk.compile(sp.hessian(x**2 * y + 4 * x, (x, y)), "x, y", backend="jax")
+        out = np.asarray(H(np.array([1.0, 2.0]), 3.0))
+        assert out.shape == (2, 2, 2)
+        np.testing.assert_allclose(out[:, :, 1], [[6.0, 4.0], [4.0, 0.0]])
 
 
 def test_cse_switches_on_for_a_swollen_derivative():
@@ -221,3 +225,13 @@ def test_partial_broadcast_of_a_large_batch():
 def test_vector_entries_on_a_single_numpy_point():
     out = dk.compile([2 * x * y, x + y, sp.Integer(4)], "x, y", backend="numpy")(2.0, 3.0)
     np.testing.assert_array_equal(out, [12.0, 5.0, 4.0])
+
+
+def test_jax_backend_without_jax_says_how_to_install(monkeypatch):
+    import sys
+
+    import derivekit.numeric as numeric
+    monkeypatch.setitem(sys.modules, "jax", None)
+    monkeypatch.setattr(numeric, "_JAX_NAMESPACE", None)
+    with pytest.raises(DerivekitError, match=r"pip install 'derivekit\[jax\]'"):
+        dk.compile(x, "x", backend="jax")
