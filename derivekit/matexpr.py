@@ -440,6 +440,8 @@ def rowsum(a: Node) -> Node:
 def colsum(a: Node) -> Node:
     if a.shape[0] == 1:
         return a
+    if a.op == "mul" and a.shape[1] == 1 and a.args[0].shape == a.args[1].shape == a.shape:
+        return matmul(transpose(a.args[0]), a.args[1])  # 𝟙ᵀ(u ⊙ v) = uᵀv
     if a.op == "mul" and a.args[0].op == "const":
         return scale(a.args[0].attr, colsum(a.args[1]))
     if a.op == "neg":

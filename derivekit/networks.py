@@ -31,7 +31,7 @@ from .matrender import name_latex, name_text, to_latex, to_text
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity")
 LOSSES = {"mse": "mse", "bce": "bce", "softmax_ce": "softmax_ce", "ce": "softmax_ce",
           "cross_entropy": "softmax_ce"}
-MAX_LAYERS = 20
+MAX_LAYERS = 64   # spec entries (a linear layer and its activation are two)
 MAX_WIDTH = 4096
 
 
@@ -93,7 +93,8 @@ def parse_spec(spec: str, batch: int | None = None) -> NetworkSpec:
         raise ParseError("the network has no linear layer", hint="add e.g. '-> linear:3'")
     if len(layers) > MAX_LAYERS or max([inputs] + [k or 0 for _, k in layers]) > MAX_WIDTH:
         from .errors import LimitError
-        raise LimitError(f"networks are limited to {MAX_LAYERS} layers of width {MAX_WIDTH}")
+        raise LimitError(f"networks are limited to {MAX_LAYERS} spec entries (layers and activations) "
+                         f"of width {MAX_WIDTH}")
     if any(k == 0 for _, k in layers) or inputs == 0:
         raise ParseError("layer sizes must be at least 1")
     if batch is not None and batch < 1:
