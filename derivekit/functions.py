@@ -99,34 +99,68 @@ class relu(DLFunction):
         return self.args[0].is_real or None
 
 
-class leaky_relu(DLFunction):
+class _IdentityForPositive(DLFunction):
+    """f(z, p) = z for z > 0 and ``negative(z, p)`` otherwise, p a parameter with a default.
+
+    Subclasses state the negative branch and its two partial derivatives; the kink at
+    z = 0 takes the negative branch's slope by convention.
+    """
+
+    nargs = (1, 2)
+
+    @staticmethod
+    def negative(z, p):
+        raise NotImplementedError
+
+    @staticmethod
+    def negative_dz(z, p):
+        raise NotImplementedError
+
+    @staticmethod
+    def negative_dp(z, p):
+        raise NotImplementedError
+
+    @classmethod
+    def eval(cls, z, p=None):
+        if p is None:
+            return cls(z, *cls.default_params)
+        if z.is_number and z.is_extended_real:
+            return z if z.is_positive else cls.negative(z, p)
+
+    def fdiff(self, argindex=1):
+        z, p = self.args
+        if argindex == 1:
+            return sp.Piecewise((1, z > 0), (self.negative_dz(z, p), True))
+        if argindex == 2:
+            return sp.Piecewise((0, z > 0), (self.negative_dp(z, p), True))
+        raise ArgumentIndexError(self, argindex)
+
+    def _eval_rewrite_as_Piecewise(self, z, p, **kwargs):
+        return sp.Piecewise((z, z > 0), (self.negative(z, p), True))
+
+    def _eval_rewrite_as_exp(self, z, p, **kwargs):
+        return self._eval_rewrite_as_Piecewise(z, p)
+
+
+class leaky_relu(_IdentityForPositive):
     """LeakyReLU(z, a) = z for z > 0, a·z otherwise (a = 0.01 by default);
     its derivative is 1 for z > 0 and a for z < 0 (kink at 0, convention a)."""
 
     latex_name = r"\operatorname{LeakyReLU}"
     unicode_name = "LeakyReLU"
-    nargs = (1, 2)
     default_params = (sp.Rational(1, 100),)
 
-    @classmethod
-    def eval(cls, z, slope=None):
-        if slope is None:
-            return cls(z, sp.Rational(1, 100))
-        if z.is_number and z.is_extended_real:
-            return z if z.is_positive else slope * z
+    @staticmethod
+    def negative(z, slope):
+        return slope * z
 
-    def fdiff(self, argindex=1):
-        z, slope = self.args
-        if argindex == 1:
-            return sp.Piecewise((1, z > 0), (slope, True))
-        if argindex == 2:
-            return sp.Piecewise((0, z > 0), (z, True))
-        raise ArgumentIndexError(self, argindex)
+    @staticmethod
+    def negative_dz(z, slope):
+        return slope
 
-    def _eval_rewrite_as_Piecewise(self, z, slope, **kwargs):
-        return sp.Piecewise((z, z > 0), (slope * z, True))
-
-    _eval_rewrite_as_exp = _eval_rewrite_as_Piecewise
+    @staticmethod
+    def negative_dp(z, slope):
+        return z
 
 
 class softplus(DLFunction):
@@ -201,34 +235,25 @@ class gelu(DLFunction):
     _eval_rewrite_as_exp = _eval_rewrite_as_erf
 
 
-class elu(DLFunction):
+class elu(_IdentityForPositive):
     """ELU(z, a) = z for z > 0, a(e^z − 1) otherwise (a = 1 by default);
     ELU′(z) = 1 for z > 0, a·e^z otherwise."""
 
     latex_name = r"\operatorname{ELU}"
     unicode_name = "ELU"
-    nargs = (1, 2)
     default_params = (sp.S.One,)
 
-    @classmethod
-    def eval(cls, z, alpha=None):
-        if alpha is None:
-            return cls(z, sp.S.One)
-        if z.is_number and z.is_extended_real:
-            return z if z.is_positive else alpha * (sp.exp(z) - 1)
+    @staticmethod
+    def negative(z, alpha):
+        return alpha * (sp.exp(z) - 1)
 
-    def fdiff(self, argindex=1):
-        z, alpha = self.args
-        if argindex == 1:
-            return sp.Piecewise((1, z > 0), (alpha * sp.exp(z), True))
-        if argindex == 2:
-            return sp.Piecewise((0, z > 0), (sp.exp(z) - 1, True))
-        raise ArgumentIndexError(self, argindex)
+    @staticmethod
+    def negative_dz(z, alpha):
+        return alpha * sp.exp(z)
 
-    def _eval_rewrite_as_Piecewise(self, z, alpha, **kwargs):
-        return sp.Piecewise((z, z > 0), (alpha * (sp.exp(z) - 1), True))
-
-    _eval_rewrite_as_exp = _eval_rewrite_as_Piecewise
+    @staticmethod
+    def negative_dp(z, alpha):
+        return sp.exp(z) - 1
 
 
 class softmax(DLFunction):
