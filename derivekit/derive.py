@@ -192,6 +192,10 @@ def _atomize(expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Dummy, sp.Expr]]:
             return node
         if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and node.exp.is_Integer):
             return node.func(*[visit(arg) for arg in node.args])
+        if isinstance(node, sp.exp):  # e^(2u) is (e^u)²: one atom, so e^u·e^u and e^(2u) meet
+            power, rest = node.args[0].as_coeff_Mul()
+            if power.is_Integer and power != 1 and rest != 1:
+                return visit(sp.exp(rest)) ** power
         if node not in atoms:
             atoms[node] = sp.Dummy("a")
         return atoms[node]
@@ -228,6 +232,14 @@ def _factor_out(expr: sp.Expr) -> sp.Expr:
         sign = -1 if all(c.is_negative for c in coefficients) else 1
         common *= sp.Rational(sign * numerators, denominators)
     return common * sp.Add(*[term / common for term in expr.args])
+
+
+def _path_cost(path: list[tuple[str, sp.Expr]]) -> int:
+    """A rewrite must pay for itself: one operation per path that changes the raw form, so
+    x²cos x + 2x sin x is not refactored as x(x cos x + 2 sin x) to save one operation.
+    Factoring after an expansion or a cancellation is free (that is where (σ − y)·x comes
+    from)."""
+    return 0 if path[0][0] == "raw" else 1
 
 
 def _has_fraction_of_sums(expr: sp.Expr) -> bool:
@@ -299,6 +311,52 @@ def _recognise_softmax(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda n: isinstance(n, sp.Mul), rewrite)
 
 
+def _recognise_sigmoid(expr: sp.Expr) -> sp.Expr:
+    """Rewrite e^v/(1 + e^v) as σ(v) and 1/(1 + e^v) as 1 − σ(v) (or σ(u) when v = −u),
+    wherever they occur: what the logistic function's derivative chains produce."""
+    from .functions import sigmoid
+
+    def exponent_of(base):
+        """v when ``base`` is 1 + e^v, else None."""
+        if isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args:
+            other = base.args[0] if base.args[1] == 1 else base.args[1]
+            if isinstance(other, sp.exp):
+                return other.args[0]
+        return None
+
+    def complement(v):
+        """1/(1 + e^v) written with σ of a positively-signed argument."""
+        return sigmoid(-v) if v.could_extract_minus_sign() else 1 - sigmoid(v)
+
+    def rewrite_product(factors: list) -> list | None:
+        """The factors with one 1/(1 + e^v)ⁿ (and a matching e^v) rewritten, or None."""
+        for i, factor in enumerate(factors):
+            base, power = factor.as_base_exp()
+            v = exponent_of(base)
+            if v is None or not (power.is_Integer and power < 0):
+                continue
+            rest, count = factors[:i] + factors[i + 1:], int(-power)
+            if sp.exp(v) in rest:
+                rest.remove(sp.exp(v))
+                logistic = 1 - complement(v) if v.could_extract_minus_sign() else sigmoid(v)
+                return [logistic, complement(v) ** (count - 1), *rest]
+            return [complement(v) ** count, *rest]
+        return None
+
+    def walk(node):
+        """Top-down, so a product is seen whole before its 1/(1 + e^v) factor alone."""
+        if node.is_Atom:
+            return node
+        if isinstance(node, (sp.Mul, sp.Pow)):
+            factors = rewrite_product(list(sp.Mul.make_args(node)))
+            if factors is not None:
+                return walk(sp.Mul(*factors))
+        args = [walk(arg) for arg in node.args]
+        return node if args == list(node.args) else node.func(*args)
+
+    return walk(expr)
+
+
 def _plain(expr: sp.Expr) -> str:
     return sp.sstr(expr)
 
@@ -306,10 +364,9 @@ def _plain(expr: sp.Expr) -> str:
 def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
     """Bring ``raw`` into textbook form; return it and the rewrites that got there.
 
-    Candidates (on the arithmetic skeleton, function applications frozen): the raw form,
-    its expansion (terms that cancel are named), the expansion with common factors pulled
-    out, and — for quotients — one fraction with common factors cancelled. The tidiest by
-    operation count wins; ties keep the less rewritten form, so σ(u)(1 − σ(u)) stays as is.
+    1. recognise softmax, e^(zᵢ)/Σⱼ e^(zⱼ);
+    2. tidy the algebra (:func:`_tidy_algebra`: expand, cancel, factor out, or leave);
+    3. recognise the sigmoid, e^v/(1 + e^v) = σ(v), and tidy the algebra once more.
     """
     rewrites: list[Rewrite] = []
     current = raw
@@ -318,11 +375,29 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
                                 current, recognised, order=order))
         current = recognised
+    current = _tidy_algebra(current, rewrites, order)
+    recognised = _recognise_sigmoid(current)
+    if recognised != current:
+        rewrites.append(Rewrite("Recognise the sigmoid: e^v/(1 + e^v) = σ(v), 1/(1 + e^v) = 1 − σ(v)",
+                                current, recognised, order=order))
+        current = _tidy_algebra(recognised, rewrites, order)
+    return current, rewrites
+
+
+def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.Expr:
+    """The tidiest of a few algebraic forms of ``current``; appends the moves taken.
+
+    Candidates (on the arithmetic skeleton, function applications frozen): the form as it
+    is, its expansion (terms that cancel are named), the expansion with common factors
+    pulled out, and — for quotients — one fraction with common factors cancelled. The
+    tidiest by operation count wins, where rewriting at all costs one operation
+    (:func:`_path_cost`); ties keep the less rewritten form, so σ(u)(1 − σ(u)) stays as is.
+    """
     check_deadline()
     skeleton, atoms = _atomize(current)
     size = sp.count_ops(skeleton)
     if size > MAX_TIDY_OPS:
-        return current, rewrites
+        return current
 
     def back(e):
         return e.xreplace(atoms)
@@ -337,14 +412,14 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         cancelled = sp.cancel(skeleton)
         if sp.count_ops(cancelled) <= 2 * size + 10:
             paths.append([("cancel", cancelled), ("factor", _factor_out(cancelled))])
-    best = min(paths, key=lambda path: (_score(path[-1][1]), len(path)))
+    best = min(paths, key=lambda path: (_score(path[-1][1]) + _path_cost(path), len(path)))
     previous = skeleton
     for move, value in best:
         if value == previous or move == "raw":
             continue
         rewrites.append(_describe(move, previous, value, back, order))
         previous = value
-    return back(previous), rewrites
+    return back(previous) if previous is not skeleton else current
 
 
 def _describe(move: str, before, after, back, order: int) -> Rewrite:

@@ -72,7 +72,7 @@ _GENERAL_RULES = [
     _rule("chain", "Chain rule",
           r"\frac{d}{dx} f(g(x)) = f'(g(x))\, g'(x)", "d/dx f(g(x)) = f′(g(x))·g′(x)",
           "Substitute {name} = {inner}: the derivative is d/d{name} {outer} = {outer_derivative}, "
-          "evaluated at {name} = {inner}, times d{name}/d{var}."),
+          "evaluated at {name} = {inner}, times d{name}/d{var} = {inner_derivative}."),
     _rule("multivariable_chain", "Multivariable chain rule",
           r"\frac{d}{dx} f(z_1, \dots, z_n) = \sum_j \frac{\partial f}{\partial z_j} \frac{dz_j}{dx}",
           "d/dx f(z₁, …, zₙ) = Σⱼ ∂f/∂zⱼ · dzⱼ/dx",
