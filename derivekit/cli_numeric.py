@@ -1,6 +1,6 @@
 """``derivekit check`` (is my derivative right?) and ``derivekit gradcheck`` (finite
 differences), thin layers over :func:`derivekit.verify.verify` and
-:func:`derivekit.numeric.gradcheck`. One module serves both; ``parser.prog`` says which.
+:func:`derivekit.finitediff.gradcheck`. One module serves both; ``parser.prog`` says which.
 
 Exit codes: 0 right, 1 wrong, 2 usage or parse error (raised as DerivekitError).
 """

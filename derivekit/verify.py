@@ -719,7 +719,7 @@ def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: i
     others = set().union(f.free_symbols, *(c.free_symbols for c in claims)) - set(variables)
     symbols = tuple(variables) + tuple(sorted(others, key=lambda s: s.name))
     if at is not None:
-        from .numeric import _points_from
+        from .finitediff import _points_from
         pts = _points_from(at, tuple(s.name for s in symbols))
         if len(pts) < MIN_POINTS:
             raise DerivekitError(f"verify needs at least {MIN_POINTS} points, got {len(pts)}",
