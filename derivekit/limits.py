@@ -33,6 +33,12 @@ def check_deadline() -> None:
                          hint="simplify the input, or raise the limit with --timeout")
 
 
+class _AlarmFired(BaseException):
+    """Raised by the alarm handler. A BaseException, so that library code catching
+    ``ValueError`` or ``Exception`` cannot swallow it; :func:`deadline` turns it into a
+    :class:`LimitError` at its own boundary."""
+
+
 @contextlib.contextmanager
 def deadline(seconds: float | None = DEFAULT_DEADLINE_S):
     """Run the body under a deadline of ``seconds`` (None: no deadline).
@@ -48,24 +54,34 @@ def deadline(seconds: float | None = DEFAULT_DEADLINE_S):
     previous = _deadline_at
     started = time.monotonic()
     ours = started + seconds
-    _deadline_at = ours if previous is None else min(previous, ours)
+    alarm = _AlarmFired()
     use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    if use_alarm:
-        outer_delay, _ = signal.getitimer(signal.ITIMER_REAL)
+    outer_delay = 0.0
+    outer_handler = None
 
-        def on_alarm(signum, frame):
-            if time.monotonic() >= ours - 1e-3:
-                raise LimitError(f"the work ran past its deadline of {seconds:g} s",
-                                 hint="simplify the input, or raise the limit with --timeout")
-            if callable(outer_handler):  # the outer timer fired first: its handler decides
-                outer_handler(signum, frame)
+    armed = [True]
 
-        outer_handler = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds if not outer_delay else min(seconds, outer_delay))
+    def on_alarm(signum, frame):
+        if armed[0] and time.monotonic() >= ours - 1e-3:
+            raise alarm
+        if callable(outer_handler):  # the outer timer fired first: its handler decides
+            outer_handler(signum, frame)
+
     try:
-        yield
-    finally:
+        _deadline_at = ours if previous is None else min(previous, ours)
         if use_alarm:
+            outer_delay, _ = signal.getitimer(signal.ITIMER_REAL)
+            outer_handler = signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, seconds if not outer_delay else min(seconds, outer_delay))
+        yield
+    except _AlarmFired as fired:
+        if fired is not alarm:  # an enclosing deadline's alarm: let it reach its owner
+            raise
+        raise LimitError(f"the work ran past its deadline of {seconds:g} s",
+                         hint="simplify the input, or raise the limit with --timeout") from None
+    finally:
+        armed[0] = False
+        if use_alarm and outer_handler is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, outer_handler)
             if outer_delay:

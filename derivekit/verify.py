@@ -15,8 +15,6 @@ row is a small class whose docstring states the mistake it recognises and whose
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -636,22 +634,10 @@ def _latex_text(text: str) -> str:
 
 # --- the expected derivative, with steps ----------------------------------------------------
 
-def _public(name: str):
-    """A public function through the package's lazy loader. Importing ``derivekit.derive``
-    directly would set the package attribute ``derivekit.derive`` to the module, so
-    ``dk.derive(...)`` would stop working for the user."""
-    import derivekit
-    value = getattr(derivekit, name)
-    return getattr(value, name) if isinstance(value, types.ModuleType) else value
-
-
 def expected_derivatives(f: sp.Expr, wrt: Sequence[sp.Symbol]) -> tuple[list[sp.Expr], Any]:
     """The textbook derivatives and their derivation from the step engine; SymPy's diff
-    (and no derivation) when the step engine is unavailable or cannot handle ``f``."""
-    try:
-        derive, gradient = _public("derive"), _public("gradient")
-    except ImportError:
-        return [sp.diff(f, v) for v in wrt], None
+    (and no derivation) when the step engine cannot handle ``f``."""
+    from .derive import derive, gradient
     try:
         if len(wrt) == 1:
             d = derive(f, wrt[0])
@@ -737,15 +723,3 @@ def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: i
     claim_out = claims[0] if len(variables) == 1 else sp.Matrix(claims)
     return Verdict(expr=f, wrt=tuple(v.name for v in variables), claim=claim_out,
                    expected=expected_out, derivation=derivation, components=components, n_points=n)
-
-
-class _CallableModule(types.ModuleType):
-    """Importing ``derivekit.verify`` sets the package attribute ``derivekit.verify`` to
-    this module, replacing the lazily exported function; calling the module therefore
-    verifies, so ``dk.verify(...)`` works whichever happened first."""
-
-    def __call__(self, *args, **kwargs):
-        return verify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -63,3 +63,27 @@ def test_inner_deadline_cannot_outlive_the_outer_one():
             with deadline(10):
                 while True:
                     check_deadline()
+
+
+@pytest.mark.timeout(5)
+def test_code_catching_value_error_cannot_swallow_the_alarm():
+    with pytest.raises(LimitError):
+        with deadline(0.05):
+            while True:
+                try:
+                    time.sleep(0.01)
+                except ValueError:
+                    pass
+
+
+@pytest.mark.timeout(5)
+def test_a_tiny_deadline_leaves_no_stale_state():
+    for _ in range(20):
+        try:
+            with deadline(1e-6):
+                time.sleep(0.001)
+        except LimitError:
+            pass
+    check_deadline()  # nothing left armed
+    with deadline(5):
+        check_deadline()
