@@ -90,7 +90,7 @@ def bench_bce(rows: list) -> None:
 def bench_mlp_hessian(rows: list, quick: bool) -> None:
     loss, params = mlp_loss()
     hessian(loss, params)  # warm
-    wall, cpu = timed(lambda: hessian(loss, params), repeat=5)
+    wall, cpu = timed(lambda: hessian(loss, params), repeat=15)
     if quick:
         note = "reference skipped (--quick)"
     else:
@@ -107,7 +107,7 @@ def bench_rosenbrock(rows: list, quick: bool) -> None:
         expr, xs = rosenbrock(n)
         if n == sizes[0]:
             gradient(expr, xs)  # warm the process once
-        wall, cpu = timed(lambda: gradient(expr, xs), repeat=3)
+        wall, cpu = timed(lambda: gradient(expr, xs), repeat=5)
         times[n] = cpu  # CPU time: steadier than wall time on a shared machine
         note = f"CPU {cpu / times[sizes[0]]:.1f}× N={sizes[0]} for {n // sizes[0]}× N"
         if not quick and n <= 200:

@@ -199,5 +199,23 @@ def same_value(ours: sp.Expr, theirs: sp.Expr, symbols: Sequence[sp.Symbol] = (X
     return checked > 0
 
 
+def checkable(expr: sp.Expr, symbols: Sequence[sp.Symbol] = (X, Y, A), seed: int = 0,
+              tries: int = 24) -> bool:
+    """True when some random point puts ``expr`` in its real domain (finite, and every
+    kinked function's argument real), so :func:`same_value` can compare there. An
+    expression such as max(ln(σ(x))^(3/2), 1) has no such point: a corpus skips it."""
+    real_only = _real_only_arguments(expr)
+    concrete = _concrete(expr)
+    rng = random.Random(seed)
+    for _ in range(tries):
+        at = {s: sp.Float(rng.uniform(-1.6, 1.6), 30) for s in symbols}
+        try:
+            if _all_real(real_only, at) and _finite(_at_point(concrete, at)):
+                return True
+        except Exception:  # noqa: BLE001 - off the domain
+            continue
+    return False
+
+
 def _finite(value: complex) -> bool:
     return value == value and abs(value) != float("inf")
