@@ -6,7 +6,6 @@ their loops) and, in the main thread, by ``SIGALRM`` so that a long SymPy call i
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 import time
@@ -39,52 +38,70 @@ class _AlarmFired(BaseException):
     :class:`LimitError` at its own boundary."""
 
 
-@contextlib.contextmanager
-def deadline(seconds: float | None = DEFAULT_DEADLINE_S):
-    """Run the body under a deadline of ``seconds`` (None: no deadline).
+class deadline:
+    """Run the body of ``with deadline(seconds):`` under a deadline (None: no deadline).
 
     Nested deadlines keep the earlier of the two. An interval timer that was already
-    running (an enclosing deadline, or a test runner's time-out) keeps its own handler and
-    is re-armed with its remaining time on exit.
+    running (an enclosing deadline, or a test runner's time-out) keeps its own handler: it
+    is called if it fires first, and re-armed with its remaining time on exit unless it
+    already fired. A class rather than a generator, so that an enclosing deadline's alarm
+    landing in this one's clean-up still reaches the enclosing ``__exit__``.
     """
-    global _deadline_at
-    if seconds is None:
-        yield
-        return
-    previous = _deadline_at
-    started = time.monotonic()
-    ours = started + seconds
-    alarm = _AlarmFired()
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    outer_delay = 0.0
-    outer_handler = None
 
-    armed = [True]
+    def __init__(self, seconds: float | None = DEFAULT_DEADLINE_S):
+        self.seconds = seconds
+        self.alarm = _AlarmFired()
+        self.armed = False
+        self.outer_handler = None
+        self.outer_delay = 0.0
+        self.outer_fired = False
 
-    def on_alarm(signum, frame):
-        if armed[0] and time.monotonic() >= ours - 1e-3:
-            raise alarm
-        if callable(outer_handler):  # the outer timer fired first: its handler decides
-            outer_handler(signum, frame)
+    def _on_alarm(self, signum, frame):
+        if self.armed and time.monotonic() >= self.ends - 1e-3:
+            self.armed = False
+            raise self.alarm
+        if callable(self.outer_handler):  # the outer timer fired first: its handler decides
+            self.outer_fired = True
+            self.outer_handler(signum, frame)
 
-    try:
-        _deadline_at = ours if previous is None else min(previous, ours)
-        if use_alarm:
-            outer_delay, _ = signal.getitimer(signal.ITIMER_REAL)
-            outer_handler = signal.signal(signal.SIGALRM, on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, seconds if not outer_delay else min(seconds, outer_delay))
-        yield
-    except _AlarmFired as fired:
-        if fired is not alarm:  # an enclosing deadline's alarm: let it reach its owner
-            raise
-        raise LimitError(f"the work ran past its deadline of {seconds:g} s",
-                         hint="simplify the input, or raise the limit with --timeout") from None
-    finally:
-        armed[0] = False
-        if use_alarm and outer_handler is not None:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, outer_handler)
-            if outer_delay:
-                remaining = outer_delay - (time.monotonic() - started)
-                signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3))
-        _deadline_at = previous
+    def __enter__(self):
+        global _deadline_at
+        if self.seconds is None:
+            return self
+        self.previous = _deadline_at
+        self.started = time.monotonic()
+        self.ends = self.started + self.seconds
+        _deadline_at = self.ends if self.previous is None else min(self.previous, self.ends)
+        self.use_alarm = (threading.current_thread() is threading.main_thread()
+                          and hasattr(signal, "setitimer"))
+        if not self.use_alarm:
+            return self
+        self.outer_delay, _ = signal.getitimer(signal.ITIMER_REAL)
+        self.outer_handler = signal.signal(signal.SIGALRM, self._on_alarm)
+        try:
+            self.armed = True
+            first = self.seconds if not self.outer_delay else min(self.seconds, self.outer_delay)
+            signal.setitimer(signal.ITIMER_REAL, first)
+            return self
+        except _AlarmFired as fired:  # a tiny deadline can expire before the body starts
+            self.__exit__(type(fired), fired, None)
+            raise  # pragma: no cover - __exit__ has raised LimitError (or the outer alarm)
+
+    def __exit__(self, exc_type, exc, tb):
+        global _deadline_at
+        if self.seconds is None:
+            return False
+        try:
+            self.armed = False
+            if self.use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, self.outer_handler)
+                if self.outer_delay and not self.outer_fired:
+                    remaining = self.outer_delay - (time.monotonic() - self.started)
+                    signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3))
+        finally:
+            _deadline_at = self.previous
+        if exc is self.alarm:
+            raise LimitError(f"the work ran past its deadline of {self.seconds:g} s",
+                             hint="simplify the input, or raise the limit with --timeout") from None
+        return False

@@ -51,6 +51,7 @@ def test_an_outer_timer_is_rearmed_and_keeps_its_handler():
         assert 0 < remaining <= 0.3
         with deadline(5):  # the outer timer fires inside: its handler runs, no LimitError
             time.sleep(0.5)
+        time.sleep(0.05)  # and, having fired, it is not re-armed
         assert fired == ["outer"]
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
