@@ -139,7 +139,9 @@ def compute(args: argparse.Namespace):
     if not sources:
         raise DerivekitError("no expression given", hint='e.g. derivekit jacobian "x*y; x + y"')
     exprs = [parse(source, syntax=args.syntax) for source in sources]
-    steps = None if not args.no_steps else False  # None: steps unless the input is huge
+    # The engine decides by size (steps unless the input is huge); --no-steps only hides
+    # them, so the result is the same textbook form either way.
+    steps = None
     if args.command == "diff":
         (var,) = _variables(args.wrt, exprs, args.syntax, one=True)
         if args.order < 1:

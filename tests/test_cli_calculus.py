@@ -114,3 +114,11 @@ def test_output_survives_an_ascii_terminal(monkeypatch):
 def test_an_expression_starting_with_minus_goes_after_double_dash(capsys):
     code, out, _ = run(capsys, "diff", "--no-steps", "--", "-x^2")
     assert (code, out) == (0, "d/dx (−x²) = −2x\n")
+
+
+def test_no_steps_hides_the_steps_but_keeps_the_textbook_result(capsys):
+    from derivekit.cli import main
+
+    assert main(["grad", "log(1 + exp(w*x + b))", "--wrt", "w,b", "--no-steps"]) == 0
+    out = capsys.readouterr().out
+    assert "x·σ(w·x + b)" in out and "Chain rule" not in out
