@@ -69,6 +69,15 @@ class ExpressionGenerator:
         """A small inner function such as 2x + 1 or a·x − y: the usual chain-rule inner."""
         return self.rng.choice([2, 3, -1, A]) * X + self.rng.choice([0, 1, -2, Y])
 
+    def varying(self, depth: int) -> sp.Expr:
+        """A sub-expression that depends on x. Powers and exponentials take these: a number
+        there could build a tower such as 3^(3^243), which SymPy would evaluate."""
+        for _ in range(5):
+            expr = self.expression(depth)
+            if expr.has(X):
+                return expr
+        return self.linear()
+
     def expression(self, depth: int | None = None) -> sp.Expr:
         depth = self.max_depth if depth is None else depth
         if depth <= 0:
@@ -80,12 +89,12 @@ class ExpressionGenerator:
         if kind < 0.62:
             return self.rng.choice(_BINARY)(sub(), sub())
         if kind < 0.74:
-            return sub() ** self.rng.choice([2, 3, -1, -2, sp.Rational(1, 2), sp.Rational(-1, 2),
-                                             sp.Rational(3, 2)])
+            return self.varying(depth - 1) ** self.rng.choice(
+                [2, 3, -1, -2, sp.Rational(1, 2), sp.Rational(-1, 2), sp.Rational(3, 2)])
         if kind < 0.80:
-            return self.rng.choice([2, 3, sp.Rational(1, 2), sp.E]) ** sub()
+            return self.rng.choice([2, 3, sp.Rational(1, 2), sp.E]) ** self.varying(depth - 1)
         if kind < 0.84:
-            return (X**2 + 1) ** sub()  # f(x)^g(x): logarithmic differentiation
+            return (X**2 + 1) ** self.varying(depth - 1)  # f(x)^g(x): logarithmic differentiation
         if kind < 0.92:
             return self.rng.choice([2, -3, A, Y / 2]) * sub()
         return sub() * sub() * sub()
