@@ -143,6 +143,31 @@ def test_rule_names_in_steps_are_in_the_table():
             assert name in RULES
 
 
+def test_strings_everywhere():
+    assert derive(r"\sigma(w x + b)", "w").result == x * S * (1 - S)
+    assert gradient("x^2*y + y^3", "x, y").result == sp.Matrix([2 * x * y, x**2 + 3 * y**2])
+    assert jacobian(["x*y", "x + y"], "x,y").result == sp.Matrix([[y, x], [1, 1]])
+    assert hessian("x^2*y + y^3", ["x", "y"]).result == sp.Matrix([[2 * y, 2 * x], [2 * x, 6 * y]])
+    assert implicit("x^2 + y^2 = 1", "x", "y").result == -x / y
+
+
+def test_deadline_stops_the_engine():
+    from derivekit.limits import deadline
+    with pytest.raises(LimitError, match="deadline"):
+        with deadline(0.001):
+            derive("sigmoid(sigmoid(sigmoid(w*x+b)))*tanh(x*w)^3/(1+x^2)", "w", order=3)
+
+
+def test_large_inputs_take_the_fast_path_by_default():
+    xs = sp.symbols("x1:301")
+    rosenbrock = sp.Add(*[100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(299)])
+    g = gradient(rosenbrock, xs)
+    assert all(not entry.steps for (entry,) in g.entries)
+    assert g.result[5] == sp.diff(rosenbrock, xs[5])
+    with pytest.raises(LimitError, match="steps=False"):
+        gradient(rosenbrock, xs[:2], steps=True)
+
+
 def test_bad_input_gets_clear_errors():
     with pytest.raises(DerivekitError, match="implicit"):
         derive(sp.Eq(x, 1), x)
