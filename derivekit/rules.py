@@ -485,7 +485,13 @@ def max_min_rule(expr, var, ctx) -> Step:
     """d/dx max(f, g) follows the larger argument (f′ where f > g, g′ where f < g); the
     derivative does not exist where the arguments tie (the kink)."""
     rule = "max" if isinstance(expr, sp.Max) else "min"
-    kink = sp.Eq(*expr.args[:2], evaluate=False) if len(expr.args) == 2 else "two arguments tie"
+    if len(expr.args) == 2:
+        first, second = expr.args
+        if first.is_number:  # max(0, z): say "z = 0", not "0 = z"
+            first, second = second, first
+        kink = sp.Eq(first, second, evaluate=False)
+    else:
+        kink = "two arguments tie"
     return multivariable_rule(expr, var, ctx, rule, kink=kink)
 
 
