@@ -311,6 +311,18 @@ def _recognise_softmax(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda n: isinstance(n, sp.Mul), rewrite)
 
 
+def _sigmoid_complete(recognised: sp.Expr, before: sp.Expr) -> bool:
+    """True when recognising σ left no e^(k·v) for the recognised arguments v behind: a
+    half-recognised mix of σ and exponentials is no tidier than the exponentials alone."""
+    from .functions import sigmoid
+    arguments = {s.args[0] for s in recognised.atoms(sigmoid)} - {s.args[0] for s in before.atoms(sigmoid)}
+    for node in recognised.atoms(sp.exp):
+        for v in arguments:
+            if (node.args[0] / v).is_number:
+                return False
+    return True
+
+
 def _recognise_sigmoid(expr: sp.Expr) -> sp.Expr:
     """Rewrite e^v/(1 + e^v) as σ(v) and 1/(1 + e^v) as 1 − σ(v) (or σ(u) when v = −u),
     wherever they occur: what the logistic function's derivative chains produce."""
@@ -377,7 +389,7 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         current = recognised
     current = _tidy_algebra(current, rewrites, order)
     recognised = _recognise_sigmoid(current)
-    if recognised != current:
+    if recognised != current and _sigmoid_complete(recognised, current):
         rewrites.append(Rewrite("Recognise the sigmoid: e^v/(1 + e^v) = σ(v), 1/(1 + e^v) = 1 − σ(v)",
                                 current, recognised, order=order))
         current = _tidy_algebra(recognised, rewrites, order)
@@ -389,7 +401,8 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
 
     Candidates (on the arithmetic skeleton, function applications frozen): the form as it
     is, its expansion (terms that cancel are named), the expansion with common factors
-    pulled out, and — for quotients — one fraction with common factors cancelled. The
+    pulled out, and — for quotients — the numerator expanded over the same denominator, or
+    one fraction with common factors cancelled. The
     tidiest by operation count wins, where rewriting at all costs one operation
     (:func:`_path_cost`); ties keep the less rewritten form, so σ(u)(1 − σ(u)) stays as is.
     """
@@ -407,6 +420,11 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
         expanded = sp.expand(skeleton, power_base=False, power_exp=False, log=False)
         if sp.count_ops(expanded) <= 2 * size + 10:  # an expansion that blows up never wins
             paths += [[("expand", expanded)], [("expand", expanded), ("factor", _factor_out(expanded))]]
+    numerator, denominator = sp.fraction(skeleton)
+    if denominator != 1 and _has_expandable_product(numerator) \
+            and _expansion_terms(numerator) <= MAX_EXPANDED_TERMS:
+        tidier = sp.expand(numerator, power_base=False, power_exp=False, log=False) / denominator
+        paths += [[("numerator", tidier)], [("numerator", tidier), ("factor", _factor_out(tidier))]]
     if (size <= MAX_CANCEL_OPS and len(skeleton.free_symbols) <= MAX_CANCEL_GENERATORS
             and _has_fraction_of_sums(skeleton)):
         cancelled = sp.cancel(skeleton)
@@ -438,6 +456,8 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
             return Rewrite(f"Factor out the common factor {_plain(back(factor))}", back(before),
                            back(after), order=order, detail={"factor": back(factor)})
         return Rewrite("Collect common factors", back(before), back(after), order=order)
+    if move == "numerator":
+        return Rewrite("Expand the numerator", back(before), back(after), order=order)
     return Rewrite("Write as one fraction and cancel common factors", back(before), back(after),
                    order=order)
 
