@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from derivekit import derive as dk_derive
+import derivekit as dk
 from derivekit.derive import derive, gradient, hessian, implicit, jacobian
 from derivekit.errors import DerivekitError, LimitError
 from derivekit.functions import logsumexp, sigmoid, softmax, to_elementary
@@ -63,6 +63,10 @@ def test_logsumexp_derivative_recognised_as_softmax():
 
 def test_tanh_derivative_is_one_minus_tanh_squared():
     assert derive(sp.tanh(x), x).result == 1 - sp.tanh(x) ** 2
+
+
+def test_public_names_are_the_engine_functions():
+    assert dk.derive is derive and dk.gradient is gradient and dk.implicit is implicit
 
 
 def test_strings_and_names_are_accepted():
