@@ -263,9 +263,7 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
             return top
         bottom = (f"({self._join_factors(denom)})" if len(denom) > 1
                   else self.parenthesize(denom[0], PRECEDENCE["Mul"], strict=True))
-        if len(numer) == 1 and numer[0].is_Add:
-            top = f"({top})"
-        return f"{top}/{bottom}"
+        return f"{top}/{bottom}"  # _join_factors has already bracketed a sum on top
 
     def _join_factors(self, factors) -> str:
         prec = PRECEDENCE["Mul"]

@@ -135,3 +135,11 @@ def test_latex_prose_keeps_specials_and_unicode_out_of_text_mode():
     # modifier letters become scripts, and scripts in a row join (no "Double subscript")
     assert latex_prose("eᵘ x₁₂ xᵢⱼ") == r"\text{e}^{u}\text{ x}_{12}\text{ x}_{ij}"
     assert merge_text_runs(r"\text{a }\text{b}x\text{c}\text{d}") == r"\text{a b}x\text{cd}"
+
+
+def test_a_sum_over_something_is_bracketed_once():
+    import sympy as sp
+
+    from derivekit.printing import to_text
+    x = sp.Symbol("x")
+    assert to_text((x**2 + 1) / sp.sin(x)) == "(x² + 1)/sin(x)"
