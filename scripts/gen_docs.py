@@ -217,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         for path in example_files():
             if path.exists() and path not in targets:  # generated pages are already fresh
                 targets[path] = refresh_examples(path.read_text(encoding="utf-8"))
+    modules = {m.name for m in pkgutil.iter_modules(importlib.import_module("derivekit").__path__)}
     for path in sorted((DOCS / "reference").glob("*.md")):
-        if path not in targets:  # a page for a module that no longer exists
+        if path not in targets and path.stem not in modules | {"index"}:
+            # a page for a module that no longer exists (hand-written pages stay)
             stale.append(path.relative_to(ROOT))
             if not check:
                 path.unlink()
