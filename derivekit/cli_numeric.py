@@ -11,6 +11,7 @@ import argparse
 import re
 
 from .errors import DerivekitError
+from .options import parse_assignments
 
 FORMATS = ("text", "latex", "markdown", "json")
 
@@ -55,21 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.set_defaults(command="gradcheck")
 
 
-def parse_point(text: str) -> dict[str, float]:
-    """``"x=1, y=-0.5"`` -> {"x": 1.0, "y": -0.5}."""
-    point = {}
-    for part in text.split(","):
-        name, sep, value = part.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            point[name.strip()] = float(value)
-        except ValueError:
-            raise DerivekitError(f"cannot read the point '{text}'",
-                                 hint="write it as name=value pairs: --at x=1,y=-0.5") from None
-    return point
-
-
 def _claim(values: list[str] | None):
     if not values:
         return None
@@ -84,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(verdict.render(args.format, steps=not args.no_steps))
         return 0 if verdict.ok else 1
     from .numeric import gradcheck
-    at = [parse_point(p) for p in args.at] if args.at else None
+    at = [parse_assignments(p) for p in args.at] if args.at else None
     result = gradcheck(args.expr, _claim(args.claim), at=at, wrt=args.wrt, method=args.method,
                        eps=args.eps, atol=args.atol, rtol=args.rtol, n_points=args.points, seed=args.seed)
     print(result.render(args.format))

@@ -141,7 +141,7 @@ def _objective(args):
             if args.model == "mlp" else {}
         return fit_objective(args.model, data, **options), None
     from .objectives import SymbolicObjective
-    from .topics import parse_assignments  # "x=1, y=-0.5", shared with the notes' descent topics
+    from .options import parse_assignments
     start = parse_assignments(args.start) if args.start is not None else None
     return SymbolicObjective(args.expr, wrt=args.wrt), start
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from .display import Displayable
 from .errors import DerivekitError
+from .options import parse_assignments, parse_int, parse_number, split_list
 
 
 @dataclass(frozen=True)
@@ -50,59 +51,6 @@ class TopicKind:
         except (ImportError, AttributeError, KeyError):
             return False
         return True
-
-
-# --------------------------------------------------------------------------------------------
-# field helpers: notes files hold strings
-
-
-def split_list(text: str, sep: str = ",") -> list[str]:
-    """``"w, b"`` → ``["w", "b"]``."""
-    return [part.strip() for part in text.split(sep) if part.strip()]
-
-
-def parse_shapes(text: str) -> dict[str, tuple[int, ...]]:
-    """``"W=3x4, x=4x1"`` → ``{"W": (3, 4), "x": (4, 1)}``."""
-    shapes = {}
-    for item in split_list(text):
-        name, sep, dims = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            shapes[name.strip()] = tuple(int(d) for d in dims.lower().replace("×", "x").split("x"))
-        except ValueError:
-            raise DerivekitError(f"cannot read the shape '{item}'",
-                                 hint="write shapes as NAME=ROWSxCOLS, e.g. W=3x4, x=4x1") from None
-    return shapes
-
-
-def parse_number(text: str, what: str = "number") -> float:
-    """A plain decimal number (``0.1``, ``1e-3``, ``-2``); nothing is evaluated."""
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise DerivekitError(f"cannot read {what} '{text}' as a number",
-                             hint="write a decimal number such as 0.1 or 1e-3") from None
-
-
-def parse_int(text: str, what: str = "integer") -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise DerivekitError(f"cannot read {what} '{text}' as a whole number",
-                             hint="write digits only, e.g. 2") from None
-
-
-def parse_assignments(text: str) -> dict[str, float]:
-    """``"x=1, y=-0.5"`` → ``{"x": 1.0, "y": -0.5}``."""
-    values = {}
-    for item in split_list(text):
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise DerivekitError(f"cannot read the start point '{item}'",
-                                 hint="write NAME=VALUE pairs, e.g. x=1, y=1")
-        values[name.strip()] = parse_number(value, f"the value of {name.strip()}")
-    return values
 
 
 def _public(name: str):
@@ -151,12 +99,12 @@ def _check(f):
 
 def _matrix_gradient(f):
     return _public("matrix_gradient")(
-        f["matrix_gradient"], wrt=f["wrt"].strip(), shapes=parse_shapes(f["shapes"]))
+        f["matrix_gradient"], wrt=f["wrt"].strip(), shapes=f["shapes"])
 
 
 def _check_backprop(f):
     return _public("verify_backprop")(
-        f["check_backprop"], f["claim"], f["wrt"].strip(), parse_shapes(f["shapes"]))
+        f["check_backprop"], f["claim"], f["wrt"].strip(), f["shapes"])
 
 
 def _backprop(f):
@@ -206,16 +154,14 @@ def _pca(f):
 
 
 def _descent(f):
-    minimize = _public("minimize")
     methods = split_list(f.get("methods", "gd"))
-    start = parse_assignments(f["start"])
-    lr = parse_number(f.get("lr", "0.1"), "the learning rate")
-    steps = parse_int(f.get("steps", "50"), "steps")
-    runs = {m: minimize(f["descent"], start=dict(start), method=m, lr=lr, steps=steps)
-            for m in methods}
-    if len(runs) == 1:
-        return next(iter(runs.values()))
-    return DescentComparison(f["descent"], start, lr, steps, runs)
+    settings = dict(start=parse_assignments(f["start"]),
+                    lr=parse_number(f.get("lr", "0.1"), "the learning rate"),
+                    steps=parse_int(f.get("steps", "50"), "steps"))
+    if len(methods) == 1:
+        return _public("minimize")(f["descent"], method=methods[0], **settings)
+    from .optim import compare
+    return compare(f["descent"], methods, **settings)
 
 
 def _short(text: str, width: int = 48) -> str:
@@ -318,63 +264,3 @@ def run_topic(kind_name: str, fields: dict[str, str]) -> Displayable:
 def topic_title(kind_name: str, fields: dict[str, str]) -> str:
     kind = topic_kind(kind_name)
     return fields.get("title") or kind.title({**fields, kind.name: fields.get(kind_name, "")})
-
-
-# --------------------------------------------------------------------------------------------
-# a result type of this module: several optimisers on one objective
-
-
-@dataclass(eq=False)
-class DescentComparison(Displayable):
-    """Several :class:`~derivekit.optim.Trajectory` runs on the same objective and start."""
-
-    objective: str
-    start: dict[str, float]
-    lr: float
-    steps: int
-    runs: dict[str, Any]
-
-    def _repr_latex_(self) -> str:
-        """Maths-mode table for Jupyter (``to_latex`` is document prose with a tabular)."""
-        cells = [[r["method"], str(r["steps"]), f"{r['final_loss']:.6g}", r["status"]]
-                 for r in self.rows()]
-        body = r" \\ ".join(" & ".join(rf"\text{{{c}}}" for c in row) for row in cells)
-        return (r"$$\begin{array}{lrrl}\text{method} & \text{steps} & \text{final loss} & "
-                r"\text{status} \\ \hline " + body + r"\end{array}$$")
-
-    def rows(self) -> list[dict[str, Any]]:
-        rows = []
-        for method, t in self.runs.items():
-            status = "diverged" if t.diverged else ("converged" if t.converged else "max steps")
-            rows.append({"method": method, "steps": int(len(t.losses) - 1),
-                         "final_loss": float(t.losses[-1]),
-                         "final_point": [float(v) for v in t.points[-1]], "status": status})
-        return rows
-
-    def _render(self, fmt: str, **settings):
-        rows = self.rows()
-        start = ", ".join(f"{k} = {v:g}" for k, v in self.start.items())
-        if fmt == "dict":
-            return {"type": "descent_comparison", "objective": self.objective,
-                    "start": self.start, "lr": self.lr, "steps": self.steps, "runs": rows}
-        cells = [(r["method"], str(r["steps"]), f"{r['final_loss']:.6g}",
-                  "(" + ", ".join(f"{v:.4g}" for v in r["final_point"]) + ")", r["status"])
-                 for r in rows]
-        head = ("method", "steps", "final loss", "final point", "status")
-        if fmt == "text":
-            widths = [max(len(c[i]) for c in [head, *cells]) for i in range(len(head))]
-            line = lambda c: "  ".join(x.ljust(w) for x, w in zip(c, widths)).rstrip()  # noqa: E731
-            return "\n".join([f"Minimising {self.objective} from {start}, lr = {self.lr:g}",
-                              line(head), *map(line, cells)])
-        if fmt == "markdown":
-            lines = [f"Minimising `{self.objective}` from {start}, learning rate {self.lr:g}:",
-                     "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            lines += ["| " + " | ".join(c) + " |" for c in cells]
-            return "\n".join(lines)
-        from .latexdoc import escape_text
-        body = " \\\\\n".join(" & ".join(escape_text(x) for x in c) for c in cells)
-        return ("Minimising \\texttt{" + escape_text(self.objective) + "} from "
-                + escape_text(start) + f", learning rate {self.lr:g}:\n\n"
-                "\\begin{center}\\begin{tabular}{lrrll}\\toprule\n"
-                + " & ".join(head) + " \\\\\\midrule\n" + body + " \\\\\n"
-                "\\bottomrule\\end{tabular}\\end{center}")

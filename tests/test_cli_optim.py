@@ -87,7 +87,7 @@ def test_descend_plot(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["descend", "x^2 +", "--start", "x=1"], "error"),
     (["descend", "x^2 + y^2", "--start", "x=1"], "no value for y"),
-    (["descend", "x^2", "--start", "x:1"], "cannot read the start point"),
+    (["descend", "x^2", "--start", "x:1"], "cannot read 'x:1' as NAME=VALUE"),
     (["descend", "x^2"], "start point is needed"),
     (["descend", "x^2", "--start", "x=1", "--method", "adma"], "did you mean 'adam'"),
     (["descend", "x^2", "--start", "x=1", "--method", "gd", "--betas", "0.9,0.9"], "no option betas"),

@@ -96,16 +96,6 @@ def test_topic_fields_are_validated(fake_kind):
         topics.run_topic("fake", {"fake": "x", "wrt": "x", "colour": "red"})
 
 
-def test_field_helpers():
-    assert topics.split_list("w, b ,c") == ["w", "b", "c"]
-    assert topics.parse_shapes("W=3x4, x=4×1") == {"W": (3, 4), "x": (4, 1)}
-    assert topics.parse_assignments("x=1, y=-0.5") == {"x": 1.0, "y": -0.5}
-    with pytest.raises(DerivekitError, match="NAME=ROWSxCOLS"):
-        topics.parse_shapes("W 3x4")
-    with pytest.raises(DerivekitError, match="as a number"):
-        topics.parse_number("__import__('os')")
-
-
 def test_markdown_output_keeps_prose_and_renders_topics(fake_kind):
     out = notes.to_markdown(notes.parse_notes(SOURCE, "n.md"))
     assert out.startswith("# My notes\n")
