@@ -107,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     except DerivekitError as exc:
         print(f"derivekit {name}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

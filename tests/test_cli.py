@@ -34,3 +34,15 @@ def test_public_functions_survive_their_module_being_imported():
         assert callable(getattr(dk, name)) and not isinstance(getattr(dk, name), type(dk))
     dk.gradient("x*y", ["x", "y"])
     assert str(dk.derive("x^2", "x").result) == "2*x"
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "derivekit", "eig", "[[2,1],[1,2]]"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first write, like `| head -0`
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
