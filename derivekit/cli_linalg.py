@@ -1,11 +1,14 @@
-"""The linear-algebra commands: ``dot``, ``matmul``, ``det``, ``inv``, ``eig`` and ``pca``.
+"""The linear-algebra commands: ``dot``, ``matmul``, ``transpose``, ``norm``, ``det``, ``inv``,
+``rank``, ``eig`` and ``pca``.
 
-One module serves all six; :func:`add_arguments` reads the command from ``parser.prog``
+One module serves them all; :func:`add_arguments` reads the command from ``parser.prog``
 ("derivekit eig") and stores it as the hidden default ``linalg_command``.
 
     derivekit dot "[1,2,3]" "[4,5,6]"
     derivekit matmul "[[1,2],[3,4]]" "[[5],[6]]"
     derivekit det "[[1,2],[3,4]]"        derivekit inv "[[1,2],[3,4]]"
+    derivekit rank "[[1,2],[2,4]]"       derivekit transpose "[[1,2,3],[4,5,6]]"
+    derivekit norm "[3,4]" [--kind 1|2|inf|fro]
     derivekit eig "[[2,1],[1,2]]" [--method auto|symbolic|numeric] [--plot eig.png]
     derivekit pca [--data file.csv --columns a,b] [--k 1] [--standardize] [--plot out.png]
 """
@@ -30,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("b", help="right factor (a flat list is a column vector)")
     elif command in ("det", "inv"):
         parser.add_argument("matrix", help="a square matrix: " + MATRIX_HELP)
+    elif command in ("rank", "transpose"):
+        parser.add_argument("matrix", help="a matrix: " + MATRIX_HELP + " (a flat list is a column)")
+    elif command == "norm":
+        parser.add_argument("x", help='a vector "[3,4]" or a matrix: ' + MATRIX_HELP)
+        parser.add_argument("--kind", default=None,
+                            help="1, 2 or inf for vectors (default 2); fro for matrices (their default)")
     elif command == "eig":
         parser.add_argument("matrix", help="a square matrix: " + MATRIX_HELP)
         parser.add_argument("--method", choices=("auto", "symbolic", "numeric"), default="auto",
@@ -37,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--plot", metavar="FILE.png",
                             help="draw the unit circle's image and the eigenvectors (2×2 only)")
     elif command == "pca":
+        parser.add_argument("data_file", nargs="?", metavar="FILE.csv|NAME",
+                            help="the same as --data")
         parser.add_argument("--data", metavar="FILE.csv|NAME",
                             help="CSV file (samples in rows) or a built-in dataset name "
                                  "(gaussian2d, gaussian3d); default: gaussian2d")
@@ -69,7 +80,11 @@ def _compute(args: argparse.Namespace):
     if command == "pca":
         from .principal_components import pca
         columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-        return pca(args.data, args.k, standardize=args.standardize, columns=columns)
+        if args.data_file and args.data and args.data_file != args.data:
+            from .errors import DerivekitError
+            raise DerivekitError(f"two data sources given ({args.data_file!r} and --data "
+                                 f"{args.data!r}): give one")
+        return pca(args.data_file or args.data, args.k, standardize=args.standardize, columns=columns)
     from . import linalg
     if command == "dot":
         return linalg.dot(args.u, args.v)
@@ -79,5 +94,11 @@ def _compute(args: argparse.Namespace):
         return linalg.det(args.matrix)
     if command == "inv":
         return linalg.inv(args.matrix)
+    if command == "rank":
+        return linalg.rank(args.matrix)
+    if command == "transpose":
+        return linalg.transpose(args.matrix)
+    if command == "norm":
+        return linalg.norm(args.x, args.kind)
     from .eigen import eig
     return eig(args.matrix, method=args.method)

@@ -778,11 +778,11 @@ def rank(a: Any) -> Rank:
     steps = [
         LinalgStep("Reduce to row-echelon form",
                    f"Row operations do not change the rank, so reduce A ({len(reduction.ops)} "
-                   f"operations).{tolerance}",
+                   f"operation{'' if len(reduction.ops) == 1 else 's'}).{tolerance}",
                    rf"\operatorname{{rref}}(A) = {tex(reduction.reduced)}",
                    labelled_grid("rref(A)", reduction.reduced)),
         LinalgStep("Count the pivots",
-                   f"The pivots sit in columns {pivots_text}; their number is the rank, and by "
+                   f"The pivots sit in column{'' if r == 1 else 's'} {pivots_text}; their number is the rank, and by "
                    f"rank–nullity the null space has dimension {A.cols} − {r} = {A.cols - r}.",
                    rf"\operatorname{{rank}} A = {r},\quad \dim\operatorname{{null}} A = {A.cols - r}",
                    f"rank A = {r}, dim null A = {A.cols - r}"),

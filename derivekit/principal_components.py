@@ -274,8 +274,9 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
     lost = 1.0 - float(cumulative[r.k - 1]) if r.eigenvalues.sum() > 0 else 0.0
     steps.append(LinalgStep(
         "Reconstruct and measure the error",
-        "Mapping the scores back, T Wₖ + μ, keeps only the top components; the fraction "
-        "of variance lost equals the discarded eigenvalues' share.",
+        ("Mapping the scores back, (T Wₖ)·s + μ (undoing the standardisation), keeps only "
+         if r.scale is not None else "Mapping the scores back, T Wₖ + μ, keeps only ")
+        + "the top components; the fraction of variance lost equals the discarded eigenvalues' share.",
         rf"\frac{{\|X_c - \hat X_c\|_F^2}}{{\|X_c\|_F^2}} = {r.reconstruction_error:.6g}"
         rf" = \frac{{\sum_{{i>{r.k}}} \lambda_i}}{{\sum_i \lambda_i}} = {lost:.6g},\quad "
         rf"\text{{MSE}} = {r.reconstruction_mse:.6g}",

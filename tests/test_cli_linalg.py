@@ -135,3 +135,37 @@ def test_no_steps_prints_the_answer_alone(capsys):
     code, out, _ = run(capsys, "eig", "[[2,1],[1,2]]", "--no-steps", "--format", "json")
     data = json.loads(out)
     assert code == 0 and "steps" not in data and data["eigenvalues"] == [3, 1]
+
+
+def test_rank_transpose_and_norm_commands(capsys):
+    code, out, _ = run(capsys, "rank", "[[1,2],[2,4]]")
+    assert code == 0 and "(1 operation)" in out and "pivots sit in column 1;" in out
+    assert out.rstrip().endswith("Result: rank A = 1")
+    code, out, _ = run(capsys, "transpose", "[[1,2,3],[4,5,6]]")
+    assert code == 0 and out.rstrip().endswith("Aᵀ = [[1, 4], [2, 5], [3, 6]]")
+    code, out, _ = run(capsys, "norm", "[3,4]", "--kind", "1")
+    assert code == 0 and "|3| + |4| = 7" in out
+    code, out, _ = run(capsys, "norm", "[3,4]")
+    assert code == 0 and out.rstrip().endswith("= 5")
+    code, out, _ = run(capsys, "norm", "[[1,2],[3,4]]")
+    assert code == 0 and "√30" in out
+    code, _, err = run(capsys, "norm", "[[1,2],[3,4]]", "--kind", "2")
+    assert code == 2 and "kind='fro'" in err
+
+
+def test_pca_takes_the_csv_as_a_positional_argument(capsys, tmp_path):
+    csv = tmp_path / "points.csv"
+    csv.write_text("a,b,c\n1,2,0\n3,4,1\n5,7,0\n2,2,1\n")
+    code, positional, _ = run(capsys, "pca", str(csv), "--columns", "a,b", "--no-steps")
+    assert code == 0
+    code, flagged, _ = run(capsys, "pca", "--data", str(csv), "--columns", "a,b", "--no-steps")
+    assert code == 0 and positional == flagged
+    code, _, err = run(capsys, "pca", str(csv), "--data", "gaussian2d")
+    assert code == 2 and "two data sources" in err
+
+
+def test_standardised_pca_reconstruction_undoes_the_scaling(capsys):
+    code, out, _ = run(capsys, "pca", "--data", "gaussian3d", "--standardize", "--k", "1")
+    assert code == 0 and "(T Wₖ)·s + μ (undoing the standardisation)" in out
+    code, out, _ = run(capsys, "pca", "--data", "gaussian3d", "--k", "1")
+    assert code == 0 and "back, T Wₖ + μ, keeps" in out
