@@ -331,8 +331,8 @@ def descent_arithmetic(rng: random.Random, level: int) -> Problem:
         x1, y1 = x0 - lr * gx, y0 - lr * gy
         prompt = (f"One gradient-descent step on f(x, y) = {ax2} + {b}y² from (x, y) = "
                   f"({x0}, {y0}) with α = {lr}. Give x₁, y₁.")
-        hint = "∇f = (2·{a}x, 2·{b}y); subtract α times it from each coordinate.".format(a=a, b=b)
-        steps = (f"∇f = ({gx}, {gy}); x₁ = {x0} − {lr}·{par(gx)} = {fmt(x1)}, "
+        hint = f"∇f = ({2 * a}x, {2 * b}y); subtract α times it from each coordinate."
+        steps = (f"∇f({x0}, {y0}) = ({gx}, {gy}); x₁ = {x0} − {lr}·{par(gx)} = {fmt(x1)}, "
                  f"y₁ = {y0} − {lr}·{par(gy)} = {fmt(y1)}")
         return Problem("descent", level, prompt, _const(f"{fmt(x1)}, {fmt(y1)}"), hint,
                        numbers_checker([x1, y1]), lambda: steps, "two numbers, x₁, y₁")
@@ -417,6 +417,7 @@ class Score:
     results: dict[int, bool] = field(default_factory=dict)
     hints: int = 0
     revealed: int = 0
+    skipped: int = 0
 
     @property
     def correct(self) -> int:
@@ -435,6 +436,8 @@ class Score:
             extras.append(f"{self.hints} hint{'s' * (self.hints != 1)} used")
         if self.revealed:
             extras.append(f"{self.revealed} solution{'s' * (self.revealed != 1)} shown")
+        if self.skipped:
+            extras.append(f"{self.skipped} skipped")
         tail = f" ({', '.join(extras)})" if extras else ""
         return f"Score: {self.correct}/{self.attempted} correct{tail}"
 
@@ -524,6 +527,7 @@ def run_interactive(session: DrillSession, stdin, stdout) -> Score:
                 say(problem.solution())
                 done = True
             elif command in ("skip", "next"):
+                session.score.skipped += 1
                 say("Skipped.")
                 done = True
             elif command in ("quit", "q", "exit"):

@@ -141,7 +141,7 @@ def test_interactive_skip_quit_and_end_of_input():
     needs("derivekit.parse")
     text = drive(drill.DrillSession("pca", 1, seed=2, count=3), "skip\nquit\n")
     assert "Skipped." in text and "Problem 2/3" in text and "Problem 3/3" not in text
-    assert text.rstrip().endswith("Score: 0/0 correct")
+    assert text.rstrip().endswith("Score: 0/0 correct (1 skipped)")
     text = drive(drill.DrillSession("eigen", 2, seed=1, count=2), "")
     assert "Problem 1/2" in text and text.rstrip().endswith("Score: 0/0 correct")
 
@@ -202,3 +202,10 @@ def test_latex_answers_and_diagnoses():
     assert problem.check(r"2(\mathbf{W}\mathbf{x} - \mathbf{y})\mathbf{x}^\top").ok
     misplaced = problem.check("2*x.T@(W@x - y)")
     assert not misplaced.ok and "wrong side" in misplaced.message
+
+
+def test_two_variable_descent_hint_states_the_gradient_plainly():
+    problem = drill.DrillSession("descent", 2, seed=2).problem(0)
+    assert "f(x, y) = x² + 6y²" in problem.prompt
+    assert problem.hint.startswith("∇f = (2x, 12y);") and "2·1x" not in problem.hint
+    assert problem.solution().startswith("∇f(-1, 1) = (-2, 12);")
