@@ -333,6 +333,18 @@ def matmul(a: Node, b: Node) -> Node:
         return scale(a.attr, b)
     if b.op == "const":
         return scale(b.attr, a)
+    # a scalar factor moves out of a product: A(sB) = s(AB)
+    if a.op == "mul" and a.args[0].is_scalar and a.args[1].shape == a.shape and not a.is_scalar:
+        return mul(a.args[0], matmul(a.args[1], b))
+    if b.op == "mul" and b.args[0].is_scalar and b.args[1].shape == b.shape and not b.is_scalar:
+        return mul(b.args[0], matmul(a, b.args[1]))
+    # X X⁻¹ = X⁻¹X = I, and transposed; also at the end of a chain: (P X)X⁻¹ = P
+    if _inverse_pair(a, b):
+        return eye(shape[0])
+    if a.op == "matmul" and _inverse_pair(a.args[1], b):
+        return a.args[0]
+    if b.op == "matmul" and _inverse_pair(a, b.args[0]):
+        return b.args[1]
     if a.op == "diag" and b.op == "ones" and b.shape[1] == 1:
         return a.args[0]
     if a.op == "diag" and b.op == "matmul" and b.args[0].op == "ones" and b.args[0].shape[1] == 1:
@@ -342,6 +354,17 @@ def matmul(a: Node, b: Node) -> Node:
     if a.op == "ones" and a.shape[0] == 1 and a.shape[1] > 1:
         return colsum(b)
     return Node("matmul", (a, b), None, shape)
+
+
+def _inverse_pair(a: Node, b: Node) -> bool:
+    """Whether ab = I: X·X⁻¹, X⁻¹·X, Xᵀ·X⁻ᵀ or X⁻ᵀ·Xᵀ (X square)."""
+    def inverse_of(n: Node):
+        if n.op == "inv":
+            return n.args[0]
+        if n.op == "T" and n.args[0].op == "inv":
+            return transpose(n.args[0].args[0])
+        return None
+    return a.shape[0] == b.shape[1] and (inverse_of(b) == a or inverse_of(a) == b)
 
 
 def transpose(a: Node) -> Node:
@@ -360,6 +383,8 @@ def transpose(a: Node) -> Node:
         return neg(transpose(a.args[0]))
     if a.op == "mul" and a.args[0].op == "const":
         return scale(a.args[0].attr, transpose(a.args[1]))
+    if a.op == "mul" and a.args[0].is_scalar and a.args[1].shape == a.shape:
+        return mul(a.args[0], transpose(a.args[1]))  # (sX)ᵀ = sXᵀ
     if a.op == "rowsum":
         return colsum(transpose(a.args[0]))
     if a.op == "colsum":

@@ -232,6 +232,17 @@ def annotate(node: Node, shapes, definitions: dict | None = None, *,
     return typer.type(node), names
 
 
+def _row_ones(node: Node) -> bool:
+    return node.op == "T" and node.args[0].op == "ones"
+
+
+def _outer_ones(node: Node) -> bool:
+    """b𝟙ᵀ or 𝟙vᵀ: a product whose 𝟙 factor gets its length from a neighbour in a sum."""
+    return node.op in ("matmul", "juxt") and len(node.args) == 2 and (
+        _row_ones(node.args[1]) and node.args[0].op not in ("ones", "eye", "zeros")
+        or node.args[0].op == "ones" and node.args[1].op not in ("ones", "eye", "zeros"))
+
+
 class _Typer:
     def __init__(self, known, dims, definitions, typed_defs, names):
         self.known, self.dims, self.definitions = known, dims, definitions
@@ -259,21 +270,32 @@ class _Typer:
             if a is None and b is None:
                 raise ShapeError("cannot tell the sizes of a product of 𝟙 and I")
             if a is None:
+                # 𝟙vᵀ (an outer product) takes its length from the surrounding sum
+                outer = node.args[0].op == "ones" and want is not None and b.shape[0] == 1 \
+                    and want[1] == b.shape[1]
                 a = self.type(node.args[0], (b.shape[0], b.shape[0]) if node.args[0].op == "eye"
-                              else (1, b.shape[0]))
+                              else (want[0], 1) if outer else (1, b.shape[0]))
             if b is None:
+                # b𝟙ᵀ (a bias repeated over a batch) takes its length from the surrounding sum
+                outer = _row_ones(node.args[1]) and want is not None and a.shape[1] == 1 \
+                    and want[0] == a.shape[0]
                 b = self.type(node.args[1], (a.shape[1], a.shape[1]) if node.args[1].op == "eye"
-                              else (a.shape[1], 1))
+                              else (1, want[1]) if outer else (a.shape[1], 1))
             if op == "juxt" and a.shape[1] != b.shape[0] and (a.shape == SCALAR or b.shape == SCALAR):
                 return Node("mul", (a, b), None, broadcast(a.shape, b.shape, "*", a, b))
             if a.shape[1] != b.shape[0]:
                 raise matmul_error(a, b)
             return Node("matmul", (a, b), None, (a.shape[0], b.shape[1]))
         if op in ("add", "sub", "mul", "div"):
-            a = self.type_leafy(node.args[0])
-            b = self.type_leafy(node.args[1])
+            a = None if _outer_ones(node.args[0]) else self.type_leafy(node.args[0])
+            b = None if _outer_ones(node.args[1]) else self.type_leafy(node.args[1])
             if a is None and b is None:
-                raise ShapeError("cannot tell the size of 𝟙 or I here")
+                if _outer_ones(node.args[0]):
+                    a = self.type(node.args[0])
+                elif _outer_ones(node.args[1]):
+                    b = self.type(node.args[1])
+                else:
+                    raise ShapeError("cannot tell the size of 𝟙 or I here")
             a = a if a is not None else self.type(node.args[0], b.shape)
             b = b if b is not None else self.type(node.args[1], a.shape)
             if a.op == "const" and b.op == "const" and op in ("mul", "div"):

@@ -284,3 +284,29 @@ def test_jacobian_limits():
     from derivekit.matjacobian import matrix_jacobian
     with pytest.raises(UnsupportedError):
         matrix_jacobian("W@x", wrt="W", shapes={"W": (3, 4), "x": (4, 1)})
+
+
+# --- review regressions ---------------------------------------------------------------------
+
+def test_latex_bias_times_ones_row_spans_the_batch():
+    # b𝟙ᵀ in a sum with WX takes its 𝟙 length from the batch (was typed 1×1 and printed b𝟙)
+    loss = r"\frac{1}{N}\|\mathbf{W}\mathbf{X}+\mathbf{b}\mathbf{1}^\top-\mathbf{Y}\|_F^2"
+    shapes = "W=3x4,X=4xN,Y=3xN,b=3x1,N=5"
+    mW = dk.matrix_gradient(loss, "W", shapes)
+    mb = dk.matrix_gradient(loss, "b", shapes)
+    assert mW.result.to_text() == "(2/N)(WX + b𝟙ᵀ − Y)Xᵀ"
+    assert mb.result.to_text() == "(2/N)(WX + b𝟙ᵀ − Y)𝟙"
+    assert mW.check.ok and mb.check.ok
+    assert dk.matrix_gradient("sum((W@X + b@𝟙.T - Y)**2)", "b",
+                              "W=3x4,X=4x5,Y=3x5,b=3x1").result.to_text() == "2(WX + b𝟙ᵀ − Y)𝟙"
+
+
+@pytest.mark.parametrize("loss, text", [
+    ("det(inv(V))", "−det(V⁻¹)V⁻ᵀ"),          # was −V⁻ᵀ·det(V⁻¹)VᵀV⁻ᵀ
+    ("logdet(inv(V))", "−V⁻ᵀ"),
+    ("trace(V@inv(V)@A)", "0"),
+    ("sqrt(trace(V.T@V))", "2(1 / (2√(tr(VᵀV))))V"),  # was V((c)I + ((c)I)ᵀ)
+])
+def test_inverse_pairs_cancel_and_scalars_leave_products(loss, text):
+    m = dk.matrix_gradient(loss, "V", {"V": (3, 3), "A": (3, 3)})
+    assert m.result.to_text() == text and m.check.ok
