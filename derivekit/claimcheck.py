@@ -246,7 +246,7 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
                             words += f" — {CLASSES[cls]}: {hit[0].words}"
                     return verdict(False, words, cls, err, stage=name,
                                    stage_expected=MatExpr(m.sweep.adjoints[z]),
-                                   claim=MatExpr(node), fix=MatExpr(fix) if fix is not None else None)
+                                   claim=MatExpr(node), fix=MatExpr(tidy(fix)) if fix is not None else None)
             claim_refs[name] = node.shape
             for env, value in zip(setting.envs, values):
                 env[name] = value
@@ -267,7 +267,7 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
             if hit is not None:
                 edit, fixed = hit
                 return verdict(False, f"{words}. Diagnosis: {CLASSES[edit.error_class]} — {edit.words}.",
-                               edit.error_class, np.inf, claim=claim_expr, fix=MatExpr(fixed))
+                               edit.error_class, np.inf, claim=claim_expr, fix=MatExpr(tidy(fixed)))
             return verdict(False, words + ".", "shape", np.inf, claim=claim_expr)
         fn = compile_node(node)
         values = [np.broadcast_to(fn(env), m.shape) for env in setting.envs]
@@ -290,7 +290,7 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
                 edit, fixed = hit
                 return verdict(False, f"{CLASSES[edit.error_class]}: {edit.words}.",
                                edit.error_class, worst, counterexample=counter, claim=claim_expr,
-                               fix=MatExpr(fixed))
+                               fix=MatExpr(tidy(fixed)))
         return verdict(False, "the claim disagrees with the correct gradient, and no single edit "
                               "(transpose, order, activation derivative, constant, batch sum) "
                               "repairs it", "unknown", worst, counterexample=counter, claim=claim_expr)
@@ -384,7 +384,7 @@ def _shape_verdict(verdict, exc: ShapeError, hit, stage=None):
         sep = " " if words.endswith("?") else ". "
         return verdict(False, f"{words}{sep}Diagnosis: {CLASSES[edit.error_class]} — {edit.words}; "
                               f"with that change the claim is right.", edit.error_class, np.inf,
-                       fix=MatExpr(fixed), stage=stage)
+                       fix=MatExpr(tidy(fixed)), stage=stage)
     return verdict(False, words, "shape", np.inf, stage=stage)
 
 

@@ -232,3 +232,12 @@ def test_claim_may_be_a_derived_expression():
     shapes = {"W": (3, 4), "x": (4, 1), "y": (3, 1)}
     m = dk.matrix_gradient("norm2(W@x - y)", wrt="W", shapes=shapes)
     assert dk.verify_backprop("norm2(W@x - y)", m.result, wrt="W", shapes=shapes).ok
+
+
+def test_shown_fix_is_tidied():
+    # a sign edit used to be shown as "softmax(z₂) + −1y"
+    loss = "z1 = W1@x + b1; a1 = sigmoid(z1); z2 = W2@a1 + b2; L = softmax_ce(z2, y)"
+    claim = "delta2 = softmax(z2) + y; delta1 = (W2.T@delta2) * a1*(1-a1); delta1@x.T"
+    v = dk.verify_backprop(loss, claim, "W1", SINGLE)
+    assert not v.ok and v.error_class == "wrong_sign"
+    assert v.fix.to_text() == "softmax(z₂) − y"
