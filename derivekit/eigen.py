@@ -77,9 +77,10 @@ class EigenDecomposition(StepsResult):
     steps: list[LinalgStep] = field(default_factory=list)
     heading = "Eigenvalues and eigenvectors"
 
-    def plot(self, path):
+    def plot(self, path=None):
         """For a real 2×2 matrix, draw the unit circle's image and the eigenvectors to
-        ``path`` (needs the ``plot`` extra); returns the path."""
+        ``path`` (needs the ``plot`` extra) and return the path; without a path, return the
+        figure, which Jupyter shows inline."""
         from .plot_linalg import plot_eig
         return plot_eig(self, path)
 

@@ -6,7 +6,9 @@
 * :func:`plot_eig`: for a real 2×2 matrix, the unit circle and its image under A with the
   eigenvectors, which A only stretches.
 
-matplotlib is imported inside the functions, with the non-interactive Agg backend.
+matplotlib is imported inside the functions. Figures are built without pyplot (so a notebook's
+backend is left alone): with a path they are written there and the path returned; without one
+the figure itself is returned, and Jupyter shows it inline.
 """
 
 from __future__ import annotations
@@ -19,33 +21,28 @@ import numpy as np
 from .errors import DerivekitError, UnsupportedError
 
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise DerivekitError("plotting needs matplotlib",
-                             hint='install the plot extra: pip install "derivekit[plot]"') from None
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-    return plt
+def _figure(size):
+    """A matplotlib Figure that Jupyter shows inline, made without pyplot."""
+    from .plot_optim import _inline_figure_class
+    return _inline_figure_class()(figsize=size)
 
 
-def _save(fig, path: str | Path) -> Path:
+def _save(fig, path: str | Path | None):
+    if path is None:
+        return fig
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise DerivekitError(f"the folder {path.parent} does not exist", hint="create it first")
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-    plt.close(fig)
     return path
 
 
-def plot_pca(result: Any, path: str | Path) -> Path:
-    """Scree plot, data with component arrows, and PC scores; written to ``path`` (PNG, SVG…)."""
-    plt = _pyplot()
+def plot_pca(result: Any, path: str | Path | None = None):
+    """Scree plot, data with component arrows, and PC scores; written to ``path`` (PNG, SVG…)
+    and the path returned, or without a path the figure (shown inline in Jupyter)."""
     d = result.data.shape[1]
-    fig, axes = plt.subplots(1, 3 if d >= 2 else 1, figsize=(15, 4.6) if d >= 2 else (5, 4.6))
-    axes = np.atleast_1d(axes)
+    fig = _figure((15, 4.6) if d >= 2 else (5, 4.6))
+    axes = np.atleast_1d(fig.subplots(1, 3 if d >= 2 else 1))
 
     ratio = result.eigenvalues / result.eigenvalues.sum()
     index = np.arange(1, d + 1)
@@ -94,8 +91,9 @@ def plot_pca(result: Any, path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def plot_eig(result: Any, path: str | Path) -> Path:
-    """Unit circle, its image under a real 2×2 A, and the eigen-directions."""
+def plot_eig(result: Any, path: str | Path | None = None):
+    """Unit circle, its image under a real 2×2 A, and the eigen-directions; written to ``path``
+    and the path returned, or without a path the figure (shown inline in Jupyter)."""
     A = np.asarray(result.matrix.tolist() if hasattr(result.matrix, "tolist") else result.matrix)
     try:
         A = A.astype(float)
@@ -104,11 +102,11 @@ def plot_eig(result: Any, path: str | Path) -> Path:
                                hint="substitute numbers for the symbols") from None
     if A.shape != (2, 2):
         raise UnsupportedError(f"the eigen plot draws 2×2 matrices, not {A.shape[0]}×{A.shape[1]}")
-    plt = _pyplot()
     t = np.linspace(0, 2 * np.pi, 400)
     circle = np.vstack([np.cos(t), np.sin(t)])
     image = A @ circle
-    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    fig = _figure((5.5, 5.5))
+    ax = fig.subplots()
     ax.plot(*circle, color="gray", lw=1, label="unit circle")
     ax.plot(*image, color="tab:blue", lw=2, label="image under A")
     for space in result.eigenspaces:

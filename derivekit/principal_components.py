@@ -64,9 +64,10 @@ class PCAResult(StepsResult):
     steps: list[LinalgStep] = field(default_factory=list)
     heading = "Principal component analysis"
 
-    def plot(self, path):
+    def plot(self, path=None):
         """Write the scree plot, the data with component arrows and the PC scores to ``path``
-        (needs the ``plot`` extra); returns the path."""
+        (needs the ``plot`` extra) and return the path; without a path, return the figure,
+        which Jupyter shows inline."""
         from .plot_linalg import plot_pca
         return plot_pca(self, path)
 

@@ -171,3 +171,13 @@ def test_eig_plot_writes_a_png(tmp_path):
     assert _is_png(dk.eig("[[2, 1], [1, 2]]").plot(tmp_path / "method.png"))
     with pytest.raises(DerivekitError, match="2×2"):
         plot_eig(dk.eig("[[1, 0, 0], [0, 2, 0], [0, 0, 3]]"), tmp_path / "x.png")
+
+
+def test_plots_without_a_path_are_inline_figures_and_leave_the_backend_alone():
+    matplotlib = pytest.importorskip("matplotlib")
+    backend = matplotlib.get_backend()
+    for result in (dk.pca(k=1), dk.eig("[[2, 1], [1, 3]]")):
+        figure = result.plot()
+        png = figure._repr_png_()  # what Jupyter calls to show it inline
+        assert png.startswith(PNG_MAGIC) and len(png) > 1000
+    assert matplotlib.get_backend() == backend
