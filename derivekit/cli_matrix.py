@@ -4,6 +4,7 @@ One module serves all four; :func:`add_arguments` reads the command from ``parse
 ("derivekit matgrad") and stores it as the hidden default ``matrix_command``.
 
     derivekit matgrad "norm2(W@x + b - y)" --wrt W --shapes W=3x4,x=4x1,b=3x1,y=3x1
+    derivekit matgrad "x.T@A@x" --wrt x --shapes A=3x3,x=3x1 --hessian
     derivekit backprop "x:4 -> linear:8 -> sigmoid -> linear:3 -> softmax_ce"
     derivekit check-backprop "norm2(W@x - y)" --wrt W --claim "2*(W@x - y)@x.T" --shapes W=3x4,x=4x1,y=3x1
     derivekit gradflow --depth 10 --width 32 --activation sigmoid [--compare] [--plot flow.png]
@@ -32,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--shapes", required=True, help=SHAPES_HELP)
         parser.add_argument("--syntax", choices=("auto", "text", "latex"), default="auto",
                             help="input syntax (auto: LaTeX when the text contains a backslash)")
+    if command == "matgrad":
+        kind = parser.add_mutually_exclusive_group()
+        kind.add_argument("--jacobian", action="store_true",
+                          help="the Jacobian ∂f/∂xᵀ of a column-valued expression (e.g. sigmoid(W@x)) "
+                               "by a column vector")
+        kind.add_argument("--hessian", action="store_true",
+                          help="the Hessian ∂²L/∂x∂xᵀ of a scalar loss by a column vector "
+                               "(x.T@A@x gives A + Aᵀ)")
     if command == "check-backprop":
         parser.add_argument("--claim", required=True,
                             help="your gradient, e.g. \"2*(W@x - y)@x.T\"; may use the loss's "
@@ -61,8 +70,12 @@ def run(args: argparse.Namespace) -> int:
     command = args.matrix_command
     if command == "matgrad":
         from .matrix import matrix_gradient
-        result = matrix_gradient(args.loss, args.wrt, args.shapes, syntax=args.syntax,
-                                 timeout=args.timeout)
+        if args.jacobian or args.hessian:
+            from .matjacobian import matrix_hessian, matrix_jacobian
+            derive = matrix_jacobian if args.jacobian else matrix_hessian
+        else:
+            derive = matrix_gradient
+        result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax, timeout=args.timeout)
         print(result.render(args.format))
         return 0
     if command == "backprop":

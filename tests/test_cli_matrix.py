@@ -87,3 +87,14 @@ def test_gradflow_command(capsys, tmp_path):
     assert main(["gradflow", "--depth", "4", "--compare", "--plot", str(plot)]) == 0
     assert plot.exists()
     assert main(["gradflow", "--activation", "swish"]) == 2
+
+
+def test_matgrad_hessian_and_jacobian_flags(capsys):
+    assert main(["matgrad", "x.T@A@x", "--wrt", "x", "--shapes", "A=3x3,x=3x1", "--hessian"]) == 0
+    assert "Hessian   = A + Aᵀ" in capsys.readouterr().out
+    assert main(["matgrad", "sigmoid(W@x)", "--wrt", "x", "--shapes", "W=3x4,x=4x1", "--jacobian",
+                 "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "jacobian" and data["result"]["text"] == "diag(σ′(Wx))W"
+    assert main(["matgrad", "sum(W@x)", "--wrt", "W", "--shapes", "W=3x4,x=4x1", "--hessian"]) == 2
+    assert "column vector" in capsys.readouterr().err
