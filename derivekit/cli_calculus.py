@@ -146,7 +146,7 @@ def compute(args: argparse.Namespace):
         (var,) = _variables(args.wrt, exprs, args.syntax, one=True)
         if args.order < 1:
             raise DerivekitError(f"--order must be at least 1, not {args.order}")
-        return derive(exprs[0], var, args.order, steps=not args.no_steps)
+        return derive(exprs[0], var, args.order, steps=steps)
     variables = _variables(args.wrt, exprs, args.syntax, one=False)
     if args.command == "grad":
         return gradient(exprs[0], variables, steps=steps)

@@ -292,20 +292,60 @@ def _recognise_softmax(expr: sp.Expr) -> sp.Expr:
         return isinstance(node, sp.Add) and len(node.args) > 1 and all(
             isinstance(t, sp.exp) for t in node.args)
 
+    def numerator_exps(factors, skip):
+        """(index, input, count) for each e^(k·zᵢ) or (e^(zᵢ))^k factor, k a positive integer."""
+        found = []
+        for k, factor in enumerate(factors):
+            if k == skip:
+                continue
+            base, power = (factor, sp.S.One) if isinstance(factor, sp.exp) else factor.as_base_exp()
+            if isinstance(base, sp.exp) and power.is_Integer and power > 0:
+                coefficient, argument = base.args[0].as_coeff_Mul()
+                if coefficient.is_Integer and coefficient > 0:
+                    found.append((k, argument, int(coefficient * power)))
+        return found
+
+    def complement_ratio(numerator, inputs):
+        """c(1 − Σⱼ softmaxⱼ) for c·(Σ e^z − Σⱼ e^(zⱼ))/Σ e^z: a sum of c·e^(zᵢ) over most
+        of the inputs (−(e^(z₁) + e^(z₃))/Σ is softmax₂ − 1), else None."""
+        if not isinstance(numerator, sp.Add):
+            return None
+        coefficients = set()
+        covered = []
+        for term in numerator.args:
+            c, rest = term.as_coeff_Mul()
+            if not isinstance(rest, sp.exp) or rest.args[0] not in inputs or rest.args[0] in covered:
+                return None
+            coefficients.add(c)
+            covered.append(rest.args[0])
+        left = [k for k, z in enumerate(inputs) if z not in covered]
+        if len(coefficients) != 1 or not left or len(left) >= len(covered):
+            return None
+        (c,) = coefficients
+        return c * (1 - sp.Add(*[softmax(k + 1, *inputs) for k in left]))
+
     def rewrite(node):
         if not isinstance(node, sp.Mul):
             return node
         factors = list(node.args)
         for i, factor in enumerate(factors):
             base, exponent = factor.as_base_exp()
-            if exponent != -1 or not is_exp_sum(base):
+            if not (exponent.is_Integer and -4 <= exponent < 0) or not is_exp_sum(base):
                 continue
-            terms = list(base.args)
-            for j, numerator in enumerate(factors):
-                if numerator in terms:
-                    inputs = [t.args[0] for t in terms]
-                    rest = [f for k, f in enumerate(factors) if k not in (i, j)]
-                    return sp.Mul(softmax(terms.index(numerator) + 1, *inputs), *rest)
+            inputs = [t.args[0] for t in base.args]
+            if exponent == -1:
+                for j, numerator in enumerate(factors):
+                    complement = complement_ratio(numerator, inputs)
+                    if j != i and complement is not None:
+                        rest = [f for k, f in enumerate(factors) if k not in (i, j)]
+                        return sp.Mul(complement, *rest)
+            matched = [m for m in numerator_exps(factors, i) if m[1] in inputs]
+            if sum(count for _, _, count in matched) != -exponent:
+                continue  # e^(zᵢ)·e^(zⱼ)/(Σ e^z)² is softmaxᵢ·softmaxⱼ; a partial match is left
+            used = {k for k, _, _ in matched}
+            rest = [f for k, f in enumerate(factors) if k != i and k not in used]
+            ratios = [softmax(inputs.index(arg) + 1, *inputs) ** count for _, arg, count in matched]
+            return sp.Mul(*ratios, *rest)
         return node
 
     return expr.replace(lambda n: isinstance(n, sp.Mul), rewrite)
@@ -376,21 +416,39 @@ def _plain(expr: sp.Expr) -> str:
 def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
     """Bring ``raw`` into textbook form; return it and the rewrites that got there.
 
-    1. recognise softmax, e^(zᵢ)/Σⱼ e^(zⱼ);
-    2. tidy the algebra (:func:`_tidy_algebra`: expand, cancel, factor out, or leave);
-    3. recognise the sigmoid, e^v/(1 + e^v) = σ(v), and tidy the algebra once more.
+    1. recognise softmax, e^(zᵢ)/Σⱼ e^(zⱼ), before and after tidying the algebra
+       (:func:`_tidy_algebra`: expand, cancel, factor out, or leave); when recognising it
+       first changed something, the route that tidies the algebra first is tried too and the
+       tidier result kept (−log softmax₁ needs the cancellation before the softmax shows);
+    2. recognise the sigmoid, e^v/(1 + e^v) = σ(v), and tidy the algebra once more.
     """
-    rewrites: list[Rewrite] = []
-    current = raw
-    recognised = _recognise_softmax(current)
-    if recognised != current:
-        rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
-                                current, recognised, order=order))
-        current = recognised
-    current = _tidy_algebra(current, rewrites, order)
+    current, rewrites = _tidy_softmax(raw, order, softmax_first=True)
+    if rewrites and rewrites[0].before is raw and "softmax" in rewrites[0].description:
+        other, other_rewrites = _tidy_softmax(raw, order, softmax_first=False)
+        if _score(other) < _score(current):
+            current, rewrites = other, other_rewrites
     recognised = _recognise_sigmoid(current)
     if recognised != current and _sigmoid_complete(recognised, current):
         rewrites.append(Rewrite("Recognise the sigmoid: e^v/(1 + e^v) = σ(v), 1/(1 + e^v) = 1 − σ(v)",
+                                current, recognised, order=order))
+        current = _tidy_algebra(recognised, rewrites, order)
+    return current, rewrites
+
+
+def _tidy_softmax(raw: sp.Expr, order: int, softmax_first: bool) -> tuple[sp.Expr, list[Rewrite]]:
+    """Softmax recognised (first, if asked, and after the algebra) and the algebra tidied."""
+    rewrites: list[Rewrite] = []
+    current = raw
+    if softmax_first:
+        recognised = _recognise_softmax(current)
+        if recognised != current:
+            rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
+                                    current, recognised, order=order))
+            current = recognised
+    current = _tidy_algebra(current, rewrites, order)
+    recognised = _recognise_softmax(current)  # the algebra can bring e^(zᵢ)/Σⱼ e^(zⱼ) out
+    if recognised != current:
+        rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
                                 current, recognised, order=order))
         current = _tidy_algebra(recognised, rewrites, order)
     return current, rewrites

@@ -22,6 +22,16 @@ def test_diff_text_with_steps(capsys):
     assert out.rstrip().endswith("∂/∂w σ(w·x + b) = x·σ(w·x + b)·(1 − σ(w·x + b))")
 
 
+def test_diff_no_steps_prints_the_same_result_as_with_steps(capsys):
+    # regression: --no-steps took the untidied fast path and printed another form
+    expr = "-log(exp(z_1)/(exp(z_1) + exp(z_2)))"
+    _, with_steps, _ = run(capsys, "diff", "--wrt", "z_1", "--", expr)
+    code, without, _ = run(capsys, "diff", "--wrt", "z_1", "--no-steps", "--", expr)
+    assert code == 0
+    assert without.strip() == with_steps.strip().splitlines()[-1]
+    assert without.strip().endswith("= −softmax(z₁, z₂)₂")
+
+
 def test_diff_no_steps_and_one_variable_default(capsys):
     code, out, _ = run(capsys, "diff", "x^3", "--no-steps")
     assert (code, out) == (0, "d/dx x³ = 3x²\n")

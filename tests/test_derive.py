@@ -61,6 +61,31 @@ def test_logsumexp_derivative_recognised_as_softmax():
     assert derive(logsumexp(z1, z2), z2).result == softmax(2, z1, z2)
 
 
+def test_softmax_cross_entropy_and_softmax_quotient_come_out_as_softmax():
+    # regression: −log softmax₁ gave e^(−z₁)·(softmax − e^(2z₁)/Σ²)·Σ when the softmax only
+    # appeared after the algebra, and e^(z₁)e^(z₂)/Σ² was never recognised
+    e1, e2 = sp.exp(z1), sp.exp(z2)
+    s1, s2 = softmax(1, z1, z2), softmax(2, z1, z2)
+    cross_entropy = -sp.log(e1 / (e1 + e2))
+    for steps in (True, False):
+        d = derive(cross_entropy, z1, steps=steps)
+        assert d.result == -s2, steps
+        assert d.rewrites[-1].after == d.result
+    assert derive(cross_entropy, z2).result == s2
+    assert derive(e1 / (e1 + e2), z1).result == s1 * s2
+    assert derive(e1 / (e1 + e2), z2).result == -s1 * s2
+    z3 = sp.Symbol("z3")
+    three = [z1, z2, z3]
+    three_class = -sp.log(sp.exp(z2) / sum(sp.exp(z) for z in three))
+    assert derive(three_class, z2).result == softmax(2, *three) - 1
+    assert derive(three_class, z3).result == softmax(3, *three)
+    labelled = derive(-y * sp.log(e1 / (e1 + e2)) - (1 - y) * sp.log(e2 / (e1 + e2)), z1)
+    assert not labelled.result.has(sp.exp)
+    point = {z1: 0.3, z2: -1.1, y: 0.7}
+    assert abs(float(to_elementary(labelled.result).subs(point))
+               - float(sp.diff(labelled.expr, z1).subs(point))) < 1e-12
+
+
 def test_tanh_derivative_is_one_minus_tanh_squared():
     assert derive(sp.tanh(x), x).result == 1 - sp.tanh(x) ** 2
 
