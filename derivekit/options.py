@@ -46,3 +46,14 @@ def parse_assignments(text: str) -> dict[str, float]:
                                  hint="write the point as name=value pairs, e.g. x=1, y=-0.5")
         values[name.strip()] = parse_number(value, f"the value of {name.strip()}")
     return values
+
+
+def parse_bool(text: str, what: str = "option") -> bool:
+    """``yes``/``no``, ``true``/``false``, ``on``/``off`` or ``1``/``0``."""
+    value = text.strip().lower()
+    if value in ("yes", "true", "on", "1"):
+        return True
+    if value in ("no", "false", "off", "0"):
+        return False
+    raise DerivekitError(f"cannot read {what} '{text.strip()}' as yes or no",
+                         hint="write yes or no")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from .display import Displayable
 from .errors import DerivekitError
-from .options import parse_assignments, parse_int, parse_number, split_list
+from .options import parse_assignments, parse_bool, parse_int, parse_number, split_list
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,10 @@ def _pca(f):
             raise DerivekitError("cannot read the PCA data as rows of numbers",
                                  hint="write e.g. pca: [[2.5, 2.4], [0.5, 0.7], [2.2, 2.9]]"
                                  ) from None
-    return _public("pca")(data, k=parse_int(f.get("k", "1"), "k"))
+    columns = split_list(f["columns"]) if "columns" in f else None
+    standardize = parse_bool(f["standardize"], "standardize") if "standardize" in f else False
+    return _public("pca")(data, k=parse_int(f.get("k", "1"), "k"), standardize=standardize,
+                          columns=columns)
 
 
 def _descent(f):
@@ -219,7 +222,8 @@ TOPIC_KINDS: dict[str, TopicKind] = {kind.name: kind for kind in [
               _eigen, lambda f: f"Eigen-decomposition of {f['eigen']}",
               example={"eigen": "[[2, 1], [1, 2]]"}),
     TopicKind("pca", "principal component analysis with steps (dk.pca)", "derivekit:pca",
-              _pca, lambda f: f"PCA with k = {f.get('k', '1')}", optional=("k",),
+              _pca, lambda f: f"PCA with k = {f.get('k', '1')}",
+              optional=("k", "columns", "standardize"),
               example={"pca": "[[2.5, 2.4], [0.5, 0.7], [2.2, 2.9], [1.9, 2.2], [3.1, 3.0]]",
                        "k": "1"}),
     TopicKind("descent", "gradient descent; several methods give a comparison (dk.minimize)",

@@ -230,3 +230,14 @@ def test_a_failing_topic_names_its_file_and_line(tmp_path):
     assert str(info.value).startswith(f"{src}:5: derivative topic: ")
     assert "sigmoid" in str(info.value)            # the parser's suggestion survives
     assert main(["notes", str(src)]) == 2
+
+
+def test_pca_topic_picks_csv_columns_and_standardises(tmp_path):
+    csv = tmp_path / "scores.csv"
+    csv.write_text("id,hours,score\n1,2,50\n2,4,61\n3,6,70\n4,8,86\n5,3,55\n")
+    fields = {"pca": str(csv), "columns": "hours, score", "standardize": "yes", "k": "1"}
+    result = topics.TOPIC_KINDS["pca"].run(fields)
+    assert tuple(result.columns) == ("hours", "score") and result.standardize
+    assert result.covariance[0, 0] == pytest.approx(1.0)
+    with pytest.raises(DerivekitError, match="yes or no"):
+        topics.TOPIC_KINDS["pca"].run({**fields, "standardize": "maybe"})
