@@ -74,13 +74,31 @@ def numbers_checker(expected: list[float], ordered: bool = True, rel: float = 1e
             return Feedback(False, f"could not read your answer: {exc.message}", readable=False)
         if len(got) != len(expected):
             return Feedback(False, f"expected {len(expected)} number(s), got {len(got)}")
-        a, b = (got, expected) if ordered else (sorted(got), sorted(expected))
-        wrong = [i for i, (x, y) in enumerate(zip(a, b)) if abs(x - y) > abs_tol + rel * abs(y)]
-        if not wrong:
+        def close(x, y):
+            return abs(x - y) <= abs_tol + rel * abs(y)
+
+        if ordered:
+            wrong = [i for i, (x, y) in enumerate(zip(got, expected)) if not close(x, y)]
+            if not wrong:
+                return Feedback(True, "correct")
+            i = wrong[0]
+            return Feedback(False, f"{fmt(got[i])} is not right" + (
+                " (check the sign)" if close(-got[i], expected[i]) else ""))
+        # any order: match each given number with a distinct expected one, so a right value
+        # is never blamed for a wrong one beside it
+        unused = list(expected)
+        unmatched = []
+        for x in got:
+            match = next((j for j, y in enumerate(unused) if close(x, y)), None)
+            if match is None:
+                unmatched.append(x)
+            else:
+                unused.pop(match)
+        if not unmatched:
             return Feedback(True, "correct")
-        i = wrong[0]
-        return Feedback(False, f"{fmt(a[i])} is not right" + (
-            " (check the sign)" if abs(a[i] + b[i]) <= abs_tol + rel * abs(b[i]) else ""))
+        values = ", ".join(fmt(x) for x in unmatched)
+        sign = " (check the sign)" if all(any(close(-x, y) for y in unused) for x in unmatched) else ""
+        return Feedback(False, f"{values} {'is' if len(unmatched) == 1 else 'are'} not right{sign}")
     return check
 
 

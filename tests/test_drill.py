@@ -209,3 +209,13 @@ def test_two_variable_descent_hint_states_the_gradient_plainly():
     assert "f(x, y) = x² + 6y²" in problem.prompt
     assert problem.hint.startswith("∇f = (2x, 12y);") and "2·1x" not in problem.hint
     assert problem.solution().startswith("∇f(-1, 1) = (-2, 12);")
+
+
+def test_unordered_answers_blame_only_the_wrong_values():
+    check = drill.numbers_checker([2.0, 5.0], ordered=False)
+    assert check("5, 7").message == "7 is not right"          # 5 is an eigenvalue
+    assert check("7, 5").message == "7 is not right"
+    assert check("1, 3").message == "1, 3 are not right"
+    assert check("-2, 5").message == "-2 is not right (check the sign)"
+    assert check("5, 2").ok and check("2, 5").ok
+    assert not drill.numbers_checker([2.0, 2.0], ordered=False)("2, 5").ok
