@@ -87,11 +87,25 @@ def _is_input(node: Node) -> bool:
     return node.op in ("var", "ref") and str(node.attr)[:1] in "xXaAhH"
 
 
+def _product(node: Node) -> Node | None:
+    """The matrix product under a sign or a scalar factor, if the node is one."""
+    if node.op in ("matmul", "juxt"):
+        return node
+    if node.op == "neg":
+        return _product(node.args[0])
+    if node.op == "mul":
+        return _product(node.args[1]) or _product(node.args[0])
+    return None
+
+
 def whole_transposed(claim: Node, ctx: Context) -> Iterator[Edit]:
-    has_input = any(_is_input(n) for n in claim.walk())
-    yield Edit("xt_wrong_side" if has_input else "transposed_factor",
-               "the whole product is transposed: the factors are in the wrong order",
-               _raw("T", claim))
+    product = _product(claim)
+    if product is not None and any(_is_input(a) for a in product.args):
+        yield Edit("xt_wrong_side", "the whole product is transposed: the factors are in the wrong order",
+                   _raw("T", claim))
+    else:
+        # X⁻¹ for X⁻ᵀ: no product to reorder, the result itself needs its transpose
+        yield Edit("transposed_factor", "the whole result should be transposed", _raw("T", claim))
 
 
 def summed_over_batch(claim: Node, ctx: Context) -> Iterator[Edit]:
@@ -106,8 +120,31 @@ def swapped_products(claim: Node, ctx: Context) -> Iterator[Edit]:
     for path, node in _paths(claim):
         if node.op in ("matmul", "juxt"):
             a, b = node.args
-            yield Edit("xt_wrong_side" if (_is_input(a) or _is_input(b)) else "transposed_factor",
-                       f"swap the factors of {ctx.text(node)}", _replace(claim, path, _raw(node.op, b, a)))
+            cls = "xt_wrong_side" if (_is_input(a) or _is_input(b)) else "transposed_factor"
+            yield Edit(cls, f"swap the factors of {ctx.text(node)}", _replace(claim, path, _raw(node.op, b, a)))
+            # the transpose on the wrong factor: δᵀx for δxᵀ (and aᵀB for aBᵀ)
+            plain_a, plain_b = _strip_transpose(a), _strip_transpose(b)
+            if plain_a is not None and plain_b is None:
+                moved = _raw(node.op, plain_a, _raw("T", b))
+                yield Edit(cls, f"the transpose belongs on {ctx.text(b)}, not on {ctx.text(plain_a)}: "
+                                f"{ctx.text(moved)}", _replace(claim, path, moved))
+            if plain_b is not None and plain_a is None:
+                moved = _raw(node.op, _raw("T", a), plain_b)
+                yield Edit(cls, f"the transpose belongs on {ctx.text(a)}, not on {ctx.text(plain_b)}: "
+                                f"{ctx.text(moved)}", _replace(claim, path, moved))
+
+
+def _strip_transpose(node: Node) -> Node | None:
+    """``node`` without its outer transpose (Aᵀ, −Aᵀ, 2Aᵀ, (2/N)Aᵀ → A, −A, 2A, (2/N)A), or None."""
+    if node.op == "T":
+        return node.args[0]
+    if node.op == "neg":
+        inner = _strip_transpose(node.args[0])
+        return None if inner is None else _raw("neg", inner)
+    if node.op in ("mul", "juxt") and not any(n.op == "T" for n in node.args[0].walk()):
+        inner = _strip_transpose(node.args[1])
+        return None if inner is None else _raw(node.op, node.args[0], inner)
+    return None
 
 
 def toggled_transposes(claim: Node, ctx: Context) -> Iterator[Edit]:

@@ -241,3 +241,17 @@ def test_shown_fix_is_tidied():
     v = dk.verify_backprop(loss, claim, "W1", SINGLE)
     assert not v.ok and v.error_class == "wrong_sign"
     assert v.fix.to_text() == "softmax(z₂) − y"
+
+
+@pytest.mark.parametrize("loss, shapes, claim, cls, fix", [
+    # the transpose on δ instead of x: δᵀx for δxᵀ (a shape error, repaired by one move)
+    ("z = W@x; L = norm2(z - y)", {"W": (3, 4), "x": (4, 1), "y": (3, 1)}, "2*(z-y).T@x",
+     "xt_wrong_side", "2(z − y)xᵀ"),
+    ("(1/N)*norm2(W@X + b - Y)", LINEAR, "(2/N)*(W@X + b - Y).T@X", "xt_wrong_side", "(2/N)(WX + b − Y)Xᵀ"),
+    # X⁻¹ for X⁻ᵀ is a transposed factor, not "xᵀ on the wrong side" (was misclassified)
+    ("logdet(X)", {"X": (3, 3)}, "inv(X)", "transposed_factor", "X⁻ᵀ"),
+])
+def test_review_transpose_diagnoses(loss, shapes, claim, cls, fix):
+    v = dk.verify_backprop(loss, claim, "W" if "W" in shapes else "X", shapes)
+    assert not v.ok and v.error_class == cls, v.diagnosis
+    assert v.fix.to_text() == fix
