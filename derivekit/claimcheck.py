@@ -291,9 +291,39 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
                 return verdict(False, f"{CLASSES[edit.error_class]}: {edit.words}.",
                                edit.error_class, worst, counterexample=counter, claim=claim_expr,
                                fix=MatExpr(tidy(fixed)))
+        symmetric = _holds_if_symmetric(m, node, wrt, seeds) if diagnose else None
+        if symmetric:
+            names = ", ".join(name_text(n) for n in symmetric)
+            return verdict(False, f"{CLASSES['assumed_symmetric']}: yours equals ∂L/∂{name_text(wrt)} "
+                                  f"when {names} {'is' if len(symmetric) == 1 else 'are'} symmetric, "
+                                  f"but not in general (e.g. xᵀAx gives (A + Aᵀ)x, not 2Ax)",
+                           "assumed_symmetric", worst, counterexample=counter, claim=claim_expr)
         return verdict(False, "the claim disagrees with the correct gradient, and no single edit "
                               "(transpose, order, activation derivative, constant, batch sum) "
                               "repairs it", "unknown", worst, counterexample=counter, claim=claim_expr)
+
+
+def _holds_if_symmetric(m, claim: Node, wrt: str, seeds) -> list[str] | None:
+    """The square inputs (other than ``wrt``) that, made symmetric, make the claim right; None
+    when there are none, the claim uses intermediate names, or it is wrong even then."""
+    square = [n for n, (r, c) in m.shapes.items() if r == c > 1 and n != wrt]
+    if not square or not claim.names() <= set(m.shapes):
+        return None
+    expected, claimed = compile_node(m.result.node), compile_node(claim)
+    kinds = domains(m.loss)
+    try:
+        with np.errstate(all="ignore"):
+            for seed in seeds:
+                env = sample(m.shapes, kinds, np.random.default_rng(seed))
+                for n in square:
+                    env[n] = (env[n] + env[n].T) / 2
+                err = relative_error(np.broadcast_to(expected(env), m.shape),
+                                     np.broadcast_to(claimed(env), m.shape))
+                if not err <= TOLERANCE:  # NaN included
+                    return None
+    except (KeyError, ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    return square
 
 
 def _dims_of(shapes):

@@ -29,6 +29,7 @@ CLASSES: dict[str, str] = {
     "xt_wrong_side": "xᵀ on the wrong side",
     "extra_factor": "an extra factor",
     "wrong_activation_derivative": "the derivative of the wrong activation, or at the wrong layer",
+    "assumed_symmetric": "a result that holds only for a symmetric matrix",
     "shape": "a shape mismatch",
     "unknown": "a mistake that no single edit explains",
 }

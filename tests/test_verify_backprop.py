@@ -255,3 +255,18 @@ def test_review_transpose_diagnoses(loss, shapes, claim, cls, fix):
     v = dk.verify_backprop(loss, claim, "W" if "W" in shapes else "X", shapes)
     assert not v.ok and v.error_class == cls, v.diagnosis
     assert v.fix.to_text() == fix
+
+
+@pytest.mark.parametrize("loss, shapes, claim, wrt", [
+    ("x.T@A@x", {"A": (3, 3), "x": (3, 1)}, "2*A@x", "x"),
+    ("trace(X.T@A@X)", {"A": (3, 3), "X": (3, 4)}, "2*A@X", "X"),
+])
+def test_claim_that_assumes_a_symmetric_matrix(loss, shapes, claim, wrt):
+    v = dk.verify_backprop(loss, claim, wrt, shapes)
+    assert not v.ok and v.error_class == "assumed_symmetric", v.diagnosis
+    assert "when A is symmetric" in v.diagnosis
+
+
+def test_symmetric_check_does_not_excuse_other_mistakes():
+    v = dk.verify_backprop("logdet(X)", "X", "X", {"X": (3, 3)})
+    assert not v.ok and v.error_class == "unknown"
