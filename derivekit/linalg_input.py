@@ -306,8 +306,12 @@ def _read_entry(text: str, name: str, syntax: str, source: str, offset: int) -> 
     except ParseError as exc:
         position = offset + exc.position if exc.position is not None else offset
         reason = re.sub(r" at position \d+$", "", exc.message.splitlines()[0])
+        hint = exc.hint
+        if re.fullmatch(r"\s*[-+]?[\d.]+(?:\s+[-+]?[\d.]+)+\s*", entry):
+            # "[4 5 6]" as NumPy prints it: numbers side by side are entries, not a product
+            hint = "separate entries with commas, e.g. [4, 5, 6], and rows with ; or [[...], [...]]"
         raise ParseError(f"cannot read the entry '{entry}' of {name}: {reason}",
-                         source=source, position=position, hint=exc.hint) from None
+                         source=source, position=position, hint=hint) from None
     if not isinstance(value, sp.Expr) or isinstance(value, sp.MatrixBase):
         raise ParseError(f"the entry '{entry}' of {name} is not a scalar expression",
                          source=source, position=offset,

@@ -56,6 +56,15 @@ def test_bad_text_says_what_is_wrong(source, error, fragment):
         read_matrix(source, vector_as="column")
 
 
+def test_space_separated_numbers_get_a_comma_hint():
+    with pytest.raises(ParseError) as info:
+        read_matrix("[4 5 6]", vector_as="column")
+    assert "separate entries with commas" in info.value.hint
+    with pytest.raises(ParseError) as info:      # an expression keeps the parser's own hint
+        read_matrix("[4 x 6]", vector_as="column")
+    assert "separate entries with commas" not in (info.value.hint or "")
+
+
 def test_user_text_is_never_evaluated():
     with pytest.raises(DerivekitError):
         read_matrix("[[__import__('os').system('echo hacked')]]")
