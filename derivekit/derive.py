@@ -488,6 +488,12 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
         cancelled = sp.cancel(skeleton)
         if sp.count_ops(cancelled) <= 2 * size + 10:
             paths.append([("cancel", cancelled), ("factor", _factor_out(cancelled))])
+    if (size <= MAX_CANCEL_OPS and len(skeleton.free_symbols) <= MAX_CANCEL_GENERATORS
+            and isinstance(skeleton, (sp.Add, sp.Mul)) and any(
+                isinstance(t, sp.Pow) and t.exp.is_Integer and t.exp > 1
+                for t in sp.preorder_traversal(skeleton))):
+        # σ(1 − σ)(1 − 2σ) out of 2σ³ − 3σ² + σ: the second derivatives of σ and friends
+        paths.append([("polynomial", _leading_ones_positive(sp.factor(skeleton)))])
     best = min(paths, key=lambda path: (_score(path[-1][1]) + _path_cost(path), len(path)))
     previous = skeleton
     for move, value in best:
@@ -496,6 +502,21 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
         rewrites.append(_describe(move, previous, value, back, order))
         previous = value
     return back(previous) if previous is not skeleton else current
+
+
+def _leading_ones_positive(expr: sp.Expr) -> sp.Expr:
+    """(1 − s)(1 − 2s) rather than (s − 1)(2s − 1): each factor c − v with c < 0 of an odd
+    power is negated, the signs collected in front."""
+    if not isinstance(expr, sp.Mul):
+        return expr
+    sign, factors = 1, []
+    for factor in expr.args:
+        base, power = factor.as_base_exp()
+        if isinstance(base, sp.Add) and power.is_Integer and base.as_coeff_Add()[0].is_negative:
+            factor = (-base) ** power
+            sign *= (-1) ** int(power)
+        factors.append(factor)
+    return sign * sp.Mul(*factors)
 
 
 def _describe(move: str, before, after, back, order: int) -> Rewrite:
@@ -516,6 +537,8 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
         return Rewrite("Collect common factors", back(before), back(after), order=order)
     if move == "numerator":
         return Rewrite("Expand the numerator", back(before), back(after), order=order)
+    if move == "polynomial":
+        return Rewrite("Factor the polynomial", back(before), back(after), order=order)
     return Rewrite("Write as one fraction and cancel common factors", back(before), back(after),
                    order=order)
 

@@ -86,6 +86,17 @@ def test_softmax_cross_entropy_and_softmax_quotient_come_out_as_softmax():
                - float(sp.diff(labelled.expr, z1).subs(point))) < 1e-12
 
 
+def test_sigmoid_hessian_entries_share_one_textbook_form():
+    # regression: the (w, w) entry came out as x²(2σ² − 3σ + 1)σ and the (w, b) entry as
+    # x((1 − σ)²σ − (1 − σ)σ²), while (b, w) read x(1 − 2σ)(1 − σ)σ
+    H = hessian(S, [w, b], steps=True).result
+    textbook = (1 - 2 * S) * (1 - S) * S
+    assert H[0, 0] == x ** 2 * textbook
+    assert H[0, 1] == H[1, 0] == x * textbook
+    assert H[1, 1] == textbook
+    assert derive(sigmoid(x), x, order=2).result == (1 - 2 * sigmoid(x)) * (1 - sigmoid(x)) * sigmoid(x)
+
+
 def test_tanh_derivative_is_one_minus_tanh_squared():
     assert derive(sp.tanh(x), x).result == 1 - sp.tanh(x) ** 2
 
