@@ -372,7 +372,8 @@ class CompiledFunction:
 
 
 def compile(expr: Any, args: Any, backend: str = "auto", cse: bool | None = None) -> CompiledFunction:
-    """Compile ``expr`` (an expression, or a list / Matrix of them) into ``f(*args)``.
+    """Compile ``expr`` (an expression, or a list / Matrix of them, or the result of
+    :func:`derivekit.derive` / ``gradient`` / ``jacobian`` / ``hessian``) into ``f(*args)``.
 
     ``args`` are names or Symbols, in call order (``"x, y"`` also works). ``cse=None``
     switches common-subexpression elimination on when the expression repeats
@@ -383,6 +384,9 @@ def compile(expr: Any, args: Any, backend: str = "auto", cse: bool | None = None
     """
     if backend not in BACKENDS + _INTERNAL_BACKENDS:
         raise DerivekitError(f"unknown backend '{backend}'", hint="use one of " + ", ".join(BACKENDS))
+    from .steps import Derivation, MatrixOfDerivations
+    if isinstance(expr, (Derivation, MatrixOfDerivations)):
+        expr = expr.result  # dk.compile(dk.hessian(f, wrt), wrt): the derived result
     if isinstance(expr, sp.MatrixBase):
         shape = (len(expr),) if 1 in expr.shape else tuple(expr.shape)
         exprs = tuple(expr)

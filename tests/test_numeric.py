@@ -235,3 +235,15 @@ def test_jax_backend_without_jax_says_how_to_install(monkeypatch):
     monkeypatch.setattr(numeric, "_JAX_NAMESPACE", None)
     with pytest.raises(DerivekitError, match=r"pip install 'derivekit\[jax\]'"):
         dk.compile(x, "x", backend="jax")
+
+
+def test_compile_takes_derivations_and_matrices_of_derivations():
+    # regression: dk.compile(dk.hessian(...), ...) raised "cannot read the expression"
+    H = dk.compile(dk.hessian("x^2*y + 3", ["x", "y"]), ["x", "y"])
+    out = H(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]))
+    assert out.dtype == np.float64 and out.shape == (2, 2, 3)
+    assert np.allclose(out[0, 0], 2.0) and np.allclose(out[0, 1], [2.0, 4.0, 6.0])
+    g = dk.compile(dk.gradient("sigmoid(w*x + b)", ["w", "b"]), ["w", "b", "x"])
+    assert np.allclose(g(0.0, 0.0, 2.0), [0.5, 0.25])
+    d = dk.compile(dk.derive("tanh(x)", "x"), ["x"])
+    assert math.isclose(d(0.5), 1 - math.tanh(0.5) ** 2)
