@@ -10,6 +10,7 @@ a seed, keeps the score, and :func:`run_interactive` drives one on any pair of s
 from __future__ import annotations
 
 import random
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
@@ -102,10 +103,33 @@ def numbers_checker(expected: list[float], ordered: bool = True, rel: float = 1e
     return check
 
 
+_LATEX_MATRIX = re.compile(r"^\\begin\{([bpvBV]?matrix)\}(.*)\\end\{\1\}$", re.S)
+
+
+def _encloses(text: str, open_: str, close: str) -> bool:
+    """Whether ``text`` is one bracketed group: its first character's partner is its last."""
+    if not (text.startswith(open_) and text.endswith(close)):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
 def split_answer(answer: str) -> list[str]:
-    """``"[2x, y]"`` or ``"2x; y"`` or ``"2x, y"`` → one entry per component."""
-    text = answer.strip()
-    if text.startswith("[") and text.endswith("]"):
+    """``"[2x, y]"``, ``"(2x, y)"``, ``"2x; y"``, ``"2x, y"`` or a LaTeX ``bmatrix``/``pmatrix``
+    (or ``\\left( … \\right)``) → one entry per component."""
+    text = answer.strip().strip("$").strip()
+    text = re.sub(r"\\left\s*([(\[])", r"\1", text)
+    text = re.sub(r"\\right\s*([)\]])", r"\1", text).strip()
+    matrix = _LATEX_MATRIX.match(text)
+    if matrix:  # rows split by \\ and columns by &: each cell is one component
+        text = ";".join(cell.strip() for row in re.split(r"\\\\", matrix.group(2))
+                        for cell in row.split("&") if cell.strip())
+    elif _encloses(text, "[", "]") or (_encloses(text, "(", ")") and _top_level(text[1:-1], ",")):
         text = text[1:-1]
     sep = ";" if ";" in text else ","
     parts, depth, current = [], 0, []
@@ -121,6 +145,16 @@ def split_answer(answer: str) -> list[str]:
             current.append(ch)
     parts.append("".join(current).strip())
     return [p for p in parts if p]
+
+
+def _top_level(text: str, sep: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == sep and depth == 0:
+            return True
+    return False
 
 
 def read_numbers(answer: str) -> list[float]:

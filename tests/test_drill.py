@@ -219,3 +219,17 @@ def test_unordered_answers_blame_only_the_wrong_values():
     assert check("-2, 5").message == "-2 is not right (check the sign)"
     assert check("5, 2").ok and check("2, 5").ok
     assert not drill.numbers_checker([2.0, 2.0], ordered=False)("2, 5").ok
+
+
+@pytest.mark.parametrize("answer", [
+    r"\begin{bmatrix} 2xy + 4ye^{xy} \\ x^2 + 4xe^{xy} \end{bmatrix}",
+    r"$\begin{pmatrix} 2xy + 4ye^{xy} \\ x^2 + 4xe^{xy} \end{pmatrix}$",
+    r"\left(2xy + 4ye^{xy}, x^2 + 4xe^{xy}\right)",
+    "(2*x*y + 4*y*exp(x*y), x^2 + 4*x*exp(x*y))",
+])
+def test_gradient_answers_in_latex_vector_forms(answer):
+    needs("derivekit.verify")
+    check = drill.derivative_checker("x^2*y + 4*exp(x*y)", ["x", "y"])
+    assert check(answer).ok
+    assert drill.split_answer("(x+1)*(x+2)") == ["(x+1)*(x+2)"]   # one product, not a tuple
+    assert drill.split_answer("[a, b]*[c]") == ["[a, b]*[c]"]
