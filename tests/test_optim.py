@@ -122,6 +122,41 @@ def test_against_torch_when_installed():
         assert np.allclose(ours.points[-1], params.detach().numpy(), rtol=1e-10, atol=1e-12), method
 
 
+@pytest.mark.parametrize("schedule", ["constant", "step", "exponential", "cosine"])
+def test_against_torch_with_schedules_and_weight_decay(schedule):
+    # every rule, with non-default hyper-parameters and L2 / decoupled decay, under each
+    # schedule, follows torch.optim + torch.optim.lr_scheduler to rounding
+    torch = pytest.importorskip("torch")
+    sched = {"constant": (None, {}),
+             "step": (lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.5),
+                      {"step_size": 10, "gamma": 0.5}),
+             "exponential": (lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.97), {"gamma": 0.97}),
+             "cosine": (lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=40), {"T_max": 40})}
+    make_scheduler, options = sched[schedule]
+    cases = [("momentum", torch.optim.SGD, {"momentum": 0.5, "weight_decay": 0.1}),
+             ("nesterov", torch.optim.SGD, {"momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+             ("adagrad", torch.optim.Adagrad, {"weight_decay": 0.05}),
+             ("rmsprop", torch.optim.RMSprop, {"alpha": 0.9, "weight_decay": 0.05}),
+             ("adam", torch.optim.Adam, {"weight_decay": 0.1, "betas": (0.8, 0.99)}),
+             ("adamw", torch.optim.AdamW, {"weight_decay": 0.3, "betas": (0.8, 0.99)})]
+    for method, cls, kwargs in cases:
+        p = torch.tensor([2.0, -1.5], dtype=torch.float64, requires_grad=True)
+        opt = cls([p], lr=0.02, **kwargs)
+        scheduler = make_scheduler(opt) if make_scheduler else None
+        points = [p.detach().numpy().copy()]
+        for _ in range(40):
+            opt.zero_grad()
+            (3 * (p[0] - 1) ** 2 + 10 * p[1] ** 2 + p[0] * p[1] + 0.1 * p[0] ** 4).backward()
+            opt.step()
+            points.append(p.detach().numpy().copy())
+            if scheduler:
+                scheduler.step()
+        ours = minimize("3*(x-1)^2 + 10*y^2 + x*y + 0.1*x^4", {"x": 2.0, "y": -1.5}, method=method, lr=0.02,
+                        steps=40, grad_tol=None, schedule=schedule, schedule_options=options,
+                        **{k: v for k, v in kwargs.items() if k != "nesterov"})
+        assert np.allclose(ours.points, np.array(points), rtol=1e-10, atol=1e-12), (method, schedule)
+
+
 # --- convergence and divergence ------------------------------------------------------------
 
 CONVEX = "x^2 + 10*y^2 + x*y"  # positive definite, minimum 0 at the origin
