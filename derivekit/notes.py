@@ -157,9 +157,15 @@ def evaluate(doc: NotesDocument) -> NotesDocument:
     for topic in doc.topics:
         if topic.result is not None:
             continue
+        fields = dict(topic.fields)
+        data = fields.get("pca", "")
+        if topic.kind == "pca" and data.lower().endswith(".csv") and not Path(data).is_absolute():
+            beside = Path(doc.source).parent / data  # a CSV next to the notes file comes first
+            if beside.is_file():
+                fields["pca"] = str(beside)
         try:
             with deadline(60.0):
-                topic.result = run_topic(topic.kind, topic.fields)
+                topic.result = run_topic(topic.kind, fields)
         except DerivekitError as exc:
             raise DerivekitError(f"{doc.source}:{topic.line}: {topic.kind} topic: {exc.message}",
                                  hint=exc.hint) from None

@@ -241,3 +241,14 @@ def test_pca_topic_picks_csv_columns_and_standardises(tmp_path):
     assert result.covariance[0, 0] == pytest.approx(1.0)
     with pytest.raises(DerivekitError, match="yes or no"):
         topics.TOPIC_KINDS["pca"].run({**fields, "standardize": "maybe"})
+
+
+def test_pca_csv_is_found_next_to_the_notes_file(tmp_path, monkeypatch):
+    folder = tmp_path / "course"
+    folder.mkdir()
+    (folder / "scores.csv").write_text("hours,score\n2,50\n4,61\n6,70\n8,86\n3,55\n")
+    src = folder / "notes.md"
+    src.write_text("# N\n\n```derivekit\npca: scores.csv\nk: 1\n```\n")
+    monkeypatch.chdir(tmp_path)                      # not the notes file's folder
+    markdown = notes.to_markdown(notes.load(src))
+    assert "2 features (hours, score)" in markdown
