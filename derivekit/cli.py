@@ -86,6 +86,41 @@ def build_parser(name: str):
     return parser, module
 
 
+def _math_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """argv with expressions that start with '-' ("-y*log(p)", "-x") kept away from argparse's
+    option matching: an option's value becomes ``--opt=value``, and when a positional starts
+    with '-', all positionals go after '--' in their order. Tokens that name (or abbreviate)
+    one of the parser's options, and everything after a '--' the user wrote, are left as is."""
+    options = parser._option_string_actions  # noqa: SLF001 - argparse's own option table
+    if "--" in argv:
+        return argv
+
+    def is_math(token: str) -> bool:
+        return (len(token) > 1 and token.startswith("-") and not token.startswith("--")
+                and not any(o.startswith(token.split("=")[0]) for o in options))
+
+    flags, positionals, i, merged = [], [], 0, False
+    while i < len(argv):
+        token = argv[i]
+        action = options.get(token)
+        if action is not None and action.nargs is None and i + 1 < len(argv) and is_math(argv[i + 1]):
+            flags.append(f"{token}={argv[i + 1]}")
+            i, merged = i + 2, True
+            continue
+        if action is not None and action.nargs is None and i + 1 < len(argv):  # --opt value
+            flags += [token, argv[i + 1]]
+            i += 2
+            continue
+        if token.startswith("-") and not is_math(token):
+            flags.append(token)
+        else:
+            positionals.append(token)
+        i += 1
+    if any(is_math(p) for p in positionals):
+        return flags + ["--"] + positionals
+    return flags + positionals if merged else argv
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -104,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     parser, module = build_parser(name)
     try:
-        args = parser.parse_args(argv[1:])
+        args = parser.parse_args(_math_arguments(parser, argv[1:]))
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     from .errors import DerivekitError

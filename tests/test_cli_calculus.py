@@ -88,12 +88,29 @@ def test_grad_defaults_to_every_variable_alphabetically(capsys):
     (["diff", "x^2", "--wrt", "x+1"], "not a variable"),
     (["diff", "x^2", "--format", "html"], "invalid choice"),           # argparse
     (["jacobian", " ; ", "--wrt", "x"], "no expression"),
-    (["diff", "-x^2", "--wrt", "x"], "goes after '--'"),                # argparse saw an option
+    (["diff", "--wrt", "x"], "goes after '--'"),                        # no expression at all
 ])
 def test_usage_and_parse_errors_exit_2_with_a_message(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert message in err
+
+
+def test_expressions_starting_with_minus_need_no_double_dash(capsys):
+    # "-y*log(p) - …" (every cross-entropy) used to be read by argparse as an unknown option
+    code, out, err = run(capsys, "diff", "-x^2", "--wrt", "x", "--no-steps")
+    assert code == 0 and err == "" and out.strip() == "d/dx (−x²) = −2x"
+    bce = "-y*log(sigmoid(w*x+b)) - (1-y)*log(1-sigmoid(w*x+b))"
+    code, out, _ = run(capsys, "diff", bce, "--wrt", "w", "--no-steps")
+    assert code == 0 and out.strip().endswith("= x·(σ(w·x + b) − y)")
+    code, out, _ = run(capsys, "jacobian", "-x + y", "x*y", "--wrt", "x,y", "--format", "json", "--no-steps")
+    assert code == 0 and [e["text"] for e in json.loads(out)["exprs"]] == ["y − x", "x·y"]
+    code, out, _ = run(capsys, "check", "x^2", "--claim", "-2*x", "--wrt", "x")
+    assert code == 1 and "sign error" in out
+    code, out, _ = run(capsys, "diff", "--no-steps", "--", "-x^2")   # the '--' form still works
+    assert code == 0 and "−2x" in out
+    code, _, err = run(capsys, "diff", "x^2", "--order", "-1")
+    assert code == 2 and "--order must be at least 1" in err
 
 
 def test_help_lists_examples(capsys):
