@@ -158,11 +158,13 @@ def _top_level(text: str, sep: str) -> bool:
 
 
 def read_numbers(answer: str) -> list[float]:
-    """Parse each component with ``dk.parse`` (never eval) and evaluate it to a float."""
+    """Parse each component with ``dk.parse`` (never eval) and evaluate it to a float; a
+    trailing ``%`` (or LaTeX ``\\%``) divides by 100, so ``75%`` reads as 0.75."""
     from .parse import parse
     values = []
     for part in split_answer(answer):
-        expr = parse(part)
+        percent = re.fullmatch(r"(.+?)\s*\\?%", part.strip())
+        expr = parse(percent.group(1)) / 100 if percent else parse(part)
         if not getattr(expr, "is_number", False):
             raise DerivekitError(f"'{part}' is not a number", hint="answer with numbers, e.g. 0.8")
         value = complex(expr.evalf())

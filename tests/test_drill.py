@@ -233,3 +233,11 @@ def test_gradient_answers_in_latex_vector_forms(answer):
     assert check(answer).ok
     assert drill.split_answer("(x+1)*(x+2)") == ["(x+1)*(x+2)"]   # one product, not a tuple
     assert drill.split_answer("[a, b]*[c]") == ["[a, b]*[c]"]
+
+
+def test_percentages_read_as_fractions():
+    needs("derivekit.parse")
+    assert drill.read_numbers("75%") == pytest.approx([0.75])
+    assert drill.read_numbers(r"75\%, 12.5 %") == pytest.approx([0.75, 0.125])
+    problem = drill.DrillSession("pca", 3, seed=1).problem(0)
+    assert problem.check("75%").ok and not problem.check("0.75%").ok
