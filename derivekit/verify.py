@@ -593,7 +593,7 @@ class Verdict(Displayable):
         mark = r"\checkmark" if self.ok else r"\times"
         out = [rf"{mark}\ \text{{claimed}}\ {self._subject('latex')} = {claim_shown}"]
         if not self.ok:
-            out.append(rf"\text{{diagnosis: {_latex_text(self.diagnosis)}}}")
+            out.append(r"\text{diagnosis: }" + _latex_text(self.diagnosis))  # math-mode prose
         out.append(r"\text{expected: }" + ", ".join(show(c.expected, "latex") for c in self.components))
         body = r" \\ ".join(out)
         if self.derivation is not None and settings.get("steps", True):
@@ -625,11 +625,12 @@ class Verdict(Displayable):
 
 
 def _latex_text(text: str) -> str:
+    """``text`` for math mode: its words in ``\\text{}``, its formulas as math."""
     try:
         from .printing import latex_prose
         return latex_prose(text)
     except Exception:
-        return text.replace("\\", r"\textbackslash{}").replace("_", r"\_")
+        return r"\text{" + text.replace("\\", r"\textbackslash{}").replace("_", r"\_") + "}"
 
 
 # --- the expected derivative, with steps ----------------------------------------------------

@@ -172,3 +172,20 @@ def test_huge_differences_skip_simplify():
     big = sum(sp.sin(k * x) ** 2 + sp.cos(k * x) ** 2 for k in range(1, 120))
     equal, note = symbolic_difference_is_zero(big, sp.Integer(119))
     assert equal is None and "too large" in note
+
+
+@pytest.mark.skipif(__import__("derivekit.latexdoc").latexdoc.find_engine() is None,
+                    reason="no LaTeX engine (latexmk/pdflatex) on PATH")
+def test_wrong_verdicts_latex_compiles(tmp_path):
+    """Regression: a wrong claim's diagnosis (math-mode prose) was nested inside \\text{…},
+    which LaTeX refuses ('Missing $ inserted')."""
+    from derivekit import latexdoc
+    verdicts = [dk.verify("tanh(w*x)", "x*(1 + tanh(w*x)^2)", "w"),
+                dk.verify("sigmoid(w*x + b)", "sigmoid(w*x + b)*(1 - sigmoid(w*x + b))", "w"),
+                dk.verify("-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))",
+                          ["(sigmoid(w*x + b) - y)*x", "sigmoid(w*x + b)"], ["w", "b"])]
+    assert not any(v.ok for v in verdicts)
+    body = [latexdoc.display_math(v.to_latex()) for v in verdicts]
+    body += [latexdoc.display_math(v._repr_latex_()) for v in verdicts]
+    pdf = latexdoc.compile_pdf(latexdoc.document("\n\n".join(body)), tmp_path / "verdicts.pdf")
+    assert pdf.stat().st_size > 1000
