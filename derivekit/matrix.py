@@ -355,10 +355,15 @@ def _log_softmax_of(n: Node) -> Node | None:
     return None
 
 
+def _const_factor(n: Node) -> bool:
+    """A number or its negative (c, −c)."""
+    return n.op == "const" or (n.op == "neg" and n.args[0].op == "const")
+
+
 def canonicalize(node: Node) -> Node:
     """Recognise known losses written out: sum(Y ⊙ log softmax(Z)) is −CE(softmax(Z), Y),
     so its gradient is the known result softmax(Z) − Y."""
-    from .matexpr import neg, pair_loss
+    from .matexpr import neg, pair_loss, scale
 
     def go(n: Node) -> Node:
         if not n.args:
@@ -369,8 +374,23 @@ def canonicalize(node: Node) -> Node:
             left, right = args[0].args
             for target, logs in ((left, right), (right, left)):
                 z = _log_softmax_of(logs)
+                # −Y or c·Y: the sign or constant leaves the loss, so the target Y is the one
+                # whose columns sum to 1 (the known result softmax(Z) − Y needs that)
+                sign, c = 1, None  # c: a constant factor of the target
+                while target.op == "neg" or (target.op == "mul" and target.args[1].shape == target.shape
+                                             and _const_factor(target.args[0])):
+                    if target.op == "neg":
+                        sign, target = -sign, target.args[0]
+                    elif target.args[0].op == "neg":  # (−c)·Y
+                        sign, target = -sign, Node("mul", (target.args[0].args[0], target.args[1]),
+                                                   None, target.shape)
+                    else:
+                        c, target = target.args[0].attr if c is None else target.args[0].attr * c, target.args[1]
                 if z is not None and target.shape == z.shape and not (target.names() & z.names()):
-                    return neg(pair_loss("softmax_ce", z, target))
+                    loss = pair_loss("softmax_ce", z, target)
+                    if c is not None:
+                        loss = scale(c, loss)
+                    return loss if sign < 0 else neg(loss)
         if n.op == "neg" and args[0].op == "neg":
             return args[0].args[0]
         return n

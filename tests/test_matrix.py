@@ -310,3 +310,17 @@ def test_latex_bias_times_ones_row_spans_the_batch():
 def test_inverse_pairs_cancel_and_scalars_leave_products(loss, text):
     m = dk.matrix_gradient(loss, "V", {"V": (3, 3), "A": (3, 3)})
     assert m.result.to_text() == text and m.check.ok
+
+
+@pytest.mark.parametrize("loss, text", [
+    # the sign inside the sum used to end up in the target: −(softmax(Wx) + y)xᵀ, caught only
+    # by the internal finite-difference check
+    ("sum(-y*log(softmax(W@x)))", "(softmax(Wx) − y)xᵀ"),
+    ("sum(log(softmax(W@x))*(-y))", "(softmax(Wx) − y)xᵀ"),
+    ("sum((-0.5)*y*log(softmax(W@x)))", "(1/2)(softmax(Wx) − y)xᵀ"),
+    ("sum(-2*y*log(softmax(W@x)))", "2(softmax(Wx) − y)xᵀ"),
+    ("-sum(y*log(softmax(W@x)))", "(softmax(Wx) − y)xᵀ"),
+])
+def test_written_out_cross_entropy_with_a_signed_target(loss, text):
+    m = dk.matrix_gradient(loss, "W", {"W": (3, 4), "x": (4, 1), "y": (3, 1)})
+    assert m.result.to_text() == text and m.check.ok
