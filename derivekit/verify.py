@@ -320,6 +320,8 @@ def _wrong_derivative_table() -> list[tuple[Any, Any, str]]:
         (sp.tanh, lambda u: sp.tanh(u), "tanh(u) was used where tanh′(u) = 1 − tanh²(u) was needed"),
         (sp.tanh, lambda u: 1 - sp.tanh(u), "tanh′(u) was written 1 − tanh(u); it is 1 − tanh²(u)"),
         (softplus, lambda u: softplus(u), "softplus(u) was used where softplus′(u) = σ(u) was needed"),
+        (softplus, lambda u: sigmoid(u) * (1 - sigmoid(u)),
+         "softplus′(u) was written σ′(u) = σ(u)(1 − σ(u)); it is σ(u)"),
         (relu, lambda u: relu(u), "ReLU(u) was used where ReLU′(u) = H(u), the unit step, was needed"),
         (silu, lambda u: sigmoid(u), "σ(u) was used where SiLU′(u) = σ(u)(1 + u(1 − σ(u))) was needed"),
         (sp.exp, lambda u: sp.exp(u) * u, "e^u was differentiated as u·e^u; d/du e^u = e^u"),

@@ -54,6 +54,8 @@ def test_verdict_carries_expected_result_and_its_derivation():
     ("sigmoid(w*x + b)", "x*sigmoid(w*x+b)", "w", "wrong_activation_derivative", "σ′"),
     ("tanh(w*x)", "x*(1 + tanh(w*x)^2)", "w", "wrong_activation_derivative", "1 − tanh²"),
     ("softplus(w*x)", "x*softplus(w*x)", "w", "wrong_activation_derivative", "softplus′"),
+    # regression: was reported as an "extra term −xσ²"
+    ("softplus(w*x)", "x*sigmoid(w*x)*(1 - sigmoid(w*x))", "w", "wrong_activation_derivative", "it is σ(w·x)"),
     ("w*x^2", "2*w*x", "w", "wrong_variable", "with respect to x"),
     ("x*sin(x)", "x*cos(x)", "x", "missing_term", "sin(x)"),
     ("x^3 + y", "3*x^2 + y", "x", "extra_term", "y"),
