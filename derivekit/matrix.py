@@ -391,6 +391,15 @@ def canonicalize(node: Node) -> Node:
                     if c is not None:
                         loss = scale(c, loss)
                     return loss if sign < 0 else neg(loss)
+        row, negative = (args[0].args[0], True) if args[0].op == "neg" else (args[0], False)
+        if n.op == "matmul" and row.op == "T" and row.shape[0] == 1:
+            # ±yᵀ log softmax(z) for columns y, z is the same sum
+            target, z = row.args[0], _log_softmax_of(args[1])
+            if target.op == "neg":  # (−y)ᵀ
+                target, negative = target.args[0], not negative
+            if z is not None and target.shape == z.shape and not (target.names() & z.names()):
+                loss = pair_loss("softmax_ce", z, target)
+                return loss if negative else neg(loss)
         if n.op == "neg" and args[0].op == "neg":
             return args[0].args[0]
         return n

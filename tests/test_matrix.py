@@ -324,3 +324,13 @@ def test_inverse_pairs_cancel_and_scalars_leave_products(loss, text):
 def test_written_out_cross_entropy_with_a_signed_target(loss, text):
     m = dk.matrix_gradient(loss, "W", {"W": (3, 4), "x": (4, 1), "y": (3, 1)})
     assert m.result.to_text() == text and m.check.ok
+
+
+@pytest.mark.parametrize("loss, text", [
+    (r"-\mathbf{y}^\top\log\operatorname{softmax}(\mathbf{W}\mathbf{x})", "(softmax(Wx) − y)xᵀ"),
+    ("(-y).T@log(softmax(W@x))", "(softmax(Wx) − y)xᵀ"),    # was caught by the internal check only
+    ("y.T@log(softmax(W@x))", "−(softmax(Wx) − y)xᵀ"),
+])
+def test_cross_entropy_written_as_y_transpose_log_softmax(loss, text):
+    m = dk.matrix_gradient(loss, "W", {"W": (3, 4), "x": (4, 1), "y": (3, 1)})
+    assert m.result.to_text() == text and m.check.ok
