@@ -194,11 +194,22 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
         def shown(node: Node) -> Node:
             return tidy(substitute(node, expand_map)) if plain else node
 
+        def partly_typed(node: Node) -> Node:
+            """``node`` typed where its sub-terms can be (so (2/N)Xᵀ prints as a scalar times
+            a matrix, not (2 / N) ⊙ Xᵀ), raw above the term whose shapes do not fit."""
+            try:
+                return shown(typed(node, claim_refs))
+            except (ShapeError, ValueError):
+                return Node(node.op, tuple(partly_typed(a) for a in node.args), node.attr, None)
+
         def text(node: Node) -> str:
             try:
                 return to_text(shown(typed(node, claim_refs)))
             except (ShapeError, ValueError):
-                return _raw_text(node)
+                try:
+                    return to_text(partly_typed(node))
+                except Exception:  # a mixed tree that does not print: the raw text
+                    return _raw_text(node)
 
         def shape(node: Node):
             try:

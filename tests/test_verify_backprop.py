@@ -270,3 +270,10 @@ def test_claim_that_assumes_a_symmetric_matrix(loss, shapes, claim, wrt):
 def test_symmetric_check_does_not_excuse_other_mistakes():
     v = dk.verify_backprop("logdet(X)", "X", "X", {"X": (3, 3)})
     assert not v.ok and v.error_class == "unknown"
+
+
+def test_diagnosis_prints_scalars_in_a_shape_broken_claim_as_scalars():
+    # was "swap the factors of [(2 / N) ⊙ Xᵀ](WX + b − Y)"
+    v = dk.verify_backprop("(1/N)*norm2(W@X + b - Y)", "(2/N)*X.T@(W@X + b - Y)", "W", LINEAR)
+    assert v.error_class == "xt_wrong_side"
+    assert "swap the factors of (2/N)Xᵀ(WX + b − Y)" in v.diagnosis and "⊙" not in v.diagnosis
