@@ -239,7 +239,7 @@ def _path_cost(path: list[tuple[str, sp.Expr]]) -> int:
     x²cos x + 2x sin x is not refactored as x(x cos x + 2 sin x) to save one operation.
     Factoring after an expansion or a cancellation is free (that is where (σ − y)·x comes
     from)."""
-    return 0 if path[0][0] == "raw" else 1
+    return 0 if path[0][0] in ("raw", "content") else 1  # a number moved out of a bracket is free
 
 
 def _has_fraction_of_sums(expr: sp.Expr) -> bool:
@@ -474,6 +474,9 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
         return e.xreplace(atoms)
 
     paths = [[("raw", skeleton)], [("factor", _factor_out(skeleton))]]
+    if isinstance(skeleton, sp.Mul) and any(isinstance(f, sp.Add) for f in skeleton.args):
+        # 2x(σ − y)σ(1 − σ), not x(2σ − 2y)σ(1 − σ): a sum factor's common number in front
+        paths.append([("content", _content_out(skeleton))])
     if _has_expandable_product(skeleton) and _expansion_terms(skeleton) <= MAX_EXPANDED_TERMS:
         expanded = sp.expand(skeleton, power_base=False, power_exp=False, log=False)
         if sp.count_ops(expanded) <= 2 * size + 10:  # an expansion that blows up never wins
@@ -502,6 +505,17 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
         rewrites.append(_describe(move, previous, value, back, order))
         previous = value
     return back(previous) if previous is not skeleton else current
+
+
+def _content_out(product: sp.Mul) -> sp.Expr:
+    """The product with each sum factor's common number moved in front: x(2σ − 2y) → 2x(σ − y)."""
+    number, factors = sp.S.One, []
+    for factor in product.args:
+        if isinstance(factor, sp.Add):
+            content, factor = factor.primitive()
+            number *= content
+        factors.append(factor)
+    return sp.Mul(number, *factors)
 
 
 def _leading_ones_positive(expr: sp.Expr) -> sp.Expr:
@@ -537,6 +551,9 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
         return Rewrite("Collect common factors", back(before), back(after), order=order)
     if move == "numerator":
         return Rewrite("Expand the numerator", back(before), back(after), order=order)
+    if move == "content":
+        return Rewrite("Take the common number out of each bracket", back(before), back(after),
+                       order=order)
     if move == "polynomial":
         return Rewrite("Factor the polynomial", back(before), back(after), order=order)
     return Rewrite("Write as one fraction and cancel common factors", back(before), back(after),

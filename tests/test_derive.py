@@ -97,6 +97,15 @@ def test_sigmoid_hessian_entries_share_one_textbook_form():
     assert derive(sigmoid(x), x, order=2).result == (1 - 2 * sigmoid(x)) * (1 - sigmoid(x)) * sigmoid(x)
 
 
+def test_squared_error_of_an_activation_keeps_the_two_in_front():
+    # regression: x(2σ − 2y)σ(1 − σ), the chain rule's 2(σ − y) distributed by SymPy
+    d = derive((S - y) ** 2, w)
+    assert d.result == 2 * x * (S - y) * S * (1 - S)
+    assert d.rewrites[-1].after == d.result
+    assert derive((sp.tanh(w * x + b) - y) ** 2, w).result \
+        == 2 * x * (sp.tanh(w * x + b) - y) * (1 - sp.tanh(w * x + b) ** 2)
+
+
 def test_tanh_derivative_is_one_minus_tanh_squared():
     assert derive(sp.tanh(x), x).result == 1 - sp.tanh(x) ** 2
 
