@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import DerivekitError
+from .printing import COMBINING_ACCENTS as _COMBINING_ACCENTS
 
 PACKAGES = ("amsmath", "amssymb", "bm", "booktabs", "array", "longtable",
             "parskip", "xcolor")
@@ -87,10 +88,6 @@ def document(body: str, title: str | None = None, author: str | None = None) -> 
 
 #: Latin-1 characters pdflatex's utf8 input cannot set in the default (OT1) font encoding
 _LATIN1_UNSET = set("«»ÐÞðþ")
-_COMBINING_ACCENTS = {"\u0300": r"\grave", "\u0301": r"\acute", "\u0302": r"\hat",
-                      "\u0303": r"\tilde", "\u0304": r"\bar", "\u0306": r"\breve",
-                      "\u0307": r"\dot", "\u0308": r"\ddot", "\u030c": r"\check",
-                      "\u20d7": r"\vec"}
 
 
 def sanitize_unicode(text: str) -> str:

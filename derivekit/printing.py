@@ -534,18 +534,31 @@ def _math_for_char(ch: str) -> str:
     return rf"\text{{{ch}}}"  # e.g. accented letters: fine with LaTeX's UTF-8 input
 
 
+#: combining marks (as in X̂, m̂, v̄) -> the LaTeX math accent placed over the letter before
+COMBINING_ACCENTS = {"\u0300": r"\grave", "\u0301": r"\acute", "\u0302": r"\hat",
+                     "\u0303": r"\tilde", "\u0304": r"\bar", "\u0306": r"\breve",
+                     "\u0307": r"\dot", "\u0308": r"\ddot", "\u030c": r"\check",
+                     "\u20d7": r"\vec"}
+
+
 def latex_prose(text: str) -> str:
     r"""English for use in math mode: ``\text{…}`` runs, with special and non-ASCII
-    characters as math (``σ′`` → ``\sigma '``), so no engine needs ``$`` inside ``\text``."""
+    characters as math (``σ′`` → ``\sigma '``, ``X̂`` → ``\hat{X}``), so no engine needs
+    ``$`` inside ``\text``."""
     out, run = [], ""
-    for ch in text:
-        if ch in _TEXT_SAFE:
+    for i, ch in enumerate(text):
+        if ch in COMBINING_ACCENTS:
+            continue  # placed over its letter below
+        accent = COMBINING_ACCENTS.get(text[i + 1]) if i + 1 < len(text) else None
+        if ch in _TEXT_SAFE and accent is None:
             run += ch
             continue
         if run:
             out.append(rf"\text{{{run}}}")
             run = ""
-        macro = _math_for_char(ch)
+        macro = ch if accent and ch.isascii() and ch.isalpha() else _math_for_char(ch)
+        if accent:
+            macro = rf"{accent}{{{macro}}}"
         # a control word must not run into the letters of what follows (\pm x, not \pmx)
         out.append(macro + " " if re.search(r"\\[a-zA-Z]+$", macro) else macro)
     if run:

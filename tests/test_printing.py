@@ -143,3 +143,10 @@ def test_a_sum_over_something_is_bracketed_once():
     from derivekit.printing import to_text
     x = sp.Symbol("x")
     assert to_text((x**2 + 1) / sp.sin(x)) == "(x² + 1)/sin(x)"
+
+
+def test_prose_puts_combining_accents_over_their_letter():
+    from derivekit.printing import latex_prose
+    tex = latex_prose("X̂ = T Wₖ + μ; m̂, σ̂")
+    assert tex.isascii()
+    assert r"\hat{X}" in tex and r"\hat{m}" in tex and r"\hat{\sigma}" in tex
