@@ -142,16 +142,22 @@ class Adagrad(UpdateRule):
         theta -= lr * g / (np.sqrt(s) + hp["eps"])
 
     def explain(self, w, c):
-        s0, s1, eps = c.before["s"], c.after["s"], c.hp["eps"]
+        s0, s1 = c.before["s"], c.after["s"]
         return [
             w.eq(w.var("s", c.t), [w.var("s", c.t - 1), "+", w.sq("g")],
                  [w.num(s0), "+", w.sq(w.num(c.g))], s1),
-            w.eq(w.param(c.name, c.t),
-                 [w.param(c.name, c.t - 1), "-", w.sym("alpha"), "*", "g", "/", "(",
-                  w.sqrt(w.var("s", c.t)), "+", w.sym("eps"), ")"],
-                 [w.num(c.theta0), "-", w.num(c.lr), "*", w.num(c.g), "/", "(", w.sqrt(w.num(s1)), "+",
-                  w.num(eps), ")"], c.theta1),
+            _root_scaled_update(w, c, "s", s1),
         ]
+
+
+def _root_scaled_update(w, c, name: str, accumulated: float):
+    """θ_t = θ_(t−1) − α·g/(√a_t + ε) for the accumulator ``name`` (AdaGrad's s,
+    RMSProp's v), written with symbols and then with this step's numbers."""
+    return w.eq(w.param(c.name, c.t),
+                [w.param(c.name, c.t - 1), "-", w.sym("alpha"), "*", "g", "/", "(",
+                 w.sqrt(w.var(name, c.t)), "+", w.sym("eps"), ")"],
+                [w.num(c.theta0), "-", w.num(c.lr), "*", w.num(c.g), "/", "(",
+                 w.sqrt(w.num(accumulated)), "+", w.num(c.hp["eps"]), ")"], c.theta1)
 
 
 class RMSprop(UpdateRule):
@@ -173,16 +179,12 @@ class RMSprop(UpdateRule):
         theta -= lr * g / (np.sqrt(v) + hp["eps"])
 
     def explain(self, w, c):
-        rho, eps, v0, v1 = c.hp["alpha"], c.hp["eps"], c.before["v"], c.after["v"]
+        rho, v0, v1 = c.hp["alpha"], c.before["v"], c.after["v"]
         return [
             w.eq(w.var("v", c.t), [w.sym("rho"), "*", w.var("v", c.t - 1), "+", "(", "1", "-", w.sym("rho"),
                                    ")", "*", w.sq("g")],
                  [w.num(rho), "*", w.num(v0), "+", w.num(1 - rho), "*", w.sq(w.num(c.g))], v1),
-            w.eq(w.param(c.name, c.t),
-                 [w.param(c.name, c.t - 1), "-", w.sym("alpha"), "*", "g", "/", "(",
-                  w.sqrt(w.var("v", c.t)), "+", w.sym("eps"), ")"],
-                 [w.num(c.theta0), "-", w.num(c.lr), "*", w.num(c.g), "/", "(", w.sqrt(w.num(v1)), "+",
-                  w.num(eps), ")"], c.theta1),
+            _root_scaled_update(w, c, "v", v1),
         ]
 
 
