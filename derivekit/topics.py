@@ -40,17 +40,6 @@ class TopicKind:
     def module(self) -> str:
         return self.api.split(":")[0]
 
-    def available(self) -> bool:
-        """Whether the function doing this kind's work can be imported."""
-        module, name = self.api.split(":")
-        try:
-            if module == "derivekit":
-                _public(name)
-            else:
-                getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError, KeyError):
-            return False
-        return True
 
 
 def _public(name: str):
@@ -259,9 +248,6 @@ def run_topic(kind_name: str, fields: dict[str, str]) -> Displayable:
     if missing:
         raise DerivekitError(f"{kind.name} topic is missing '{missing[0]}'",
                              hint="e.g. " + "; ".join(f"{k}: {v}" for k, v in kind.example.items()))
-    if not kind.available():
-        raise DerivekitError(f"{kind.name} topics need {kind.api}, which cannot be imported",
-                             hint="reinstall derivekit (pip install -e .)")
     return kind.run(fields)
 
 

@@ -3,7 +3,6 @@ CLI both interactive (scripted stdin) and non-interactive (--answer)."""
 
 from __future__ import annotations
 
-import importlib
 import io
 
 import pytest
@@ -15,12 +14,6 @@ from derivekit.errors import DerivekitError
 TOPICS = list(drill.DRILL_TOPICS)
 LEVELS = (1, 2, 3)
 
-
-def needs(module: str):
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        pytest.skip(f"{module} has not landed yet")
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -43,7 +36,6 @@ def test_seeds_give_different_problems():
 @pytest.mark.parametrize("topic", ["eigen", "pca", "descent"])
 @pytest.mark.parametrize("level", LEVELS)
 def test_numeric_answers_are_checked(topic, level):
-    needs("derivekit.parse")
     for seed in range(4):
         problem = drill.DrillSession(topic, level, seed).problem(0)
         assert problem.check(problem.expected()).ok, (problem.prompt, problem.expected())
@@ -54,7 +46,6 @@ def test_numeric_answers_are_checked(topic, level):
 
 
 def test_numbers_accept_latex_and_fractions_but_never_code():
-    needs("derivekit.parse")
     check = drill.numbers_checker([0.75])
     assert check("3/4").ok and check(r"\frac{3}{4}").ok and check("0.75").ok
     assert "check the sign" in drill.numbers_checker([2.0])("-2").message
@@ -65,7 +56,6 @@ def test_numbers_accept_latex_and_fractions_but_never_code():
 @pytest.mark.parametrize("topic", ["chain_rule", "activations", "gradients"])
 @pytest.mark.parametrize("level", LEVELS)
 def test_derivative_answers_are_checked_with_verify(topic, level):
-    needs("derivekit.verify")
     problem = drill.DrillSession(topic, level, 3).problem(0)
     assert problem.check(problem.expected()).ok, (problem.prompt, problem.expected())
     wrong = problem.check("0; 0" if ";" in problem.expected() else "2")
@@ -75,14 +65,8 @@ def test_derivative_answers_are_checked_with_verify(topic, level):
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_matrix_answers_are_checked_with_verify_backprop(level):
-    needs("derivekit.matrix")
     problem = drill.DrillSession("matrix", level, 1).problem(0)
-    try:
-        feedback = problem.check(problem.expected())
-    except ModuleNotFoundError as exc:  # verify_backprop's checker is still landing
-        if not (exc.name or "").startswith("derivekit"):
-            raise
-        pytest.skip(f"{exc.name} has not landed yet")
+    feedback = problem.check(problem.expected())
     assert feedback.ok, (problem.prompt, feedback.message)
     if level > 1:
         assert not problem.check("2*(W@x - y)@x.T*3").ok
@@ -90,7 +74,6 @@ def test_matrix_answers_are_checked_with_verify_backprop(level):
 
 
 def test_descent_arithmetic_agrees_with_minimize():
-    needs("derivekit.optim")
     import re
 
     from derivekit.optim import minimize
@@ -124,7 +107,6 @@ def drive(session, script: str) -> str:
 
 
 def test_interactive_hint_then_wrong_then_right():
-    needs("derivekit.parse")
     session = drill.DrillSession("descent", 1, seed=0, count=2)
     first, second = session.problem(0), session.problem(1)
     text = drive(session, f"hint\n999\n{first.expected()}\nsteps\n")
@@ -138,7 +120,6 @@ def test_interactive_hint_then_wrong_then_right():
 
 
 def test_interactive_skip_quit_and_end_of_input():
-    needs("derivekit.parse")
     text = drive(drill.DrillSession("pca", 1, seed=2, count=3), "skip\nquit\n")
     assert "Skipped." in text and "Problem 2/3" in text and "Problem 3/3" not in text
     assert text.rstrip().endswith("Score: 0/0 correct (1 skipped)")
@@ -147,7 +128,6 @@ def test_interactive_skip_quit_and_end_of_input():
 
 
 def test_interactive_unreadable_answer_is_not_scored():
-    needs("derivekit.parse")
     session = drill.DrillSession("descent", 1, seed=0)
     text = drive(session, "2 +\n" + session.problem(0).expected() + "\n")
     assert "could not read your answer" in text and "try again" in text
@@ -155,7 +135,6 @@ def test_interactive_unreadable_answer_is_not_scored():
 
 
 def test_cli_interactive_from_stdin(monkeypatch, capsys):
-    needs("derivekit.parse")
     expected = drill.DrillSession("descent", 2, seed=5).problem(0).expected()
     monkeypatch.setattr("sys.stdin", io.StringIO(f"hint\n{expected}\n"))
     assert main(["drill", "--topic", "descent", "--difficulty", "2", "--seed", "5"]) == 0
@@ -164,7 +143,6 @@ def test_cli_interactive_from_stdin(monkeypatch, capsys):
 
 
 def test_cli_answer_non_interactive(capsys):
-    needs("derivekit.parse")
     session = drill.DrillSession("eigen", 3, seed=7)
     right = session.problem(0).expected()
     assert main(["drill", "--topic", "eigen", "--difficulty", "3", "--seed", "7",
@@ -182,7 +160,6 @@ def test_cli_answer_non_interactive(capsys):
 
 
 def test_cli_several_answers(capsys):
-    needs("derivekit.parse")
     session = drill.DrillSession("pca", 2, seed=3, count=2)
     answers = [session.problem(i).expected() for i in range(2)]
     argv = ["drill", "--topic", "pca", "--difficulty", "2", "--seed", "3", "--count", "2"]
@@ -191,13 +168,11 @@ def test_cli_several_answers(capsys):
 
 
 def test_latex_answers_and_diagnoses():
-    needs("derivekit.verify")
     problem = drill.DrillSession("activations", 2, 0).problem(0)
     assert problem.prompt.endswith("sigmoid(w*x + b)")
     assert problem.check(r"x\,\sigma(wx+b)\left(1-\sigma(wx+b)\right)").ok
     wrong = problem.check("x*sigmoid(w*x + b)")
     assert not wrong.ok and "σ′" in wrong.message       # σ used where σ′ was needed
-    needs("derivekit.matrix")
     problem = drill.DrillSession("matrix", 2, 0).problem(0)
     assert problem.check(r"2(\mathbf{W}\mathbf{x} - \mathbf{y})\mathbf{x}^\top").ok
     misplaced = problem.check("2*x.T@(W@x - y)")
@@ -228,7 +203,6 @@ def test_unordered_answers_blame_only_the_wrong_values():
     "(2*x*y + 4*y*exp(x*y), x^2 + 4*x*exp(x*y))",
 ])
 def test_gradient_answers_in_latex_vector_forms(answer):
-    needs("derivekit.verify")
     check = drill.derivative_checker("x^2*y + 4*exp(x*y)", ["x", "y"])
     assert check(answer).ok
     assert drill.split_answer("(x+1)*(x+2)") == ["(x+1)*(x+2)"]   # one product, not a tuple
@@ -236,7 +210,6 @@ def test_gradient_answers_in_latex_vector_forms(answer):
 
 
 def test_percentages_read_as_fractions():
-    needs("derivekit.parse")
     assert drill.read_numbers("75%") == pytest.approx([0.75])
     assert drill.read_numbers(r"75\%, 12.5 %") == pytest.approx([0.75, 0.125])
     problem = drill.DrillSession("pca", 3, seed=1).problem(0)

@@ -9,9 +9,8 @@ import pytest
 
 from derivekit.cli import main
 
-explain_module = pytest.importorskip("derivekit.explain")
-pytest.importorskip("derivekit.derive")
-rules = pytest.importorskip("derivekit.rules")
+import derivekit.explain as explain_module
+from derivekit import rules
 
 
 @pytest.mark.parametrize("topic", list(explain_module.EXPLAIN_TOPICS))

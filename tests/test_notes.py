@@ -194,14 +194,7 @@ def test_missing_engine_is_a_clear_error(fake_kind, tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", list(topics.TOPIC_KINDS))
 def test_every_topic_kind_runs_its_example(name):
     kind = topics.TOPIC_KINDS[name]
-    if not kind.available():
-        pytest.skip(f"{kind.api} has not landed yet")
-    try:
-        result = topics.run_topic(name, dict(kind.example))
-    except ModuleNotFoundError as exc:  # a module the API needs is still landing
-        if not (exc.name or "").startswith("derivekit"):
-            raise
-        pytest.skip(f"{exc.name} has not landed yet")
+    result = topics.run_topic(name, dict(kind.example))
     assert isinstance(result, Displayable)
     assert result.to_markdown().strip()
     assert notes.result_latex(result).strip()
@@ -221,8 +214,6 @@ def test_curriculum_covers_the_path_and_every_main_kind():
 
 
 def test_a_failing_topic_names_its_file_and_line(tmp_path):
-    if not topics.TOPIC_KINDS["derivative"].available():
-        pytest.skip("derivekit.derive has not landed yet")
     src = tmp_path / "n.md"
     src.write_text("# T\n\ntext\n\n```derivekit\nderivative: sigmoud(x)\nwrt: x\n```\n")
     with pytest.raises(DerivekitError) as info:
