@@ -5,6 +5,10 @@ derives the example, then says what rule it uses (the rule registry's own title 
 statement), why it applies (the root step's explanation), the result, and a pitfall worth
 raising in an interview. Nothing here re-derives by hand: rules and result come from the
 :class:`~derivekit.steps.Derivation`.
+
+A few topics are not derivatives but results: ``eigen`` (``dk.eig``), ``pca`` (``dk.pca``)
+and ``gd_update`` (``dk.minimize``). Their rows are :class:`ResultTopic`; the explanation
+(:class:`ResultExplanation`) is written from the result object's own numbers.
 """
 
 from __future__ import annotations
@@ -84,7 +88,156 @@ EXPLAIN_TOPICS: dict[str, ExplainTopic] = {
         "is stable only for α < 2/a, so the steepest direction (here 20 for y) caps the learning "
         "rate while the flat direction crawls: zig-zagging. Momentum and Adam fix much of it."),
 }
-EXPLAIN_ALIASES = {"bce": "cross_entropy", "logistic": "cross_entropy", "chain": "chain_rule",
+
+
+@dataclass(frozen=True)
+class ResultTopic:
+    """A topic explained from a computed result: ``build()`` returns the result and
+    ``say(result)`` the (what, idea, why, result) sentences plus a sentence with the result's
+    numbers that is appended to the fixed ``pitfall``."""
+    what: str
+    pitfall: str
+    build: object
+    say: object
+
+
+def _eigen_result():
+    from .eigen import eig
+    return eig("[[2,1],[1,2]]")
+
+
+def _matrix_text(matrix) -> str:
+    from .linalg_steps import txt
+    return "[" + ", ".join("[" + ", ".join(txt(x) for x in matrix.row(i)) + "]"
+                           for i in range(matrix.rows)) + "]"
+
+
+def _say_eigen(e) -> tuple[list[str], str]:
+    import sympy as sp
+    from .eigen import LAMBDA, _vector_text
+    from .linalg_steps import txt
+    A = e.matrix
+    poly = e.characteristic_polynomial
+    pairs = "; ".join(f"λ = {txt(value)} with v = {_vector_text(v)}" for value, v in e.pairs)
+    value, v = e.pairs[0]
+    check = f"A·{_vector_text(v)} = {_vector_text(A * v)} = {txt(value)}·{_vector_text(v)}"
+    why = ("A is symmetric, so by the spectral theorem its eigenvalues are real and eigenvectors "
+           "of different eigenvalues are orthogonal: A = QΛQᵀ." if e.symmetric else
+           "A is not symmetric, so the eigenvalues may be complex and the eigenvectors need not "
+           "be orthogonal.")
+    sentences = [
+        f"So, we want the eigenvalues and eigenvectors of A = {_matrix_text(A)}: the directions "
+        "A only stretches, Av = λv.",
+        "The key idea: (A − λI)v = 0 has a non-zero v only when A − λI is singular, so the "
+        f"eigenvalues are the roots of the characteristic polynomial det(A − λI) = "
+        f"{txt(poly)} = {txt(sp.factor(poly, LAMBDA))}.",
+        f"Why it applies: {why}",
+        f"Putting it together: {pairs}. Check: {check}. The spectral radius is "
+        f"ρ(A) = max |λ| = {txt(e.spectral_radius)}."]
+    rho = float(sp.N(e.spectral_radius)) if isinstance(e.spectral_radius, sp.Basic) \
+        else float(e.spectral_radius)
+    fate = "explode" if rho > 1 else "vanish" if rho < 1 else "neither explode nor vanish"
+    extra = (f" As a recurrent weight matrix this A has ρ = {txt(e.spectral_radius)}, so its "
+             f"gradients would {fate}.")
+    return sentences, extra
+
+
+def _pca_result():
+    from .principal_components import pca
+    return pca()
+
+
+def _say_pca(r) -> tuple[list[str], str]:
+    from .linalg_steps import format_number, number_text
+    n, d = r.data.shape
+
+    def vec(a):
+        return "(" + ", ".join(number_text(float(x), 4) for x in a) + ")"
+
+    cov = "[" + ", ".join(vec(row)[1:-1].join("[]") for row in r.covariance) + "]"
+    lambdas = ", ".join(f"λ{_sub(i + 1)} = {format_number(float(x), 4)}"
+                        for i, x in enumerate(r.eigenvalues))
+    pcs = "; ".join(f"PC{i + 1} = {vec(c)} explains {100 * float(ratio):.1f}% of the variance"
+                    for i, (c, ratio) in enumerate(zip(r.components, r.explained_variance_ratio)))
+    sentences = [
+        f"So, we want the principal components of the {r.source}: {n} samples × {d} features "
+        f"({', '.join(r.columns)}).",
+        f"The key idea: centre each feature (μ = {vec(r.mean)}), form the sample covariance "
+        f"C = XcᵀXc / (n − 1) with n − 1 = {n - 1}, here C = {cov}, and eigen-decompose it: "
+        "the eigenvectors are the principal directions and the eigenvalues the variances "
+        "along them.",
+        "Why it applies: C is symmetric and positive semi-definite, so its eigenvalues are real "
+        "and non-negative and its eigenvectors orthonormal; the top eigenvector maximises the "
+        "variance wᵀCw over unit vectors w.",
+        f"Putting it together: {lambdas} of a total {format_number(float(r.eigenvalues.sum()), 4)}; "
+        f"{pcs}. Projecting, T = Xc Wₖᵀ: the first sample scores "
+        f"{vec(r.transformed[0])}."]
+    return sentences, ""
+
+
+def _gd_result(lr: float = 0.02):
+    from .optim import minimize
+    return minimize(GD_OBJECTIVE, GD_START, method="sgd", lr=lr, steps=GD_STEPS)
+
+
+GD_OBJECTIVE, GD_START, GD_STEPS = "x^2 + 10*y^2", {"x": 1, "y": 1}, 50
+GD_TOO_LARGE = 0.11  # above 2/20, the stability limit of the y direction
+
+
+def _say_gd(t) -> tuple[list[str], str]:
+    from .trajectory import TextWriter
+    w = TextWriter()
+    step, lines = t._worked_lines(w)[0]
+
+    def point(k):
+        return "(" + ", ".join(w.num(float(x), bare=True) for x in t.points[k]) + ")"
+
+    names = ", ".join(t.names)
+    sentences = [
+        f"So, we want one gradient-descent update on J({names}) = {t._objective_text('text')} "
+        f"from θ₀ = {point(0)} with learning rate α = {w.num(step.lr, bare=True)}.",
+        f"The rule: {t.rule.formula_text}, i.e. θ₁ = θ₀ − α∇J(θ₀): step against the gradient, "
+        "the direction of steepest increase.",
+        "Why it applies: to first order J(θ − α∇J) ≈ J(θ) − α‖∇J‖², which is smaller for a "
+        "small enough α.",
+        f"Putting it together: ∇J(θ₀) = {'(' + ', '.join(w.num(float(g), bare=True) for g in step.grad) + ')'}, "
+        f"so {'; '.join(line for line in lines if not line.startswith('g ='))}. "
+        f"J falls from {w.num(float(t.losses[0]), bare=True)} to {w.num(float(t.losses[1]), bare=True)}, "
+        f"and after {t.steps} steps θ = {point(-1)} with J = {w.num(t.final_loss, bare=True)} "
+        f"({t.reason})."]
+    big = _gd_result(GD_TOO_LARGE)
+    return sentences, f" Here, with α = {GD_TOO_LARGE:g} the same run {big.reason}."
+
+
+def _sub(i: int) -> str:
+    from .linalg_rowops import subscript
+    return subscript(i)
+
+
+EXPLAIN_TOPICS["eigen"] = ResultTopic(
+    "the eigenvalues and eigenvectors of a small symmetric matrix",
+    "The spectral radius ρ(W) = max |λ| governs a linear recurrence hₜ = W hₜ₋₁: backprop "
+    "through T steps multiplies by Wᵀ T times, so gradients scale like ρ(W)^T — exploding "
+    "when ρ > 1 and vanishing when ρ < 1 (hence orthogonal initialisation, gradient clipping, "
+    "LSTMs). And eigenvectors are only defined up to scale and sign.",
+    _eigen_result, _say_eigen)
+EXPLAIN_TOPICS["pca"] = ResultTopic(
+    "principal component analysis of the built-in seeded dataset",
+    "Forgetting to centre makes the first component point at the mean instead of along the "
+    "spread; features on different scales (metres vs millimetres) must be standardised or the "
+    "largest-unit feature dominates. Divide by n − 1 for the sample covariance, and remember a "
+    "component's sign is arbitrary: w and −w are the same direction.",
+    _pca_result, _say_pca)
+EXPLAIN_TOPICS["gd_update"] = ResultTopic(
+    "one gradient-descent update with the numbers",
+    "Too large a learning rate diverges: on a quadratic with curvature a, gradient descent is "
+    "stable only for α < 2/a, so the steepest direction caps the rate.",
+    _gd_result, _say_gd)
+
+EXPLAIN_ALIASES = {"eig": "eigen", "eigenvalues": "eigen", "eigenvectors": "eigen",
+                   "eigenvalue": "eigen", "spectral_radius": "eigen",
+                   "principal_components": "pca", "gd_step": "gd_update", "update": "gd_update",
+                   "learning_rate": "gd_update", "bce": "cross_entropy", "logistic": "cross_entropy", "chain": "chain_rule",
                    "product": "product_rule", "quotient": "quotient_rule",
                    "vanishing": "vanishing_gradients", "exploding_gradients": "vanishing_gradients",
                    "l2": "l2_regularization", "weight_decay": "l2_regularization",
@@ -233,13 +386,61 @@ def topic_names() -> list[str]:
     return list(EXPLAIN_TOPICS)
 
 
-def explain(topic: str, wrt: str | None = None) -> Explanation:
+@dataclass(eq=False)
+class ResultExplanation(Displayable):
+    """An explanation written from a result (eigen-decomposition, PCA, descent run):
+    ``sentences`` are the what / idea / why / result lines, all numbers from ``result``."""
+    topic: str
+    what: str
+    result: object
+    sentences: list
+    pitfall: str
+
+    HEADINGS = ("What we are doing.", "The idea.", "Why it applies.", "The result.")
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's LaTeX view is maths only: the result's own steps."""
+        return self.result._repr_latex_()
+
+    def _parts(self) -> list[tuple[str, str]]:
+        prefixes = ("So, we want ", "The key idea: ", "The rule: ", "Why it applies: ",
+                    "Putting it together: ")
+        parts = []
+        for heading, sentence in zip(self.HEADINGS, self.sentences):
+            for prefix in prefixes:
+                if sentence.startswith(prefix):
+                    sentence = sentence[len(prefix):]
+                    sentence = _capital(sentence) if sentence[:1].isascii() else sentence
+            parts.append((heading, sentence))
+        return parts + [("Pitfall.", self.pitfall)]
+
+    def _render(self, fmt: str, **settings):
+        if fmt == "dict":
+            return {"type": "explanation", "topic": self.topic, "what": self.what,
+                    "result_type": type(self.result).__name__,
+                    "sentences": list(self.sentences), "pitfall": self.pitfall}
+        if fmt == "markdown":
+            return "\n\n".join(f"**{h}** {s}" for h, s in self._parts())
+        if fmt == "latex":
+            from .latexdoc import escape_text
+            from .printing import latex_prose
+            return "\n\n".join(rf"\textbf{{{escape_text(h)}}} ${latex_prose(s)}$"
+                                for h, s in self._parts())
+        return "\n".join([f"Explain it like an interview: {self.topic}", "", *self.sentences,
+                          f"A pitfall worth raising: {self.pitfall}"])
+
+
+def explain(topic: str, wrt: str | None = None) -> Explanation | ResultExplanation:
     """Explain a named topic (see :data:`EXPLAIN_TOPICS`) or an expression with ``wrt``."""
     from .derive import derive
     key = topic.strip().lower().replace("-", "_").replace(" ", "_")
     key = EXPLAIN_ALIASES.get(key, key)
     if key in EXPLAIN_TOPICS and wrt is None:
         entry = EXPLAIN_TOPICS[key]
+        if isinstance(entry, ResultTopic):
+            result = entry.build()
+            sentences, extra = entry.say(result)
+            return ResultExplanation(key, entry.what, result, sentences, entry.pitfall + extra)
         derivation = derive(entry.expr, entry.wrt)
         return Explanation(key, entry.what, derivation, entry.pitfall, _rule_records(derivation))
     if wrt is None:
