@@ -339,6 +339,18 @@ def _recognise_softmax(expr: sp.Expr) -> sp.Expr:
                     if j != i and complement is not None:
                         rest = [f for k, f in enumerate(factors) if k not in (i, j)]
                         return sp.Mul(complement, *rest)
+                # (Σ e^z·e^(zᵢ) − e^(2zᵢ))·e^(−zᵢ)/Σ e^z, the quotient rule's form of
+                # 1 − softmaxᵢ: the exponential factors multiplied out first
+                symbols = set().union(*(z.free_symbols for z in inputs))
+                involved = [k for k, f in enumerate(factors)
+                            if k != i and f.has(sp.exp) and f.free_symbols <= symbols]
+                if len(involved) > 1 and _expansion_terms(sp.Mul(*[factors[k] for k in involved])) \
+                        <= MAX_EXPANDED_TERMS:
+                    complement = complement_ratio(
+                        sp.expand(sp.Mul(*[factors[k] for k in involved])), inputs)
+                    if complement is not None:
+                        rest = [f for k, f in enumerate(factors) if k != i and k not in involved]
+                        return sp.Mul(complement, *rest)
             matched = [m for m in numerator_exps(factors, i) if m[1] in inputs]
             if sum(count for _, _, count in matched) != -exponent:
                 continue  # e^(zᵢ)·e^(zⱼ)/(Σ e^z)² is softmaxᵢ·softmaxⱼ; a partial match is left
@@ -459,11 +471,13 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
 
     Candidates (on the arithmetic skeleton, function applications frozen): the form as it
     is, its expansion (terms that cancel are named), the expansion with common factors
-    pulled out, and — for quotients — the numerator expanded over the same denominator, or
+    pulled out, the expansion with the terms in each softmaxᵢ collected (the multi-class
+    cross-entropy's softmaxᵢ·Σyₖ − yᵢ), and — for quotients — the numerator expanded over the same denominator, or
     one fraction with common factors cancelled. The
     tidiest by operation count wins, where rewriting at all costs one operation
     (:func:`_path_cost`); ties keep the less rewritten form, so σ(u)(1 − σ(u)) stays as is.
     """
+    from .functions import softmax
     check_deadline()
     skeleton, atoms = _atomize(current)
     size = sp.count_ops(skeleton)
@@ -481,6 +495,10 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
         expanded = sp.expand(skeleton, power_base=False, power_exp=False, log=False)
         if sp.count_ops(expanded) <= 2 * size + 10:  # an expansion that blows up never wins
             paths += [[("expand", expanded)], [("expand", expanded), ("factor", _factor_out(expanded))]]
+            # softmax₁(y₁ + y₂ + y₃) − y₁, the cross-entropy's gradient: terms in softmaxᵢ gathered
+            ratios = [d for d, node in atoms.items() if isinstance(node, softmax)]
+            if ratios and isinstance(expanded, sp.Add):
+                paths.append([("expand", expanded), ("collect", sp.collect(expanded, ratios))])
     numerator, denominator = sp.fraction(skeleton)
     if denominator != 1 and _has_expandable_product(numerator) \
             and _expansion_terms(numerator) <= MAX_EXPANDED_TERMS:
@@ -554,6 +572,14 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
     if move == "content":
         return Rewrite("Take the common number out of each bracket", back(before), back(after),
                        order=order)
+    if move == "collect":
+        from .functions import softmax
+        gathered = [back(f) for term in sp.Add.make_args(after) if isinstance(term, sp.Mul)
+                    and any(isinstance(f, sp.Add) for f in term.args)
+                    for f in term.args if isinstance(back(f), softmax)]
+        names = ", ".join(_plain(g) for g in gathered) or "softmax"
+        return Rewrite(f"Collect the terms in {names}", back(before), back(after), order=order,
+                       detail={"collected": gathered})
     if move == "polynomial":
         return Rewrite("Factor the polynomial", back(before), back(after), order=order)
     return Rewrite("Write as one fraction and cancel common factors", back(before), back(after),

@@ -86,6 +86,41 @@ def test_softmax_cross_entropy_and_softmax_quotient_come_out_as_softmax():
                - float(sp.diff(labelled.expr, z1).subs(point))) < 1e-12
 
 
+@pytest.mark.parametrize("classes", [3, 4])
+@pytest.mark.parametrize("spelling", ["softmax", "exp"])
+def test_multiclass_cross_entropy_gradient_is_softmax_times_label_sum_minus_label(classes, spelling):
+    # regression: one term stayed −y₁((Σ e^z)e^(z₁) − e^(2z₁))e^(−z₁)/Σ e^z (or −y₁(1 − softmax₁))
+    import random
+    zs = sp.symbols(f"z1:{classes + 1}")
+    ys = sp.symbols(f"y1:{classes + 1}")
+    total = sum(sp.exp(z) for z in zs)
+    prob = (lambda k: softmax(k + 1, *zs)) if spelling == "softmax" else (lambda k: sp.exp(zs[k]) / total)
+    loss = -sum(ys[k] * sp.log(prob(k)) for k in range(classes))
+    rng = random.Random(classes)
+    for i, z in enumerate(zs):
+        d = derive(loss, z)
+        assert d.result == softmax(i + 1, *zs) * sum(ys) - ys[i]  # labels not assumed one-hot
+        assert d.rewrites[-1].description == f"Collect the terms in {softmax(i + 1, *zs)}"
+        assert d.rewrites[-1].after == d.result
+        for first, second in zip(d.rewrites, d.rewrites[1:]):
+            assert first.after == second.before
+        exact = sp.diff(loss, z)
+        for _ in range(3):
+            point = {s: rng.uniform(-2, 2) for s in zs + ys}
+            assert abs(float(to_elementary(d.result).subs(point)) - float(exact.subs(point))) < 1e-10
+
+
+def test_two_class_and_binary_cross_entropy_unchanged_by_collecting_softmax():
+    s1 = softmax(1, z1, z2)
+    y1, y2 = sp.symbols("y1 y2")
+    assert derive(-(y1 * sp.log(s1) + y2 * sp.log(softmax(2, z1, z2))), z1).result \
+        == -y1 * (1 - s1) + y2 * s1
+    assert derive(-sp.log(s1), z1).result == s1 - 1
+    assert derive(BCE, w).result == (S - y) * x
+    assert derive(-y * sp.log(sigmoid(z1)) - (1 - y) * sp.log(1 - sigmoid(z1)), z1).result \
+        == sigmoid(z1) - y
+
+
 def test_sigmoid_hessian_entries_share_one_textbook_form():
     # regression: the (w, w) entry came out as x²(2σ² − 3σ + 1)σ and the (w, b) entry as
     # x((1 − σ)²σ − (1 − σ)σ²), while (b, w) read x(1 − 2σ)(1 − σ)σ
