@@ -441,7 +441,7 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
             current, rewrites = other, other_rewrites
     recognised = _recognise_sigmoid(current)
     if recognised != current and _sigmoid_complete(recognised, current):
-        rewrites.append(Rewrite("Recognise the sigmoid: e^v/(1 + e^v) = σ(v), 1/(1 + e^v) = 1 − σ(v)",
+        rewrites.append(Rewrite("Recognise the sigmoid: eᵛ/(1 + eᵛ) = σ(v), 1/(1 + eᵛ) = 1 − σ(v)",
                                 current, recognised, order=order))
         current = _tidy_algebra(recognised, rewrites, order)
     return current, rewrites
