@@ -79,23 +79,31 @@ class Momentum(UpdateRule):
     defaults = {"momentum": 0.9}
     state_names = ("b",)
 
-    def step(self, theta, g, lr, state, t, hp):
+    @staticmethod
+    def advance_velocity(state, g, hp) -> np.ndarray:
+        """b ← μ·b + g, in place; returns b."""
         b = state["b"]
         b *= hp["momentum"]
         b += g
-        theta -= lr * b
+        return b
+
+    @staticmethod
+    def velocity_line(w, c) -> str:
+        return w.eq(w.var("b", c.t), [w.sym("mu"), "*", w.var("b", c.t - 1), "+", "g"],
+                    [w.num(c.hp["momentum"]), "*", w.num(c.before["b"]), "+", w.num(c.g)], c.after["b"])
+
+    def step(self, theta, g, lr, state, t, hp):
+        theta -= lr * self.advance_velocity(state, g, hp)
 
     def explain(self, w, c):
-        mu, b0, b1 = c.hp["momentum"], c.before["b"], c.after["b"]
         return [
-            w.eq(w.var("b", c.t), [w.sym("mu"), "*", w.var("b", c.t - 1), "+", "g"],
-                 [w.num(mu), "*", w.num(b0), "+", w.num(c.g)], b1),
+            self.velocity_line(w, c),
             w.eq(w.param(c.name, c.t), [w.param(c.name, c.t - 1), "-", w.sym("alpha"), "*", w.var("b", c.t)],
-                 [w.num(c.theta0), "-", w.num(c.lr), "*", w.num(b1)], c.theta1),
+                 [w.num(c.theta0), "-", w.num(c.lr), "*", w.num(c.after["b"])], c.theta1),
         ]
 
 
-class Nesterov(UpdateRule):
+class Nesterov(Momentum):
     """b ← μ·b + g;  θ ← θ − α·(g + μ·b)  (torch.optim.SGD with momentum=μ, nesterov=True)."""
 
     title = "Nesterov accelerated gradient"
@@ -103,25 +111,20 @@ class Nesterov(UpdateRule):
     formula_text = "b ← μ·b + ∇J(θ);  θ ← θ − α·(∇J(θ) + μ·b)"
     formula_latex = (r"b \leftarrow \mu b + \nabla J(\theta),\quad "
                      r"\theta \leftarrow \theta - \alpha\left(\nabla J(\theta) + \mu b\right)")
-    defaults = {"momentum": 0.9}
-    state_names = ("b",)
 
     def step(self, theta, g, lr, state, t, hp):
-        b = state["b"]
-        b *= hp["momentum"]
-        b += g
+        b = self.advance_velocity(state, g, hp)
         theta -= lr * (g + hp["momentum"] * b)
 
     def explain(self, w, c):
-        mu, b0, b1 = c.hp["momentum"], c.before["b"], c.after["b"]
+        mu = c.hp["momentum"]
         return [
-            w.eq(w.var("b", c.t), [w.sym("mu"), "*", w.var("b", c.t - 1), "+", "g"],
-                 [w.num(mu), "*", w.num(b0), "+", w.num(c.g)], b1),
+            self.velocity_line(w, c),
             w.eq(w.param(c.name, c.t),
                  [w.param(c.name, c.t - 1), "-", w.sym("alpha"), "*", "(", "g", "+", w.sym("mu"), "*",
                   w.var("b", c.t), ")"],
                  [w.num(c.theta0), "-", w.num(c.lr), "*", "(", w.num(c.g), "+", w.num(mu), "*",
-                  w.num(b1), ")"], c.theta1),
+                  w.num(c.after["b"]), ")"], c.theta1),
         ]
 
 
