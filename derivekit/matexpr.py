@@ -282,20 +282,28 @@ def mul(a: Node, b: Node) -> Node:
         return mul(a.args[0], b)
     if b.op == "mul" and b.args[1].op == "ones" and b.args[0].is_scalar and a.shape == shape:
         return mul(b.args[0], a)
-    if a.op == "neg":
-        return neg(mul(a.args[0], b))
-    if b.op == "neg":
-        return neg(mul(a, b.args[0]))
-    if a.op == "mul" and a.args[0].op == "const" and a.args[1].shape == a.shape:
-        return scale(a.args[0].attr, mul(a.args[1], b))
-    if b.op == "mul" and b.args[0].op == "const" and b.args[1].shape == b.shape:
-        return scale(b.args[0].attr, mul(a, b.args[1]))
+    if (factored := _signs_and_constants_out(a, b, mul)) is not None:
+        return factored
     if b.is_scalar and not a.is_scalar:  # scalars first: y·X
         a, b = b, a
     return Node("mul", (a, b), None, shape)
 
 
 hadamard = mul
+
+
+def _signs_and_constants_out(a: Node, b: Node, op) -> Node | None:
+    """For a bilinear ``op`` (⊙ or @): op(−A, B) = −op(A, B) and op(cA, B) = c·op(A, B), on
+    either side; None when neither operand carries a sign or a constant factor."""
+    if a.op == "neg":
+        return neg(op(a.args[0], b))
+    if b.op == "neg":
+        return neg(op(a, b.args[0]))
+    if a.op == "mul" and a.args[0].op == "const" and a.args[1].shape == a.shape:
+        return scale(a.args[0].attr, op(a.args[1], b))
+    if b.op == "mul" and b.args[0].op == "const" and b.args[1].shape == b.shape:
+        return scale(b.args[0].attr, op(a, b.args[1]))
+    return None
 
 
 def div(a: Node, b: Node) -> Node:
@@ -321,14 +329,8 @@ def matmul(a: Node, b: Node) -> Node:
         return a
     if "zeros" in (a.op, b.op):
         return zeros(shape)
-    if a.op == "neg":
-        return neg(matmul(a.args[0], b))
-    if b.op == "neg":
-        return neg(matmul(a, b.args[0]))
-    if a.op == "mul" and a.args[0].op == "const" and a.args[1].shape == a.shape:
-        return scale(a.args[0].attr, matmul(a.args[1], b))
-    if b.op == "mul" and b.args[0].op == "const" and b.args[1].shape == b.shape:
-        return scale(b.args[0].attr, matmul(a, b.args[1]))
+    if (factored := _signs_and_constants_out(a, b, matmul)) is not None:
+        return factored
     if a.op == "const":
         return scale(a.attr, b)
     if b.op == "const":
