@@ -60,7 +60,7 @@ def import_time_by_package() -> list[tuple[str, float]]:
 
 def render_times(repeat: int) -> list[tuple[str, float]]:
     sys.path.insert(0, str(ROOT))
-    from derivekit.derive import derive
+    from derivekit.calculus.derive import derive
 
     d = derive(BCE, "w")
     rows = []

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import sympy as sp  # noqa: E402
 
-from derivekit.derive import derive, gradient, hessian  # noqa: E402
-from derivekit.functions import sigmoid  # noqa: E402
+from derivekit.calculus.derive import derive, gradient, hessian  # noqa: E402
+from derivekit.parsing.functions import sigmoid  # noqa: E402
 
 
 def timed(function, repeat: int = 1, fresh_cache: bool = True) -> tuple[float, float]:

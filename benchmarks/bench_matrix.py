@@ -56,8 +56,8 @@ def main(write_docs: bool = False) -> list[str]:
     rows = []
     spec = "x:4x32 -> linear:16 -> sigmoid -> linear:16 -> tanh -> linear:3 -> softmax_ce"
     t0 = time.perf_counter()
-    import derivekit.claimcheck  # noqa: F401  (one-time imports: NumPy, lark, SymPy via functions)
-    import derivekit.networks  # noqa: F401
+    import derivekit.matrix.claimcheck  # noqa: F401  (one-time imports: NumPy, lark, SymPy via functions)
+    import derivekit.matrix.networks  # noqa: F401
     imports = time.perf_counter() - t0
     t0 = time.perf_counter()
     dk.backprop(spec)
@@ -134,7 +134,7 @@ def write_section(table: list[str]) -> None:
             "measured in the same process (the derived gradient is compiled once to a NumPy "
             "closure by `MatrixDerivation.compile()`). The small-size rows show the fixed Python "
             "overhead per node, which large matrices hide; the imports (NumPy, lark, and SymPy, which "
-            "`derivekit.functions` loads with the stable NumPy activations) are paid once per "
+            "`derivekit.parsing.functions` loads with the stable NumPy activations) are paid once per "
             "process.", "", *table, ""]
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
     if HEADING in text:

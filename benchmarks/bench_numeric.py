@@ -26,9 +26,9 @@ import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from derivekit import finitediff  # noqa: E402
-from derivekit.functions import sigmoid  # noqa: E402
-from derivekit.numeric import compile, compile_gradient, gradient_exprs  # noqa: E402
+from derivekit.numeric import finitediff  # noqa: E402
+from derivekit.numeric.compiled import compile, compile_gradient, gradient_exprs  # noqa: E402
+from derivekit.parsing.functions import sigmoid  # noqa: E402
 
 try:
     import jax
@@ -209,8 +209,9 @@ def fd_rows(repeat: int, n: int = 1000):
 # --- 5. verify on a textbook-size expression --------------------------------------------------
 
 def verify_rows(repeat: int):
-    import derivekit as dk
     from sympy.core.cache import clear_cache
+
+    import derivekit as dk
     cases = [
         ("logistic loss, ∇ w.r.t. (w, b)", "-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))",
          "[(sigmoid(w*x + b) - y)*x, sigmoid(w*x + b) - y]", "w, b"),

@@ -29,8 +29,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from derivekit.objectives import LinearRegression, SymbolicObjective, make_dataset  # noqa: E402
-from derivekit.optim import minimize  # noqa: E402
+from derivekit.optim.objectives import LinearRegression, SymbolicObjective, make_dataset  # noqa: E402
+from derivekit.optim.optimizers import minimize  # noqa: E402
 
 
 def best_times(functions, repeat: int) -> list[float]:

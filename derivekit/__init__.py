@@ -7,41 +7,61 @@ CLI start fast; ``import derivekit as dk; dk.derive(...)`` imports SymPy on firs
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
-from .errors import DerivekitError, LimitError, ParseError, ShapeError, UnsupportedError
+from derivekit.errors import (
+    DerivekitError,
+    LimitError,
+    ParseError,
+    ShapeError,
+    UnsupportedError,
+)
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> module that defines it (the order is __all__'s)
 _EXPORTS: dict[str, str] = {
-    # parsing and the function library
-    "parse": "derivekit.parse",
-    "sigmoid": "derivekit.functions", "relu": "derivekit.functions",
-    "leaky_relu": "derivekit.functions", "softplus": "derivekit.functions",
-    "silu": "derivekit.functions", "gelu": "derivekit.functions", "elu": "derivekit.functions",
-    "logsumexp": "derivekit.functions", "softmax": "derivekit.functions",
-    # the step engine
-    "derive": "derivekit.derive", "gradient": "derivekit.derive",
-    "jacobian": "derivekit.derive", "hessian": "derivekit.derive",
-    "implicit": "derivekit.derive",
-    "Step": "derivekit.steps", "Derivation": "derivekit.steps",
-    "MatrixOfDerivations": "derivekit.steps",
-    # numeric layer
-    "compile": "derivekit.numeric", "gradcheck": "derivekit.numeric",
-    "GradCheck": "derivekit.numeric", "verify": "derivekit.verify", "Verdict": "derivekit.verify",
-    # matrix calculus and networks
-    "matrix_gradient": "derivekit.matrix", "MatrixDerivation": "derivekit.matrix",
-    "verify_backprop": "derivekit.matrix", "backprop": "derivekit.networks",
-    "gradflow": "derivekit.gradient_flow", "BackpropVerdict": "derivekit.claimcheck",
-    "matrix_jacobian": "derivekit.matjacobian", "matrix_hessian": "derivekit.matjacobian",
-    # optimisation
-    "minimize": "derivekit.optim", "Trajectory": "derivekit.optim",
-    # linear algebra
-    "dot": "derivekit.linalg", "matmul": "derivekit.linalg", "eig": "derivekit.linalg",
-    "pca": "derivekit.linalg", "transpose": "derivekit.linalg", "norm": "derivekit.linalg",
-    "det": "derivekit.linalg", "inv": "derivekit.linalg", "rank": "derivekit.linalg",
+    "parse": "derivekit.parsing.parse",
+    "sigmoid": "derivekit.parsing.functions",
+    "relu": "derivekit.parsing.functions",
+    "leaky_relu": "derivekit.parsing.functions",
+    "softplus": "derivekit.parsing.functions",
+    "silu": "derivekit.parsing.functions",
+    "gelu": "derivekit.parsing.functions",
+    "elu": "derivekit.parsing.functions",
+    "logsumexp": "derivekit.parsing.functions",
+    "softmax": "derivekit.parsing.functions",
+    "derive": "derivekit.calculus.derive",
+    "gradient": "derivekit.calculus.derive",
+    "jacobian": "derivekit.calculus.derive",
+    "hessian": "derivekit.calculus.derive",
+    "implicit": "derivekit.calculus.derive",
+    "Step": "derivekit.calculus.steps",
+    "Derivation": "derivekit.calculus.steps",
+    "MatrixOfDerivations": "derivekit.calculus.steps",
+    "compile": "derivekit.numeric.compiled",
+    "gradcheck": "derivekit.numeric.compiled",
+    "GradCheck": "derivekit.numeric.compiled",
+    "verify": "derivekit.numeric.verify",
+    "Verdict": "derivekit.numeric.verify",
+    "matrix_gradient": "derivekit.matrix.gradient",
+    "MatrixDerivation": "derivekit.matrix.gradient",
+    "verify_backprop": "derivekit.matrix.gradient",
+    "backprop": "derivekit.matrix.networks",
+    "gradflow": "derivekit.matrix.gradient_flow",
+    "BackpropVerdict": "derivekit.matrix.claimcheck",
+    "matrix_jacobian": "derivekit.matrix.jacobian",
+    "matrix_hessian": "derivekit.matrix.jacobian",
+    "minimize": "derivekit.optim.optimizers",
+    "Trajectory": "derivekit.optim.optimizers",
+    "dot": "derivekit.linalg.operations",
+    "matmul": "derivekit.linalg.operations",
+    "eig": "derivekit.linalg.eigen",
+    "pca": "derivekit.linalg.pca",
+    "transpose": "derivekit.linalg.operations",
+    "norm": "derivekit.linalg.operations",
+    "det": "derivekit.linalg.operations",
+    "inv": "derivekit.linalg.operations",
+    "rank": "derivekit.linalg.operations",
 }
 
 __all__ = ["DerivekitError", "LimitError", "ParseError", "ShapeError", "UnsupportedError",
@@ -60,20 +80,3 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(__all__)
 
-
-class _Package(types.ModuleType):
-    """The package module, guarding public functions named like their own module.
-
-    ``import derivekit.derive`` ends by binding the submodule as the package attribute
-    ``derive``, which would shadow the public function ``dk.derive``; bind the function
-    instead (``from derivekit.derive import gradient`` is unaffected).
-    """
-
-    def __setattr__(self, name, value):
-        if isinstance(value, types.ModuleType) and value.__name__ == _EXPORTS.get(name) \
-                and hasattr(value, name):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

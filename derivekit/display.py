@@ -39,7 +39,7 @@ class Displayable:
         if fmt == "json":
             return self.to_json(**settings)
         if fmt not in FORMATS or fmt == "dict":
-            from .errors import DerivekitError
+            from derivekit.errors import DerivekitError
             raise DerivekitError(f"unknown format '{fmt}'", hint="use text, latex, markdown or json")
         return self._render(fmt, **settings)
 

@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 
-from .errors import LimitError
+from derivekit.errors import LimitError
 
 MAX_INPUT_CHARS = 20_000
 MAX_NESTING = 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import DerivekitError
+from derivekit.errors import DerivekitError
 
 
 def split_list(text: str, sep: str = ",") -> list[str]:

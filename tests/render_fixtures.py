@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivekit.functions import sigmoid
-from derivekit.steps import Derivation, MatrixOfDerivations, Rewrite, Rule, Step
+from derivekit.calculus.steps import (
+    Derivation,
+    MatrixOfDerivations,
+    Rewrite,
+    Rule,
+    Step,
+)
+from derivekit.parsing.functions import sigmoid
 
 w, x, b, y = sp.symbols("w x b y")
 u1 = sp.Symbol("u1")

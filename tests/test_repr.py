@@ -81,12 +81,12 @@ def dot():
 
 def explanation():
     _api("derivekit", "derive")
-    return _api("derivekit.explain", "explain")("sigmoid")
+    return _api("derivekit.study.explain", "explain")("sigmoid")
 
 
 def descent_comparison():
     _api("derivekit", "minimize")
-    from derivekit.topics import run_topic
+    from derivekit.study.topics import run_topic
     return run_topic("descent", {"descent": "x^2 + 10*y^2", "start": "x=1, y=1",
                                  "methods": "gd, adam", "lr": "0.05", "steps": "20"})
 

@@ -1,0 +1,158 @@
+"""The ``derivekit`` command: a thin dispatcher over the public API.
+
+Each subcommand lives in the module named in :data:`COMMANDS`, imported only when used so
+that a cold ``derivekit diff`` stays fast. A command module provides::
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...   # 0 ok, 1 math found wrong, 2 usage
+
+Exit codes: 0 success, 1 when a check finds the math wrong, 2 on usage, parse or limit errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help, example)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "diff": ("derivekit.cli.calculus", "derivative with steps",
+             'derivekit diff "sigmoid(w*x + b)" --wrt w'),
+    "grad": ("derivekit.cli.calculus", "gradient with steps",
+             'derivekit grad "log(1 + exp(w*x + b))" --wrt w,b'),
+    "jacobian": ("derivekit.cli.calculus", "Jacobian of several expressions",
+                 'derivekit jacobian "x*y; x + y" --wrt x,y'),
+    "hessian": ("derivekit.cli.calculus", "Hessian matrix",
+                'derivekit hessian "x^2*y + y^3" --wrt x,y'),
+    "check": ("derivekit.cli.numeric", "check a hand-derived derivative or gradient",
+              'derivekit check "sigmoid(w*x)" --claim "sigmoid(w*x)" --wrt w'),
+    "gradcheck": ("derivekit.cli.numeric", "finite-difference gradient check",
+                  'derivekit gradcheck "x^2*y" --wrt x,y'),
+    "matgrad": ("derivekit.cli.matrix", "matrix-form gradient with backprop steps",
+                'derivekit matgrad "norm2(W@x + b - y)" --wrt W --shapes W=3x4,x=4x1,b=3x1,y=3x1'),
+    "backprop": ("derivekit.cli.matrix", "derive backprop for an MLP spec",
+                 'derivekit backprop "x:4 -> linear:8 -> sigmoid -> linear:1 -> mse"'),
+    "check-backprop": ("derivekit.cli.matrix", "check a hand-derived matrix gradient",
+                       'derivekit check-backprop "norm2(W@x - y)" --wrt W --claim "2*(W@x - y)@x.T" '
+                       '--shapes W=3x4,x=4x1,y=3x1'),
+    "gradflow": ("derivekit.cli.matrix", "vanishing/exploding gradients in a deep MLP",
+                 "derivekit gradflow --depth 10 --width 32 --activation sigmoid"),
+    "descend": ("derivekit.cli.optim", "gradient descent and its variants on an expression",
+                'derivekit descend "x^2 + 10*y^2" --start x=1,y=1 --method adam --lr 0.1'),
+    "fit": ("derivekit.cli.optim", "fit linear/logistic regression by gradient descent",
+            "derivekit fit --model linear --method gd"),
+    "dot": ("derivekit.cli.linalg", "dot product with steps", 'derivekit dot "[1,2,3]" "[4,5,6]"'),
+    "matmul": ("derivekit.cli.linalg", "matrix product with steps",
+               'derivekit matmul "[[1,2],[3,4]]" "[[5],[6]]"'),
+    "det": ("derivekit.cli.linalg", "determinant with cofactor steps", 'derivekit det "[[1,2],[3,4]]"'),
+    "inv": ("derivekit.cli.linalg", "inverse with steps", 'derivekit inv "[[1,2],[3,4]]"'),
+    "rank": ("derivekit.cli.linalg", "rank by row reduction, with pivots and nullity",
+             'derivekit rank "[[1,2],[2,4]]"'),
+    "transpose": ("derivekit.cli.linalg", "transpose of a matrix",
+                  'derivekit transpose "[[1,2,3],[4,5,6]]"'),
+    "norm": ("derivekit.cli.linalg", "vector (L1, L2, max) or Frobenius norm with steps",
+             'derivekit norm "[3,4]" --kind 2'),
+    "eig": ("derivekit.cli.linalg", "eigenvalues and eigenvectors with steps",
+            'derivekit eig "[[2,1],[1,2]]"'),
+    "pca": ("derivekit.cli.linalg", "principal component analysis with steps", "derivekit pca --k 1"),
+    "notes": ("derivekit.cli.study", "render a study-notes file to Markdown, LaTeX or PDF",
+              "derivekit notes examples/curriculum.md --pdf"),
+    "drill": ("derivekit.cli.study", "interview practice problems",
+              "derivekit drill --topic chain_rule --seed 1"),
+    "explain": ("derivekit.cli.study", "interview-style explanation of a topic",
+                "derivekit explain sigmoid"),
+}
+
+
+def _top_help() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: derivekit COMMAND [options]   (derivekit COMMAND --help for details)", "",
+             "commands:"]
+    for name, (_, summary, _) in COMMANDS.items():
+        lines.append(f"  {name.ljust(width)}  {summary}")
+    lines += ["", "examples:"] + [f"  {ex}" for _, _, ex in list(COMMANDS.values())[:4]]
+    return "\n".join(lines)
+
+
+def build_parser(name: str):
+    """Return (parser, module) for subcommand ``name``."""
+    module_name, summary, example = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(
+        prog=f"derivekit {name}", description=summary, epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    module.add_arguments(parser)
+    return parser, module
+
+
+def _math_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """argv with expressions that start with '-' ("-y*log(p)", "-x") kept away from argparse's
+    option matching: an option's value becomes ``--opt=value``, and when a positional starts
+    with '-', all positionals go after '--' in their order. Tokens that name (or abbreviate)
+    one of the parser's options, and everything after a '--' the user wrote, are left as is."""
+    options = parser._option_string_actions  # noqa: SLF001 - argparse's own option table
+    if "--" in argv:
+        return argv
+
+    def is_math(token: str) -> bool:
+        return (len(token) > 1 and token.startswith("-") and not token.startswith("--")
+                and not any(o.startswith(token.split("=")[0]) for o in options))
+
+    flags, positionals, i, merged = [], [], 0, False
+    while i < len(argv):
+        token = argv[i]
+        action = options.get(token)
+        if action is not None and action.nargs is None and i + 1 < len(argv) and is_math(argv[i + 1]):
+            flags.append(f"{token}={argv[i + 1]}")
+            i, merged = i + 2, True
+            continue
+        if action is not None and action.nargs is None and i + 1 < len(argv):  # --opt value
+            flags += [token, argv[i + 1]]
+            i += 2
+            continue
+        if token.startswith("-") and not is_math(token):
+            flags.append(token)
+        else:
+            positionals.append(token)
+        i += 1
+    if any(is_math(p) for p in positionals):
+        return flags + ["--"] + positionals
+    return flags + positionals if merged else argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_top_help())
+        return 0 if argv else 2
+    if argv[0] == "--version":
+        from derivekit import __version__
+        print(f"derivekit {__version__}")
+        return 0
+    name = argv[0]
+    if name not in COMMANDS:
+        import difflib
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else ""
+        print(f"derivekit: unknown command '{name}'{hint}\n\n{_top_help()}", file=sys.stderr)
+        return 2
+    parser, module = build_parser(name)
+    try:
+        args = parser.parse_args(_math_arguments(parser, argv[1:]))
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    from derivekit.errors import DerivekitError
+    try:
+        return int(module.run(args))
+    except DerivekitError as exc:
+        print(f"derivekit {name}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

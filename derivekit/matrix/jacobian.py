@@ -1,0 +1,291 @@
+"""Jacobians of vector-valued matrix expressions and Hessians of scalar ones, by forward mode.
+
+``matrix_jacobian("sigmoid(W@x)", wrt="x", shapes=...)`` gives ∂f/∂xᵀ (m × n) in matrix
+notation, here ``diag(σ′(Wx))W``; ``matrix_hessian("x.T@A@x", wrt="x", ...)`` differentiates
+the gradient once more, giving ``A + Aᵀ``. The forward rules form a table like the reverse
+one; an expression outside it raises :class:`~derivekit.errors.UnsupportedError`. Every
+result is checked against central differences, column by column, before it is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from derivekit.display import Displayable
+from derivekit.errors import DerivekitError, UnsupportedError
+from derivekit.limits import deadline
+from derivekit.matrix.evaluate import check_values, compile_node, domains, sample
+from derivekit.matrix.expr import (
+    SCALAR,
+    Node,
+    add,
+    colsum,
+    diag,
+    eye,
+    func,
+    matmul,
+    mul,
+    neg,
+    ones,
+    scale,
+    sub,
+    tidy,
+    transpose,
+)
+from derivekit.matrix.printers import name_latex, name_text, to_latex, to_text
+
+#: f -> f′ as a node builder, including the second derivatives the Hessian needs
+FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
+    "sigmoid": lambda z: func("sigmoid_prime", z),
+    "tanh": lambda z: func("tanh_prime", z),
+    "relu": lambda z: func("relu_prime", z),
+    "softplus": lambda z: func("sigmoid", z),
+    "exp": lambda z: func("exp", z),
+    "sigmoid_prime": lambda z: mul(func("sigmoid_prime", z), sub(ones(z.shape), scale(2, func("sigmoid", z)))),
+    "tanh_prime": lambda z: scale(-2, mul(func("tanh", z), func("tanh_prime", z))),
+    "relu_prime": lambda z: None,
+}
+
+#: op -> the rule in words (forward mode, J(·) = ∂(·)/∂xᵀ)
+FORWARD_RULES = {
+    "var": "J(x) = I; J(c) = 0 for anything not depending on x",
+    "add": "J(u ± v) = J(u) ± J(v)",
+    "matmul": "J(Au) = A J(u) for A not depending on x; J(uᵀv) = vᵀJ(u) + uᵀJ(v)",
+    "mul": "J(u ⊙ v) = diag(v)J(u) + diag(u)J(v); J(c u) = c J(u)",
+    "func": "J(f(u)) = diag(f′(u)) J(u)",
+    "sum": "J(𝟙ᵀu) = 𝟙ᵀJ(u)",
+    "norm2": "J(‖u‖²) = 2uᵀJ(u)",
+}
+
+
+class _Forward:
+    def __init__(self, wrt: str, n: int):
+        self.wrt, self.n = wrt, n
+        self.used: list[str] = []
+
+    def note(self, op: str):
+        if op not in self.used:
+            self.used.append(op)
+
+    def depends(self, node: Node) -> bool:
+        return self.wrt in node.names()
+
+    def jac(self, node: Node) -> Node | None:
+        """∂node/∂wrtᵀ (rows: entries of the column ``node``), None for zero."""
+        if not self.depends(node):
+            return None
+        op = node.op
+        if node.shape[1] != 1:
+            raise UnsupportedError(f"the Jacobian needs column vectors; {to_text(node)} is "
+                                   f"{node.shape[0]}×{node.shape[1]}",
+                                   hint="reduce or reshape first; matrix-by-matrix Jacobians are 4-D")
+        if op == "var":
+            self.note("var")
+            return eye(self.n)
+        if op in ("add", "sub"):
+            self.note("add")
+            a, b = (self._lift(arg, node.shape) for arg in node.args)
+            if a is None:
+                return b if op == "add" or b is None else neg(b)
+            if b is None:
+                return a
+            return add(a, b) if op == "add" else sub(a, b)
+        if op == "neg":
+            inner = self.jac(node.args[0])
+            return None if inner is None else neg(inner)
+        if op == "mul":
+            self.note("mul")
+            u, v = node.args
+            terms = []
+            for this, other in ((u, v), (v, u)):
+                j = self._lift(this, node.shape)
+                if j is None:
+                    continue
+                if other.shape == SCALAR:
+                    terms.append(mul(other, j) if other.op != "const" else scale(other.attr, j))
+                else:
+                    terms.append(matmul(diag(other), j))
+            return self._sum(terms)
+        if op == "div" and not self.depends(node.args[1]) and node.args[1].shape == SCALAR:
+            j = self.jac(node.args[0])
+            return None if j is None else mul(transpose(transpose(j)), _reciprocal(node.args[1]))
+        if op == "matmul":
+            self.note("matmul")
+            a, b = node.args
+            terms = []
+            jb = self.jac(b)
+            if jb is not None:
+                if self.depends(a) and a.shape[0] != 1:
+                    raise UnsupportedError("the Jacobian rule table covers A u with A independent of x")
+                terms.append(matmul(a, jb))
+            if self.depends(a):
+                if a.shape[0] != 1:
+                    raise UnsupportedError("the Jacobian rule table covers A u with A independent of x")
+                ja = self.jac(tidy(transpose(a)))          # a is a row uᵀ: uᵀb = bᵀu
+                if ja is not None:
+                    terms.append(matmul(transpose(b), ja))
+            return self._sum(terms)
+        if op == "T" and node.shape == SCALAR:
+            return self.jac(node.args[0])
+        if op == "T":
+            inner = node.args[0]
+            if inner.op == "T":
+                return self.jac(inner.args[0])
+            if inner.op == "matmul":
+                return self.jac(tidy(transpose(inner)))
+        if op == "func":
+            self.note("func")
+            z = node.args[0]
+            if node.attr not in FORWARD_DERIVATIVES:
+                raise UnsupportedError(f"no forward rule for {node.attr}")
+            jz = self.jac(z)
+            fp = FORWARD_DERIVATIVES[node.attr](z)
+            if jz is None or fp is None:
+                return None
+            return matmul(diag(fp), jz)
+        if op == "sum":
+            self.note("sum")
+            j = self.jac(node.args[0])
+            return None if j is None else colsum(j)
+        if op == "norm2":
+            self.note("norm2")
+            u = node.args[0]
+            j = self.jac(u)
+            return None if j is None else scale(2, matmul(transpose(u), j))
+        if op == "rowsum" and node.args[0].shape[1] == 1:
+            return self.jac(node.args[0])
+        raise UnsupportedError(f"no forward-mode rule for '{op}' in {to_text(node)}",
+                               hint="Jacobians cover sums, products with constant matrices, "
+                                    "elementwise functions, sum and norm2")
+
+    def _lift(self, node: Node, shape) -> Node | None:
+        """J of a term broadcast to ``shape`` (a scalar term adds to every row)."""
+        j = self.jac(node)
+        if j is None or node.shape == shape:
+            return j
+        return matmul(ones((shape[0], 1)), j)
+
+    @staticmethod
+    def _sum(terms):
+        if not terms:
+            return None
+        out = terms[0]
+        for t in terms[1:]:
+            out = add(out, t)
+        return out
+
+
+def _reciprocal(node: Node) -> Node:
+    from derivekit.matrix.expr import const, div
+    return div(const(1), node)
+
+
+@dataclass(eq=False)
+class MatrixJacobian(Displayable):
+    """∂f/∂xᵀ of a column-valued f (or the Hessian of a scalar), in matrix notation."""
+
+    kind: str            # "jacobian" or "hessian"
+    expr: Node
+    wrt: str
+    shapes: dict
+    gradient: Node | None
+    result: object        # MatExpr
+    rules: list[str]
+    max_rel_error: float
+
+    @property
+    def shape(self):
+        return self.result.shape
+
+    def evaluate(self, values: dict) -> np.ndarray:
+        env = check_values(values, {n: s for n, s in self.shapes.items() if n in self.expr.names()})
+        return np.broadcast_to(compile_node(self.result.node)(env), self.shape).copy()
+
+    def _render(self, fmt: str, **settings):
+        w = name_text(self.wrt)
+        title = "Hessian" if self.kind == "hessian" else "Jacobian"
+        if fmt == "dict":
+            return {"kind": self.kind, "expr": to_text(self.expr), "wrt": self.wrt,
+                    "gradient": to_text(self.gradient) if self.gradient is not None else None,
+                    "result": self.result.to_dict(), "rules": [FORWARD_RULES[r] for r in self.rules],
+                    "max_rel_error": self.max_rel_error}
+        if fmt == "latex":
+            lhs = (rf"\frac{{\partial^2 L}}{{\partial {name_latex(self.wrt, True)} \partial "
+                   rf"{name_latex(self.wrt, True)}^\top}}" if self.kind == "hessian" else
+                   rf"\frac{{\partial f}}{{\partial {name_latex(self.wrt, True)}^\top}}")
+            return f"{lhs} = {to_latex(self.result.node)}"
+        lines = [f"{title} with respect to {w} of {to_text(self.expr)}"]
+        if self.gradient is not None:
+            lines.append(f"  gradient  ∇L = {to_text(self.gradient)}")
+        lines.append(f"  {title:9} = {to_text(self.result.node)}    ({self.shape[0]}×{self.shape[1]})")
+        lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}")
+        lines.append("  forward-mode rules: " + "; ".join(FORWARD_RULES[r] for r in self.rules))
+        text = "\n".join(lines)
+        return text if fmt == "text" else "```\n" + text + "\n```"
+
+
+def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss=None):
+    from derivekit.matrix.gradient import MatExpr
+    n, cols = shapes[wrt]
+    if cols != 1:
+        raise UnsupportedError(f"{kind}s are computed for a column vector, but {wrt} is {n}×{cols}",
+                               hint="differentiate with respect to a vector x (n×1)")
+    fwd = _Forward(wrt, n)
+    result = fwd.jac(expr)
+    if result is None:
+        from derivekit.matrix.expr import zeros
+        result = zeros((expr.shape[0], n))
+    result = tidy(result)
+    # check column by column against central differences
+    fn, jac_fn = compile_node(expr), compile_node(result)
+    kinds = domains(loss if loss is not None else expr)
+    worst = 0.0
+    used = {k: v for k, v in shapes.items() if k in (loss or expr).names()}
+    for seed in (0, 1):
+        env = sample(used, kinds, np.random.default_rng(seed))
+        got = np.broadcast_to(jac_fn(env), (expr.shape[0], n))
+        base = env[wrt]
+        for j in range(n):
+            h = 1e-6 * max(1.0, abs(base[j, 0]))
+            up, down = base.copy(), base.copy()
+            up[j, 0] += h
+            down[j, 0] -= h
+            env[wrt] = up
+            f_up = fn(env)
+            env[wrt] = down
+            col = (f_up - fn(env)) / (2 * h)
+            env[wrt] = base
+            scale_ = max(np.abs(col).max(), np.abs(got[:, [j]]).max(), 1e-6)
+            worst = max(worst, float(np.abs(col - got[:, [j]]).max() / scale_))
+    if worst > 1e-4:
+        raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
+                             f"central differences ({worst:.1e})", hint="please report this expression")
+    return MatrixJacobian(kind, loss if loss is not None else expr, wrt, used, gradient,
+                          MatExpr(result), fwd.used, worst)
+
+
+def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
+                    timeout: float | None = 10.0) -> MatrixJacobian:
+    """∂f/∂xᵀ for a column-valued ``expr`` and a column vector ``wrt``."""
+    from derivekit.matrix.gradient import prepare_loss
+    with deadline(timeout):
+        typed, _names, known, _dims = prepare_loss(expr, shapes, syntax)
+        if typed.shape[1] != 1:
+            raise UnsupportedError(f"the expression must be a column vector, got "
+                                   f"{typed.shape[0]}×{typed.shape[1]}")
+        if wrt not in typed.names():
+            raise DerivekitError(f"'{wrt}' is not a variable of the expression")
+        return _jacobian(typed, wrt, known, "jacobian")
+
+
+def matrix_hessian(loss, wrt: str, shapes=None, *, syntax: str = "auto",
+                   timeout: float | None = 10.0) -> MatrixJacobian:
+    """The Hessian ∂²L/∂x∂xᵀ of a scalar loss: the Jacobian of its gradient (xᵀAx → A + Aᵀ)."""
+    from derivekit.matrix.gradient import matrix_gradient
+    with deadline(timeout):
+        m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None)
+        return _jacobian(m.result.node, wrt, dict(m.shapes), "hessian", gradient=m.result.node,
+                         loss=m.loss)

@@ -1,0 +1,461 @@
+"""Printing matrix expressions: Unicode text (``2(Wx + b − y)xᵀ``), LaTeX, and NumPy spelling.
+
+One precedence-driven walk per format, dispatching on the node's op through a table.
+Precedences: 1 sum, 2 negation, 3 Hadamard/division, 4 product, 5 postfix (ᵀ, ⁻¹), 6 atom.
+"""
+
+from __future__ import annotations
+
+import re
+
+from derivekit.matrix.expr import SCALAR, Const, Node
+
+_GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "theta": "θ",
+          "lambda": "λ", "lam": "λ", "mu": "μ", "eta": "η", "rho": "ρ", "tau": "τ", "phi": "φ",
+          "psi": "ψ", "omega": "ω", "xi": "ξ", "sigma": "σ", "Sigma": "Σ", "Delta": "Δ",
+          "Lambda": "Λ", "Theta": "Θ", "Phi": "Φ", "Omega": "Ω", "nu": "ν", "kappa": "κ",
+          "zeta": "ζ"}
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
+
+def split_name(name: str) -> tuple[str, str, bool]:
+    """``"W_2"``/``"W2"`` -> ("W", "2", hat?); ``"yhat"`` -> ("y", "", True)."""
+    hat = False
+    if name.endswith("hat") and len(name) > 3:
+        name, hat = name[:-3].rstrip("_"), True
+    m = re.fullmatch(r"([A-Za-z\u0370-\u03ff]+?)_?(\d+|_[A-Za-z0-9]+)?", name)
+    if not m:
+        return name, "", hat
+    base, sub = m.group(1), (m.group(2) or "").lstrip("_")
+    return base, sub, hat
+
+
+def name_text(name: str) -> str:
+    base, sub, hat = split_name(name)
+    base = _GREEK.get(base, base)
+    if hat:
+        base += "\u0302"
+    if sub.isdigit():
+        return base + sub.translate(_SUBSCRIPT)
+    return base + (f"_{sub}" if sub else "")
+
+
+def name_latex(name: str, bold: bool) -> str:
+    base, sub, hat = split_name(name)
+    if base in _GREEK:
+        base = "\\" + ("lambda" if base == "lam" else base)
+        core = rf"\boldsymbol{{{base}}}" if bold else base
+    else:
+        core = rf"\mathbf{{{base}}}" if bold else base
+    if hat:
+        core = rf"\hat{{{core}}}"
+    return core + (f"_{{{sub}}}" if sub else "")
+
+
+def const_text(c: Const) -> str:
+    if c.coeff is None:
+        return f"{c.value:.6g}"
+    num, den = c.coeff.numerator, c.coeff.denominator
+    top = [str(abs(num))] if abs(num) != 1 or not any(p > 0 for _, p in c.dims) else []
+    bottom = [str(den)] if den != 1 else []
+    for name, power in c.dims:
+        part = name if abs(power) == 1 else f"{name}{str(abs(power)).translate(_SUPERSCRIPT)}"
+        (top if power > 0 else bottom).append(part)
+    text = "".join(top) or "1"
+    if bottom:
+        text += "/" + ("".join(bottom) if len(bottom) == 1 else "(" + "".join(bottom) + ")")
+    return ("−" if num < 0 else "") + text
+
+
+def const_latex(c: Const) -> str:
+    if c.coeff is None:
+        return f"{c.value:.6g}"
+    num, den = c.coeff.numerator, c.coeff.denominator
+    top = [str(abs(num))] if abs(num) != 1 or not any(p > 0 for _, p in c.dims) else []
+    bottom = [str(den)] if den != 1 else []
+    for name, power in c.dims:
+        part = name if abs(power) == 1 else f"{name}^{{{abs(power)}}}"
+        (top if power > 0 else bottom).append(part)
+    text = "".join(top) or "1"
+    if bottom:
+        text = rf"\frac{{{text}}}{{{''.join(bottom)}}}"
+    return ("-" if num < 0 else "") + text
+
+
+_FUNC_TEXT = {"sigmoid": "σ", "sigmoid_prime": "σ′", "tanh": "tanh", "tanh_prime": "tanh′",
+              "relu": "ReLU", "relu_prime": "ReLU′", "leaky_relu": "LeakyReLU",
+              "leaky_relu_prime": "LeakyReLU′", "softplus": "softplus", "exp": "exp",
+              "log": "log", "sqrt": "√"}
+_FUNC_LATEX = {"sigmoid": r"\sigma", "sigmoid_prime": r"\sigma'", "tanh": r"\tanh",
+               "tanh_prime": r"\tanh'", "relu": r"\operatorname{ReLU}",
+               "relu_prime": r"\operatorname{ReLU}'", "leaky_relu": r"\operatorname{LeakyReLU}",
+               "leaky_relu_prime": r"\operatorname{LeakyReLU}'",
+               "softplus": r"\operatorname{softplus}", "exp": r"\exp", "log": r"\log",
+               "sqrt": r"\sqrt"}
+_RED_TEXT = {"sum": "sum", "mean": "mean", "trace": "tr", "det": "det", "logdet": "log det",
+             "softmax": "softmax", "log_softmax": "log softmax", "logsumexp": "LSE"}
+_RED_LATEX = {"sum": r"\operatorname{sum}", "mean": r"\operatorname{mean}",
+              "trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
+              "softmax": r"\operatorname{softmax}", "log_softmax": r"\log\operatorname{softmax}",
+              "logsumexp": r"\operatorname{LSE}"}
+
+
+def _edge(node: Node | None, side: int) -> Node | None:
+    """The leaf or call printed at the left (side 0) or right (side −1) end of a product."""
+    while node is not None and node.op in ("matmul", "juxt", "mul", "T", "rowsum", "colsum"):
+        if node.op == "mul" and node.args[0].shape != SCALAR and node.args[0].op != "const":
+            return None  # a Hadamard product is bracketed
+        if node.op in ("T",) and side == -1:
+            return None  # ends in ᵀ
+        node = node.args[side] if node.op not in ("T", "rowsum", "colsum") else node.args[0]
+    return node
+
+
+def _wordy(node: Node | None) -> bool:
+    """Does ``node`` print as a word of two or more letters at its edge?"""
+    if node is None:
+        return False
+    if node.op in ("var", "ref"):
+        base, _, _ = split_name(node.attr)
+        return len(base) >= 2 and base not in _GREEK
+    if node.op == "func":
+        name = _FUNC_TEXT.get(node.attr, node.attr)
+        return len(name) >= 2 and name[:2].isalpha()
+    return node.op in ("sum", "mean", "trace", "det", "logdet", "softmax", "log_softmax",
+                       "logsumexp", "diag", "softmax_ce", "bce_logits")
+
+
+class _Printer:
+    """Shared walk; subclasses give the notation."""
+
+    def __init__(self, adjoint_names: dict | None = None):
+        self.adjoint_names = adjoint_names or {}
+
+    def wrap(self, node: Node, min_prec: int, bracket: bool = False) -> str:
+        """``node`` printed, in brackets when it binds looser than ``min_prec``; with
+        ``bracket``, a Hadamard product gets square brackets (``[(W₂ᵀδ₂) ⊙ σ′(z₁)]xᵀ``)."""
+        text, prec = self.go(node)
+        if prec < min_prec:
+            return self.paren(text, square=bracket and prec == 3 and node.op == "mul")
+        return text
+
+    def go(self, node: Node) -> tuple[str, int]:
+        return getattr(self, "p_" + node.op)(node)
+
+
+class TextPrinter(_Printer):
+    def paren(self, text, square=False):
+        return f"[{text}]" if square else f"({text})"
+
+    def p_var(self, n):
+        return name_text(n.attr), 6
+
+    p_ref = p_var
+
+    def p_adj(self, n):
+        name = n.attr
+        if re.fullmatch(r"z_?\d+", name):
+            return "δ" + name.lstrip("z_").translate(_SUBSCRIPT), 6
+        if name in ("z",):
+            return "δ", 6
+        return f"∂L/∂{name_text(name)}", 3
+
+    def p_const(self, n):
+        text = const_text(n.attr)
+        return text, (6 if re.fullmatch(r"[\d.]+|[A-Za-z]", text) else 3 if "/" in text else 2
+                      if text.startswith("−") else 6)
+
+    def p_ones(self, n):
+        if n.shape is None or n.shape[1] == 1:
+            return "𝟙", 6
+        if n.shape[0] == 1:
+            return "𝟙ᵀ", 5
+        return "𝟙𝟙ᵀ", 4
+
+    def p_eye(self, n):
+        return "I", 6
+
+    def p_zeros(self, n):
+        return "0", 6
+
+    def p_add(self, n):
+        return f"{self.wrap(n.args[0], 1)} + {self.wrap(n.args[1], 1)}", 1
+
+    def p_sub(self, n):
+        return f"{self.wrap(n.args[0], 1)} − {self.wrap(n.args[1], 2)}", 1
+
+    def p_neg(self, n):
+        return f"−{self.wrap(n.args[0], 3)}", 2
+
+    def juxtapose(self, left: str, right: str, left_node: Node | None = None,
+                  right_node: Node | None = None) -> str:
+        """Write a product by juxtaposition, with a '·' where two words would run together
+        (W·diag(v), 2·3) but not between one-letter names (Wx)."""
+        if left and right and left[-1].isalnum() and right[0].isalnum() and (
+                _wordy(_edge(left_node, -1)) or _wordy(_edge(right_node, 0))):
+            return f"{left}·{right}"
+        if left and right and left[-1].isdigit() and right[0].isdigit() and "𝟙" not in (left[-1], right[0]):
+            return f"{left}·{right}"
+        return left + right
+
+    def p_matmul(self, n):
+        return self.juxtapose(self.wrap(n.args[0], 4, True), self.wrap(n.args[1], 4, True),
+                              n.args[0], n.args[1]), 4
+
+    def p_juxt(self, n):
+        return self.p_matmul(n)
+
+    def p_mul(self, n):
+        a, b = n.args
+        if a.op == "const" or (a.shape == SCALAR and b.shape != SCALAR):
+            left = self.wrap(a, 6) if a.op != "const" else self.wrap(a, 4)
+            if a.op == "const" and const_text(a.attr).startswith("−"):
+                return f"−{self.juxtapose(const_text(-a.attr), self.wrap(b, 4, True), a, b)}", 2
+            if a.op == "const" and "/" in const_text(a.attr):
+                left = f"({const_text(a.attr)})"
+            return self.juxtapose(left, self.wrap(b, 4, True), a, b), 4
+        return f"{self.wrap(a, 5)} ⊙ {self.wrap(b, 5)}", 3
+
+    def p_div(self, n):
+        return f"{self.wrap(n.args[0], 4)} / {self.wrap(n.args[1], 5)}", 3
+
+    def p_T(self, n):
+        inner = n.args[0]
+        if inner.op == "inv":
+            return f"{self.wrap(inner.args[0], 6)}⁻ᵀ", 5
+        return f"{self.wrap(inner, 6)}ᵀ", 5
+
+    def p_inv(self, n):
+        return f"{self.wrap(n.args[0], 6)}⁻¹", 5
+
+    def p_pow(self, n):
+        e = n.attr
+        sup = (str(int(e)) if float(e).is_integer() else str(e)).translate(_SUPERSCRIPT)
+        return f"{self.wrap(n.args[0], 6)}{sup}", 5
+
+    def p_func(self, n):
+        return f"{_FUNC_TEXT.get(n.attr, n.attr)}({self.wrap(n.args[0], 0)})", 6
+
+    def p_norm2(self, n):
+        return f"‖{self.wrap(n.args[0], 0)}‖²", 6
+
+    def p_rowsum(self, n):
+        return self.juxtapose(self.wrap(n.args[0], 4, True), "𝟙", n.args[0], None), 4
+
+    def p_colsum(self, n):
+        return "𝟙ᵀ" + self.wrap(n.args[0], 4, True), 4
+
+    def p_softmax_ce(self, n):
+        return f"CE(softmax({self.wrap(n.args[0], 0)}), {self.wrap(n.args[1], 0)})", 6
+
+    def p_bce_logits(self, n):
+        return f"BCE(σ({self.wrap(n.args[0], 0)}), {self.wrap(n.args[1], 0)})", 6
+
+    def reduction(self, n):
+        name = _RED_TEXT[n.op]
+        return f"{name}({self.wrap(n.args[0], 0)})", 6
+
+    p_sum = p_mean = p_trace = p_det = p_logdet = p_softmax = p_log_softmax = p_logsumexp = reduction
+
+    def p_meanaxis(self, n):
+        return f"mean({self.wrap(n.args[0], 0)})", 6
+
+    def p_diag(self, n):
+        return f"diag({self.wrap(n.args[0], 0)})", 6
+
+
+class LatexPrinter(_Printer):
+    def paren(self, text, square=False):
+        return rf"\left[{text}\right]" if square else rf"\left({text}\right)"
+
+    def p_var(self, n):
+        bold = n.shape is None or n.shape != SCALAR
+        return name_latex(n.attr, bold), 6
+
+    p_ref = p_var
+
+    def p_adj(self, n):
+        name = n.attr
+        if re.fullmatch(r"z_?\d+", name):
+            return rf"\boldsymbol{{\delta}}_{{{name.lstrip('z_')}}}", 6
+        if name == "z":
+            return r"\boldsymbol{\delta}", 6
+        return rf"\frac{{\partial L}}{{\partial {name_latex(name, n.shape != SCALAR)}}}", 6
+
+    def p_const(self, n):
+        text = const_latex(n.attr)
+        return text, 2 if text.startswith("-") else 6
+
+    def p_ones(self, n):
+        if n.shape is None or n.shape[1] == 1:
+            return r"\mathbf{1}", 6
+        if n.shape[0] == 1:
+            return r"\mathbf{1}^\top", 5
+        return r"\mathbf{1}\mathbf{1}^\top", 4
+
+    def p_eye(self, n):
+        return r"\mathbf{I}", 6
+
+    def p_zeros(self, n):
+        return r"\mathbf{0}", 6
+
+    def p_add(self, n):
+        return f"{self.wrap(n.args[0], 1)} + {self.wrap(n.args[1], 2)}", 1
+
+    def p_sub(self, n):
+        return f"{self.wrap(n.args[0], 1)} - {self.wrap(n.args[1], 2)}", 1
+
+    def p_neg(self, n):
+        return f"-{self.wrap(n.args[0], 3)}", 2
+
+    def p_matmul(self, n):
+        return f"{self.wrap(n.args[0], 4, True)} {self.wrap(n.args[1], 4, True)}", 4
+
+    p_juxt = p_matmul
+
+    def p_mul(self, n):
+        a, b = n.args
+        if a.op == "const" or (a.shape == SCALAR and b.shape != SCALAR):
+            if a.op == "const" and a.attr.value < 0:
+                return f"-{const_latex(-a.attr)} {self.wrap(b, 4, True)}", 2
+            return f"{self.wrap(a, 6)} {self.wrap(b, 4, True)}", 4
+        return rf"{self.wrap(a, 5)} \odot {self.wrap(b, 5)}", 3
+
+    def p_div(self, n):
+        return rf"{self.wrap(n.args[0], 4)} \oslash {self.wrap(n.args[1], 5)}", 3
+
+    def p_T(self, n):
+        inner = n.args[0]
+        if inner.op == "inv":
+            return f"{self.wrap(inner.args[0], 6)}^{{-\\top}}", 5
+        return f"{self.wrap(inner, 6)}^\\top", 5
+
+    def p_inv(self, n):
+        return f"{self.wrap(n.args[0], 6)}^{{-1}}", 5
+
+    def p_pow(self, n):
+        e = n.attr
+        exp = str(int(e)) if float(e).is_integer() else str(e)
+        return f"{self.wrap(n.args[0], 6)}^{{\\circ {exp}}}", 5
+
+    def p_func(self, n):
+        name = _FUNC_LATEX.get(n.attr, rf"\operatorname{{{n.attr}}}")
+        if n.attr == "sqrt":
+            return rf"\sqrt{{{self.wrap(n.args[0], 0)}}}", 6
+        return rf"{name}\left({self.wrap(n.args[0], 0)}\right)", 6
+
+    def p_norm2(self, n):
+        return rf"\left\|{self.wrap(n.args[0], 0)}\right\|_2^2", 6
+
+    def p_rowsum(self, n):
+        return rf"{self.wrap(n.args[0], 4, True)} \mathbf{{1}}", 4
+
+    def p_colsum(self, n):
+        return rf"\mathbf{{1}}^\top {self.wrap(n.args[0], 4, True)}", 4
+
+    def p_softmax_ce(self, n):
+        return (rf"\operatorname{{CE}}\left(\operatorname{{softmax}}\left({self.wrap(n.args[0], 0)}"
+                rf"\right), {self.wrap(n.args[1], 0)}\right)"), 6
+
+    def p_bce_logits(self, n):
+        return (rf"\operatorname{{BCE}}\left(\sigma\left({self.wrap(n.args[0], 0)}\right), "
+                rf"{self.wrap(n.args[1], 0)}\right)"), 6
+
+    def reduction(self, n):
+        return rf"{_RED_LATEX[n.op]}\left({self.wrap(n.args[0], 0)}\right)", 6
+
+    p_sum = p_mean = p_trace = p_det = p_logdet = p_softmax = p_log_softmax = p_logsumexp = reduction
+
+    def p_meanaxis(self, n):
+        return rf"\operatorname{{mean}}\left({self.wrap(n.args[0], 0)}\right)", 6
+
+    def p_diag(self, n):
+        return rf"\operatorname{{diag}}\left({self.wrap(n.args[0], 0)}\right)", 6
+
+
+class NumpyPrinter(_Printer):
+    """NumPy spelling, readable back by :mod:`derivekit.matrix.parse` (precedence: 1 sum,
+    3 product, 4 negation, 5 power, 6 postfix/atom)."""
+
+    def paren(self, text, square=False):
+        return f"({text})"
+
+    def p_var(self, n):
+        return n.attr, 6
+
+    p_ref = p_var
+
+    def p_adj(self, n):
+        return f"dL_d{n.attr}", 6
+
+    def p_const(self, n):
+        c = n.attr
+        if c.coeff is not None and c.dims:
+            text = const_text(c).replace("−", "-").replace("·", "*")
+            return (f"({text})" if not re.fullmatch(r"[A-Za-z]+", text) else text), 6
+        if c.coeff is not None and c.coeff.denominator != 1:
+            return f"({c.coeff.numerator}/{c.coeff.denominator})", 6 if c.value >= 0 else 4
+        text = f"{c.value:.12g}"
+        return text, 6 if c.value >= 0 else 4
+
+    def p_ones(self, n):
+        return "ones", 6
+
+    def p_eye(self, n):
+        return "I", 6
+
+    def p_zeros(self, n):
+        return "(0*ones)", 6
+
+    def binary(symbol, prec):  # noqa: N805
+        def method(self, n):
+            return f"{self.wrap(n.args[0], prec)} {symbol} {self.wrap(n.args[1], prec + 1)}", prec
+        return method
+
+    p_add = binary("+", 1)
+    p_sub = binary("-", 1)
+    p_matmul = binary("@", 3)
+    p_mul = binary("*", 3)
+    p_div = binary("/", 3)
+    p_juxt = binary("&", 3)
+
+    def p_neg(self, n):
+        return f"-{self.wrap(n.args[0], 4)}", 4
+
+    def p_T(self, n):
+        return f"{self.wrap(n.args[0], 6)}.T", 6
+
+    def p_pow(self, n):
+        e = n.attr
+        return f"{self.wrap(n.args[0], 6)}**{int(e) if float(e).is_integer() else e}", 5
+
+    def p_func(self, n):
+        return f"{n.attr}({self.wrap(n.args[0], 0)})", 6
+
+    def p_rowsum(self, n):
+        return f"sum({self.wrap(n.args[0], 0)}, axis=1)", 6
+
+    def p_colsum(self, n):
+        return f"sum({self.wrap(n.args[0], 0)}, axis=0)", 6
+
+    def p_meanaxis(self, n):
+        return f"mean({self.wrap(n.args[0].args[0], 0)}, axis={1 if n.args[0].op == 'rowsum' else 0})", 6
+
+    def generic(self, n):
+        return f"{n.op}({', '.join(self.wrap(a, 0) for a in n.args)})", 6
+
+    p_sum = p_mean = p_trace = p_det = p_logdet = p_inv = p_norm2 = generic
+    p_softmax = p_log_softmax = p_logsumexp = p_softmax_ce = p_bce_logits = p_diag = generic
+
+
+def to_text(node: Node) -> str:
+    return TextPrinter().go(node)[0]
+
+
+def to_latex(node: Node) -> str:
+    return LatexPrinter().go(node)[0]
+
+
+def to_numpy_text(node: Node) -> str:
+    return NumpyPrinter().go(node)[0]

@@ -1,0 +1,728 @@
+"""Check a hand-derived derivative or gradient, and say what is wrong with it.
+
+:func:`verify` decides whether a claimed derivative equals the true one in two ways:
+
+* **numerically**, at ``points`` (≥ 10) random points inside the domain
+  (:mod:`derivekit.numeric.sampling`), which settles most cases at once;
+* **symbolically**: cheap canonical forms first (expand, DL functions rewritten to
+  elementary ones, cancel), then a bounded ``simplify`` under a deadline; a numeric
+  counterexample is confirmed by exact evaluation at that point.
+
+When the claim is wrong, the diagnosis table :data:`DIAGNOSES` is tried in order. Each
+row is a small class whose docstring states the mistake it recognises and whose
+``detect`` returns a :class:`Diagnosis` or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+import sympy as sp
+
+from derivekit.display import Displayable
+from derivekit.errors import DerivekitError, LimitError
+
+MIN_POINTS = 10
+#: claim and expected agree at a point when |c − e| ≤ RTOL·max(|c|, |e|) + ATOL
+RTOL, ATOL = 1e-6, 1e-9
+DEFAULT_TIMEOUT_S = 2.0
+#: shorter deadlines are raised to this (an alarm firing as it is set escapes its handler)
+MIN_TIMEOUT_S = 0.01
+#: simplify is not tried on differences larger than this (the deadline bounds time, this size)
+MAX_SIMPLIFY_OPS = 400
+
+
+# --- printing ------------------------------------------------------------------------------
+
+def show(expr: Any, fmt: str = "text") -> str:
+    """An expression in derivekit's notation (σ, textbook order), or SymPy's as a fallback."""
+    try:
+        from derivekit.render import printing
+        return printing.to_latex(expr) if fmt == "latex" else printing.to_text(expr)
+    except Exception:  # the printer is optional here; never fail a verdict over notation
+        return sp.latex(expr) if fmt == "latex" else sp.sstr(expr)
+
+
+# --- numeric evaluation at shared sample points --------------------------------------------
+
+@dataclass(eq=False)
+class Evaluator:
+    """Values of expressions at fixed points (an ``(n, K)`` array over ``symbols``)."""
+
+    symbols: tuple[sp.Symbol, ...]
+    points: np.ndarray
+    _cache: dict = field(default_factory=dict)
+
+    def __call__(self, expr: sp.Expr) -> np.ndarray:
+        from derivekit.numeric.compiled import as_expr
+        key = as_expr(expr)  # candidates are SymPy already; numbers become SymPy numbers
+        if key not in self._cache:
+            from derivekit.numeric.compiled import compile
+            extra = key.free_symbols - set(self.symbols)
+            if extra:  # a symbol outside the sampled ones cannot be evaluated
+                self._cache[key] = np.full(len(self.points), np.nan)
+            else:
+                f = compile(key, self.symbols, backend="numpy", cse=False)
+                with np.errstate(all="ignore"):
+                    values = f.evaluate_numpy(*(self.points[:, k] for k in range(len(self.symbols))))
+                self._cache[key] = np.where(np.isfinite(values), values, np.nan)
+        return self._cache[key]
+
+    def point(self, j: int) -> dict[str, float]:
+        return {s.name: float(v) for s, v in zip(self.symbols, self.points[j])}
+
+
+def agree(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pointwise agreement within :data:`RTOL`/:data:`ATOL`; nan agrees with nothing."""
+    with np.errstate(all="ignore"):
+        return np.abs(a - b) <= RTOL * np.maximum(np.abs(a), np.abs(b)) + ATOL
+
+
+def relative_error(claimed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        diff = np.abs(claimed - expected)
+        scale = np.maximum(np.abs(expected), np.abs(claimed))
+        rel = np.where(diff == 0, 0.0, diff / np.where(scale == 0, 1.0, scale))
+    return np.where(np.isnan(rel), np.inf, rel)
+
+
+def matches(claim_values: np.ndarray, candidate: np.ndarray, min_fraction: float = 0.7) -> bool:
+    """True when the claim equals ``candidate`` at every point where the candidate is defined,
+    and it is defined at ``min_fraction`` of the points at least."""
+    defined = np.isfinite(candidate)
+    if defined.mean() < min_fraction:
+        return False
+    return bool(agree(claim_values[defined], candidate[defined]).all())
+
+
+# --- symbolic equality --------------------------------------------------------------------
+
+def _canonical_forms(difference: sp.Expr):
+    from derivekit.parsing.functions import to_elementary
+    yield difference
+    yield sp.expand(difference)
+    elementary = to_elementary(difference)
+    yield sp.expand(elementary)
+    yield sp.cancel(elementary)
+    yield sp.cancel(sp.expand(elementary, power_exp=True))
+
+
+def symbolic_difference_is_zero(claim: sp.Expr, expected: sp.Expr,
+                                timeout: float | None = DEFAULT_TIMEOUT_S) -> tuple[bool | None, str]:
+    """(True, how) when claim − expected simplifies to 0; (None, why) when neither the
+    canonical forms nor the bounded ``simplify`` can show it (which proves nothing)."""
+    from derivekit.limits import deadline
+    from derivekit.parsing.functions import to_elementary
+    difference = claim - expected
+    if timeout is not None:
+        timeout = max(float(timeout), MIN_TIMEOUT_S)
+    try:
+        with deadline(timeout):
+            for form in _canonical_forms(difference):
+                if form == 0:
+                    return True, "canonical form"
+            if sp.count_ops(difference) > MAX_SIMPLIFY_OPS:
+                return None, f"too large for bounded simplification (over {MAX_SIMPLIFY_OPS} operations)"
+            if sp.simplify(to_elementary(difference)) == 0:
+                return True, "simplify"
+    except LimitError:
+        return None, f"symbolic simplification timed out after {timeout:g} s"
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return None, "symbolic simplification failed"
+    return None, "simplification did not reach 0"
+
+
+def exact_difference_at(claim: sp.Expr, expected: sp.Expr, point: dict[sp.Symbol, float]) -> float | None:
+    """claim − expected evaluated with 30 digits at ``point`` (None if not a real number)."""
+    try:
+        value = (claim - expected).subs({s: sp.Rational(repr(float(v))) for s, v in point.items()}).evalf(30)
+        return abs(float(value)) if value.is_real else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+# --- diagnoses -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What is wrong, in plain words. ``error_class`` names the :data:`DIAGNOSES` row."""
+
+    error_class: str
+    message: str
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Case:
+    """One component under diagnosis: ∂f/∂var, what was claimed, and the numbers."""
+
+    f: sp.Expr
+    var: sp.Symbol
+    claim: sp.Expr
+    expected: sp.Expr
+    values: Evaluator
+
+    @property
+    def claim_values(self) -> np.ndarray:
+        return self.values(self.claim)
+
+    def claim_is(self, candidate: sp.Expr) -> bool:
+        return matches(self.claim_values, self.values(candidate))
+
+
+def _inner_functions(f: sp.Expr, var: sp.Symbol) -> list[sp.Expr]:
+    """Arguments of function applications and powers in ``f`` that depend on ``var``
+    (the "inner functions" of the chain rule), outermost first."""
+    inner = []
+    for node in sp.preorder_traversal(f):
+        if isinstance(node, sp.Pow):
+            args = [node.base]
+        elif isinstance(node, sp.Function):
+            args = list(node.args)
+        else:
+            continue
+        for a in args:
+            if a != var and a.has(var) and a not in inner:
+                inner.append(a)
+    return inner
+
+
+class UnknownSymbol:
+    """The claim uses a symbol that the function does not contain."""
+
+    name: ClassVar[str] = "unknown_symbol"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        extra = case.claim.free_symbols - case.f.free_symbols
+        if not extra:
+            return None
+        names = ", ".join(sorted(s.name for s in extra))
+        return Diagnosis(self.name, f"the claim uses {names}, which does not appear in the function; "
+                         f"its derivative can only contain the function's own variables",
+                         {"symbols": sorted(s.name for s in extra)})
+
+
+class WrongVariable:
+    """∂f/∂u for another variable u was given instead of ∂f/∂var."""
+
+    name: ClassVar[str] = "wrong_variable"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        for other in sorted(case.f.free_symbols - {case.var}, key=lambda s: s.name):
+            if case.claim_is(sp.diff(case.f, other)):
+                return Diagnosis(self.name, f"this is the derivative with respect to {other.name}, "
+                                 f"not {case.var.name}: differentiate treating {other.name} as a constant "
+                                 f"and {case.var.name} as the variable", {"variable": other.name})
+        return None
+
+
+def _outer_derivatives(f: sp.Expr, var: sp.Symbol) -> list[tuple[sp.Expr, sp.Expr]]:
+    """(node, F′(u)) for each one-argument function or power F(u) in ``f`` whose argument
+    u depends on ``var``: the outer derivative the chain rule multiplies by."""
+    out = []
+    for node in sp.preorder_traversal(f):
+        if isinstance(node, sp.Pow) and node.base.has(var) and not node.exp.has(var):
+            out.append((node, node.exp * node.base ** (node.exp - 1)))
+        elif isinstance(node, sp.Function) and len(node.args) == 1 and node.args[0].has(var):
+            try:
+                out.append((node, node.fdiff(1)))
+            except (TypeError, ValueError, AttributeError, NotImplementedError):
+                continue
+    return out
+
+
+class MissingChainFactor:
+    """claim = expected / g′ for an inner function g (d/dx F(g(x)) = F′(g(x))·g′(x) with
+    g′ dropped), or claim = expected / F′(g) (the activation's derivative dropped: the
+    classic backprop slip δ = (a − y) instead of δ = (a − y)·σ′(z))."""
+
+    name: ClassVar[str] = "missing_chain_factor"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        for g in _inner_functions(case.f, case.var):
+            inner_derivative = sp.diff(g, case.var)
+            if not inner_derivative.free_symbols:
+                continue  # a constant factor: ConstantFactor explains it
+            if case.claim_is(case.expected / inner_derivative):
+                return Diagnosis(self.name,
+                                 f"missing chain-rule factor: the claim lacks {show(inner_derivative)}, the "
+                                 f"derivative of the inner function {show(g)} with respect to {case.var.name}. "
+                                 f"Multiply by it",
+                                 {"inner": show(g), "factor": show(inner_derivative)})
+        for node, outer_derivative in _outer_derivatives(case.f, case.var):
+            if not outer_derivative.free_symbols:
+                continue
+            if case.claim_is(case.expected / outer_derivative):
+                if isinstance(node, sp.Pow):
+                    what = (f"{show(outer_derivative)}, the derivative of {show(node)} with respect to "
+                            f"its base {show(node.base)}")
+                else:
+                    label = getattr(type(node), "unicode_name", "") or type(node).__name__
+                    what = (f"{label}′({show(node.args[0])}) = {show(outer_derivative)}, the derivative "
+                            f"of {label} at its argument")
+                return Diagnosis(self.name, f"missing chain-rule factor: the claim lacks {what}. "
+                                 "Multiply by it", {"outer": show(node), "factor": show(outer_derivative)})
+        return None
+
+
+def _nice_number(value: float) -> Fraction | None:
+    frac = Fraction(value).limit_denominator(1000)
+    return frac if abs(float(frac) - value) <= 1e-9 * max(1.0, abs(value)) else None
+
+
+class ConstantFactor:
+    """claim = k·expected for a constant k ≠ 1 (k = −1: a sign error; k = 0: claimed zero)."""
+
+    name: ClassVar[str] = "constant_factor"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        c, e = case.claim_values, case.values(case.expected)
+        usable = np.isfinite(c) & np.isfinite(e) & (np.abs(e) > 1e-8)
+        if usable.sum() < 3:
+            return None
+        ratios = c[usable] / e[usable]
+        k = float(np.median(ratios))
+        if not np.allclose(ratios, k, rtol=RTOL, atol=1e-9) or abs(k - 1) < 1e-9:
+            return None
+        frac = _nice_number(k)
+        shown = (str(frac) if frac is not None else f"{k:.6g}")
+        if k == 0:
+            message = "the claim is 0, but the derivative is not"
+        elif frac == -1:
+            message = "sign error: the claim is the negative of the derivative"
+        else:
+            message = f"off by a constant factor: the claim is {shown} times the derivative"
+            inner = [g for g in _inner_functions(case.f, case.var)
+                     if (d := sp.diff(g, case.var)).is_number and d != 0 and abs(float(1 / d) - k) < 1e-9]
+            if inner:
+                message += (f"; {show(sp.diff(inner[0], case.var))} is the derivative of the inner function "
+                            f"{show(inner[0])}, which the chain rule multiplies by")
+        return Diagnosis(self.name, message, {"factor": shown})
+
+
+def _dl(name: str):
+    from derivekit.parsing import functions
+    return getattr(functions, name)
+
+
+def _wrong_derivative_table() -> list[tuple[Any, Any, str]]:
+    """(function head, wrong derivative as a function of its argument, what was done)."""
+    sigmoid, softplus, relu, silu = (_dl(n) for n in ("sigmoid", "softplus", "relu", "silu"))
+    return [
+        (sigmoid, lambda u: sigmoid(u), "σ(u) was used where σ′(u) = σ(u)(1 − σ(u)) was needed"),
+        (sigmoid, lambda u: 1 - sigmoid(u), "1 − σ(u) was used where σ′(u) = σ(u)(1 − σ(u)) was needed"),
+        (sigmoid, lambda u: sigmoid(u) * (1 + sigmoid(u)), "σ′(u) was written σ(u)(1 + σ(u)); it is σ(u)(1 − σ(u))"),
+        (sp.tanh, lambda u: 1 + sp.tanh(u) ** 2, "tanh′(u) was written 1 + tanh²(u); it is 1 − tanh²(u)"),
+        (sp.tanh, lambda u: sp.tanh(u), "tanh(u) was used where tanh′(u) = 1 − tanh²(u) was needed"),
+        (sp.tanh, lambda u: 1 - sp.tanh(u), "tanh′(u) was written 1 − tanh(u); it is 1 − tanh²(u)"),
+        (softplus, lambda u: softplus(u), "softplus(u) was used where softplus′(u) = σ(u) was needed"),
+        (softplus, lambda u: sigmoid(u) * (1 - sigmoid(u)),
+         "softplus′(u) was written σ′(u) = σ(u)(1 − σ(u)); it is σ(u)"),
+        (relu, lambda u: relu(u), "ReLU(u) was used where ReLU′(u) = H(u), the unit step, was needed"),
+        (silu, lambda u: sigmoid(u), "σ(u) was used where SiLU′(u) = σ(u)(1 + u(1 − σ(u))) was needed"),
+        (sp.exp, lambda u: sp.exp(u) * u, "e^u was differentiated as u·e^u; d/du e^u = e^u"),
+        (sp.log, lambda u: sp.log(u), "log(u) was left in place of its derivative 1/u"),
+    ]
+
+
+def derivative_with_wrong_rule(f: sp.Expr, var: sp.Symbol, node: sp.Expr, wrong) -> sp.Expr:
+    """∂f/∂var computed as if ``node``'s function had the derivative ``wrong``."""
+    head = type(node)
+    stand_in = type(f"{head.__name__}_as_stated", (sp.Function,),
+                    {"fdiff": lambda self, argindex=1: wrong(self.args[0]), "nargs": len(node.args)})
+    swapped = f.xreplace({node: stand_in(*node.args)})
+    return sp.diff(swapped, var).replace(stand_in, head)
+
+
+class WrongActivationDerivative:
+    """An activation's derivative was replaced by a wrong one (σ for σ′, 1 + tanh² for
+    tanh′, …); the rest of the derivation is right."""
+
+    name: ClassVar[str] = "wrong_activation_derivative"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        table = _wrong_derivative_table()
+        nodes = [n for n in sp.preorder_traversal(case.f) if isinstance(n, sp.Function) and n.has(case.var)]
+        for node in dict.fromkeys(nodes):
+            for head, wrong, said in table:
+                if type(node) is not head:
+                    continue
+                try:
+                    candidate = derivative_with_wrong_rule(case.f, case.var, node, wrong)
+                except (TypeError, ValueError):
+                    continue
+                if case.claim_is(candidate):
+                    return Diagnosis(self.name, f"wrong derivative of {show(node)}: "
+                                     + said.replace("(u)", f"({show(node.args[0])})"),
+                                     {"function": head.__name__, "at": show(node)})
+        return None
+
+
+def _terms(*forms: sp.Expr) -> list[sp.Expr]:
+    out: list[sp.Expr] = []
+    for form in forms:
+        for t in sp.Add.make_args(form):
+            if t not in out and t != 0:
+                out.append(t)
+    return out
+
+
+class MissingTerm:
+    """claim = expected − t for a term t of the derivative (a product-rule or sum term
+    was dropped)."""
+
+    name: ClassVar[str] = "missing_term"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        raw = sp.diff(case.f, case.var)
+        for t in _terms(case.expected, raw, sp.expand(raw)):
+            if sp.Add.make_args(case.expected) == (t,) or t == raw:
+                continue
+            if case.claim_is(case.expected - t):
+                return Diagnosis(self.name, f"missing term: the derivative also has the term {show(t)}",
+                                 {"term": show(t)})
+        return None
+
+
+class ExtraTerm:
+    """claim = expected + t for a term t the claim wrote (an additive term that is not
+    part of the derivative)."""
+
+    name: ClassVar[str] = "extra_term"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        for t in _terms(case.claim, sp.expand(case.claim)):
+            if sp.Add.make_args(case.claim) == (t,):
+                continue
+            if case.claim_is(case.expected + t):
+                return Diagnosis(self.name, f"extra term: {show(t)} does not belong in the derivative",
+                                 {"term": show(t)})
+        return None
+
+
+class MissingFactor:
+    """claim = expected / c for a factor c of the derivative (a constant multiple, such as
+    x in d/dw (w²x) = 2wx, was dropped)."""
+
+    name: ClassVar[str] = "missing_factor"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        for factor in sp.Mul.make_args(case.expected):
+            if factor.is_number or not factor.free_symbols:
+                continue
+            if case.claim_is(case.expected / factor):
+                return Diagnosis(self.name, f"missing factor: the derivative has the factor {show(factor)}, "
+                                 "which the claim lacks", {"factor": show(factor)})
+        return None
+
+
+class Unrecognised:
+    """None of the known mistakes fits; the counterexample shows the difference."""
+
+    name: ClassVar[str] = "other"
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        return Diagnosis(self.name, "the claim differs from the derivative; none of the common "
+                         "mistakes (constant factor, chain rule, activation derivative, wrong variable, "
+                         "missing or extra term or factor) explains it — compare with the steps below")
+
+
+#: tried in order; the first that recognises the mistake names it
+DIAGNOSES = [UnknownSymbol(), MissingChainFactor(), WrongVariable(), ConstantFactor(),
+             WrongActivationDerivative(), MissingTerm(), ExtraTerm(), MissingFactor(), Unrecognised()]
+ERROR_CLASSES = tuple(d.name for d in DIAGNOSES)
+
+
+def diagnose(case: Case) -> Diagnosis:
+    for row in DIAGNOSES:
+        found = row.detect(case)
+        if found is not None:
+            return found
+    raise AssertionError("Unrecognised always answers")  # pragma: no cover
+
+
+# --- the verdict ------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class ComponentVerdict:
+    """The check of one derivative: ∂f/∂variable."""
+
+    variable: str
+    claim: sp.Expr
+    expected: sp.Expr
+    ok: bool
+    numeric_equal: bool
+    symbolic_equal: bool | None
+    symbolic_note: str
+    max_rel_error: float
+    points_agreeing: int
+    counterexample: dict | None
+    diagnosis: Diagnosis | None
+
+
+@dataclass(eq=False)
+class Verdict(Displayable):
+    """Whether a claimed derivative (or gradient) is right, why not, and the right one.
+
+    ``expected`` is a SymPy expression (a column Matrix for a gradient) and ``derivation``
+    the step-by-step :class:`~derivekit.calculus.steps.Derivation` (or MatrixOfDerivations) that
+    produced it, when the step engine is available. ``symbolic_equal`` is True (shown equal),
+    False (proven different: exact evaluation at the counterexample) or None (undecided,
+    e.g. timed out); ``numeric_equal`` is the verdict at ``n_points`` random points.
+    """
+
+    expr: sp.Expr
+    wrt: tuple[str, ...]
+    claim: Any
+    expected: Any
+    derivation: Any
+    components: list[ComponentVerdict]
+    n_points: int
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.components)
+
+    @property
+    def numeric_equal(self) -> bool:
+        return all(c.numeric_equal for c in self.components)
+
+    @property
+    def symbolic_equal(self) -> bool | None:
+        states = [c.symbolic_equal for c in self.components]
+        if False in states:
+            return False
+        return None if None in states else True
+
+    @property
+    def wrong_components(self) -> list[str]:
+        return [c.variable for c in self.components if not c.ok]
+
+    @property
+    def max_rel_error(self) -> float:
+        return max(c.max_rel_error for c in self.components)
+
+    @property
+    def counterexample(self) -> dict | None:
+        wrong = [c for c in self.components if not c.ok]
+        return wrong[0].counterexample if wrong else None
+
+    @property
+    def error_class(self) -> str | None:
+        wrong = [c for c in self.components if c.diagnosis]
+        return wrong[0].diagnosis.error_class if wrong else None
+
+    @property
+    def diagnoses(self) -> dict[str, Diagnosis]:
+        return {c.variable: c.diagnosis for c in self.components if c.diagnosis}
+
+    @property
+    def diagnosis(self) -> str:
+        if self.ok:
+            return "correct"
+        parts = []
+        for c in self.components:
+            if c.diagnosis is not None:
+                prefix = f"∂/∂{c.variable}: " if len(self.components) > 1 else ""
+                parts.append(prefix + c.diagnosis.message)
+        return "; ".join(parts)
+
+    @property
+    def notes(self) -> list[str]:
+        """Disagreements between the symbolic and numeric routes, and time-outs."""
+        out = []
+        for c in self.components:
+            if c.symbolic_equal is True and not c.numeric_equal:
+                out.append(f"∂/∂{c.variable}: the symbolic route found the forms equal but the numbers "
+                           "differ (a branch or domain issue); the numbers decide")
+            elif c.symbolic_equal is None and c.numeric_equal:
+                out.append(f"∂/∂{c.variable}: equal at all {self.n_points} points; symbolically undecided "
+                           f"({c.symbolic_note})")
+            elif c.symbolic_equal is None and not c.numeric_equal:
+                out.append(f"∂/∂{c.variable}: {c.symbolic_note}")
+        return out
+
+    # --- rendering ---------------------------------------------------------------------
+    def _subject(self, fmt: str) -> str:
+        f = show(self.expr, fmt)
+        names = ", ".join(self.wrt)
+        if fmt == "latex":
+            return (rf"\nabla_{{{names}}}\left({f}\right)" if len(self.wrt) > 1
+                    else rf"\frac{{\partial}}{{\partial {names}}}\left({f}\right)")
+        return f"∇_({names}) of {f}" if len(self.wrt) > 1 else f"d/d{names} of {f}"
+
+    def _counterexample_text(self, c: ComponentVerdict) -> str:
+        ce = c.counterexample
+        where = ", ".join(f"{k} = {v:.4g}" for k, v in ce["point"].items())
+        return (f"at {where}: claimed {ce['claimed']:.6g}, expected {ce['expected']:.6g}")
+
+    def _check_line(self) -> str:
+        sym = {True: "equal", False: "different", None: "undecided"}[self.symbolic_equal]
+        agreeing = min(c.points_agreeing for c in self.components)
+        return (f"symbolic: {sym}; numeric: agrees at {agreeing} of {self.n_points} points "
+                f"(max relative error {self.max_rel_error:.2g})")
+
+    def _render(self, fmt: str, **settings):
+        if fmt == "dict":
+            return self._as_dict(**settings)
+        text_like = fmt in ("text", "markdown")
+        verdict = "✓ correct" if self.ok else "✗ wrong"
+        claim_shown = ", ".join(show(c.claim, "latex" if fmt == "latex" else "text") for c in self.components)
+        lines: list[str] = []
+        if text_like:
+            bold = "**" if fmt == "markdown" else ""
+            lines.append(f"{bold}{verdict}{bold}: claimed {self._subject('text')} = {claim_shown}")
+            if not self.ok:
+                lines.append(f"{bold}diagnosis{bold}: {self.diagnosis}")
+                for c in self.components:
+                    if c.counterexample:
+                        prefix = f"∂/∂{c.variable} " if len(self.components) > 1 else ""
+                        lines.append(f"{bold}counterexample{bold}: {prefix}{self._counterexample_text(c)}")
+            lines.append(f"checks: {self._check_line()}")
+            lines += [f"note: {n}" for n in self.notes]
+            expected = ", ".join(show(c.expected) for c in self.components)
+            lines.append(f"{bold}expected{bold}: {expected}")
+            if self.derivation is not None and settings.get("steps", True):
+                lines += ["", "derivation:" if fmt == "text" else "**derivation:**", "",
+                          self.derivation.render(fmt, **settings)]
+            sep = "\n\n" if fmt == "markdown" else "\n"
+            return sep.join(lines) if fmt == "markdown" else "\n".join(lines)
+        # latex
+        mark = r"\checkmark" if self.ok else r"\times"
+        out = [rf"{mark}\ \text{{claimed}}\ {self._subject('latex')} = {claim_shown}"]
+        if not self.ok:
+            out.append(r"\text{diagnosis: }" + _latex_text(self.diagnosis))  # math-mode prose
+        out.append(r"\text{expected: }" + ", ".join(show(c.expected, "latex") for c in self.components))
+        body = r" \\ ".join(out)
+        if self.derivation is not None and settings.get("steps", True):
+            body += r" \\ " + self.derivation.to_latex(**settings)
+        return body
+
+    def _as_dict(self, **settings) -> dict:
+        derivation = None
+        if self.derivation is not None:
+            try:
+                derivation = self.derivation.to_dict(**settings)
+            except Exception as exc:  # keep the verdict even if a renderer is missing
+                derivation = {"error": str(exc)}
+        return {
+            "ok": self.ok, "expr": show(self.expr), "wrt": list(self.wrt),
+            "diagnosis": self.diagnosis, "error_class": self.error_class,
+            "wrong_components": self.wrong_components,
+            "counterexample": self.counterexample, "max_rel_error": self.max_rel_error,
+            "symbolic_equal": self.symbolic_equal, "numeric_equal": self.numeric_equal,
+            "notes": self.notes, "n_points": self.n_points,
+            "components": [{"variable": c.variable, "ok": c.ok, "claim": show(c.claim),
+                            "expected": show(c.expected), "max_rel_error": c.max_rel_error,
+                            "symbolic_equal": c.symbolic_equal, "numeric_equal": c.numeric_equal,
+                            "error_class": c.diagnosis.error_class if c.diagnosis else None,
+                            "diagnosis": c.diagnosis.message if c.diagnosis else None,
+                            "counterexample": c.counterexample} for c in self.components],
+            "derivation": derivation,
+        }
+
+
+def _latex_text(text: str) -> str:
+    """``text`` for math mode: its words in ``\\text{}``, its formulas as math."""
+    try:
+        from derivekit.render.printing import latex_prose
+        return latex_prose(text)
+    except Exception:
+        return r"\text{" + text.replace("\\", r"\textbackslash{}").replace("_", r"\_") + "}"
+
+
+# --- the expected derivative, with steps ----------------------------------------------------
+
+def expected_derivatives(f: sp.Expr, wrt: Sequence[sp.Symbol]) -> tuple[list[sp.Expr], Any]:
+    """The textbook derivatives and their derivation from the step engine; SymPy's diff
+    (and no derivation) when the step engine cannot handle ``f``."""
+    from derivekit.calculus.derive import derive, gradient
+    try:
+        if len(wrt) == 1:
+            d = derive(f, wrt[0])
+            return [d.result], d
+        g = gradient(f, wrt=list(wrt))
+        return list(g.result), g
+    except (DerivekitError, NotImplementedError):
+        return [sp.diff(f, v) for v in wrt], None
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+def _check_component(f, var, claim, expected, values: Evaluator, timeout) -> ComponentVerdict:
+    c, e = values(claim), values(expected)
+    good = agree(c, e)
+    rel = relative_error(c, e)
+    numeric_equal = bool(good.all())
+    counterexample = None
+    if numeric_equal:
+        symbolic_equal, note = symbolic_difference_is_zero(claim, expected, timeout)
+    else:
+        j = int(np.argmax(rel))
+        point = values.point(j)
+        counterexample = {"variable": var.name, "point": point,
+                          "claimed": float(c[j]), "expected": float(e[j]), "relative_error": float(rel[j])}
+        exact = exact_difference_at(claim, expected, dict(zip(values.symbols, values.points[j])))
+        if exact is not None and exact > 1e-12 * max(1.0, abs(float(e[j]))):
+            symbolic_equal, note = False, "exact evaluation at the counterexample"
+        else:
+            symbolic_equal, note = symbolic_difference_is_zero(claim, expected, timeout)
+    ok = numeric_equal
+    diagnosis = None if ok else diagnose(Case(f, var, claim, expected, values))
+    return ComponentVerdict(variable=var.name, claim=claim, expected=expected, ok=ok,
+                            numeric_equal=numeric_equal, symbolic_equal=symbolic_equal,
+                            symbolic_note=note, max_rel_error=float(np.max(rel)),
+                            points_agreeing=int(good.sum()), counterexample=counterexample,
+                            diagnosis=diagnosis)
+
+
+def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: int | None = 0,
+           timeout: float | None = DEFAULT_TIMEOUT_S, at: Any = None) -> Verdict:
+    """Check ``claim`` = ∂expr/∂wrt (or the gradient, when ``wrt`` lists several variables
+    and ``claim`` gives one entry per variable).
+
+    ``expr`` and ``claim`` may be text (plain or LaTeX) or SymPy; a gradient claim may be a
+    list, a Matrix, or text like ``"[x*sigma(w*x), sigma(w*x)]"``. The numbers are compared
+    at ``points`` (at least 10) random points inside the domain; ``timeout`` bounds the
+    symbolic simplification. ``at`` replaces the random points by yours (a dict of
+    name -> values, a list of such dicts, or an array in wrt-then-others order); at least
+    10 are needed. Returns a :class:`Verdict`.
+    """
+    from derivekit.numeric.compiled import as_expr, as_expr_list, as_symbols
+    from derivekit.numeric.sampling import sample_points
+
+    f = as_expr(expr)
+    claims = as_expr_list(claim, "claim")
+    variables = as_symbols(wrt, [f] + claims)
+    if not variables:
+        raise DerivekitError("no variable to differentiate with respect to", hint="give wrt, e.g. wrt='x'")
+    if len(claims) != len(variables):
+        raise DerivekitError(f"the claim has {len(claims)} component(s) but wrt lists {len(variables)} "
+                             f"variable(s)", hint="give one derivative per variable, in wrt's order")
+    n = max(int(points), MIN_POINTS)
+    expected, derivation = expected_derivatives(f, variables)
+    others = set().union(f.free_symbols, *(c.free_symbols for c in claims)) - set(variables)
+    symbols = tuple(variables) + tuple(sorted(others, key=lambda s: s.name))
+    if at is not None:
+        from derivekit.numeric.finitediff import _points_from
+        pts = _points_from(at, tuple(s.name for s in symbols))
+        if len(pts) < MIN_POINTS:
+            raise DerivekitError(f"verify needs at least {MIN_POINTS} points, got {len(pts)}",
+                                 hint="give more points, or leave at=None to sample them")
+        n = len(pts)
+    else:
+        try:
+            pts = sample_points([f, *expected, *claims], symbols, n, seed=seed)
+        except DerivekitError:  # the claim may be undefined where f is fine: then it is wrong there
+            pts = sample_points([f, *expected], symbols, n, seed=seed)
+    values = Evaluator(symbols, pts)
+    components = [_check_component(f, v, c, e, values, timeout)
+                  for v, c, e in zip(variables, claims, expected)]
+    expected_out = expected[0] if len(variables) == 1 else sp.Matrix(expected)
+    claim_out = claims[0] if len(variables) == 1 else sp.Matrix(claims)
+    return Verdict(expr=f, wrt=tuple(v.name for v in variables), claim=claim_out,
+                   expected=expected_out, derivation=derivation, components=components, n_points=n)

@@ -1,0 +1,14 @@
+"""render: one traversal of a derivation, four formats, and whole LaTeX documents.
+
+Job: print expressions (Unicode text and LaTeX printers with textbook term order), walk a
+``Derivation`` once and lay it out as text, LaTeX, Markdown or a JSON-ready dict, and build
+LaTeX documents and PDFs. Nothing here differentiates or simplifies.
+
+May import: calculus, parsing, and the top level.
+
+Modules:
+  printing  SymPy printers for text and LaTeX, sharing one settings dict
+  walk      the traversal: numbers steps, resolves shared sub-derivations, builds step views
+  layouts   one page layout per format (add a new output format here)
+  latexdoc  LaTeX documents and the PDF compile
+"""

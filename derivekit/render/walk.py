@@ -1,0 +1,219 @@
+"""Render a :class:`~derivekit.calculus.steps.Derivation` or :class:`~derivekit.calculus.steps.MatrixOfDerivations`
+as text, LaTeX, Markdown or a JSON-ready dict.
+
+One traversal (:class:`Walk`) numbers the steps depth first, resolves references to shared
+sub-derivations and looks up each step's rule; it builds :class:`StepView` trees. A small
+writer per format then lays those views out. Nothing here differentiates or simplifies: the
+renderers only print what the step engine produced.
+
+Settings (one dict, see :data:`derivekit.render.printing.DEFAULT_SETTINGS`): ``notation``
+(``"leibniz"`` or ``"prime"``), ``steps`` (False: result only), ``document`` (LaTeX
+``align*`` instead of ``aligned``), plus SymPy's printer settings (``ln_notation``,
+``diff_operator``, ``mul_symbol``, ``order`` …).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from derivekit.calculus.steps import Derivation, MatrixOfDerivations, Rule, Step
+from derivekit.errors import DerivekitError
+from derivekit.render import printing
+
+#: version of the dict/JSON layout documented in docs/output-formats.md
+SCHEMA = "derivekit.derivation/1"
+
+FORMATS = ("text", "latex", "markdown", "dict")
+
+
+def _load_rules() -> dict[str, Rule]:
+    """The rule table, imported on first use (tests replace this function)."""
+    try:
+        from derivekit.calculus.rules import RULES
+    except ImportError:  # the renderer still works, naming rules by key
+        return {}
+    return RULES
+
+
+# --- the one traversal ---------------------------------------------------------------------
+
+@dataclass
+class StepView:
+    """A step as shown: its number, depth, rule English and (for references) the target."""
+
+    number: int
+    depth: int
+    step: Step
+    rule: Rule | None
+    partial: bool
+    children: list[StepView] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.rule.title if self.rule else self.step.rule.replace("_", " ").capitalize()
+
+
+@dataclass
+class DerivationView:
+    """A derivation with its steps numbered; ``partial`` picks ∂ over d for its operator."""
+
+    derivation: Derivation
+    partial: bool
+    steps: list[StepView]
+
+
+class Walk:
+    """Numbers steps 1, 2, 3 … across everything rendered together, so that a repeated
+    sub-derivation can say "(derived above, step 3)". A reference to a label in ``shared``
+    that has not been shown yet is expanded there, once."""
+
+    def __init__(self, shared: dict[str, Step] | None = None):
+        self.next_number = 1
+        self.labels: dict[str, int] = {}
+        self.unshown = dict(shared or {})
+        self.rules = _load_rules()
+
+    def derivation(self, d: Derivation, force_partial: bool = False) -> DerivationView:
+        partial = force_partial or bool(d.expr.free_symbols - {d.wrt})
+        return DerivationView(d, partial, [self.step(s, 0, d.wrt, partial) for s in d.steps])
+
+    def step(self, step: Step, depth: int, top_var, top_partial: bool) -> StepView:
+        label = step.label
+        if step.ref and step.ref not in self.labels and step.ref in self.unshown:
+            step, label = self.unshown.pop(step.ref), step.ref
+        number = self.next_number
+        self.next_number += 1
+        if label:
+            self.labels.setdefault(label, number)
+        # ∂ when other symbols are held constant; a step on the derivation's own variable
+        # follows the derivation, so d and ∂ do not alternate within one tree
+        partial = bool(step.expr.free_symbols - {step.var}) or (step.var == top_var and top_partial)
+        view = StepView(number, depth, step, self.rules.get(step.rule), partial)
+        if not step.ref:  # a reference repeats its target and shows no sub-steps
+            view.children = [self.step(s, depth + 1, top_var, top_partial) for s in step.substeps]
+        return view
+
+    def ref_number(self, view: StepView) -> int | None:
+        return self.labels.get(view.step.ref) if view.step.ref else None
+
+
+# --- filling a rule's sentence -------------------------------------------------------------
+
+def fill_template(template: str, values: dict, writer) -> str:
+    """``template`` with each literal part passed through ``writer.prose`` and each field
+    through ``writer.value``. A field the step does not supply is shown as ``{name}`` rather
+    than failing the whole rendering."""
+    out = []
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        out.append(writer.prose(literal))
+        if name is not None:
+            out.append(writer.value(values[name]) if name in values else writer.prose("{" + name + "}"))
+    return "".join(out)
+
+
+def sentence(view: StepView, writer) -> str:
+    """The step's one-sentence explanation in ``writer``'s format."""
+    step = view.step
+    if view.rule is None:
+        return writer.prose(f"Apply the rule '{step.rule}'.")
+    values = {**step.detail, "expr": step.expr, "var": step.var, "result": step.result}
+    return fill_template(view.rule.explanation, values, writer)
+
+
+# --- writers: how one format prints math, prose and derivative operators -------------------
+
+class _Writer:
+    printer_factory = None
+    derivative_factory = None
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+        self.printer = type(self).printer_factory(settings)
+
+    def math(self, expr) -> str:
+        return self.printer.doprint(expr)
+
+    def op(self, expr, var, order: int, partial: bool) -> str:
+        return type(self).derivative_factory(expr, var, order, self.printer, partial=partial,
+                                             notation=self.settings["notation"])
+
+    def inline(self, expr) -> str:
+        return self.math(expr)
+
+    def prose(self, text: str) -> str:
+        return text
+
+    def value(self, value) -> str:
+        """A detail value inside a sentence: SymPy objects as math, lists joined."""
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return self.prose(", ").join(self.value(v) for v in value)
+        if isinstance(value, sp.Basic) or isinstance(value, type) and issubclass(value, sp.Basic):
+            return self.inline(value)
+        return self.prose(str(value))
+
+
+class TextWriter(_Writer):
+    printer_factory = staticmethod(printing.text_printer)
+    derivative_factory = staticmethod(printing.derivative_text)
+
+    def inline(self, expr) -> str:
+        # when sentences are wrapped, glue each formula with no-break spaces so that a line
+        # never breaks inside one; the layout turns them back into spaces
+        math = self.math(expr)
+        return math.replace(" ", NO_BREAK) if self.settings["width"] else math
+
+
+NO_BREAK = "\u00a0"
+
+
+class LatexWriter(_Writer):
+    """Math mode throughout; prose goes in ``\\text{}`` runs, with the characters that are
+    special or non-ASCII written as math, so MathJax, KaTeX and pdflatex all accept it."""
+
+    printer_factory = staticmethod(printing.latex_printer)
+    derivative_factory = staticmethod(printing.derivative_latex)
+
+    def prose(self, text: str) -> str:
+        return printing.latex_prose(text)
+
+
+class MarkdownWriter(LatexWriter):
+    """Prose as Markdown, math as ``$…$`` LaTeX."""
+
+    def inline(self, expr) -> str:
+        return f"${self.math(expr)}$"
+
+    def prose(self, text: str) -> str:
+        for ch in "\\`*_$<":  # would start emphasis, code, math or HTML
+            text = text.replace(ch, "\\" + ch)
+        return text
+
+
+WRITERS = {"text": TextWriter, "latex": LatexWriter, "markdown": MarkdownWriter}
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+def render(obj, fmt: str = "text", **settings):
+    """Render ``obj`` (a Derivation or MatrixOfDerivations) in ``fmt``: text, latex,
+    markdown (strings) or dict (JSON-ready)."""
+    if fmt not in FORMATS:
+        raise DerivekitError(f"unknown format {fmt!r}", hint="use text, latex, markdown or dict")
+    settings = printing.check_settings(settings)
+    from derivekit.render import layouts as render_layout  # the per-format layouts
+
+    if isinstance(obj, MatrixOfDerivations):
+        walk = Walk(obj.shared)
+        # a Hessian's first derivatives ∂f/∂xᵢ come first: its entries differentiate them
+        first = [walk.derivation(d, force_partial=True) for d in getattr(obj, "gradient", ())]
+        views = [[walk.derivation(d, force_partial=True) for d in row] for row in obj.entries]
+        return render_layout.MATRIX_LAYOUTS[fmt](obj, views, first, walk, settings)
+    if isinstance(obj, Derivation):
+        walk = Walk()
+        return render_layout.DERIVATION_LAYOUTS[fmt](walk.derivation(obj), walk, settings)
+    raise DerivekitError(f"cannot render a {type(obj).__name__}",
+                         hint="render a Derivation (dk.derive) or a MatrixOfDerivations "
+                              "(dk.gradient, dk.jacobian, dk.hessian)")

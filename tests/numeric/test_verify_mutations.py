@@ -1,0 +1,207 @@
+"""Mutation corpus for dk.verify.
+
+Correct derivatives come from DL-relevant templates (activation ∘ affine map, products,
+losses) × variables. Each must be accepted in several equal forms (textbook, raw
+``sympy.diff``, the derivative of the elementary rewrite, e.g. e^{−z}/(1+e^{−z})² for σ′).
+Each mutation (a known mistake applied to the correct derivative) must be rejected with
+the diagnosis class of that mistake.
+
+A mutant that happens to coincide with an earlier diagnosis class (say a dropped chain
+factor that equals the derivative with respect to another variable) is ambiguous: it is
+counted and skipped, and the skipped share must stay small.
+
+The default run checks every 4th derivative; ``pytest -m slow`` checks all of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import derivekit as dk
+from derivekit.parsing.functions import relu, sigmoid, silu, softplus, to_elementary
+
+w, x, b, y = sp.symbols("w x b y")
+
+INNERS = [w * x + b, w * x, w * x - y, w**2 * x + b, x * w + b * y]
+OUTERS = {
+    "sigmoid": sigmoid, "tanh": sp.tanh, "softplus": softplus, "exp": sp.exp, "sin": sp.sin,
+    "square": lambda u: u**2, "cube": lambda u: u**3, "log1p_sq": lambda u: sp.log(1 + u**2),
+    "silu": silu, "sqrt1p_sq": lambda u: sp.sqrt(1 + u**2), "relu": relu, "cos": sp.cos,
+}
+LOSSES = [
+    (sigmoid(w * x + b) - y) ** 2,
+    -y * sp.log(sigmoid(w * x + b)) - (1 - y) * sp.log(1 - sigmoid(w * x + b)),
+    sp.log(1 + sp.exp(-y * (w * x + b))),
+    softplus(w * x + b) - y * (w * x + b),
+    (sp.tanh(w * x + b) - y) ** 2 / 2,
+]
+
+
+def templates() -> list[tuple[str, sp.Expr]]:
+    out = []
+    for name, outer in OUTERS.items():
+        for i, inner in enumerate(INNERS):
+            out.append((f"{name}(inner{i})", outer(inner)))
+        out.append((f"w*{name}(w*x+b)", w * outer(w * x + b)))
+    out += [(f"loss{i}", loss) for i, loss in enumerate(LOSSES)]
+    return out
+
+
+def corpus() -> list[tuple[str, sp.Expr, sp.Symbol]]:
+    cases = []
+    for name, f in templates():
+        for v in sorted(f.free_symbols, key=lambda s: s.name):
+            if sp.diff(f, v) != 0:
+                cases.append((f"d/d{v} {name}", f, v))
+    return cases
+
+
+CORPUS = corpus()
+
+
+def test_corpus_has_at_least_200_correct_derivatives():
+    assert len(CORPUS) >= 200
+
+
+# --- independent numeric equality, used only to skip ambiguous mutants ----------------------
+
+_RNG = np.random.default_rng(7)
+_PTS = {s: _RNG.uniform(0.2, 1.5, 24) * _RNG.choice([-1, 1], 24) for s in (w, x, b, y)}
+
+
+def _values(e: sp.Expr) -> np.ndarray:
+    from derivekit.parsing.functions import NUMPY_IMPLEMENTATIONS
+    f = sp.lambdify((w, x, b, y), e, modules=[NUMPY_IMPLEMENTATIONS, "numpy"])
+    with np.errstate(all="ignore"):
+        return np.broadcast_to(np.asarray(f(*(_PTS[s] for s in (w, x, b, y))), dtype=float), (24,))
+
+
+def _same(a: sp.Expr, c: sp.Expr) -> bool:
+    va, vc = _values(a), _values(c)
+    ok = np.isfinite(va) & np.isfinite(vc)
+    return ok.sum() >= 12 and np.allclose(va[ok], vc[ok], rtol=1e-8, atol=1e-10)
+
+
+def _constant_multiple(claim: sp.Expr, expected: sp.Expr) -> bool:
+    c, e = _values(claim), _values(expected)
+    ok = np.isfinite(c) & np.isfinite(e) & (np.abs(e) > 1e-8)
+    if ok.sum() < 3:
+        return False
+    r = c[ok] / e[ok]
+    return np.allclose(r, r[0], rtol=1e-8)
+
+
+EARLIER_CHECKS = ["missing_chain_factor", "wrong_variable", "constant_factor"]  # table order
+
+
+def _fits(kind: str, f, v, claim, expected) -> bool:
+    if kind == "missing_chain_factor":
+        return any(_same(claim, expected / sp.diff(g, v)) for g in _inner_functions(f, v)
+                   if sp.diff(g, v).free_symbols)
+    if kind == "wrong_variable":
+        return any(_same(claim, sp.diff(f, u)) for u in f.free_symbols - {v})
+    return _constant_multiple(claim, expected)
+
+
+def _coincides_with_earlier_class(kind: str, f, v, claim, expected) -> bool:
+    """True when the mutant also fits a class the diagnosis table tries before ``kind``
+    (a dropped chain factor that equals the derivative with respect to another variable)."""
+    earlier = EARLIER_CHECKS[:EARLIER_CHECKS.index(kind)] if kind in EARLIER_CHECKS else EARLIER_CHECKS
+    return any(_fits(k, f, v, claim, expected) for k in earlier)
+
+
+# --- mutations ----------------------------------------------------------------------------
+
+def _inner_functions(f, v):
+    out = []
+    for node in sp.preorder_traversal(f):
+        args = [node.base] if isinstance(node, sp.Pow) else list(node.args) if isinstance(node, sp.Function) else []
+        out += [a for a in args if a != v and a.has(v) and a not in out]
+    return out
+
+
+ACTIVATION_SWAPS = [  # (pattern in sympy.diff's result, what a student writes instead)
+    (lambda u: sigmoid(u) * (1 - sigmoid(u)), lambda u: sigmoid(u), sigmoid),
+    (lambda u: 1 - sp.tanh(u) ** 2, lambda u: 1 + sp.tanh(u) ** 2, sp.tanh),
+    (lambda u: sigmoid(u), lambda u: softplus(u), softplus),
+    (lambda u: sp.Heaviside(u, 0), lambda u: relu(u), relu),
+]
+
+
+def mutants(f: sp.Expr, v: sp.Symbol, e: sp.Expr):
+    """(class, claim) pairs: each a known mistake applied to the correct derivative e."""
+    yield "constant_factor", 2 * e
+    yield "constant_factor", -e
+    yield "constant_factor", e / 3
+    for g in _inner_functions(f, v):
+        d = sp.diff(g, v)
+        if d.free_symbols:
+            yield "missing_chain_factor", e / d
+            break
+    for node in sp.preorder_traversal(f):
+        for pattern, wrong, head in ACTIVATION_SWAPS:
+            if isinstance(node, head) and node.has(v):
+                u = node.args[0]
+                mutated = e.subs(pattern(u), wrong(u))
+                if mutated != e:
+                    yield "wrong_activation_derivative", mutated
+    for u in sorted(f.free_symbols - {v}, key=lambda s: s.name):
+        other = sp.diff(f, u)
+        if other != 0:
+            yield "wrong_variable", other
+            break
+    terms = sp.Add.make_args(e)
+    if len(terms) > 1:
+        yield "missing_term", e - terms[0]
+    extra = v**2
+    if not sp.Add.make_args(e + extra).count(extra):
+        return
+    yield "extra_term", e + extra
+
+
+def _check_case(f, v, stats):
+    expected = sp.diff(f, v)
+    equal_forms = [expected, sp.diff(to_elementary(f), v)]
+    textbook = dk.derive(f, v).result
+    equal_forms.append(textbook)
+    for form in dict.fromkeys(equal_forms):
+        verdict = dk.verify(f, form, v, timeout=1.0)
+        assert verdict.ok, f"correct claim {form} for d/d{v} {f} rejected: {verdict.diagnosis}"
+        stats["accepted"] += 1
+    for kind, claim in mutants(f, v, expected):
+        if _same(claim, expected):
+            continue  # the mistake makes no difference here (e.g. factor on a zero term)
+        if _coincides_with_earlier_class(kind, f, v, claim, expected):
+            stats["ambiguous"] += 1
+            continue
+        verdict = dk.verify(f, claim, v, timeout=0.5)
+        assert not verdict.ok, f"mutant {kind} {claim} of d/d{v} {f} accepted"
+        assert verdict.error_class == kind, (
+            f"mutant {kind}: claim {claim} for d/d{v} {f} diagnosed {verdict.error_class}: {verdict.diagnosis}")
+        stats[kind] = stats.get(kind, 0) + 1
+        stats["rejected"] += 1
+
+
+def _run(cases):
+    stats = {"accepted": 0, "rejected": 0, "ambiguous": 0}
+    for _, f, v in cases:
+        _check_case(f, v, stats)
+    assert stats["ambiguous"] <= 0.1 * (stats["rejected"] + stats["ambiguous"]), stats
+    for kind in ("constant_factor", "missing_chain_factor", "wrong_activation_derivative",
+                 "wrong_variable", "missing_term", "extra_term"):
+        assert stats.get(kind, 0) > 0, f"no {kind} mutant was exercised: {stats}"
+    print(f"mutation corpus: {len(cases)} derivatives, {stats}")
+    return stats
+
+
+def test_mutation_corpus_sample():
+    stats = _run(CORPUS[::4])
+    assert stats["accepted"] >= 80
+
+
+@pytest.mark.slow
+def test_mutation_corpus_full():
+    stats = _run(CORPUS)
+    assert len(CORPUS) >= 200 and stats["accepted"] >= 300 and stats["rejected"] >= 1000

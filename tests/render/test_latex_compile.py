@@ -1,0 +1,135 @@
+"""Compile for real: every rule's LaTeX in one document, and the curriculum notes as a PDF
+whose text (pdftotext) holds the derived results. Skipped only when no LaTeX engine is on
+PATH (CI installs one: see .ci/run)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from derivekit.render import latexdoc
+from derivekit.study import notes
+
+pytestmark = pytest.mark.skipif(
+    latexdoc.find_engine() is None or shutil.which("pdftotext") is None,
+    reason="no LaTeX engine (latexmk/pdflatex) or pdftotext on PATH: "
+           "apt-get install latexmk texlive-latex-base texlive-latex-recommended "
+           "texlive-fonts-recommended poppler-utils")
+
+
+def rule_corpus():
+    """One or more expressions exercising each rule of the registry, as (expr, wrt)."""
+    import sympy as sp
+
+    from derivekit.parsing import functions
+
+    x, y = sp.symbols("x y")
+    f = sp.Function("f")
+    return [
+        ("5", "x"), ("x", "x"), ("3*x", "x"), ("x + x^2", "x"), ("x^3", "x"), ("sqrt(x)", "x"),
+        ("x*sin(x)", "x"), ("sin(x)/(x^2 + 1)", "x"), ("sin(x^2)", "x"), ("exp(x)", "x"),
+        ("2^x", "x"), ("log(x)", "x"), ("log(x, 2)", "x"), ("x^x", "x"), ("abs(x)", "x"),
+        (sp.sign(x) * x**2, "x"), (sp.Heaviside(x), "x"),
+        (sp.Piecewise((x**2, x < 0), (x, True)), "x"), ("max(x, x^2)", "x"),
+        ("min(x, 1 - x)", "x"), ("f(x^2)", "x"), (sp.Derivative(f(x), x), "x"),
+        ("sin(x)", "x"), ("cos(x)", "x"), ("tan(x)", "x"), (sp.cot(x), "x"), (sp.sec(x), "x"),
+        (sp.csc(x), "x"), ("asin(x)", "x"), ("acos(x)", "x"), ("atan(x)", "x"),
+        (sp.acot(x), "x"), (sp.asec(x), "x"), (sp.acsc(x), "x"), ("sinh(x)", "x"),
+        ("cosh(x)", "x"), ("tanh(x)", "x"), (sp.coth(x), "x"), (sp.sech(x), "x"),
+        (sp.csch(x), "x"), (sp.asinh(x), "x"), (sp.acosh(x), "x"), (sp.atanh(x), "x"),
+        (sp.acoth(x), "x"), (sp.erf(x), "x"), (sp.gamma(x), "x"),
+        ("sigmoid(w*x + b)", "w"), ("softplus(x)", "x"),
+        ("relu(x)", "x"), ("leaky_relu(x)", "x"), ("leaky_relu(x, x^2)", "x"), ("elu(x)", "x"),
+        ("silu(x)", "x"), ("gelu(x)", "x"), ("logsumexp(x, y)", "x"),
+        (functions.softmax(1, x, y), "x"),
+        ("-(y*log(sigmoid(w*x + b)) + (1 - y)*log(1 - sigmoid(w*x + b)))", "w"),
+        ("log(exp(z_1) + exp(z_2))", "z_1"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def rules_document(tmp_path_factory):
+    """Every rule's statement, then each corpus derivation in document (align*), inline
+    (aligned) and prime-notation form, plus gradient, Jacobian, Hessian and implicit outputs."""
+    from derivekit.calculus import rules
+    from derivekit.calculus.derive import derive, gradient, hessian, implicit, jacobian
+    used: set[str] = set()
+    body = []
+    for rule in rules.RULES.values():
+        body.append(rf"\subsection*{{{latexdoc.escape_text(rule.title)}}}" + "\n"
+                    + f"${rule.statement}$")
+    body.append(r"\section{Derivations}")
+    for expr, wrt in rule_corpus():
+        d = derive(expr, wrt)
+        used.update(name for step in d.steps for name in step.rules_used)
+        body += [notes.result_latex(d), latexdoc.display_math(d.to_latex()),
+                 latexdoc.display_math(d.to_latex(notation="prime"))]
+    for extra in (gradient("log(1 + exp(w*x + b))", ["w", "b"]),
+                  jacobian(["x*y", "x + y"], ["x", "y"]),
+                  hessian("x^2*y + y^3", ["x", "y"]),
+                  implicit("x^2 + y^2 = 1", "x", "y")):
+        used.update(n for step in getattr(extra, "steps", ()) for n in step.rules_used)
+        body += [notes.result_latex(extra), latexdoc.display_math(extra.to_latex())]
+    source = latexdoc.document("\n\n".join(body), title="Every rule")
+    pdf = tmp_path_factory.mktemp("rules") / "rules.pdf"
+    return source, pdf, used, rules.RULES
+
+
+def test_corpus_exercises_every_rule(rules_document):
+    _, _, used, registry = rules_document
+    assert not set(registry) - used, f"rules with no example in the corpus: {set(registry) - used}"
+
+
+def test_every_rule_output_compiles(rules_document):
+    source, pdf, _, _ = rules_document
+    latexdoc.compile_pdf(source, pdf)  # raises with LaTeX's error lines on any error
+    assert pdf.stat().st_size > 1000
+
+
+def _pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def curriculum_pdf(tmp_path_factory):
+    doc = notes.load("examples/curriculum.md")
+    out = tmp_path_factory.mktemp("curriculum") / "curriculum.pdf"
+    notes.build("examples/curriculum.md", "pdf", out)
+    return doc, out, _pdf_text(out)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).replace("−", "-").replace("’", "'")
+
+
+def test_curriculum_pdf_holds_the_derived_results(curriculum_pdf):
+    doc, path, text = curriculum_pdf
+    assert path.read_bytes().startswith(b"%PDF")
+    squashed = _squash(text)
+    for topic in doc.topics:  # each topic's section heading is in the PDF
+        assert _squash(topic.title) in squashed, topic.title
+    assert "Interview prep" in text and "Backpropagation" in text
+    # derived results, as pdftotext extracts typeset math
+    assert "32" in text                                   # [1,2,3]·[4,5,6]
+    assert "xσ(wx+b)(1-σ(wx+b))" in squashed               # the sigmoid neuron
+    assert "x(σ(wx+b)-y)" in squashed or "(σ(wx+b)-y)x" in squashed   # BCE cancels to this
+    assert "x2ex+2xex" in squashed or "x(x+2)ex" in squashed or "2xex+x2ex" in squashed
+
+
+def test_every_result_type_latex_compiles(tmp_path):
+    """Each topic kind's result (verdicts, matrix gradients, networks, gradient flow, eigen,
+    PCA, trajectories …): its to_latex(), its Jupyter _repr_latex_ and its notes form, in one
+    document."""
+    from derivekit.study.topics import TOPIC_KINDS, run_topic
+    body = []
+    for name, kind in TOPIC_KINDS.items():
+        result = run_topic(name, dict(kind.example))
+        body += [rf"\section{{{latexdoc.escape_text(name)}}}",
+                 latexdoc.display_math(result.to_latex()),
+                 latexdoc.display_math(result._repr_latex_()), notes.result_latex(result)]
+    assert body, "no topic kind available"
+    pdf = latexdoc.compile_pdf(latexdoc.document("\n\n".join(body)), tmp_path / "kinds.pdf")
+    assert pdf.stat().st_size > 1000
