@@ -9,8 +9,9 @@ May import: parsing, and the top level.
 Modules:
   steps     the result types: ``Step``, ``Derivation``, ``MatrixOfDerivations``
   rules     the rule table: one entry per differentiation rule (add a new rule here)
-  derive    the public operators ``derive``, ``gradient``, ``jacobian``, ``hessian``, ``implicit``,
-            the memoised engine and the tidying into textbook form
+  engine    the memoised engine that applies the rule table to an expression tree
+  tidy      targeted rewrites from a raw derivative to its textbook form
+  derive    the public operators ``derive``, ``gradient``, ``jacobian``, ``hessian``, ``implicit``
   fastdiff  symengine differentiation for large gradients and Hessians
   exprgen   seeded random expression trees, for corpus tests and benchmarks
 

@@ -268,7 +268,7 @@ def test_bad_input_gets_clear_errors():
 from functools import lru_cache  # noqa: E402
 
 from derivekit.calculus import exprgen  # noqa: E402
-from derivekit.calculus.derive import Engine  # noqa: E402
+from derivekit.calculus.engine import Engine  # noqa: E402
 
 X, Y, A = exprgen.X, exprgen.Y, exprgen.A
 CHUNKS = 4

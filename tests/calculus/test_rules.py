@@ -7,7 +7,8 @@ import string
 import pytest
 import sympy as sp
 
-from derivekit.calculus.derive import Engine, derive
+from derivekit.calculus.derive import derive
+from derivekit.calculus.engine import Engine
 from derivekit.calculus.rules import (
     FUNCTION_DERIVATIVES,
     HEAD_RULES,
