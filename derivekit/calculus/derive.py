@@ -52,16 +52,16 @@ def _as_expr(expr) -> sp.Expr:
     return expr
 
 
-def _symbol_named(name: str, exprs: Iterable[sp.Basic]) -> sp.Symbol:
-    """The expressions' own symbol called ``name`` (keeping its assumptions), else a new one."""
-    for expr in exprs:
-        for symbol in expr.free_symbols:
-            if symbol.name == name:
-                return symbol
-    return sp.Symbol(name)
+def _symbols_by_name(exprs: Iterable[sp.Basic]) -> dict[str, sp.Symbol]:
+    """The expressions' own symbols by name, so that a name keeps its symbol's assumptions.
+
+    Built once per call: looking each name up by scanning ``free_symbols`` made a gradient
+    over N names cost O(N²)."""
+    return {symbol.name: symbol for expr in exprs for symbol in expr.free_symbols}
 
 
-def _as_symbol(wrt, exprs: Sequence[sp.Basic]) -> sp.Symbol:
+def _as_symbol(wrt, exprs: Sequence[sp.Basic], by_name: dict[str, sp.Symbol] | None = None
+               ) -> sp.Symbol:
     if isinstance(wrt, str):
         name = wrt.strip()
         if not name:
@@ -73,7 +73,9 @@ def _as_symbol(wrt, exprs: Sequence[sp.Basic]) -> sp.Symbol:
                 raise DerivekitError(f"'{wrt}' is not a variable name",
                                      hint="differentiate with respect to a symbol, e.g. 'w' or 'x_1'")
             name = parsed.name
-        return _symbol_named(name, exprs)
+        if by_name is None:
+            by_name = _symbols_by_name(exprs)
+        return by_name.get(name) or sp.Symbol(name)
     if isinstance(wrt, sp.Symbol):
         return wrt
     raise DerivekitError(f"cannot differentiate with respect to {wrt!r}",
@@ -85,7 +87,8 @@ def _as_symbols(wrt, exprs: Sequence[sp.Basic]) -> tuple[sp.Symbol, ...]:
         wrt = [part for part in wrt.replace(",", " ").split()]
     elif isinstance(wrt, sp.Symbol):
         wrt = [wrt]
-    symbols = tuple(_as_symbol(v, exprs) for v in wrt)
+    by_name = _symbols_by_name(exprs) if any(isinstance(v, str) for v in wrt) else {}
+    symbols = tuple(_as_symbol(v, exprs, by_name) for v in wrt)
     if not symbols:
         raise DerivekitError("no variables given", hint="pass wrt=['x', 'y'] or wrt='x, y'")
     if len(set(symbols)) != len(symbols):

@@ -356,3 +356,14 @@ def test_deep_corpus_matches_sympy_diff(seed, chunk):
 @pytest.mark.slow
 def test_third_derivatives_match_sympy():
     assert mismatches(exprgen.corpus(200, seed=13, max_depth=1), order=3) == []
+
+
+def test_variables_given_as_names_are_the_expressions_own_symbols():
+    # a name finds the expression's symbol, assumptions included; one lookup table per call
+    xs = sp.symbols("x0:40", positive=True)
+    expr = sum((xs[i + 1] - xs[i] ** 2) ** 2 for i in range(39))
+    by_name = gradient(expr, [x.name for x in xs], steps=False).result
+    by_symbol = gradient(expr, list(xs), steps=False).result
+    assert by_name == by_symbol
+    assert derive(sp.log(xs[0]), "x0").result == 1 / xs[0]
+    assert gradient("x*y", "x, y").result == sp.Matrix([sp.Symbol("y"), sp.Symbol("x")])
