@@ -248,13 +248,25 @@ def domains(node: Node) -> dict[str, str]:
             n = n.args[0]
         return n.attr if n.op == "var" else None
 
+    def shifted_leaf(n: Node):
+        """x in log(x + eps), log(c·x), √(x + 1): a positive x keeps the argument positive."""
+        while True:
+            if n.op == "add" and n.args[1].op == "const" and n.args[1].attr.value >= 0:
+                n = n.args[0]
+            elif n.op == "add" and n.args[0].op == "const" and n.args[0].attr.value >= 0:
+                n = n.args[1]
+            elif n.op == "mul" and n.args[0].op == "const" and n.args[0].attr.value > 0:
+                n = n.args[1]
+            else:
+                return leaf(n)
+
     for n in node.walk():
         if n.op in ("det", "logdet", "inv"):
             name = leaf(n.args[0])
             if name:
                 out[name] = "invertible"
         elif n.op == "func" and n.attr in ("log", "sqrt"):
-            name = leaf(n.args[0])
+            name = shifted_leaf(n.args[0])
             if name:
                 out.setdefault(name, "positive")
         elif n.op == "softmax_ce":
@@ -311,6 +323,7 @@ def finite_difference_check(loss_fn, grad_fn, shapes, kinds, wrt: str, seeds=(0,
                             directions: int = 3, tol: float = 1e-4) -> FiniteDifferenceCheck:
     """Compare ⟨∇L, V⟩ with (L(W + hV) − L(W − hV)) / 2h along random directions V."""
     worst = 0.0
+    compared = 0
     for seed in seeds:
         rng = np.random.default_rng(seed)
         env = sample(shapes, kinds, rng)
@@ -330,5 +343,14 @@ def finite_difference_check(loss_fn, grad_fn, shapes, kinds, wrt: str, seeds=(0,
             error = abs(numeric - analytic) / scale
             if not np.isfinite(error):
                 error = float("inf") if np.isfinite(up) and np.isfinite(down) else 0.0
+            else:
+                compared += 1
             worst = max(worst, error)
+    if compared == 0:
+        # never a pass on non-finite values: the loss was nan or infinite at every sample
+        raise DerivekitError(
+            "cannot check the gradient: the loss is not finite at any of the random inputs "
+            f"(seeds {', '.join(map(str, seeds))})",
+            hint="a log or sqrt of a value that can be negative? declare positive inputs, or "
+                 "write log(x) of a variable x, which is sampled positive")
     return FiniteDifferenceCheck(worst <= tol, worst, tuple(seeds), directions)
