@@ -299,3 +299,37 @@ def test_numpy_and_latex_printing_read_back(text):
     back, _ = annotate(parse_matrix(latex_to_text(latex), syntax="text"), shapes)
     assert back.shape == node.shape and np.allclose(compile_node(back)(env), value), latex
 
+
+
+# --- against torch.autograd: the spellings users copy from PyTorch code ------------------
+
+TORCH_CASES = [
+    # (loss in derivekit's language, wrt, shapes, the same loss in torch on a dict of tensors)
+    ("F.cross_entropy(X@W + b, Y)", "W", ROWS,
+     lambda t, F: F.cross_entropy(t["X"] @ t["W"] + t["b"], t["Y"])),
+    ("softmax_ce(X@W, Y, axis=1)", "W", ROWS,
+     lambda t, F: F.cross_entropy(t["X"] @ t["W"], t["Y"], reduction="sum")),
+    ("sum(softmax(Q@K.T/sqrt(d), dim=-1)@V * G)", "Q",
+     {"Q": ("T", "d"), "K": ("T", "d"), "V": ("T", "d"), "G": ("T", "d")},
+     lambda t, F: (F.softmax(t["Q"] @ t["K"].T / t["Q"].shape[1] ** 0.5, dim=-1) @ t["V"]
+                   * t["G"]).sum()),
+    ("sum(torch.relu(X@W + b) * G)", "b", ROWS,
+     lambda t, F: (F.relu(t["X"] @ t["W"] + t["b"]) * t["G"]).sum()),
+    ("sum(torch.var(X, dim=0) * v)", "X", {"X": (N, D), "v": (1, D)},
+     lambda t, F: (t["X"].var(dim=0) * t["v"]).sum()),
+    ("sum(torch.logsumexp(X@W, dim=1, keepdim=True) * u)", "W", {**ROWS, "u": (N, 1)},
+     lambda t, F: (t["X"] @ t["W"]).logsumexp(dim=1, keepdim=True).mul(t["u"]).sum()),
+    ("sum(log_softmax(X@W, axis=1) * G)", "W", ROWS,
+     lambda t, F: (F.log_softmax(t["X"] @ t["W"], dim=1) * t["G"]).sum()),
+]
+
+
+@pytest.mark.parametrize("loss, wrt, shapes, torch_loss", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
+def test_gradient_equals_torch_autograd(loss, wrt, shapes, torch_loss):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+    m = dk.matrix_gradient(loss, wrt=wrt, shapes=shapes)
+    env = sample(m.shapes, domains(m.loss), np.random.default_rng(11))
+    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=(k == wrt)) for k, v in env.items()}
+    torch_loss(tensors, F).backward()
+    assert np.allclose(m.evaluate(env), tensors[wrt].grad.numpy(), rtol=1e-9, atol=1e-12)
