@@ -333,3 +333,41 @@ def test_gradient_equals_torch_autograd(loss, wrt, shapes, torch_loss):
     tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=(k == wrt)) for k, v in env.items()}
     torch_loss(tensors, F).backward()
     assert np.allclose(m.evaluate(env), tensors[wrt].grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# --- a seeded random corpus of the new spellings, against entrywise central differences ---
+
+_ATOMS = ["Z", "G", "(Z*G)", "np.maximum(Z, 0)", "(Z > 0)", "Z.T.T", "where(Z > 0, Z, G)",
+          "minimum(Z, G)", "max(G, Z)", "softmax(Z, axis=1)", "log_softmax(Z, dim=0)",
+          "Z.sum(axis=0, keepdims=True)", "Z.mean(axis=1, keepdims=True)", "np.std(Z, axis=0)",
+          "exp(0.5*Z)", "(1 - Z)", "logsumexp(Z, axis=1, keepdims=True)", "Z.var(axis=1, keepdims=True)",
+          "np.linalg.norm(Z, axis=0)", "F.softmax(Z, dim=-1)"]
+
+
+def _random_language_loss(rng) -> str:
+    e = rng.choice(_ATOMS)
+    for _ in range(rng.integers(1, 4)):
+        e = f"({e} {rng.choice(['+', '-', '*'])} {rng.choice(_ATOMS)})"
+    return f"sum({e} * G)"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_language_losses_match_central_differences(seed):
+    rng = np.random.default_rng(seed)
+    loss = _random_language_loss(rng)
+    shapes = {"Z": (3, 4), "G": (3, 4)}
+    m = dk.matrix_gradient(loss, "Z", shapes)
+    f = compile_node(m.loss)
+    env = sample(m.shapes, {}, np.random.default_rng(seed + 1000))
+    h, numeric = 1e-6, np.zeros((3, 4))
+    for i in range(3):
+        for j in range(4):
+            up, down = dict(env), dict(env)
+            up["Z"] = env["Z"].copy()
+            up["Z"][i, j] += h
+            down["Z"] = env["Z"].copy()
+            down["Z"][i, j] -= h
+            numeric[i, j] = (f(up)[0, 0] - f(down)[0, 0]) / (2 * h)
+    got = m.evaluate(env)
+    assert np.all(np.isfinite(got))
+    assert np.allclose(got, numeric, rtol=1e-4, atol=1e-6), loss
