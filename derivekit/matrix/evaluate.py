@@ -253,9 +253,8 @@ def domains(node: Node) -> dict[str, str]:
         while True:
             if n.op == "add" and n.args[1].op == "const" and n.args[1].attr.value >= 0:
                 n = n.args[0]
-            elif n.op == "add" and n.args[0].op == "const" and n.args[0].attr.value >= 0:
-                n = n.args[1]
-            elif n.op == "mul" and n.args[0].op == "const" and n.args[0].attr.value > 0:
+            elif n.op in ("add", "mul") and n.args[0].op == "const" and (
+                    n.args[0].attr.value > 0 or n.op == "add" and n.args[0].attr.value == 0):
                 n = n.args[1]
             else:
                 return leaf(n)

@@ -168,7 +168,7 @@ class _Forward:
             return None
         if op in ("maximum", "minimum", "where"):
             self.note("maximum" if op != "where" else "where")
-            from derivekit.matrix.expr import compare, const, where, zeros
+            from derivekit.matrix.expr import compare, where, zeros
             if op == "where":
                 c, u, v = node.args
                 one, none = ones(node.shape), zeros(node.shape)

@@ -18,7 +18,6 @@ from derivekit.matrix.parse import latex_to_text, parse_matrix
 from derivekit.matrix.printers import to_latex, to_numpy_text
 from derivekit.matrix.shapes import annotate, parse_shapes, resolve_shapes
 
-
 # --- hand-written NumPy references ---------------------------------------------------------
 
 def softmax(z, axis):
