@@ -29,19 +29,28 @@ def _sigmoid_prime(z):
     return s * (1.0 - s)
 
 
-def _softmax(z):
-    w = np.exp(z - z.max(axis=0, keepdims=True))
-    return w / w.sum(axis=0, keepdims=True)
+def _softmax(z, axis=0):
+    w = np.exp(z - z.max(axis=axis, keepdims=True))
+    return w / w.sum(axis=axis, keepdims=True)
 
 
-def _log_softmax(z):
-    shifted = z - z.max(axis=0, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+def _log_softmax(z, axis=0):
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _logsumexp(z):
-    m = z.max(axis=0, keepdims=True)
-    return m + np.log(np.exp(z - m).sum(axis=0, keepdims=True))
+def _logsumexp(z, axis=0):
+    m = z.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+#: ops that normalise along an axis (the node's attr) -> implementation for that axis
+AXIS_NUMPY: dict[str, Callable] = {
+    "softmax": lambda k: lambda z: _softmax(z, k),
+    "log_softmax": lambda k: lambda z: _log_softmax(z, k),
+    "logsumexp": lambda k: lambda z: _logsumexp(z, k),
+    "softmax_ce": lambda k: _scalar(lambda z, y: -np.sum(y * _log_softmax(z, k))),
+}
 
 
 def _logdet(x):
@@ -75,6 +84,16 @@ OPS: dict[str, Callable] = {
     "softmax": _softmax, "log_softmax": _log_softmax, "logsumexp": _logsumexp,
     "softmax_ce": _scalar(lambda z, y: -np.sum(y * _log_softmax(z))),
     "bce_logits": _scalar(lambda z, y: np.sum(_softplus(z) - y * z)),
+    "maximum": np.maximum, "minimum": np.minimum,
+    "where": lambda c, a, b: np.where(c != 0, a, b),
+}
+
+#: comparison -> 0/1 indicator
+COMPARE_NUMPY: dict[str, Callable] = {
+    ">": lambda a, b: np.greater(a, b).astype(float),
+    "<": lambda a, b: np.less(a, b).astype(float),
+    ">=": lambda a, b: np.greater_equal(a, b).astype(float),
+    "<=": lambda a, b: np.less_equal(a, b).astype(float),
 }
 
 
@@ -143,6 +162,10 @@ def compile_node(node: Node) -> Callable[[dict], np.ndarray]:
             instr = ("value", np.eye(n.shape[0]))
         elif op == "func":
             instr = ("call", ELEMENTWISE_NUMPY[n.attr], arg_slots)
+        elif op in AXIS_NUMPY and n.attr is not None:
+            instr = ("call", AXIS_NUMPY[op](n.attr), arg_slots)
+        elif op == "cmp":
+            instr = ("call", COMPARE_NUMPY[n.attr], arg_slots)
         elif op == "pow":
             exponent = n.attr
             instr = ("call", lambda x, e=exponent: np.power(x, e), arg_slots)
@@ -169,20 +192,28 @@ def compile_node(node: Node) -> Callable[[dict], np.ndarray]:
         if program[j][0] == "call":
             dead_after.setdefault(i, ())
             dead_after[i] += (j,)
-    calls = [(i, ins[1], ins[2][0], ins[2][1] if len(ins[2]) == 2 else -1, dead_after.get(i, ()))
-             for i, ins in enumerate(program) if ins[0] == "call"]
+    calls = [(i, _fold_three(ins[1], ins[2]), ins[2][0],
+              ins[2][1] if len(ins[2]) == 2 else -1 if len(ins[2]) == 1 else -2,
+              dead_after.get(i, ())) for i, ins in enumerate(program) if ins[0] == "call"]
 
     def run(env: dict) -> np.ndarray:
         vals = list(values)
         for i, name, _shape in loads:
             vals[i] = env[name]
         for i, fn, a, b, dead in calls:
-            vals[i] = fn(vals[a], vals[b]) if b >= 0 else fn(vals[a])
+            vals[i] = fn(vals[a], vals[b]) if b >= 0 else fn(vals[a]) if b == -1 else fn(vals, a)
             for j in dead:
                 vals[j] = None
         return vals[-1]
 
     return run
+
+
+def _fold_three(fn, slots):
+    """A call of three arguments (where) reads them from the value list itself."""
+    if len(slots) <= 2:
+        return fn
+    return lambda vals, _a, fn=fn, slots=slots: fn(*(vals[j] for j in slots))
 
 
 def check_values(values: dict, shapes: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:
@@ -217,19 +248,31 @@ def domains(node: Node) -> dict[str, str]:
             n = n.args[0]
         return n.attr if n.op == "var" else None
 
+    def shifted_leaf(n: Node):
+        """x in log(x + eps), log(c·x), √(x + 1): a positive x keeps the argument positive."""
+        while True:
+            if n.op == "add" and n.args[1].op == "const" and n.args[1].attr.value >= 0:
+                n = n.args[0]
+            elif n.op in ("add", "mul") and n.args[0].op == "const" and (
+                    n.args[0].attr.value > 0 or n.op == "add" and n.args[0].attr.value == 0):
+                n = n.args[1]
+            else:
+                return leaf(n)
+
     for n in node.walk():
         if n.op in ("det", "logdet", "inv"):
             name = leaf(n.args[0])
             if name:
                 out[name] = "invertible"
         elif n.op == "func" and n.attr in ("log", "sqrt"):
-            name = leaf(n.args[0])
+            name = shifted_leaf(n.args[0])
             if name:
                 out.setdefault(name, "positive")
         elif n.op == "softmax_ce":
             name = leaf(n.args[1])
             if name:
-                out[name] = "onehot"
+                transposed = n.args[1].op == "T"
+                out[name] = "onehot" if (n.attr == 1) == transposed else "onehot_rows"
         elif n.op == "bce_logits":
             name = leaf(n.args[1])
             if name:
@@ -248,6 +291,9 @@ def sample(shapes: dict[str, tuple[int, int]], kinds: dict[str, str], rng) -> di
         elif kind == "onehot":
             value = np.zeros((r, c))
             value[rng.integers(0, r, c), np.arange(c)] = 1.0
+        elif kind == "onehot_rows":
+            value = np.zeros((r, c))
+            value[np.arange(r), rng.integers(0, c, r)] = 1.0
         elif kind == "unit":
             value = rng.uniform(0.05, 0.95, (r, c))
         else:  # entries of size 1/√cols keep products like Wx of order one at any size
@@ -276,6 +322,7 @@ def finite_difference_check(loss_fn, grad_fn, shapes, kinds, wrt: str, seeds=(0,
                             directions: int = 3, tol: float = 1e-4) -> FiniteDifferenceCheck:
     """Compare ⟨∇L, V⟩ with (L(W + hV) − L(W − hV)) / 2h along random directions V."""
     worst = 0.0
+    compared = 0
     for seed in seeds:
         rng = np.random.default_rng(seed)
         env = sample(shapes, kinds, rng)
@@ -295,5 +342,14 @@ def finite_difference_check(loss_fn, grad_fn, shapes, kinds, wrt: str, seeds=(0,
             error = abs(numeric - analytic) / scale
             if not np.isfinite(error):
                 error = float("inf") if np.isfinite(up) and np.isfinite(down) else 0.0
+            else:
+                compared += 1
             worst = max(worst, error)
+    if compared == 0:
+        # never a pass on non-finite values: the loss was nan or infinite at every sample
+        raise DerivekitError(
+            "cannot check the gradient: the loss is not finite at any of the random inputs "
+            f"(seeds {', '.join(map(str, seeds))})",
+            hint="a log or sqrt of a value that can be negative? declare positive inputs, or "
+                 "write log(x) of a variable x, which is sampled positive")
     return FiniteDifferenceCheck(worst <= tol, worst, tuple(seeds), directions)
