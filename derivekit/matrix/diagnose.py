@@ -30,6 +30,8 @@ CLASSES: dict[str, str] = {
     "extra_factor": "an extra factor",
     "wrong_activation_derivative": "the derivative of the wrong activation, or at the wrong layer",
     "assumed_symmetric": "a result that holds only for a symmetric matrix",
+    "needs_assumption": "a result that holds only under an undeclared assumption",
+    "cannot_check": "nothing to compare: too few random inputs give finite values",
     "shape": "a shape mismatch",
     "unknown": "a mistake that no single edit explains",
 }
