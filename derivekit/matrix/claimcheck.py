@@ -426,6 +426,7 @@ def _holds_under_assumption(m, claim: Node, wrt: str, count: int) -> tuple[str, 
         return None
     expected, claimed = compile_node(m.result.node), compile_node(claim)
     loss = compile_node(m.loss)
+    forward = [(i.name, compile_node(i.expanded)) for i in m.sweep.intermediates]
     base = domains(m.loss, m.declared)
     for name, (r, c) in m.shapes.items():
         if name == wrt or name in m.declared or r * c == 1:
@@ -436,6 +437,8 @@ def _holds_under_assumption(m, claim: Node, wrt: str, count: int) -> tuple[str, 
             errors = []
 
             def accept(env) -> bool:
+                for inter, fn in forward:  # the claim may use the loss's names (z, a)
+                    env[inter] = fn(env)
                 want = np.broadcast_to(expected(env), m.shape)
                 got = np.broadcast_to(claimed(env), m.shape)
                 if not finite(loss(env), want, got):
