@@ -155,6 +155,9 @@ def name_intermediates(root: Node, wrt: set[str], user_names: dict[Node, str],
     a residual r under a squared norm, and other reduction arguments u. Names the user
     gave (``z1 = W1@x + b1``) win."""
     chosen: dict[Node, tuple[str, str]] = {n: (name, _kind_of(name)) for n, name in user_names.items()}
+    # a name the user gave is taken: naming another node z beside the user's z made two
+    # intermediates share one adjoint (and a wrong gradient)
+    taken = set(taken) | set(user_names.values())
     found: list[tuple[Node, str]] = []
 
     def contains(n: Node) -> bool:
