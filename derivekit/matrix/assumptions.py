@@ -74,7 +74,7 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
 ]}
 
 #: the names the older code used for inferred domains
-_ALIASES = {"onehot": "one-hot columns", "unit": "probabilities"}
+_ALIASES = {"onehot": "one-hot columns", "onehot_rows": "one-hot rows", "unit": "probabilities"}
 
 
 def kind(key: str) -> Kind | None:

@@ -30,19 +30,28 @@ def _sigmoid_prime(z):
     return s * (1.0 - s)
 
 
-def _softmax(z):
-    w = np.exp(z - z.max(axis=0, keepdims=True))
-    return w / w.sum(axis=0, keepdims=True)
+def _softmax(z, axis=0):
+    w = np.exp(z - z.max(axis=axis, keepdims=True))
+    return w / w.sum(axis=axis, keepdims=True)
 
 
-def _log_softmax(z):
-    shifted = z - z.max(axis=0, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+def _log_softmax(z, axis=0):
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _logsumexp(z):
-    m = z.max(axis=0, keepdims=True)
-    return m + np.log(np.exp(z - m).sum(axis=0, keepdims=True))
+def _logsumexp(z, axis=0):
+    m = z.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+#: ops that normalise along an axis (the node's attr) -> implementation for that axis
+AXIS_NUMPY: dict[str, Callable] = {
+    "softmax": lambda k: lambda z: _softmax(z, k),
+    "log_softmax": lambda k: lambda z: _log_softmax(z, k),
+    "logsumexp": lambda k: lambda z: _logsumexp(z, k),
+    "softmax_ce": lambda k: _scalar(lambda z, y: -np.sum(y * _log_softmax(z, k))),
+}
 
 
 def _logdet(x):
@@ -76,6 +85,16 @@ OPS: dict[str, Callable] = {
     "softmax": _softmax, "log_softmax": _log_softmax, "logsumexp": _logsumexp,
     "softmax_ce": _scalar(lambda z, y: -np.sum(y * _log_softmax(z))),
     "bce_logits": _scalar(lambda z, y: np.sum(_softplus(z) - y * z)),
+    "maximum": np.maximum, "minimum": np.minimum,
+    "where": lambda c, a, b: np.where(c != 0, a, b),
+}
+
+#: comparison -> 0/1 indicator
+COMPARE_NUMPY: dict[str, Callable] = {
+    ">": lambda a, b: np.greater(a, b).astype(float),
+    "<": lambda a, b: np.less(a, b).astype(float),
+    ">=": lambda a, b: np.greater_equal(a, b).astype(float),
+    "<=": lambda a, b: np.less_equal(a, b).astype(float),
 }
 
 
@@ -144,6 +163,10 @@ def compile_node(node: Node) -> Callable[[dict], np.ndarray]:
             instr = ("value", np.eye(n.shape[0]))
         elif op == "func":
             instr = ("call", ELEMENTWISE_NUMPY[n.attr], arg_slots)
+        elif op in AXIS_NUMPY and n.attr is not None:
+            instr = ("call", AXIS_NUMPY[op](n.attr), arg_slots)
+        elif op == "cmp":
+            instr = ("call", COMPARE_NUMPY[n.attr], arg_slots)
         elif op == "pow":
             exponent = n.attr
             instr = ("call", lambda x, e=exponent: np.power(x, e), arg_slots)
@@ -170,20 +193,28 @@ def compile_node(node: Node) -> Callable[[dict], np.ndarray]:
         if program[j][0] == "call":
             dead_after.setdefault(i, ())
             dead_after[i] += (j,)
-    calls = [(i, ins[1], ins[2][0], ins[2][1] if len(ins[2]) == 2 else -1, dead_after.get(i, ()))
-             for i, ins in enumerate(program) if ins[0] == "call"]
+    calls = [(i, _fold_three(ins[1], ins[2]), ins[2][0],
+              ins[2][1] if len(ins[2]) == 2 else -1 if len(ins[2]) == 1 else -2,
+              dead_after.get(i, ())) for i, ins in enumerate(program) if ins[0] == "call"]
 
     def run(env: dict) -> np.ndarray:
         vals = list(values)
         for i, name, _shape in loads:
             vals[i] = env[name]
         for i, fn, a, b, dead in calls:
-            vals[i] = fn(vals[a], vals[b]) if b >= 0 else fn(vals[a])
+            vals[i] = fn(vals[a], vals[b]) if b >= 0 else fn(vals[a]) if b == -1 else fn(vals, a)
             for j in dead:
                 vals[j] = None
         return vals[-1]
 
     return run
+
+
+def _fold_three(fn, slots):
+    """A call of three arguments (where) reads them from the value list itself."""
+    if len(slots) <= 2:
+        return fn
+    return lambda vals, _a, fn=fn, slots=slots: fn(*(vals[j] for j in slots))
 
 
 def check_values(values: dict, shapes: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:
@@ -243,8 +274,9 @@ def domains(node: Node, declared: dict[str, str] | None = None) -> dict[str, str
                 out.setdefault(name, "positive")
         elif n.op == "softmax_ce":
             name, flipped = leaf(n.args[1])
-            if name:  # softmax_ce takes classes down the columns of its target
-                out[name] = "one-hot rows" if flipped else "one-hot columns"
+            if name:  # one-hot along softmax_ce's class axis (attr: 0 columns, 1 rows) of the target
+                rows = flipped != (n.attr == 1)
+                out[name] = "one-hot rows" if rows else "one-hot columns"
         elif n.op == "bce_logits":
             name, _ = leaf(n.args[1])
             if name:

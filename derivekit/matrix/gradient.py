@@ -378,13 +378,13 @@ def prepare_loss(loss, shapes, syntax: str = "auto"):
     return typed, names, known, dims
 
 
-def _log_softmax_of(n: Node) -> Node | None:
-    """Z when ``n`` is log(softmax(Z)) or log_softmax(Z)."""
+def _log_softmax_of(n: Node) -> tuple[Node | None, int | None]:
+    """(Z, axis) when ``n`` is log(softmax(Z, axis)) or log_softmax(Z, axis)."""
     if n.op == "func" and n.attr == "log" and n.args[0].op == "softmax":
-        return n.args[0].args[0]
+        return n.args[0].args[0], n.args[0].attr
     if n.op == "log_softmax":
-        return n.args[0]
-    return None
+        return n.args[0], n.attr
+    return None, None
 
 
 def _const_factor(n: Node) -> bool:
@@ -405,7 +405,7 @@ def canonicalize(node: Node) -> Node:
         if n.op == "sum" and args[0].op == "mul":
             left, right = args[0].args
             for target, logs in ((left, right), (right, left)):
-                z = _log_softmax_of(logs)
+                z, axis = _log_softmax_of(logs)
                 # −Y or c·Y: the sign or constant leaves the loss, so the target Y is the one
                 # whose columns sum to 1 (the known result softmax(Z) − Y needs that)
                 sign, c = 1, None  # c: a constant factor of the target
@@ -419,18 +419,18 @@ def canonicalize(node: Node) -> Node:
                     else:
                         c, target = target.args[0].attr if c is None else target.args[0].attr * c, target.args[1]
                 if z is not None and target.shape == z.shape and not (target.names() & z.names()):
-                    loss = pair_loss("softmax_ce", z, target)
+                    loss = pair_loss("softmax_ce", z, target, axis)
                     if c is not None:
                         loss = scale(c, loss)
                     return loss if sign < 0 else neg(loss)
         row, negative = (args[0].args[0], True) if args[0].op == "neg" else (args[0], False)
         if n.op == "matmul" and row.op == "T" and row.shape[0] == 1:
             # ±yᵀ log softmax(z) for columns y, z is the same sum
-            target, z = row.args[0], _log_softmax_of(args[1])
+            target, (z, axis) = row.args[0], _log_softmax_of(args[1])
             if target.op == "neg":  # (−y)ᵀ
                 target, negative = target.args[0], not negative
             if z is not None and target.shape == z.shape and not (target.names() & z.names()):
-                loss = pair_loss("softmax_ce", z, target)
+                loss = pair_loss("softmax_ce", z, target, axis)
                 return loss if negative else neg(loss)
         if n.op == "neg" and args[0].op == "neg":
             return args[0].args[0]
