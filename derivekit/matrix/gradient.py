@@ -480,6 +480,11 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
                    "a log or square root away from 0"
             if declared:
                 hint = f"declared: {declaration(declared)}; " + hint
+            guessed = sorted(n for n in used_shapes if n not in resolve_shapes(shapes)[0])
+            if guessed:  # an undeclared name (eps) drawn at random is the usual culprit
+                hint = (f"{', '.join(guessed)} {'is' if len(guessed) == 1 else 'are'} not declared, so "
+                        f"drawn at random with an inferred shape: declare a constant in the shapes "
+                        f"(e.g. {guessed[0]}=1e-5); " + hint)
             reason = (f"{fd.reason}, so no point is left to check ∂L/∂{wrt} = {to_text(result)} "
                       f"on")
             raise CannotCheckError(f"cannot check ∂L/∂{wrt}: {reason}", reason=reason, hint=hint)

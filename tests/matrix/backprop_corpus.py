@@ -5,9 +5,7 @@ Row-major (``R``): a batch is N rows, X is N×D, ``X@W + b`` (PyTorch, CS231n).
 Column-major (``C``): an example is a column, x is D×1 and X is D×N, ``W@x + b``.
 
 Each :class:`Case` is one loss and one variable: the right claim and typical wrong ones with
-the error class ``verify_backprop`` must name (a tuple allows several honest names). A case
-that needs a language feature still landing elsewhere names it in ``needs``; the test
-xfails it only while the feature is missing (see ``language_has``).
+the error class ``verify_backprop`` must name (a tuple allows several honest names).
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ class Case:
     wrong: tuple = ()                # (error class or tuple of classes, claim)
     torch: Callable | None = None    # dict of float64 tensors -> scalar loss
     assume: str | None = None
-    needs: tuple[str, ...] = ()      # language features the case uses
 
     @property
     def id(self) -> str:
@@ -129,7 +126,7 @@ relu = [
     Case("relu-maximum", "R", "Z = X@W1 + b1; A = maximum(0, Z); S = A@W2 + b2; (1/N)*norm2(S - Y)",
          "W1", RELU_R, "X.T@(((2/N)*(S - Y)@W2.T) * (Z > 0))",
          (("missing_activation_derivative", "X.T@((2/N)*(S - Y)@W2.T)"),),
-         _relu_r_torch, needs=("maximum", "indicator")),
+         _relu_r_torch),
 ]
 
 CE_R = "X=NxD,W=DxC,b=1xC,Y=NxC"
@@ -150,32 +147,32 @@ def _ce_c1_torch(t):
     return _F().cross_entropy(z.T, _onehot_index(t["y"], 0))
 
 
-_ce_r = "Z = X@W + b; (1/N)*softmax_ce(Z.T, Y.T)"
-_ce_c = "Z = W@X + b; (1/N)*softmax_ce(Z, Y)"
+_ce_r = "Z = X@W + b; (1/N)*softmax_ce(Z, Y, axis=1)"
+_ce_c = "Z = W@X + b; (1/N)*softmax_ce(Z, Y, axis=0)"
 softmax_ce = [
-    Case("softmax-ce", "R", _ce_r, "W", CE_R, "(1/N)*X.T@(softmax(Z.T).T - Y)",
-         (("missing_1_over_N", "X.T@(softmax(Z.T).T - Y)"),
-          (("xt_wrong_side", "transposed_factor"), "(1/N)*(softmax(Z.T).T - Y).T@X"),
-          ("wrong_sign", "(1/N)*X.T@(Y - softmax(Z.T).T)")),
+    Case("softmax-ce", "R", _ce_r, "W", CE_R, "(1/N)*X.T@(softmax(Z, axis=1) - Y)",
+         (("missing_1_over_N", "X.T@(softmax(Z, axis=1) - Y)"),
+          (("xt_wrong_side", "transposed_factor"), "(1/N)*(softmax(Z, axis=1) - Y).T@X"),
+          ("wrong_sign", "(1/N)*X.T@(Y - softmax(Z, axis=1))")),
          _ce_r_torch, assume="Y: one-hot rows"),
-    Case("softmax-ce", "R", _ce_r, "b", CE_R, "(1/N)*colsum(softmax(Z.T).T - Y)",
-         (("bias_not_summed", "(1/N)*(softmax(Z.T).T - Y)"),),
+    Case("softmax-ce", "R", _ce_r, "b", CE_R, "(1/N)*colsum(softmax(Z, axis=1) - Y)",
+         (("bias_not_summed", "(1/N)*(softmax(Z, axis=1) - Y)"),),
          _ce_r_torch, assume="Y: one-hot rows"),
     Case("softmax-ce-axis", "R", "Z = X@W + b; -(1/N)*sum(Y*log_softmax(Z, axis=1))", "W", CE_R,
          "(1/N)*X.T@(softmax(Z, axis=1) - Y)",
          (("missing_1_over_N", "X.T@(softmax(Z, axis=1) - Y)"),),
-         _ce_r_torch, assume="Y: one-hot rows", needs=("axis",)),
+         _ce_r_torch, assume="Y: one-hot rows"),
     Case("softmax-ce-bias-axis", "R", "Z = X@W + b; -(1/N)*sum(Y*log_softmax(Z, axis=1))", "b", CE_R,
          "(1/N)*(softmax(Z, axis=1) - Y).sum(axis=0)",
          (("bias_not_summed", "(1/N)*(softmax(Z, axis=1) - Y)"),),
-         _ce_r_torch, assume="Y: one-hot rows", needs=("axis", "methods")),
-    Case("softmax-ce", "C", _ce_c, "W", "W=CxD,X=DxN,b=Cx1,Y=CxN", "(1/N)*(softmax(Z) - Y)@X.T",
-         (("missing_1_over_N", "(softmax(Z) - Y)@X.T"),
-          (("xt_wrong_side", "transposed_factor"), "(1/N)*X@(softmax(Z) - Y).T"),
-          ("wrong_sign", "(1/N)*(Y - softmax(Z))@X.T")),
+         _ce_r_torch, assume="Y: one-hot rows"),
+    Case("softmax-ce", "C", _ce_c, "W", "W=CxD,X=DxN,b=Cx1,Y=CxN", "(1/N)*(softmax(Z, axis=0) - Y)@X.T",
+         (("missing_1_over_N", "(softmax(Z, axis=0) - Y)@X.T"),
+          (("xt_wrong_side", "transposed_factor"), "(1/N)*X@(softmax(Z, axis=0) - Y).T"),
+          ("wrong_sign", "(1/N)*(Y - softmax(Z, axis=0))@X.T")),
          _ce_c_torch, assume="Y: one-hot columns"),
-    Case("softmax-ce", "C", _ce_c, "b", "W=CxD,X=DxN,b=Cx1,Y=CxN", "(1/N)*rowsum(softmax(Z) - Y)",
-         (("bias_not_summed", "(1/N)*(softmax(Z) - Y)"),),
+    Case("softmax-ce", "C", _ce_c, "b", "W=CxD,X=DxN,b=Cx1,Y=CxN", "(1/N)*rowsum(softmax(Z, axis=0) - Y)",
+         (("bias_not_summed", "(1/N)*(softmax(Z, axis=0) - Y)"),),
          _ce_c_torch, assume="Y: one-hot columns"),
     Case("softmax-ce-single", "C", "z = W@x + b; softmax_ce(z, y)", "W", "W=3x4,x=4x1,b=3x1,y=3x1",
          "(softmax(z) - y)@x.T",
@@ -323,7 +320,7 @@ logistic = [
 ]
 
 TANH_R = "X=NxD,W1=DxK,b1=1xK,W2=KxC,b2=1xC,Y=NxC"
-_tanh_r = "H = tanh(X@W1 + b1); S = H@W2 + b2; (1/N)*softmax_ce(S.T, Y.T)"
+_tanh_r = "H = tanh(X@W1 + b1); S = H@W2 + b2; (1/N)*softmax_ce(S, Y, axis=1)"
 _tanh_c = "h = tanh(W1@x + b1); norm2(W2@h + b2 - y)"
 TANH_C = "W1=HxD,x=Dx1,b1=Hx1,W2=CxH,b2=Cx1,y=Cx1"
 
@@ -340,12 +337,12 @@ def _tanh_c_torch(t):
     return ((t["W2"] @ h + t["b2"] - t["y"]) ** 2).sum()
 
 
-_dS = "((1/N)*(softmax(S.T).T - Y))"
+_dS = "((1/N)*(softmax(S, axis=1) - Y))"
 tanh_mlp = [
     Case("tanh-mlp", "R", _tanh_r, "W1", TANH_R, f"X.T@(({_dS}@W2.T)*(1 - H*H))",
          (("missing_activation_derivative", f"X.T@({_dS}@W2.T)"),
           ("transposed_factor", f"X.T@(({_dS}@W2)*(1 - H*H))"),
-          ("missing_1_over_N", "X.T@(((softmax(S.T).T - Y)@W2.T)*(1 - H*H))")),
+          ("missing_1_over_N", "X.T@(((softmax(S, axis=1) - Y)@W2.T)*(1 - H*H))")),
          _tanh_r_torch, assume="Y: one-hot rows"),
     Case("tanh-mlp", "R", _tanh_r, "W2", TANH_R, f"H.T@{_dS}",
          ((("xt_wrong_side", "transposed_factor"), f"{_dS}.T@H"),),
@@ -364,9 +361,9 @@ tanh_mlp = [
 ]
 
 ATT_R = "X=Tx4,Wq=4xE,Wk=4xE,Wv=4xE,G=TxE"
-_att_r = "Q = X@Wq; K = X@Wk; V = X@Wv; A = softmax((0.5*Q@K.T).T).T; sum(G*(A@V))"
+_att_r = "Q = X@Wq; K = X@Wk; V = X@Wv; A = softmax(0.5*Q@K.T, axis=1); sum(G*(A@V))"
 ATT_C = "X=4xT,Wq=Ex4,Wk=Ex4,Wv=Ex4,G=ExT"
-_att_c = "Q = Wq@X; K = Wk@X; V = Wv@X; A = softmax(0.5*K.T@Q); sum(G*(V@A))"
+_att_c = "Q = Wq@X; K = Wk@X; V = Wv@X; A = softmax(0.5*K.T@Q, axis=0); sum(G*(V@A))"
 
 
 def _att_r_torch(t):
@@ -404,7 +401,7 @@ attention = [
     Case("attention-softmax-axis", "R",
          "Q = X@Wq; K = X@Wk; V = X@Wv; A = softmax(0.5*Q@K.T, axis=-1); sum(G*(A@V))",
          "Wv", ATT_R, "X.T@(A.T@G)", (("transposed_factor", "X.T@(A@G)"),),
-         _att_r_torch, needs=("axis",)),
+         _att_r_torch),
 ]
 
 RNN_C = "Wh=HxH,h0=Hx1,Wx=HxD,x=Dx1,b=Hx1,y=Hx1"
@@ -452,46 +449,6 @@ CASES: list[Case] = (affine + relu + softmax_ce + svm + batchnorm + layernorm + 
                      + tanh_mlp + attention + rnn)
 
 
-# --- language features still landing (wt-matrix-lang) ---------------------------------
-
-def _row_softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-#: feature -> (loss using it, shapes, NumPy value of the loss at the given values)
-_PROBES = {
-    "axis": ("sum(softmax(Z, axis=1)*C)", {"Z": (2, 3), "C": (2, 3)},
-             lambda v: float(np.sum(_row_softmax(v["Z"]) * v["C"]))),
-    "methods": ("Z.sum(axis=0)@C", {"Z": (2, 3), "C": (3, 1)},
-                lambda v: float(v["Z"].sum(axis=0) @ v["C"])),
-    "maximum": ("sum(maximum(0, Z)*C)", {"Z": (2, 3), "C": (2, 3)},
-                lambda v: float(np.sum(np.maximum(0, v["Z"]) * v["C"]))),
-    "indicator": ("sum((Z > 0)*C)", {"Z": (2, 3), "C": (2, 3)},
-                  lambda v: float(np.sum((v["Z"] > 0) * v["C"]))),
-}
-
-
-def language_has(feature: str) -> bool:
-    """Whether the matrix language reads ``feature`` with NumPy's meaning (probed on one
-    small loss), so a case needing it is expected to pass."""
-    from derivekit.matrix.evaluate import compile_node
-    from derivekit.matrix.gradient import prepare_loss
-    loss, shapes, reference = _PROBES[feature]
-    rng = np.random.default_rng(0)
-    values = {n: rng.standard_normal(s) for n, s in shapes.items()}
-    try:
-        typed = prepare_loss(loss, shapes)[0]
-        got = float(np.asarray(compile_node(typed)(values)).reshape(-1)[0])
-    except Exception:
-        return False
-    return abs(got - reference(values)) <= 1e-9 * max(1.0, abs(reference(values)))
-
-
-def missing_features(case: Case) -> list[str]:
-    return [f for f in case.needs if not language_has(f)]
-
-
 # --- random inputs for the torch comparison (the test's own sampler) -------------------
 
 def draw_inputs(shapes: dict, assume: dict, rng) -> dict:
@@ -511,4 +468,4 @@ def draw_inputs(shapes: dict, assume: dict, rng) -> dict:
     return out
 
 
-__all__ = ["Case", "CASES", "language_has", "missing_features", "draw_inputs"]
+__all__ = ["Case", "CASES", "draw_inputs"]

@@ -16,8 +16,8 @@ from derivekit.matrix.evaluate import (
 )
 from derivekit.matrix.gradient import prepare_loss
 
-CS231N_GENERAL = "Z = X@W; -(1/N)*sum(Y * log(softmax(Z.T).T))"   # right for any Y
-CS231N_CLAIM = "(1/N)*X.T@(softmax(Z.T).T - Y)"                    # right for one-hot rows of Y
+CS231N_GENERAL = "Z = X@W; -(1/N)*trace(Y.T@log(softmax(Z, axis=1)))"   # right for any Y
+CS231N_CLAIM = "(1/N)*X.T@(softmax(Z, axis=1) - Y)"                     # right for one-hot rows of Y
 CS231N_SHAPES = "X=NxD,W=DxC,Y=NxC"
 
 
@@ -67,10 +67,13 @@ def test_samples_have_the_declared_structure(seed):
     assert env["Q"].min() > 0 and 0 < env["U"].min() and env["U"].max() < 1
 
 
-@pytest.mark.parametrize("target, kind", [("Y", "one-hot columns"), ("Y.T", "one-hot rows")])
-def test_softmax_ce_target_is_one_hot_along_its_class_axis(target, kind):
+@pytest.mark.parametrize("target, axis, kind", [
+    ("Y", 0, "one-hot columns"), ("Y.T", 0, "one-hot rows"),
+    ("Y", 1, "one-hot rows"), ("Y.T", 1, "one-hot columns"),
+])
+def test_softmax_ce_target_is_one_hot_along_its_class_axis(target, axis, kind):
     shapes = {"Z": (3, 4), "Y": (3, 4)} if target == "Y" else {"Z": (3, 4), "Y": (4, 3)}
-    typed = prepare_loss(f"softmax_ce(Z, {target})", shapes)[0]
+    typed = prepare_loss(f"softmax_ce(Z, {target}, axis={axis})", shapes)[0]
     assert domains(typed) == {"Y": kind}
     assert domains(typed, {"Y": "probabilities"}) == {"Y": "probabilities"}   # declared wins
 
@@ -81,10 +84,13 @@ def test_cross_entropy_in_either_layout_passes_its_own_check(seed):
     rng = np.random.default_rng(seed)
     n, d, c = (int(k) for k in rng.integers(2, 7, 3))
     scale = rng.choice(["", "(1/N)*", "2*"])
-    if rng.integers(2):
-        loss, shapes = f"Z = X@W; {scale}softmax_ce(Z.T, Y.T)", {"X": (n, d), "W": (d, c), "Y": (n, c)}
+    layout = int(rng.integers(3))
+    if layout == 0:
+        loss, shapes = f"Z = X@W; {scale}softmax_ce(Z.T, Y.T, axis=0)", {"X": (n, d), "W": (d, c), "Y": (n, c)}
+    elif layout == 1:
+        loss, shapes = f"Z = X@W; {scale}softmax_ce(Z, Y, axis=1)", {"X": (n, d), "W": (d, c), "Y": (n, c)}
     else:
-        loss, shapes = f"Z = W@X; {scale}softmax_ce(Z, Y)", {"X": (d, n), "W": (c, d), "Y": (c, n)}
+        loss, shapes = f"Z = W@X; {scale}softmax_ce(Z, Y, axis=0)", {"X": (d, n), "W": (c, d), "Y": (c, n)}
     shapes = {**shapes, "N": n} if scale == "(1/N)*" else shapes
     m = dk.matrix_gradient(loss, "W", shapes)
     assert m.check.ok and m.check.checked
@@ -105,16 +111,18 @@ def test_cs231n_claim_is_right_only_for_one_hot_labels_and_says_so():
 
 
 def test_an_assumption_does_not_excuse_a_claim_wrong_under_it_too():
-    v = dk.verify_backprop(CS231N_GENERAL, "X.T@(softmax(Z.T).T - Y)", "W", CS231N_SHAPES)
+    v = dk.verify_backprop(CS231N_GENERAL, "X.T@(softmax(Z, axis=1) - Y)", "W", CS231N_SHAPES)
     assert not v.ok and v.error_class != "needs_assumption"
-    v = dk.verify_backprop(CS231N_GENERAL, "(1/N)*X.T@(softmax(Z.T).T)", "W", CS231N_SHAPES,
+    v = dk.verify_backprop(CS231N_GENERAL, "(1/N)*X.T@(softmax(Z, axis=1))", "W", CS231N_SHAPES,
                            assume="Y: one-hot rows")
     assert not v.ok and v.error_class != "needs_assumption"
 
 
 def test_implied_one_hot_target_is_named_in_a_right_verdict():
-    v = dk.verify_backprop("Z = X@W; (1/N)*softmax_ce(Z.T, Y.T)", CS231N_CLAIM, "W", CS231N_SHAPES)
-    assert v.ok and "assuming each row of Y is one-hot" in v.diagnosis
+    for loss in ("Z = X@W; (1/N)*softmax_ce(Z, Y, axis=1)", "Z = X@W; (1/N)*softmax_ce(Z.T, Y.T, axis=0)",
+                 "Z = X@W; -(1/N)*sum(Y*log_softmax(Z, axis=1))"):
+        v = dk.verify_backprop(loss, CS231N_CLAIM, "W", CS231N_SHAPES)
+        assert v.ok and "assuming each row of Y is one-hot" in v.diagnosis, loss
 
 
 def test_symmetric_verdict_says_how_to_declare_it():

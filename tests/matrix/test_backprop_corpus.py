@@ -10,17 +10,11 @@ import pytest
 
 import derivekit as dk
 from derivekit.matrix.assumptions import parse_assumptions
-from tests.matrix.backprop_corpus import CASES, Case, draw_inputs, missing_features
+from tests.matrix.backprop_corpus import CASES, Case, draw_inputs
 
 
 def _params(cases):
-    out = []
-    for case in cases:
-        missing = missing_features(case)
-        marks = [pytest.mark.xfail(reason=f"the matrix language lacks {', '.join(missing)} "
-                                          f"(wt-matrix-lang)", strict=True)] if missing else []
-        out.append(pytest.param(case, id=case.id, marks=marks))
-    return out
+    return [pytest.param(case, id=case.id) for case in cases]
 
 
 def test_corpus_is_large_and_covers_both_layouts_and_every_topic():
