@@ -445,7 +445,48 @@ rnn = [
          _rnn_r_torch),
 ]
 
-CASES: list[Case] = (affine + relu + softmax_ce + svm + batchnorm + layernorm + logistic
+# the same derivations in the spelling of NumPy/PyTorch code: np./F. prefixes, methods,
+# axis=/dim=/keepdims, maximum, comparisons as masks, declared constants (eps)
+_relu_np = "Z = X@W1 + b1; A = np.maximum(0, Z); S = A@W2 + b2; (1/N)*norm2(S - Y)"
+_bn_np = ("mu = X.mean(axis=0, keepdims=True); v = X.var(axis=0, keepdims=True); "
+          "Xh = (X - mu)/np.sqrt(v + eps); np.sum(G*(g*Xh + be))")
+_ln_np = ("mu = X.mean(axis=1, keepdims=True); v = X.var(axis=1, keepdims=True); "
+          "Xh = (X - mu)/np.sqrt(v + eps); np.sum(G*(g*Xh + be))")
+_svm_np = ("S = X@W; M = np.maximum(0, S - np.sum(S*Y, axis=1, keepdims=True) + 1)*(1 - Y); "
+           "np.sum(M)/N")
+_P = "P = (S - np.sum(S*Y, axis=1, keepdims=True) + 1 > 0)*(1 - Y); "
+spelled = [
+    Case("relu-numpy", "R", _relu_np, "W1", RELU_R, "X.T@(((2/N)*(S - Y)@W2.T) * (Z > 0))",
+         (("missing_activation_derivative", "X.T@((2/N)*(S - Y)@W2.T)"),
+          ("transposed_factor", "X.T@(((2/N)*(S - Y)@W2) * (Z > 0))")),
+         _relu_r_torch),
+    Case("relu-numpy", "R", _relu_np, "b1", RELU_R,
+         "(((2/N)*(S - Y)@W2.T) * (Z > 0)).sum(axis=0, keepdims=True)",
+         (("bias_not_summed", "((2/N)*(S - Y)@W2.T) * (Z > 0)"),),
+         _relu_r_torch),
+    Case("softmax-ce-torch", "R", "Z = X@W + b; -(1/N)*np.sum(Y*F.log_softmax(Z, dim=1))", "W", CE_R,
+         "(1/N)*X.T.dot(F.softmax(Z, dim=1) - Y)",
+         (("missing_1_over_N", "X.T.dot(F.softmax(Z, dim=1) - Y)"),
+          (("xt_wrong_side", "transposed_factor"), "(1/N)*(F.softmax(Z, dim=1) - Y).T.dot(X)")),
+         _ce_r_torch, assume="Y: one-hot rows"),
+    Case("svm-hinge-numpy", "R", _svm_np, "W", SVM_R, _P + "X.T@(P - Y*P.sum(axis=1, keepdims=True))/N",
+         (("unknown", _P + "X.T@P/N"),),
+         _svm_r_torch, assume="Y: one-hot rows"),
+    Case("batchnorm-numpy", "R", _bn_np, "X", BN_R + ",eps=1e-5",
+         "(g/(N*np.sqrt(v + eps)))*(N*G - G.sum(axis=0) - Xh*(G*Xh).sum(axis=0))",
+         (("unknown", "g*G/np.sqrt(v + eps)"),),
+         _bn_r_torch),
+    Case("batchnorm-numpy", "R", _bn_np, "g", BN_R + ",eps=1e-5", "np.sum(G*Xh, axis=0)",
+         (("bias_not_summed", "G*Xh"),),
+         _bn_r_torch),
+    Case("layernorm-numpy", "R", _ln_np, "X", LN_R + ",eps=1e-5",
+         "Gh = G*g; (1/(D*np.sqrt(v + eps)))*(D*Gh - Gh.sum(axis=1, keepdims=True) "
+         "- Xh*(Gh*Xh).sum(axis=1, keepdims=True))",
+         (("unknown", "g*G/np.sqrt(v + eps)"),),
+         _ln_r_torch),
+]
+
+CASES: list[Case] = (spelled + affine + relu + softmax_ce + svm + batchnorm + layernorm + logistic
                      + tanh_mlp + attention + rnn)
 
 
