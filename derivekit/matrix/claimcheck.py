@@ -150,7 +150,7 @@ class _Setting:
         loss = compile_node(m.loss)
         found: dict[int, tuple] = {}
 
-        def accept(env) -> bool:
+        def accept(env, _rng) -> bool:
             if not finite(loss(env)):
                 return False
             for name, fn in compiled:
@@ -436,7 +436,7 @@ def _holds_under_assumption(m, claim: Node, wrt: str, count: int) -> tuple[str, 
                 continue
             errors = []
 
-            def accept(env) -> bool:
+            def accept(env, _rng) -> bool:
                 for inter, fn in forward:  # the claim may use the loss's names (z, a)
                     env[inter] = fn(env)
                 want = np.broadcast_to(expected(env), m.shape)

@@ -306,8 +306,8 @@ def finite(*values) -> bool:
         return all(bool(np.all(np.isfinite(np.asarray(v, dtype=float)))) for v in values)
 
 
-def draw_points(shapes, kinds, seeds, accept: Callable[[dict], bool], need: int | None = None):
-    """Random inputs ``[(seed, env)]`` where ``accept(env)`` holds (the loss and gradient are
+def draw_points(shapes, kinds, seeds, accept: Callable[[dict, object], bool], need: int | None = None):
+    """Random inputs ``[(seed, env)]`` where ``accept(env, rng)`` holds (the loss and gradient are
     finite there): the given seeds first, then the next integers, at most
     ``DRAWS_PER_POINT`` draws per point wanted. Returns (points, draws made); fewer points
     than ``need`` means finite points are too rare to check anything."""
@@ -321,10 +321,11 @@ def draw_points(shapes, kinds, seeds, accept: Callable[[dict], bool], need: int 
         if seed is None:
             seed, next_seed = next_seed, next_seed + 1
         draws += 1
-        env = sample(shapes, kinds, np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        env = sample(shapes, kinds, rng)
         with np.errstate(all="ignore"):
             try:
-                ok = accept(env)
+                ok = accept(env, rng)
             except (FloatingPointError, np.linalg.LinAlgError, ValueError):
                 ok = False
         if ok:
@@ -361,12 +362,11 @@ def finite_difference_check(loss_fn, grad_fn, shapes, kinds, wrt: str, seeds=(0,
     passed but marked unchecked."""
     measured: dict[int, float] = {}
 
-    def accept(env) -> bool:
+    def accept(env, rng) -> bool:
         loss = loss_fn(env)
         grad = np.asarray(grad_fn(env), dtype=float)
         if not finite(loss, grad):
             return False
-        rng = np.random.default_rng([len(measured), 7])
         base = env[wrt]
         worst = 0.0
         for _ in range(directions):
