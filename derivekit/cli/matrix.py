@@ -20,8 +20,9 @@ import argparse
 import sys
 
 FORMATS = ("text", "latex", "markdown", "json")
-SHAPES_HELP = "shapes as NAME=ROWSxCOLS, comma-separated (W=3x4,x=4x1); sizes may be names " \
-              "(X=dxN, given distinct values) and a named size may be set (N=5)"
+SHAPES_HELP = "shapes as NAME=ROWSxCOLS or NAME:ROWSxCOLS, comma-separated (W=3x4,x=4x1); " \
+              "sizes may be names (X=dxN, given distinct values) and a named size may be set " \
+              "(N=5); a constant has a decimal point or an exponent (eps=1e-5)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

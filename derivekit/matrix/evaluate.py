@@ -263,13 +263,24 @@ def domains(node: Node, declared: dict[str, str] | None = None) -> dict[str, str
             n, flipped = n.args[0], not flipped
         return (n.attr, flipped) if n.op == "var" else (None, False)
 
+    def shifted_leaf(n: Node):
+        """x in log(x + eps), log(c·x), √(x + 1): a positive x keeps the argument positive."""
+        while True:
+            if n.op == "add" and n.args[1].op == "const" and n.args[1].attr.value >= 0:
+                n = n.args[0]
+            elif n.op in ("add", "mul") and n.args[0].op == "const" and (
+                    n.args[0].attr.value > 0 or n.op == "add" and n.args[0].attr.value == 0):
+                n = n.args[1]
+            else:
+                return leaf(n)
+
     for n in node.walk():
         if n.op in ("det", "logdet", "inv"):
             name, _ = leaf(n.args[0])
             if name:
                 out[name] = "invertible"
         elif n.op == "func" and n.attr in ("log", "sqrt"):
-            name, _ = leaf(n.args[0])
+            name, _ = shifted_leaf(n.args[0])
             if name:
                 out.setdefault(name, "positive")
         elif n.op == "softmax_ce":

@@ -481,6 +481,8 @@ def power(a: Node, exponent: float) -> Node:
 def rowsum(a: Node) -> Node:
     if a.shape[1] == 1:
         return a
+    if a.op == "matmul" and a.args[1].op == "ones" and a.args[1].shape[0] == 1:
+        return scale(a.shape[1], a.args[0])  # (u𝟙ᵀ)𝟙 = n·u
     if a.op == "mul" and a.args[0].op == "const":
         return scale(a.args[0].attr, rowsum(a.args[1]))
     if a.op == "neg":
@@ -491,6 +493,8 @@ def rowsum(a: Node) -> Node:
 def colsum(a: Node) -> Node:
     if a.shape[0] == 1:
         return a
+    if a.op == "matmul" and a.args[0].op == "ones" and a.args[0].shape[1] == 1:
+        return scale(a.shape[0], a.args[1])  # 𝟙ᵀ(𝟙v) = n·v
     if a.op == "mul" and a.shape[1] == 1 and a.args[0].shape == a.args[1].shape == a.shape:
         return matmul(transpose(a.args[0]), a.args[1])  # 𝟙ᵀ(u ⊙ v) = uᵀv
     if a.op == "mul" and a.args[0].op == "const":

@@ -58,7 +58,13 @@ FORWARD_RULES = {
     "func": "J(f(u)) = diag(f′(u)) J(u)",
     "sum": "J(𝟙ᵀu) = 𝟙ᵀJ(u)",
     "norm2": "J(‖u‖²) = 2uᵀJ(u)",
+    "maximum": "J(max(u, v)) = diag(𝟙[u ≥ v])J(u) + diag(𝟙[u < v])J(v) (min likewise)",
+    "cmp": "J(𝟙[u > v]) = 0 almost everywhere (a step)",
+    "where": "J(where(c, u, v)) = diag(𝟙[c ≠ 0])J(u) + diag(𝟙[c = 0])J(v)",
 }
+
+#: which argument each indicator selects: maximum(u, v) takes u where u ≥ v
+_SELECT = {"maximum": (">=", "<"), "minimum": ("<=", ">")}
 
 
 class _Forward:
@@ -157,6 +163,26 @@ class _Forward:
             return None if j is None else scale(2, matmul(transpose(u), j))
         if op == "rowsum" and node.args[0].shape[1] == 1:
             return self.jac(node.args[0])
+        if op == "cmp":
+            self.note("cmp")
+            return None
+        if op in ("maximum", "minimum", "where"):
+            self.note("maximum" if op != "where" else "where")
+            from derivekit.matrix.expr import compare, where, zeros
+            if op == "where":
+                c, u, v = node.args
+                one, none = ones(node.shape), zeros(node.shape)
+                picks = ((u, where(c, one, none)), (v, where(c, none, one)))
+            else:
+                u, v = node.args
+                first, second = _SELECT[op]
+                picks = ((u, compare(first, u, v)), (v, compare(second, u, v)))
+            terms = []
+            for arg, mask in picks:
+                j = self._lift(arg, node.shape)
+                if j is not None:
+                    terms.append(matmul(diag(mul(mask, ones(node.shape))), j))
+            return self._sum(terms)
         raise UnsupportedError(f"no forward-mode rule for '{op}' in {to_text(node)}",
                                hint="Jacobians cover sums, products with constant matrices, "
                                     "elementwise functions, sum and norm2")

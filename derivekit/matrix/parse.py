@@ -105,6 +105,13 @@ _AXIS_KEYWORDS = {"sum": True, "mean": True, "variance": True, "std": True, "nor
 _PREFIXES = ("np", "numpy", "torch", "F", "nn", "functional", "linalg", "special", "scipy")
 
 
+#: prefixes that are also plausible matrix names (F.dot(x) is a method of F)
+_ALSO_MATRIX_NAMES = ("F",)
+#: the functions of torch.nn.functional that derivekit reads
+_FUNCTIONAL = {"softmax", "log_softmax", "relu", "sigmoid", "tanh", "softplus", "leaky_relu",
+               "cross_entropy", "binary_cross_entropy_with_logits", "logsumexp"}
+
+
 def _node(op, args=(), attr=None, meta=None) -> Node:
     return Node(op, tuple(args), attr, None)
 
@@ -133,7 +140,12 @@ class _ToNode(Transformer):
     @v_args(meta=True)
     def call(self, meta, items):
         prefix, fname = _split_prefix(str(items[0]))
-        return self._apply(meta, prefix, fname, [a for a in items[1:] if a is not None])
+        args = [a for a in items[1:] if a is not None]
+        if len(prefix) == 1 and prefix[0] in _ALSO_MATRIX_NAMES and fname not in _FUNCTIONAL:
+            # F.dot(x), F.sum(axis=0): a method of a matrix named F, not torch.nn.functional
+            return self._apply(meta, (), fname, [Node("var", (), prefix[0], None)] + args,
+                               method=True)
+        return self._apply(meta, prefix, fname, args)
 
     @v_args(meta=True)
     def method(self, meta, items):
@@ -224,11 +236,6 @@ class _ToNode(Transformer):
             else:
                 ddof = 1 if torch else 0   # NumPy divides by n, PyTorch by n − 1
         spec = AxisSpec(axis, keepdims, ddof, torch)
-        if op == "softmax_ce" and torch:
-            # F.cross_entropy: classes along dim 1, the mean over the batch
-            inner = Node(op, tuple(positional), AxisSpec(1 if axis is None else axis, False, None,
-                                                         True), None)
-            return Node("batchmean", (inner, positional[0]), "rows", None)
         return Node(op, tuple(positional), spec, None)
 
     def _int(self, node, what, meta) -> int:
@@ -512,6 +519,9 @@ class _Latex:
         layer = re.fullmatch(r"[(\[](\d+)[)\]]", sup)
         if layer and re.fullmatch(r"[A-Za-z0-9_]+", base):  # W^{(2)}, W^{[2]}: the layer index
             return base + layer.group(1)
+        circ = re.fullmatch(r"circ(-?\d+(\.\d+)?)", sup)
+        if circ:  # the elementwise power A^{∘k}
+            return f"{base}**({circ.group(1)})"
         if sup == "-1":
             return f"inv({base})"
         if sup in ("-top", "-T"):
@@ -552,6 +562,8 @@ class _Latex:
             self.error("|·| is ambiguous here", hint="write \\det or \\|·\\|^2")
         if re.fullmatch(r"\d+(\.\d+)?", tok):
             return tok
+        if tok == "\\sqrt":
+            return f"sqrt({self._braced()})"
         if tok == "\\frac":
             num = self._braced()
             den = self._braced()

@@ -357,9 +357,12 @@ class LatexPrinter(_Printer):
     def p_mul(self, n):
         a, b = n.args
         if a.op == "const" or (a.shape == SCALAR and b.shape != SCALAR):
+            right = self.wrap(b, 4, True)
+            if b.op == "colsum":  # c(𝟙ᵀX), not (c𝟙ᵀ)X when read back
+                right = self.paren(right)
             if a.op == "const" and a.attr.value < 0:
-                return f"-{const_latex(-a.attr)} {self.wrap(b, 4, True)}", 2
-            return f"{self.wrap(a, 6)} {self.wrap(b, 4, True)}", 4
+                return f"-{const_latex(-a.attr)} {right}", 2
+            return f"{self.wrap(a, 6)} {right}", 4
         return rf"{self.wrap(a, 5)} \odot {self.wrap(b, 5)}", 3
 
     def p_div(self, n):
@@ -528,6 +531,8 @@ _KEYWORDED = ("sum", "mean", "variance", "std", "norm", "softmax", "log_softmax"
 def _latex_keyword(keyword: str) -> str:
     """``axis=1`` -> ``\\text{axis}=1`` (read back by the LaTeX front)."""
     name, value = keyword.split("=")
+    if not value.lstrip("-").isdigit():
+        value = rf"\text{{{value}}}"
     return rf"\text{{{name}}}={value}"
 
 

@@ -10,6 +10,7 @@ naming both shapes and the operator otherwise.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 from derivekit.errors import ParseError, ShapeError
@@ -99,7 +100,7 @@ def resolve_shapes(shapes) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
         if isinstance(value, bool):
             raise ShapeError(f"the shape of {name} is {value!r}", hint="give (rows, cols), a size or a constant")
         if isinstance(value, (int, float)):
-            if isinstance(value, float) and not np_isfinite(value):
+            if isinstance(value, float) and not math.isfinite(value):
                 raise ShapeError(f"the constant {name} = {value} is not finite")
             dims[name] = value
     used = {d for v in shapes.values() if isinstance(v, (tuple, list)) for d in v if isinstance(d, int)}
@@ -140,10 +141,6 @@ def resolve_shapes(shapes) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
 
 #: the most entries one matrix may have (numeric checks sample every variable)
 MAX_ENTRIES = 4_000_000
-
-
-def np_isfinite(value: float) -> bool:
-    return value == value and abs(value) != float("inf")
 
 
 def _lookup(name: str, table: dict):
@@ -601,7 +598,7 @@ class _AxisTyper:
     def cross_entropy(self, args, axis, spec: AxisSpec) -> Node:
         from derivekit.matrix.expr import pair_loss
         z = args[0]
-        r, c = z.shape
+        c = z.shape[1]
         if spec.torch:
             # F.cross_entropy: classes along dim 1 of a batch (the only dim of a 1-D input),
             # averaged over the batch
