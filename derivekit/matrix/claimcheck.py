@@ -20,6 +20,7 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import ShapeError
 from derivekit.limits import deadline
+from derivekit.matrix.assumptions import KINDS, declaration, describe
 from derivekit.matrix.diagnose import (
     CLASSES,
     Context,
@@ -27,7 +28,6 @@ from derivekit.matrix.diagnose import (
     relative_error,
     search,
 )
-from derivekit.matrix.assumptions import KINDS, declaration, describe, kind
 from derivekit.matrix.evaluate import (
     CannotCheckError,
     compile_node,
@@ -436,7 +436,7 @@ def _holds_under_assumption(m, claim: Node, wrt: str, count: int) -> tuple[str, 
                 continue
             errors = []
 
-            def accept(env, _rng) -> bool:
+            def accept(env, _rng, errors=errors) -> bool:
                 for inter, fn in forward:  # the claim may use the loss's names (z, a)
                     env[inter] = fn(env)
                 want = np.broadcast_to(expected(env), m.shape)

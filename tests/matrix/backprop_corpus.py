@@ -509,4 +509,4 @@ def draw_inputs(shapes: dict, assume: dict, rng) -> dict:
     return out
 
 
-__all__ = ["Case", "CASES", "draw_inputs"]
+__all__ = ["CASES", "Case", "draw_inputs"]

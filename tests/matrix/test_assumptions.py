@@ -172,8 +172,12 @@ def test_points_where_the_loss_is_nan_are_skipped_not_counted():
 
 def test_finite_difference_check_skips_nonfinite_points_and_reports_too_few():
     shapes, kinds = {"w": (3, 1)}, {}
-    loss_all_nan = lambda env: np.array([[np.nan]])  # noqa: E731
-    grad = lambda env: np.ones((3, 1))  # noqa: E731
+    def loss_all_nan(env):
+        return np.array([[np.nan]])
+
+    def grad(env):
+        return np.ones((3, 1))
+
     fd = finite_difference_check(loss_all_nan, grad, shapes, kinds, "w")
     assert not fd.ok and not fd.checked and "not finite" in fd.reason
 
@@ -208,6 +212,14 @@ def test_a_suggested_fix_is_finite_where_it_was_tested(claim):
         for inter in m.forward:
             env[inter.name] = compile_node(inter.expanded)(env)
         assert np.all(np.isfinite(compile_node(v.fix.node)(env)))
+
+
+def test_jacobian_that_is_never_finite_cannot_be_checked():
+    """The Jacobian check took max(worst, nan) = worst: it passed having compared nothing."""
+    from derivekit.matrix.jacobian import matrix_jacobian
+    with pytest.raises(CannotCheckError) as info:
+        matrix_jacobian("inv(A - A)@x", "x", {"x": (3, 1), "A": (3, 3)})
+    assert "not finite" in str(info.value)
 
 
 # --- the command line ---------------------------------------------------------------------
