@@ -355,14 +355,16 @@ class FiniteDifferenceCheck:
     directions: int
     checked: bool = True
     reason: str = ""
+    assumed: str = ""        # the structure the inputs were drawn with, in words
 
     def describe(self) -> str:
         if not self.checked:
             return f"central-difference check impossible: {self.reason}"
         verdict = "passed" if self.ok else "FAILED"
+        assumed = f", assuming {self.assumed}" if self.assumed else ""
         return (f"central-difference check {verdict}: max relative error "
                 f"{self.max_rel_error:.1e} over {len(self.seeds)} random inputs × "
-                f"{self.directions} directions")
+                f"{self.directions} directions{assumed}")
 
 
 def finite_difference_check(loss_fn, grad_fn, shapes, kinds, wrt: str, seeds=(0, 1, 2),

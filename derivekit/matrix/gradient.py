@@ -13,7 +13,7 @@ softmax cross-entropy gradient, and is silently wrong through elementwise activa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -493,8 +493,11 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
                 f"internal check failed: the derived ∂L/∂{wrt} = {to_text(result)} disagrees with "
                 f"central differences (relative error {fd.max_rel_error:.1e})",
                 hint="please report this expression; the result was not shown because it is wrong")
-        return MatrixDerivation(typed, wrt, used_shapes, sweep, MatExpr(result),
-                                MatExpr(named_expr), fd, source, declared)
+        m = MatrixDerivation(typed, wrt, used_shapes, sweep, MatExpr(result),
+                             MatExpr(named_expr), fd, source, declared)
+        if check and m.assumptions:
+            m.check = replace(fd, assumed=m.assumption_text())
+        return m
 
 
 def _one_level(expr: Node, sweep: ReverseMode) -> Node:

@@ -95,6 +95,7 @@ def test_cross_entropy_in_either_layout_passes_its_own_check(seed):
     m = dk.matrix_gradient(loss, "W", shapes)
     assert m.check.ok and m.check.checked
     assert "one-hot" in m.assumption_text()
+    assert f"assuming {m.assumption_text()}" in m.to_text()   # the check line names it
 
 
 # --- verdicts name the assumption --------------------------------------------------------
