@@ -17,7 +17,14 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import deadline
-from derivekit.matrix.evaluate import check_values, compile_node, domains, sample
+from derivekit.matrix.evaluate import (
+    CannotCheckError,
+    check_values,
+    compile_node,
+    domains,
+    draw_points,
+    finite,
+)
 from derivekit.matrix.expr import (
     SCALAR,
     Node,
@@ -268,12 +275,16 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
     # check column by column against central differences
     fn, jac_fn = compile_node(expr), compile_node(result)
     kinds = domains(loss if loss is not None else expr)
-    worst = 0.0
     used = {k: v for k, v in shapes.items() if k in (loss or expr).names()}
-    for seed in (0, 1):
-        env = sample(used, kinds, np.random.default_rng(seed))
+    errors: list[float] = []
+
+    def accept(env, _rng) -> bool:
+        """Compare at a point where f, the Jacobian and every difference are finite."""
         got = np.broadcast_to(jac_fn(env), (expr.shape[0], n))
+        if not finite(fn(env), got):
+            return False
         base = env[wrt]
+        worst = 0.0
         for j in range(n):
             h = 1e-6 * max(1.0, abs(base[j, 0]))
             up, down = base.copy(), base.copy()
@@ -284,8 +295,21 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
             env[wrt] = down
             col = (f_up - fn(env)) / (2 * h)
             env[wrt] = base
+            if not finite(col):
+                return False
             scale_ = max(np.abs(col).max(), np.abs(got[:, [j]]).max(), 1e-6)
             worst = max(worst, float(np.abs(col - got[:, [j]]).max() / scale_))
+        errors.append(worst)
+        return True
+
+    points, draws = draw_points(used, kinds, (0, 1), accept)
+    if len(points) < 2:
+        reason = (f"the function or its {kind} is not finite (NaN or ±inf) at {draws - len(points)} "
+                  f"of {draws} random inputs")
+        raise CannotCheckError(f"cannot check the {kind} {to_text(result)}: {reason}", reason=reason,
+                               hint="the function must be finite at random inputs: an inverse of a "
+                                    "singular matrix, or a root of a negative value?")
+    worst = max(errors)
     if worst > 1e-4:
         raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
