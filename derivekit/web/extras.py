@@ -1,0 +1,153 @@
+"""Page computations that add to the CLI's JSON: the derivative's graph, figures, drills.
+
+Each entry of :data:`EXTRAS` takes the request's parameters and returns a JSON-ready dict;
+it runs inside a worker process like the CLI commands (see :mod:`derivekit.web.worker`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from derivekit.errors import DerivekitError
+
+PLOT_RANGE = 5.0
+KINDS = {"derivative": "derive", "gradient": "grad", "jacobian": "jacobian", "hessian": "hessian"}
+
+
+def parsed_cli(name: str, params: dict, extra: list[str] = ()):
+    """(CLI module, argparse namespace) for endpoint ``name``; usage errors as DerivekitError."""
+    from derivekit.cli.dispatch import build_parser
+    from derivekit.web.endpoints import ENDPOINTS, RequestError, argv_for
+
+    parser, module = build_parser(ENDPOINTS[name].command)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            args = parser.parse_args(list(extra) + argv_for(name, params))
+        except SystemExit:
+            lines = [line for line in err.getvalue().splitlines() if line.strip()]
+            message = (lines[-1] if lines else "the request could not be read").split("error: ", 1)[-1]
+            raise RequestError(message, hint="see the parameter names in docs/web.md") from None
+    return module, args
+
+
+def number(params: dict, name: str, default: float) -> float:
+    value = params.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise DerivekitError(f"{name} must be a number, not {str(value)[:40]!r}",
+                             hint=f"e.g. {name}=1") from None
+    if not np.isfinite(result) or abs(result) > 1e6:
+        raise DerivekitError(f"{name} must be a finite number no larger than 10⁶", hint=f"e.g. {name}=1")
+    return result
+
+
+def _graph(expr, derivation, var, x0: float) -> str | None:
+    """Inline SVG of f, f′ and the tangent at x₀; None when f has other variables."""
+    from derivekit.numeric.compiled import compile as compile_expr
+    from derivekit.web.svgplot import tangent_plot
+
+    if expr.free_symbols != {var}:
+        return None
+    lo, hi = min(-PLOT_RANGE, x0 - 1), max(PLOT_RANGE, x0 + 1)
+    xs = np.linspace(lo, hi, 241)
+    with np.errstate(all="ignore"):
+        f = np.asarray(compile_expr(expr, [var])(xs), dtype=float).reshape(-1)
+        fp = np.asarray(compile_expr(derivation.result, [var])(xs), dtype=float).reshape(-1)
+        f0 = float(np.asarray(compile_expr(expr, [var])(np.array([x0]))).reshape(-1)[0])
+        s0 = float(np.asarray(compile_expr(derivation.result, [var])(np.array([x0]))).reshape(-1)[0])
+    if f.shape != xs.shape or fp.shape != xs.shape:
+        return None
+    return tangent_plot(xs, f, fp, x0, f0, s0, var.name)
+
+
+def derive_page(params: dict) -> dict:
+    """The CLI's JSON for derive/grad/jacobian/hessian, plus, for a first derivative in one
+    variable, ``graph``: f, f′ and the tangent at ``at`` as inline SVG."""
+    params = dict(params)
+    kind = params.pop("kind", None) or "derivative"
+    if kind not in KINDS:
+        raise DerivekitError(f"unknown kind {kind!r}", hint="derivative, gradient, jacobian or hessian")
+    at = number(params, "at", 1.0)
+    params.pop("at", None)
+    name = KINDS[kind]
+    if name != "derive":
+        params.pop("order", None)
+    module, args = parsed_cli(name, params)
+    result = module.compute(args)
+    payload = json.loads(result.render("json", notation=args.notation, steps=not args.no_steps))
+    payload["kind_requested"] = kind
+    if name == "derive" and args.order == 1:
+        from derivekit.parsing.parse import parse
+        payload["graph"] = _graph(parse(args.expr, syntax=args.syntax), result, result.wrt, at)
+        payload["at"] = at
+    return payload
+
+
+def _data_uri(path: str) -> str | None:
+    if not os.path.exists(path) or os.path.getsize(path) > 2_000_000:
+        return None
+    kind = "image/svg+xml" if path.endswith(".svg") else "image/png"
+    with open(path, "rb") as handle:
+        return f"data:{kind};base64," + base64.b64encode(handle.read()).decode("ascii")
+
+
+def with_figure(name: str, suffix: str = ".png"):
+    """The CLI's JSON for ``name`` and its ``--plot`` figure, written to a file of the
+    worker's own and returned as a data: URI (no path ever comes from a request)."""
+
+    def run(params: dict) -> dict:
+        from derivekit.web.worker import run_cli_json
+        with tempfile.TemporaryDirectory(prefix="derivekit-web-") as folder:
+            path = os.path.join(folder, "figure" + suffix)
+            answer = run_cli_json(name, params, extra=[f"--plot={path}"])
+            if answer["status"] != 200:
+                raise _Answered(answer)
+            payload = answer["payload"]
+            try:
+                payload["figure"] = _data_uri(path)
+            except OSError:
+                payload["figure"] = None
+        return payload
+
+    return run
+
+
+class _Answered(Exception):
+    """A computation that already produced its (error) answer."""
+
+    def __init__(self, answer: dict):
+        super().__init__(answer["payload"].get("error"))
+        self.answer = answer
+
+
+def preview(params: dict) -> dict:
+    """The parsed input as LaTeX (what derivekit understood), for the live preview."""
+    from derivekit.parsing.parse import parse
+    from derivekit.render.printing import to_latex
+    from derivekit.web.endpoints import RequestError
+
+    expr = params.get("expr")
+    if not isinstance(expr, str) or not expr.strip():
+        raise RequestError("nothing to preview", hint="type an expression")
+    return {"latex": to_latex(parse(expr))}
+
+
+EXTRAS = {
+    "preview": preview,
+    "derive_page": derive_page,
+    "descend_page": with_figure("descend", ".svg"),
+    "gradflow_page": with_figure("gradflow"),
+    "eig_page": with_figure("eig"),
+    "pca_page": with_figure("pca"),
+}
