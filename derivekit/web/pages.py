@@ -34,7 +34,7 @@ GALLERY = [
     ("σ(wx + b)", "/derive", {"expr": "sigmoid(w*x + b)", "wrt": "w"}),
     ("tanh", "/derive", {"expr": "tanh(x)", "wrt": "x"}),
     ("softmax cross-entropy", "/matrix",
-     {"mode": "matgrad", "loss": "-sum(y * log_softmax(z, axis=0))", "wrt": "z", "shapes": "z=3x1,y=3x1"}),
+     {"mode": "matgrad", "loss": "-sum(y*log(softmax(z)))", "wrt": "z", "shapes": "z=3x1,y=3x1"}),
     ("BCE ∘ σ", "/derive", {"expr": "-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "wrt": "z"}),
     ("MSE", "/matrix", {"mode": "matgrad", "loss": "mean((X@w - y)**2)", "wrt": "w",
                         "shapes": "X=5x3,w=3x1,y=5x1"}),

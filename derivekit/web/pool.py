@@ -16,6 +16,8 @@ import time
 
 from derivekit.web import worker as worker_module
 
+STARTUP_S = 120.0  # importing SymPy in a fresh process on a loaded machine
+
 
 class Overloaded(Exception):
     """Every worker is busy and the queue is full."""
@@ -36,12 +38,13 @@ class _Worker:
         self.jobs = 0
 
     def call(self, job, timeout: float) -> dict:
-        """Send ``job`` and wait at most ``timeout`` seconds (start-up included) for the answer."""
-        ends = time.monotonic() + timeout
+        """Send ``job`` and wait at most ``timeout`` seconds for the answer (a fresh worker's
+        start-up, bounded by STARTUP_S, is not charged to the job)."""
         if not self.ready:
-            if not self.connection.poll(timeout) or self.connection.recv() != "ready":
+            if not self.connection.poll(STARTUP_S) or self.connection.recv() != "ready":
                 raise TimedOut
             self.ready = True
+        ends = time.monotonic() + timeout
         self.connection.send(job)
         self.jobs += 1
         if not self.connection.poll(max(0.0, ends - time.monotonic())):
