@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from derivekit.web import pages
 from derivekit.web.endpoints import ENDPOINTS
 from derivekit.web.inputs import BadRequest, compute, error_json, request_params
-from derivekit.web.pool import WorkerPool
+from derivekit.web.pool import Lanes, WorkerPool
 from derivekit.web.security import Guard
 
 HERE = Path(__file__).resolve().parent
@@ -50,10 +50,14 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(workers: int = 2, queue: int = 16, hard_deadline_s: float = 15.0,
-               secret: str | None = None) -> Starlette:
-    """The web application with a pool of ``workers`` processes and ``queue`` waiting places."""
-    pool = WorkerPool(size=workers, queue=queue, hard_deadline_s=hard_deadline_s)
+def create_app(workers: int = 2, queue: int = 16, hard_deadline_s: float = 10.0,
+               light_workers: int = 1, secret: str | None = None) -> Starlette:
+    """The web application: ``workers`` processes with ``queue`` waiting places for any job,
+    and ``light_workers`` more (0: none) that take only cheap-looking jobs (pool.Lanes)."""
+    pool = WorkerPool(size=workers, queue=queue, hard_deadline_s=hard_deadline_s,
+                      niceness=10 if light_workers else 0)
+    if light_workers:
+        pool = Lanes(pool, WorkerPool(size=light_workers, queue=4 * light_workers, hard_deadline_s=2.0))
 
     async def lifespan(app):
         await pool.start()

@@ -28,9 +28,10 @@ class TimedOut(Exception):
 
 
 class _Worker:
-    def __init__(self, context, memory_limit_bytes):
+    def __init__(self, context, memory_limit_bytes, niceness):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=worker_module.serve, args=(child, memory_limit_bytes),
+        self.process = context.Process(target=worker_module.serve,
+                                       args=(child, memory_limit_bytes, niceness),
                                        daemon=True, name="derivekit-web-worker")
         self.process.start()
         child.close()
@@ -62,11 +63,13 @@ class WorkerPool:
     """``await pool.run(job)`` runs ``job`` in a worker process; see the module docstring."""
 
     def __init__(self, size: int = 2, queue: int = 16, hard_deadline_s: float = 15.0,
-                 max_jobs_per_worker: int = 500, memory_limit_bytes: int | None = 2 << 30):
+                 max_jobs_per_worker: int = 500, memory_limit_bytes: int | None = 2 << 30,
+                 niceness: int = 0):
         self.size, self.queue_limit = max(1, size), max(0, queue)
         self.hard_deadline_s = hard_deadline_s
         self.max_jobs_per_worker = max_jobs_per_worker
         self.memory_limit_bytes = memory_limit_bytes
+        self.niceness = niceness
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue | None = None
         self._pending = 0  # running plus waiting
@@ -78,7 +81,7 @@ class WorkerPool:
         # one BLAS thread per worker: the workers are the parallelism
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, "1")
-        worker = _Worker(self._context, self.memory_limit_bytes)
+        worker = _Worker(self._context, self.memory_limit_bytes, self.niceness)
         with self._lock:
             self._workers.append(worker)
         return worker
@@ -117,7 +120,7 @@ class WorkerPool:
             left = self.hard_deadline_s - (time.monotonic() - started)
             keep = True
             try:
-                return await asyncio.to_thread(worker.call, job, max(left, 1.0))
+                return await asyncio.to_thread(worker.call, job, max(left, 0.1))
             except (TimedOut, EOFError, OSError):
                 keep = False
                 raise TimedOut from None
@@ -132,3 +135,64 @@ class WorkerPool:
                 self._idle.put_nowait(worker)
         finally:
             self._pending -= 1
+
+
+def is_light(job) -> bool:
+    """Whether a job looks cheap: a short input to a quick computation. Cheap-looking jobs
+    take the light lane; one that turns out heavy is cut there and redone in the general lane."""
+    kind, name, params = job
+    if name not in LIGHT_JOBS:
+        return False
+    texts = [v for v in params.values() if isinstance(v, str)]
+    if any(not isinstance(v, (str, int, float)) for v in params.values()):
+        return False
+    joined = "".join(texts)
+    depth = deepest = 0
+    for char in joined:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        deepest = max(deepest, depth)
+    order = str(params.get("order", "1"))
+    return (len(joined) <= 80 and joined.count("^") + joined.count("**") <= 2 and deepest <= 6
+            and order in ("1", "2"))
+
+
+LIGHT_JOBS = {"derive", "grad", "check", "derive_page", "preview", "dot", "matmul", "det", "inv",
+              "rank", "transpose"}
+
+
+class Lanes:
+    """Two pools: a small light lane for cheap-looking jobs, with a short deadline, and the
+    general lane at a lower CPU priority (``nice``) for everything else. So a quick request
+    is not stuck behind heavy ones, even on two cores."""
+
+    def __init__(self, general: WorkerPool, light: WorkerPool):
+        self.general, self.light = general, light
+
+    @property
+    def hard_deadline_s(self) -> float:
+        return self.general.hard_deadline_s
+
+    @property
+    def size(self) -> int:
+        return self.general.size
+
+    @property
+    def busy(self) -> int:
+        return self.general.busy + self.light.busy
+
+    async def start(self) -> None:
+        await self.light.start()
+        await self.general.start()
+
+    async def close(self) -> None:
+        await self.light.close()
+        await self.general.close()
+
+    async def run(self, job) -> dict:
+        if is_light(job):
+            try:
+                return await self.light.run(job)
+            except (TimedOut, Overloaded):
+                pass  # it was not light after all, or the lane is full: the general lane decides
+        return await self.general.run(job)

@@ -107,10 +107,15 @@ def run_job(job: tuple) -> dict:
             f"internal error ({type(exc).__name__}); please report it", None)}
 
 
-def serve(connection, memory_limit_bytes: int | None = None) -> None:
+def serve(connection, memory_limit_bytes: int | None = None, niceness: int = 0) -> None:
     """A worker's loop: receive a job, send its answer, until the pipe closes."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    if niceness:
+        try:
+            os.nice(niceness)
+        except OSError:
+            pass
     if memory_limit_bytes:
         try:
             import resource

@@ -13,7 +13,7 @@ def client():
     from starlette.testclient import TestClient
 
     from derivekit.web import create_app
-    with TestClient(create_app(workers=1, queue=8)) as test_client:
+    with TestClient(create_app(workers=1, queue=8, light_workers=0)) as test_client:
         yield test_client
 
 
