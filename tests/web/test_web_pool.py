@@ -19,10 +19,11 @@ LIGHT = ("cli", "derive", {"expr": "x^2", "wrt": "x"})
 
 def test_a_job_past_the_deadline_is_killed_and_its_worker_replaced():
     async def scenario():
-        pool = WorkerPool(size=1, queue=2, hard_deadline_s=0.3)
+        pool = WorkerPool(size=1, queue=2, hard_deadline_s=60.0)
         await pool.start()
         try:
-            await pool.run(LIGHT)  # the worker is up (start-up is not charged to a job)
+            await pool.run(LIGHT)  # the worker is up and warm
+            pool.hard_deadline_s = 0.3
             first = pool._workers[0].process
             with pytest.raises(TimedOut):
                 await pool.run(HEAVY)
