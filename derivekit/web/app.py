@@ -7,6 +7,7 @@ reproduces its result; the API mirrors the CLI's ``--format json`` (docs/web.md)
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def create_app(workers: int = 2, queue: int = 16, hard_deadline_s: float = 10.0,
     if light_workers:
         pool = Lanes(pool, WorkerPool(size=light_workers, queue=4 * light_workers, hard_deadline_s=2.0))
 
+    @contextlib.asynccontextmanager
     async def lifespan(app):
         await pool.start()
         try:
