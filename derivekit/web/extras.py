@@ -143,7 +143,56 @@ def preview(params: dict) -> dict:
     return {"latex": to_latex(parse(expr))}
 
 
+MAX_NOTE_BLOCKS = 24
+
+
+def notes_page(params: dict) -> dict:
+    """Pasted notes (Markdown with ```derivekit blocks) as Markdown and LaTeX; no file is
+    read or written, and the PDF is left to ``derivekit notes --pdf`` on the user's machine."""
+    from derivekit.study import notes
+    from derivekit.web.endpoints import RequestError, _text
+
+    text = _text("text", params.get("text") or "")
+    if not text.strip():
+        raise RequestError("no notes given", hint="paste Markdown with ```derivekit blocks")
+    if text.count("```derivekit") > MAX_NOTE_BLOCKS:
+        raise RequestError(f"the notes have more than {MAX_NOTE_BLOCKS} derivekit blocks",
+                           hint="split them into several pages")
+    doc = notes.evaluate(notes.parse_notes(text, source="<pasted notes>"))
+    return {"markdown": notes.to_markdown(doc), "tex": notes.to_tex(doc), "topics": len(doc.topics)}
+
+
+def drill_page(params: dict) -> dict:
+    """One drill problem: its prompt, and on request the hint, the steps, or the grading of
+    an answer (the score itself is kept by the page, in the signed session cookie)."""
+    from derivekit.study.drill import DRILL_TOPICS, DrillSession
+    from derivekit.web.endpoints import RequestError, _text
+
+    topic = params.get("topic") or None
+    if topic is not None and topic not in DRILL_TOPICS:
+        raise RequestError(f"unknown topic {topic!r}", hint="one of: " + ", ".join(DRILL_TOPICS))
+    difficulty = int(number(params, "difficulty", 1))
+    seed = int(number(params, "seed", 0))
+    index = int(number(params, "n", 0))
+    if difficulty not in (1, 2, 3) or not 0 <= index < 1000 or not 0 <= seed < 10**6:
+        raise RequestError("difficulty is 1, 2 or 3; n from 0 to 999; seed from 0 to 999999")
+    session = DrillSession(topic, difficulty, seed, index + 1)
+    problem = session.problem(index)
+    show = params.get("show")
+    answer = params.get("answer")
+    result = {"topics": list(DRILL_TOPICS), "topic": problem.topic, "difficulty": difficulty,
+              "seed": seed, "n": index, "prompt": problem.prompt, "answer_form": problem.answer_form,
+              "hint": problem.hint if show in ("hint", "steps") else None,
+              "solution": problem.solution() if show == "steps" else None, "feedback": None}
+    if answer:
+        feedback = problem.check(_text("answer", answer))
+        result["feedback"] = {"ok": feedback.ok, "message": feedback.message, "readable": feedback.readable}
+    return result
+
+
 EXTRAS = {
+    "notes_page": notes_page,
+    "drill_page": drill_page,
     "preview": preview,
     "derive_page": derive_page,
     "descend_page": with_figure("descend", ".svg"),

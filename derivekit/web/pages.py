@@ -27,7 +27,7 @@ TEMPLATES.env.filters["mathml"] = mathml
 TEMPLATES.env.filters["prose"] = prose
 TEMPLATES.env.globals["NAV"] = [("/", "Home"), ("/derive", "Derive"), ("/check", "Check"),
                                 ("/matrix", "Matrix"), ("/descend", "Descend"),
-                                ("/linalg", "Linear algebra")]
+                                ("/linalg", "Linear algebra"), ("/drill", "Drill"), ("/notes", "Notes")]
 
 # (label, page, query) - the curriculum's examples on the home page
 GALLERY = [
@@ -139,6 +139,58 @@ async def linalg(request: Request) -> Response:
     return await _page(request, "linalg.html", job, required, op=op)
 
 
+MAX_SCORED = 200  # problems remembered in the session cookie
+
+
+async def drill(request: Request) -> Response:
+    """A problem, then a hint, then the steps; an answer is graded and scored in the signed
+    session cookie (no accounts)."""
+    try:
+        params = await request_params(request)
+    except BadRequest as exc:
+        return render(request, "drill.html", exc.status, params={}, result=None, score=None,
+                      error={"error": exc.message, "hint": exc.hint})
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    status, payload = await compute(request, ("extra", "drill_page", params))
+    scored = dict(request.session.get("drill", {}))
+    if status == 200 and payload.get("feedback") and payload["feedback"]["readable"]:
+        key = f"{payload['seed']}:{payload['topic']}:{payload['difficulty']}:{payload['n']}"
+        scored.pop(key, None)
+        scored[key] = bool(payload["feedback"]["ok"])
+        while len(scored) > MAX_SCORED:
+            scored.pop(next(iter(scored)))
+        request.session["drill"] = scored
+    score = {"right": sum(scored.values()), "answered": len(scored)}
+    return render(request, "drill.html", status if status != 200 else 200, params=params,
+                  result=payload if status == 200 else None, error=None if status == 200 else payload,
+                  score=score)
+
+
+async def notes_view(request: Request) -> Response:
+    """Pasted notes previewed as HTML; downloads of the Markdown and the LaTeX."""
+    from derivekit.web.markdown import to_html
+    try:
+        params = await request_params(request)
+    except BadRequest as exc:
+        return render(request, "notes.html", exc.status, params={}, result=None,
+                      error={"error": exc.message, "hint": exc.hint})
+    context = {"params": params, "result": None, "error": None, "preview": None}
+    status = 200
+    if params.get("text"):
+        status, payload = await compute(request, ("extra", "notes_page", {"text": params["text"]}))
+        if status == 200:
+            download = params.get("download")
+            if download in ("md", "tex"):
+                body = payload["markdown" if download == "md" else "tex"]
+                media = "text/markdown" if download == "md" else "text/x-tex"
+                return Response(body, media_type=f"{media}; charset=utf-8", headers={
+                    "Content-Disposition": f'attachment; filename="notes.{download}"'})
+            context["result"], context["preview"] = payload, to_html(payload["markdown"])
+        else:
+            context["error"] = payload
+    return render(request, "notes.html", status, **context)
+
+
 async def export(request: Request) -> Response:
     """A derivation as a file: .tex, .md, .json or .txt (the CLI's own formats)."""
     fmt = request.path_params["fmt"]
@@ -187,6 +239,8 @@ def routes() -> list[Route]:
         Route("/matrix", matrix, methods=["GET", "POST"]),
         Route("/descend", descend),
         Route("/linalg", linalg, methods=["GET", "POST"]),
+        Route("/drill", drill),
+        Route("/notes", notes_view, methods=["GET", "POST"]),
         Route("/export/derivation.{fmt}", export),
         Route("/preview", preview),
     ]

@@ -109,6 +109,9 @@ PAGES = {
     "descend": "/descend?" + urlencode({"expr": "x^2 + 10*y^2", "start": "x=1,y=1", "method": "momentum",
                                         "lr": "0.02", "steps": "40"}),
     "linalg": "/linalg?" + urlencode({"op": "eig", "matrix": "[[2,1],[1,2]]"}),
+    "drill": "/drill?" + urlencode({"topic": "chain_rule", "seed": "1", "show": "hint"}),
+    "notes": "/notes?" + urlencode({"text": "# Sigmoid\n\nThe logistic $\\sigma$.\n\n```derivekit\n"
+                                            "derivative: sigmoid(w*x + b)\nwrt: w\n```\n"}),
 }
 
 

@@ -240,3 +240,38 @@ def test_descend_linalg_and_gradient_flow_pages(client):
         assert r.status_code == 200 and maths(r.text), op
     flow = page(client, "/matrix", mode="gradflow", run="1", depth="4", width="8")
     assert flow.status_code == 200 and 'src="data:image/png;base64,' in flow.text
+
+
+def test_drill_grades_and_keeps_the_score_in_a_signed_cookie(client):
+    from starlette.testclient import TestClient
+    fresh = TestClient(client.app)  # its own cookie jar
+    first = fresh.get("/drill", params={"topic": "chain_rule", "seed": "1"})
+    assert first.status_code == 200 and "Problem 1" in first.text and "(3*x + 5)^3" in first.text
+    right = fresh.get("/drill", params={"topic": "chain_rule", "seed": "1", "answer": "9*(3*x + 5)^2"})
+    assert "Correct." in right.text and "1/1" in right.text
+    wrong = fresh.get("/drill", params={"topic": "chain_rule", "seed": "1", "n": "1", "answer": "x"})
+    assert "1/2" in wrong.text and "Correct." not in wrong.text
+    again = fresh.get("/drill", params={"topic": "chain_rule", "seed": "1", "n": "1", "answer": "x"})
+    assert "1/2" in again.text  # the same problem counts once
+    steps = fresh.get("/drill", params={"topic": "chain_rule", "seed": "1", "show": "steps"})
+    assert "Hint:" in steps.text and "Chain rule" in steps.text
+    cookie = fresh.cookies.get("derivekit_drill")
+    fresh.cookies.set("derivekit_drill", cookie[:-4] + "AAAA")  # a forged cookie is ignored
+    assert "0/0" in fresh.get("/drill").text
+    assert fresh.get("/drill", params={"topic": "nope"}).status_code == 400
+
+
+def test_notes_preview_and_downloads(client):
+    text = "# Sigmoid\n\nThe logistic $\\sigma$ is **smooth**.\n\n```derivekit\nderivative: sigmoid(w*x + b)\nwrt: w\n```\n"
+    r = client.post("/notes", data={"text": text})
+    assert r.status_code == 200 and "<strong>smooth</strong>" in r.text
+    assert len(maths(r.text)) >= 3 and "Chain rule" in r.text
+    tex = client.post("/notes", data={"text": text, "download": "tex"})
+    assert tex.text.startswith("\\documentclass") and "attachment" in tex.headers["content-disposition"]
+    md = client.post("/notes", data={"text": text, "download": "md"})
+    assert md.text.startswith("# Sigmoid")
+    bad = client.post("/notes", data={"text": "```derivekit\nderive: x\n```\n"})
+    assert bad.status_code in (400, 422) and "did you mean" in bad.text
+    evil = client.post("/notes", data={"text": "<script>alert(1)</script>\n\n$\\text{<img src=x onerror=alert(1)>}$"})
+    for tag, attrs in elements(evil.text):
+        assert tag != "img" and not any(name.startswith("on") for name in attrs)
