@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections import OrderedDict
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -58,7 +59,7 @@ def create_app(workers: int = 2, queue: int = 16, hard_deadline_s: float = 10.0,
     pool = WorkerPool(size=workers, queue=queue, hard_deadline_s=hard_deadline_s,
                       niceness=10 if light_workers else 0)
     if light_workers:
-        pool = Lanes(pool, WorkerPool(size=light_workers, queue=4 * light_workers, hard_deadline_s=2.0))
+        pool = Lanes(pool, WorkerPool(size=light_workers, queue=16 * light_workers, hard_deadline_s=2.0))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -80,4 +81,5 @@ def create_app(workers: int = 2, queue: int = 16, hard_deadline_s: float = 10.0,
                    session_cookie="derivekit_drill", same_site="strict", https_only=False),
     ])
     app.state.pool = pool
+    app.state.cache = OrderedDict()  # recent answers (inputs.compute)
     return app

@@ -8,6 +8,7 @@ used - a file name is never read); the job's answer is ``(status, payload)``.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -79,9 +80,25 @@ async def request_params(request: Request) -> dict:
     return params
 
 
+CACHE_SIZE = 128
+
+
+def _cache_key(job: tuple) -> str | None:
+    key = json.dumps(job, sort_keys=True, default=str)
+    return key if len(key) <= 4096 else None
+
+
 async def compute(request: Request, job: tuple) -> tuple[int, dict]:
-    """(status, payload) of ``job`` run in the pool; overload and deadline as error payloads."""
+    """(status, payload) of ``job`` run in the pool; overload and deadline as error payloads.
+
+    Every job is deterministic (random points come from seeds), so the last CACHE_SIZE
+    successful answers are kept and a repeated request (a shared URL) costs no worker."""
     pool: WorkerPool = request.app.state.pool
+    _cache: OrderedDict = request.app.state.cache
+    key = _cache_key(job)
+    if key is not None and key in _cache:
+        _cache.move_to_end(key)
+        return 200, _cache[key]
     try:
         answer = await pool.run(job)
     except Overloaded:
@@ -89,4 +106,8 @@ async def compute(request: Request, job: tuple) -> tuple[int, dict]:
     except TimedOut:
         return 422, {"error": f"the computation ran past its deadline ({pool.hard_deadline_s:g} s)",
                      "hint": "simplify the input", "position": None}
+    if answer["status"] == 200 and key is not None:
+        _cache[key] = answer["payload"]
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return answer["status"], answer["payload"]

@@ -57,7 +57,7 @@ def test_a_full_queue_is_refused_at_once_and_others_still_run():
 def test_the_api_answers_503_when_overloaded_and_422_past_the_deadline(client, monkeypatch):
     pool = client.app.state.pool
     monkeypatch.setattr(pool, "queue_limit", -1)  # nothing may run: every request overloads
-    r = client.get("/api/derive", params={"expr": "x^2"})
+    r = client.get("/api/derive", params={"expr": "x^2 + 503"})  # not answered before (no cache)
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
     assert set(r.json()) == {"error", "hint", "position"}
     monkeypatch.setattr(pool, "queue_limit", 8)

@@ -275,3 +275,12 @@ def test_notes_preview_and_downloads(client):
     evil = client.post("/notes", data={"text": "<script>alert(1)</script>\n\n$\\text{<img src=x onerror=alert(1)>}$"})
     for tag, attrs in elements(evil.text):
         assert tag != "img" and not any(name.startswith("on") for name in attrs)
+
+
+def test_a_repeated_request_is_answered_from_the_cache(client, monkeypatch):
+    first = client.get("/api/derive", params={"expr": "tanh(3*x)", "wrt": "x"})
+    pool = client.app.state.pool
+    monkeypatch.setattr(pool, "queue_limit", -1)  # no worker may run now
+    again = client.get("/api/derive", params={"expr": "tanh(3*x)", "wrt": "x"})
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert client.get("/api/derive", params={"expr": "tanh(4*x)", "wrt": "x"}).status_code == 503
