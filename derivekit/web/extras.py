@@ -17,7 +17,6 @@ import numpy as np
 
 from derivekit.errors import DerivekitError
 
-PLOT_RANGE = 5.0
 KINDS = {"derivative": "derive", "gradient": "grad", "jacobian": "jacobian", "hessian": "hessian"}
 
 
@@ -54,21 +53,13 @@ def number(params: dict, name: str, default: float) -> float:
 
 def _graph(expr, derivation, var, x0: float) -> str | None:
     """Inline SVG of f, f′ and the tangent at x₀; None when f has other variables."""
-    from derivekit.numeric.compiled import compile as compile_expr
+    from derivekit.plots.tangent import samples
     from derivekit.web.svgplot import tangent_plot
 
     if expr.free_symbols != {var}:
         return None
-    lo, hi = min(-PLOT_RANGE, x0 - 1), max(PLOT_RANGE, x0 + 1)
-    xs = np.linspace(lo, hi, 241)
-    with np.errstate(all="ignore"):
-        f = np.asarray(compile_expr(expr, [var])(xs), dtype=float).reshape(-1)
-        fp = np.asarray(compile_expr(derivation.result, [var])(xs), dtype=float).reshape(-1)
-        f0 = float(np.asarray(compile_expr(expr, [var])(np.array([x0]))).reshape(-1)[0])
-        s0 = float(np.asarray(compile_expr(derivation.result, [var])(np.array([x0]))).reshape(-1)[0])
-    if f.shape != xs.shape or fp.shape != xs.shape:
-        return None
-    return tangent_plot(xs, f, fp, x0, f0, s0, var.name)
+    data = samples(expr, derivation.result, var, x0)
+    return tangent_plot(data.xs, data.f, data.fprime, data.x0, data.f0, data.slope, data.name)
 
 
 def derive_page(params: dict) -> dict:
