@@ -284,3 +284,16 @@ def test_a_repeated_request_is_answered_from_the_cache(client, monkeypatch):
     again = client.get("/api/derive", params={"expr": "tanh(3*x)", "wrt": "x"})
     assert first.status_code == again.status_code == 200 and first.json() == again.json()
     assert client.get("/api/derive", params={"expr": "tanh(4*x)", "wrt": "x"}).status_code == 503
+
+
+def test_a_streamed_body_over_the_cap_is_refused_without_a_500(client):
+    def chunks():
+        for _ in range(20):
+            yield b"x" * 8192
+    for path, ctype in (("/api/derive", "application/json"),
+                        ("/linalg?op=pca", "multipart/form-data; boundary=xyz")):
+        r = client.post(path, content=chunks(), headers={"content-type": ctype})
+        assert r.status_code == 413 and r.json()["error"].startswith("the request body is over")
+    broken = client.post("/linalg?op=pca", content=b"--xyz\r\nbroken",
+                         headers={"content-type": "multipart/form-data; boundary=xyz"})
+    assert broken.status_code < 500
