@@ -90,3 +90,38 @@ def test_a_value_is_never_read_as_an_option(name, values):
     for token in argv[:split]:
         assert token.split("=", 1)[0] in allowed, token
     assert all(not t.startswith("--plot") and not t.startswith("--data") for t in argv[:split])
+
+
+@pytest.mark.parametrize("job,light", [
+    (("cli", "derive", {"expr": "sigmoid(w*x + b)", "wrt": "w"}), True),
+    (("extra", "derive_page", {"expr": "x^2", "at": "1"}), True),
+    (("cli", "derive", {"expr": "x^x^x^x^x"}), False),            # a power tower
+    (("cli", "derive", {"expr": "(" * 10 + "x" + ")" * 10}), False),  # deep nesting
+    (("cli", "derive", {"expr": "x" * 200}), False),              # long input
+    (("cli", "derive", {"expr": "sin(x)", "order": "12"}), False),
+    (("cli", "descend", {"expr": "x^2"}), False),                 # iterative work
+    (("cli", "check", {"expr": "x", "claim": ["1", "2"], "wrt": "x"}), False),
+])
+def test_the_light_lane_takes_only_cheap_looking_jobs(job, light):
+    from derivekit.web.pool import is_light
+    assert is_light(job) is light
+
+
+def test_a_job_the_light_lane_cannot_take_is_run_in_the_general_lane():
+    from derivekit.web.pool import Lanes
+
+    async def scenario():
+        light = WorkerPool(size=1, queue=0, hard_deadline_s=60.0)
+        general = WorkerPool(size=1, queue=2, hard_deadline_s=60.0)
+        lanes = Lanes(general, light)
+        await lanes.start()
+        try:
+            job = ("cli", "derive", {"expr": "sin(x)*x", "wrt": "x"})
+            assert (await lanes.run(job))["status"] == 200
+            assert light._workers[0].jobs == 1 and general._workers[0].jobs == 0  # it went light
+            light.queue_limit = -1  # the light lane is full
+            answer = await lanes.run(("cli", "derive", {"expr": "cos(x)*x", "wrt": "x"}))
+            assert answer["status"] == 200 and general._workers[0].jobs == 1
+        finally:
+            await lanes.close()
+    asyncio.run(scenario())
