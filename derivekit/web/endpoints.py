@@ -50,6 +50,8 @@ ENDPOINTS: dict[str, Endpoint] = {
                         required=("expr",)),
     "check": Endpoint("check", ("expr",), ("wrt", "seed", "points"), ("no_steps",), ("claim",),
                       required=("expr", "claim", "wrt")),
+    "gradcheck": Endpoint("gradcheck", ("expr",), ("wrt", "method", "eps", "atol", "rtol", "points", "seed"),
+                          (), ("claim", "at"), required=("expr",)),
     "matgrad": Endpoint("matgrad", ("loss",), ("wrt", "shapes", "syntax"), ("jacobian", "hessian"),
                         required=("loss", "wrt", "shapes")),
     "check-backprop": Endpoint("check-backprop", ("loss",), ("wrt", "shapes", "syntax", "claim", "seeds"),
@@ -66,6 +68,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "det": Endpoint("det", ("matrix",), (), ("no_steps",), required=("matrix",)),
     "inv": Endpoint("inv", ("matrix",), (), ("no_steps",), required=("matrix",)),
     "rank": Endpoint("rank", ("matrix",), (), ("no_steps",), required=("matrix",)),
+    "transpose": Endpoint("transpose", ("matrix",), (), ("no_steps",), required=("matrix",)),
+    "norm": Endpoint("norm", ("x",), ("kind",), ("no_steps",), required=("x",)),
     "eig": Endpoint("eig", ("matrix",), ("method",), ("no_steps",), required=("matrix",)),
     # data: a built-in dataset's name, or CSV text the worker writes to a file of its own
     "pca": Endpoint("pca", (), ("k", "columns"), ("standardize", "no_steps")),

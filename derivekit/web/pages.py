@@ -50,7 +50,8 @@ DERIVE_KINDS = {"derivative": "derive", "gradient": "grad", "jacobian": "jacobia
 MATRIX_MODES = {"matgrad": ("cli", "matgrad"), "check-backprop": ("cli", "check-backprop"),
                 "backprop": ("cli", "backprop"), "gradflow": ("extra", "gradflow_page")}
 LINALG_OPS = {"dot": ("cli", "dot"), "matmul": ("cli", "matmul"), "det": ("cli", "det"),
-              "inv": ("cli", "inv"), "rank": ("cli", "rank"), "eig": ("extra", "eig_page"),
+              "inv": ("cli", "inv"), "rank": ("cli", "rank"), "transpose": ("cli", "transpose"),
+              "norm": ("cli", "norm"), "eig": ("extra", "eig_page"),
               "pca": ("extra", "pca_page")}
 EXPORTS = {"tex": ("latex", "text/x-tex", "tex"), "md": ("markdown", "text/markdown", "md"),
            "json": ("cli", "application/json", "json"), "txt": ("text", "text/plain", "txt")}
@@ -135,7 +136,7 @@ async def linalg(request: Request) -> Response:
         if op == "pca" and not (p.get("data") or p.get("csv")):
             return None
         return _pick(LINALG_OPS, p, "op", "dot")
-    required = {"dot": ("u", "v"), "matmul": ("a", "b"), "pca": ()}.get(op, ("matrix",))
+    required = {"dot": ("u", "v"), "matmul": ("a", "b"), "pca": (), "norm": ("x",)}.get(op, ("matrix",))
     return await _page(request, "linalg.html", job, required, op=op)
 
 

@@ -110,6 +110,11 @@ def test_api_mirrors_the_cli_json(client, capsys):
     ("/api/descend", {"expr": "x^2 + 10*y^2", "start": "x=1,y=1", "method": "adam", "lr": 0.1, "steps": 30}),
     ("/api/eig", {"matrix": "[[2,1],[1,2]]"}),
     ("/api/pca", {"data": "gaussian2d", "k": 1}),
+    ("/api/gradcheck", {"expr": "x^2*y", "wrt": "x,y", "claim": ["2*x*y", "x^2"]}),
+    ("/api/transpose", {"matrix": "[[1,2,3],[4,5,6]]"}),
+    ("/api/norm", {"x": "[3,4]", "kind": "2"}),
+    ("/api/backprop", {"spec": "x:4 -> linear:8 -> sigmoid -> linear:1 -> mse"}),
+    ("/api/gradflow", {"depth": 4, "width": 8}),
 ])
 def test_every_api_endpoint_answers_json(client, path, params):
     r = client.post(path, json=params)
@@ -235,7 +240,8 @@ def test_descend_linalg_and_gradient_flow_pages(client):
     assert "Diverged" in diverged.text
     for op, params in (("dot", {"u": "[1,2,3]", "v": "[4,5,6]"}), ("det", {"matrix": "[[1,2],[3,4]]"}),
                        ("inv", {"matrix": "[[1,2],[3,4]]"}), ("rank", {"matrix": "[[1,2],[2,4]]"}),
-                       ("matmul", {"a": "[[1,2],[3,4]]", "b": "[[5],[6]]"})):
+                       ("matmul", {"a": "[[1,2],[3,4]]", "b": "[[5],[6]]"}),
+                       ("transpose", {"matrix": "[[1,2,3],[4,5,6]]"}), ("norm", {"x": "[3,4]"})):
         r = page(client, "/linalg", op=op, **params)
         assert r.status_code == 200 and maths(r.text), op
     flow = page(client, "/matrix", mode="gradflow", run="1", depth="4", width="8")
