@@ -122,3 +122,13 @@ def test_every_page_renders_and_is_not_blank(chrome, live_server, name):
     WebDriverWait(chrome, 60).until(EC.presence_of_element_located((By.TAG_NAME, "footer")))
     assert "Cannot answer" not in chrome.page_source
     assert_not_blank(chrome, f"page-{name}-{'js' if chrome.javascript else 'nojs'}")
+
+
+def test_history_lists_recent_pages_with_javascript_on(chrome, live_server):
+    if not chrome.javascript:
+        pytest.skip("history is a JavaScript nicety")
+    chrome.get(live_server + "/derive?" + urlencode({"expr": "tanh(2*x)", "wrt": "x"}))
+    WebDriverWait(chrome, 60).until(EC.presence_of_element_located((By.CSS_SELECTOR, "ol.steps")))
+    chrome.get(live_server + "/")
+    box = WebDriverWait(chrome, 30).until(EC.visibility_of_element_located((By.ID, "history")))
+    assert "tanh(2*x)" in box.text

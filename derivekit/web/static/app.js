@@ -27,4 +27,30 @@
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(update, 250); });
     if (input.value) { update(); }
   });
+  // history: the last pages with a result, kept in this browser only, listed on the home page
+  try {
+    var key = "derivekit-history";
+    var past = JSON.parse(localStorage.getItem(key) || "[]");
+    var here = new URLSearchParams(location.search);
+    var input = here.get("expr") || here.get("loss") || here.get("matrix") || here.get("u");
+    if (input && document.querySelector("section.answer")) {
+      var url = location.pathname + location.search;
+      past = [{url: url, label: location.pathname.slice(1) + ": " + input.slice(0, 80)}]
+        .concat(past.filter(function (p) { return p.url !== url; })).slice(0, 10);
+      localStorage.setItem(key, JSON.stringify(past));
+    }
+    var box = document.getElementById("history");
+    if (box && past.length) {
+      var list = box.querySelector("ul");
+      past.forEach(function (p) {
+        if (typeof p.url !== "string" || p.url.charAt(0) !== "/" || p.url.charAt(1) === "/") { return; }
+        var item = document.createElement("li"), link = document.createElement("a");
+        link.href = p.url;
+        link.textContent = String(p.label);
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      box.hidden = false;
+    }
+  } catch (e) { /* storage off: no history */ }
 })();
