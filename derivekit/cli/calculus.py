@@ -66,6 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     if command == "diff":
         parser.add_argument("--order", type=int, default=1, metavar="N",
                             help="differentiate N times (default 1)")
+        parser.add_argument("--plot", metavar="FILE",
+                            help="also draw f, f′ and the tangent line (.png or .svg; one variable)")
+        parser.add_argument("--at", type=float, default=1.0, metavar="X",
+                            help="where --plot draws the tangent (default 1)")
     parser.add_argument("--format", choices=("text", "latex", "markdown", "json"), default="text",
                         help="output format (default text)")
     parser.add_argument("--notation", choices=("leibniz", "prime"), default="leibniz",
@@ -165,8 +169,22 @@ def run(args: argparse.Namespace) -> int:
     with deadline(args.timeout if args.timeout and args.timeout > 0 else None):
         result = compute(args)
         output = result.render(args.format, **settings)
+        if getattr(args, "plot", None):
+            _plot(args, result)
     _write(output if output.endswith("\n") else output + "\n")
     return 0
+
+
+def _plot(args: argparse.Namespace, derivation) -> None:
+    """``diff --plot FILE``: f, its derivative and the tangent at ``--at``."""
+    from derivekit.errors import DerivekitError
+    from derivekit.parsing.parse import parse
+    from derivekit.plots.tangent import samples, tangent_figure
+
+    if args.order != 1:
+        raise DerivekitError("--plot draws a first derivative", hint="leave out --order")
+    data = samples(parse(args.expr, syntax=args.syntax), derivation.result, derivation.wrt, args.at)
+    tangent_figure(data, args.plot)
 
 
 def _write(text: str) -> None:

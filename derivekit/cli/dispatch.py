@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "derivekit drill --topic chain_rule --seed 1"),
     "explain": ("derivekit.cli.study", "interview-style explanation of a topic",
                 "derivekit explain sigmoid"),
+    "serve": ("derivekit.cli.web", "the local web page (needs the web extra)", "derivekit serve --open"),
 }
 
 
