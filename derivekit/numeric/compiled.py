@@ -20,6 +20,7 @@ from :mod:`derivekit.numeric.sampling`) compares an analytic gradient with finit
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,7 +193,20 @@ def _jax_namespace() -> dict:
 
 #: functions lambdify leaves undefined. DiracDelta (the second derivative of a kink) is zero
 #: everywhere it can be evaluated: away from the kink.
-NUMPY_EXTRAS = {"DiracDelta": lambda z, k=0: np.zeros_like(np.asarray(z, dtype=float))}
+def _elementwise(scalar: Callable[[float], float]) -> Callable:
+    """A ``math`` function applied entry by entry, nan where it raises (a pole, overflow)."""
+    def safe(v):
+        try:
+            return scalar(float(v))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return float("nan")
+    ufunc = np.frompyfunc(safe, 1, 1)
+    return lambda z: np.asarray(ufunc(np.asarray(z, dtype=float)), dtype=float)
+
+
+NUMPY_EXTRAS = {"DiracDelta": lambda z, k=0: np.zeros_like(np.asarray(z, dtype=float)),
+                # lambdify's NumPy printer leaves these to the scalar math module
+                "gamma": _elementwise(math.gamma), "loggamma": _elementwise(math.lgamma)}
 MATH_EXTRAS = {"DiracDelta": lambda z, k=0: 0.0}
 
 

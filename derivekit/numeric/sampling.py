@@ -151,7 +151,13 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
             half = cand[: batch // 2]
             half[:, positive] = rng.uniform(POSITIVE_LOW, high, size=(len(half), len(positive)))
         with np.errstate(all="ignore"):
-            out = evaluate(*(cand[:, i] for i in range(len(symbols))))
+            try:
+                out = evaluate(*(cand[:, i] for i in range(len(symbols))))
+            except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+                raise DerivekitError(f"cannot evaluate the expressions numerically ({type(exc).__name__}: "
+                                     f"{str(exc)[:120]})",
+                                     hint="a special function without a NumPy implementation; "
+                                          "check it symbolically, or rewrite it") from None
             ok = np.all(np.isfinite(out), axis=0)
             if np.iscomplexobj(out):
                 ok &= np.all(out.imag == 0, axis=0)
