@@ -132,6 +132,17 @@ def _math_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> list[st
     return flags + positionals if merged else argv
 
 
+def _check_common_options(args: argparse.Namespace) -> None:
+    """Options several commands share, checked once: a --timeout is a finite number ≥ 0."""
+    import math
+
+    from derivekit.errors import DerivekitError
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
+        raise DerivekitError(f"--timeout must be a number of seconds ≥ 0, not {timeout:g}",
+                             hint="e.g. --timeout 10")
+
+
 def _take_debug(argv: list[str]) -> tuple[list[str], bool]:
     """argv without ``--debug`` (a global option, accepted anywhere before a ``--``)."""
     end = argv.index("--") if "--" in argv else len(argv)
@@ -194,6 +205,7 @@ def _main(argv: list[str], debug: bool) -> int:
     args.debug = debug
     from derivekit.errors import DerivekitError
     try:
+        _check_common_options(args)
         return int(module.run(args))
     except DerivekitError as exc:
         print(f"derivekit {name}: error: {exc}", file=sys.stderr)
