@@ -186,6 +186,8 @@ class GradCheck(Displayable):
     cannot_check: str | None = None
     #: remarks: points dropped as non-finite, a symbolic decision for abstract functions
     notes: list[str] = field(default_factory=list)
+    #: True when no finite differences were taken (abstract functions: decided symbolically)
+    symbolic: bool = False
 
     @property
     def decided(self) -> bool:
@@ -217,14 +219,11 @@ class GradCheck(Displayable):
         head = (f"gradcheck {status}: {self.method} differences (h = {self.eps:g}), "
                 f"atol = {self.atol:g}, rtol = {self.rtol:g}, {len(self.points)} point(s), "
                 f"{'derivekit' if self.source == 'derivekit' else 'claimed'} gradient")
-        symbolic_only = not len(self.points)
+        symbolic_only = self.symbolic
         if symbolic_only:
             head = (f"gradcheck {status}: {'claimed' if self.source == 'claim' else 'derivekit'} gradient, "
                     "no finite differences")
-        if self.cannot_check:
-            head += f"\nreason: {self.cannot_check}"
-        if self.notes and fmt != "dict":
-            head += "".join(f"\nnote: {n}" for n in self.notes)
+        extra = ([f"reason: {self.cannot_check}"] if self.cannot_check else []) + [f"note: {n}" for n in self.notes]
         if fmt == "dict":
             return {"ok": self.ok, "status": self.status, "cannot_check": self.cannot_check,
                     "notes": list(self.notes), "method": self.method, "eps": self.eps, "atol": self.atol,
@@ -234,26 +233,30 @@ class GradCheck(Displayable):
                                     "max_rel_error": self.rel_errors[c], "ok": c not in self.failing}
                                    for c in self.components],
                     "failing": list(self.failing), "points": self.point_dicts()}
-        if symbolic_only and fmt != "dict":
-            return rf"\text{{{head}}}".replace("\n", "; ") if fmt == "latex" else head
+        if (symbolic_only or self.cannot_check) and fmt != "dict":
+            if fmt == "latex":
+                return rf"\text{{{'; '.join([head, *extra])}}}"
+            if fmt == "markdown":
+                return "\n".join([f"**{head}**", "", *(f"- {e}" for e in extra)])
+            return "\n".join([head, *extra])
         rows = [(c, f"{self.abs_errors[c]:.2e}", f"{self.rel_errors[c]:.2e}",
                  "FAIL" if c in self.failing else "ok") for c in self.components]
         lines: list[str] = []
         if fmt == "latex":
-            head = head.replace("\n", "; ")
+            head = "; ".join([head, *extra])
             body = r" \\ ".join(rf"\text{{{c}}} & {a} & {r} & \text{{{s}}}" for c, a, r, s in rows)
             return (rf"\text{{{head}}}\\ \begin{{array}}{{lrrl}} \text{{component}} & "
                     rf"\text{{max abs}} & \text{{max rel}} & \\ \hline {body} \end{{array}}")
         if fmt == "markdown":
-            lines = [f"**{head}**", "", "| component | max abs error | max rel error | |",
-                     "|---|---:|---:|---|"] + [f"| {c} | {a} | {r} | {s} |" for c, a, r, s in rows]
+            lines = [f"**{head}**", "", *(f"- {e}" for e in extra), *([""] if extra else []),
+                     "| component | max abs error | max rel error | |", "|---|---:|---:|---|"] + [f"| {c} | {a} | {r} | {s} |" for c, a, r, s in rows]
         else:
             width = builtins.max(len("component"), *(len(c) for c in self.components))
-            lines = [head, f"  {'component'.ljust(width)}  max abs error  max rel error",
+            lines = [head, *extra, f"  {'component'.ljust(width)}  max abs error  max rel error",
                      *(f"  {c.ljust(width)}  {a:>13}  {r:>13}  {s}" for c, a, r, s in rows)]
         for c in self.failing:
             i = self.components.index(c)
-            j = self._worst(i) if len(self.points) else None
+            j = self._worst(i) if len(self.points) and not self.symbolic else None
             if j is None:
                 continue
             where = ", ".join(f"{k} = {v:.6g}" for k, v in self.point_dicts()[j].items())
@@ -414,7 +417,7 @@ def _abstract_gradcheck(f_expr, claim_exprs, wrt_symbols, names, method, h, atol
     which = ", ".join(names)
     components = tuple(s.name for s in wrt_symbols)
     empty = np.zeros((len(components), 0))
-    common = dict(method=method, eps=h, atol=atol, rtol=rtol, components=components,
+    common = dict(method=method, eps=h, atol=atol, rtol=rtol, components=components, symbolic=True,
                   point_names=components, points=np.zeros((0, len(components))), analytic=empty,
                   numeric=empty, failing=[])
     if claim_exprs is None:

@@ -595,7 +595,7 @@ class Verdict(Displayable):
         if self.numeric_skipped and not self.n_points:
             return f"symbolic: {sym}; numeric: skipped"
         agreeing = min(c.points_agreeing for c in self.components)
-        where = " (with the abstract functions replaced by concrete ones)" if self.numeric_skipped else ""
+        where = " with the abstract functions replaced by concrete ones" if self.numeric_skipped else ""
         return (f"symbolic: {sym}; numeric: agrees at {agreeing} of {self.n_points} points{where} "
                 f"(max relative error {self.max_rel_error:.2g})")
 
