@@ -36,7 +36,9 @@ def realise_derivatives(expr: sp.Basic) -> sp.Basic:
         return expr
 
     def work_out(node):
-        return node.doit() if not node.has(AppliedUndef) else node
+        # σ'(f(x)) is Subs(Derivative(σ(u), u), u, f(x)): known once the derivative is
+        inner = node.expr.expr if isinstance(node, sp.Subs) and isinstance(node.expr, sp.Derivative) else node.expr
+        return node.doit() if not inner.has(AppliedUndef) else node
 
     return expr.replace(_is_derivative, work_out)
 

@@ -52,7 +52,7 @@ def test_a_perturbed_derivative_is_wrong_with_a_counterexample(expr):
 
 def test_an_instance_agrees_with_sympy_diff_of_the_instance():
     """The instance of ∂expr/∂x equals ∂/∂x of the instance (the route the numbers rely on)."""
-    for expr in CORPUS[:8]:
+    for expr in CORPUS[:5]:
         inst = Instance(7)
         left = instantiate(sp.diff(expr, x), inst)
         right = sp.diff(instantiate(expr, inst), x)
@@ -71,6 +71,8 @@ def test_primes_of_known_functions_are_worked_out():
     (["check", "f(x)*g(x)", "--claim", "f(x)*g'(x)", "--wrt", "x"], 1, "missing term"),
     (["check", "f(g(x))", "--claim", "f'(g(x))", "--wrt", "x"], 1, "missing factor"),
     (["check", r"\sigma(z)", "--claim", r"\sigma'(z)"], 0, "correct"),
+    (["check", "sigmoid(f(x))", "--claim", "sigmoid'(f(x))*f'(x)"], 0, "symbolic: equal"),
+    (["check", "f(x)^2", "--claim", "2*f(x)"], 1, "missing factor"),
     (["gradcheck", r"\sigma(x)", "--claim", r"\sigma'(x)"], 0, "passed"),
     (["gradcheck", "f(x)*g(x)", "--claim", "f(x)*g'(x) + f'(x)*g(x)", "--wrt", "x"], 0, "symbolically"),
     (["gradcheck", "f(x)*g(x)", "--claim", "f(x)*g'(x)", "--wrt", "x"], 1, "missing term"),
