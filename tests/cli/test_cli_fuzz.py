@@ -131,9 +131,15 @@ def test_fuzzed_arguments_never_crash_long(name):
     ["check", "x", "--claim", "", "--wrt", "x"],
     ["diff", ""],
     ["grad", "W@x"],
+    ["check", "x^2", "--wrt", "x^2", "--claim", "x=1"],   # found by the fuzz: an equation as claim
+    ["check", "x^2", "--wrt", "x^2", "--claim", "2*x"],   # and an expression as a variable name
+    ["matgrad", "x^2", "--wrt", "x^2", "--timeout", "-1", "--shapes", "x^2"],
+    ["drill"],                                           # reads stdin: here an empty one
 ])
 def test_known_crashers_stay_fixed(argv):
     check(argv)
+    code, _ = run_one(argv)
+    assert code in (0, 2)
 
 
 def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys):
