@@ -142,3 +142,16 @@ def test_cli_cannot_check_exits_2(capsys):
     assert main(["check", "x^2 + log(-x^2 - 1)", "--claim", "2*x + 2*x/(x^2+1)", "--wrt", "x"]) == 2
     assert "cannot check" in capsys.readouterr().out
     assert main(["gradcheck", "sqrt(x)", "--at", "x=-1"]) == 2
+
+
+def test_a_diagnosis_rests_only_on_finite_values():
+    """A suggested mistake is matched only where its formula is finite, and must be finite
+    at most of the points: one that is NaN at 4 of 10 points names nothing."""
+    from derivekit.numeric.verify import matches
+    claim = np.linspace(1, 2, 10)
+    candidate = claim.copy()
+    assert matches(claim, candidate)
+    candidate[:4] = np.nan
+    assert not matches(claim, candidate)
+    candidate[:4] = np.inf
+    assert not matches(claim, candidate)
