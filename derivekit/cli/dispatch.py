@@ -133,10 +133,14 @@ def _math_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> list[st
 
 
 def _check_common_options(args: argparse.Namespace) -> None:
-    """Options several commands share, checked once: a --timeout is a finite number ≥ 0."""
+    """Options several commands share, checked once: a --timeout is a finite number ≥ 0,
+    a --seed an integer ≥ 0 (what NumPy's generators take)."""
     import math
 
     from derivekit.errors import DerivekitError
+    seed = getattr(args, "seed", None)
+    if isinstance(seed, int) and seed < 0:
+        raise DerivekitError(f"--seed must be a whole number ≥ 0, not {seed}", hint="e.g. --seed 0")
     timeout = getattr(args, "timeout", None)
     if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
         raise DerivekitError(f"--timeout must be a number of seconds ≥ 0, not {timeout:g}",

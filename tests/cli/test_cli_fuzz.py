@@ -135,6 +135,8 @@ def test_fuzzed_arguments_never_crash_long(name):
     ["check", "x^2", "--wrt", "x^2", "--claim", "2*x"],   # and an expression as a variable name
     ["matgrad", "x^2", "--wrt", "x^2", "--timeout", "-1", "--shapes", "x^2"],
     ["drill"],                                           # reads stdin: here an empty one
+    ["fit", "--seed", "-1"],
+    ["check", "x^2", "--claim", "2*x", "--seed", "-5"],
 ])
 def test_known_crashers_stay_fixed(argv):
     check(argv)
