@@ -323,6 +323,10 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
     if not np.isfinite(h) or h <= 0:
         raise DerivekitError(f"the step eps must be a positive finite number, not {h:g}",
                              hint=f"leave it out for the default ({DEFAULT_STEP[method]:g} for {method})")
+    for name, tol in (("atol", atol), ("rtol", rtol)):
+        if not (np.isfinite(tol) and tol >= 0):
+            raise DerivekitError(f"{name} must be a finite number ≥ 0, not {tol:g}",
+                                 hint=f"leave it out for torch's default ({DEFAULT_ATOL if name == 'atol' else DEFAULT_RTOL:g})")
     f_expr = realise_derivatives(as_expr(expr))
     wrt_symbols = as_symbols(wrt, [f_expr]) if wrt is not None else ordered_args(f_expr)
     if not wrt_symbols:

@@ -136,6 +136,10 @@ def test_fuzzed_arguments_never_crash_long(name):
     ["matgrad", "x^2", "--wrt", "x^2", "--timeout", "-1", "--shapes", "x^2"],
     ["drill"],                                           # reads stdin: here an empty one
     ["fit", "--seed", "-1"],
+    ["gradcheck", "x^2", "--points", "100000000000"],
+    ["gradcheck", "x^2", "--points", "-3"],
+    ["gradcheck", "x^2", "--atol", "nan"],
+    ["check", "x^2", "--claim", "2*x", "--points", "1e12"],
     ["check", "x^2", "--claim", "2*x", "--seed", "-5"],
 ])
 def test_known_crashers_stay_fixed(argv):
