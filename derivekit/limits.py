@@ -21,6 +21,19 @@ MAX_POWER_RESULT_DIGITS = 1_000  # a power of two numbers may have at most this 
 MAX_LATEX_NESTING = 60  # brackets and braces together; the ANTLR LaTeX reader slows on depth
 MAX_LATEX_TOKENS = 1_000  # LaTeX is read by a slower, recursive converter; plain text allows more
 DEFAULT_DEADLINE_S = 10.0
+MAX_TIMEOUT_S = 3_600.0  # the largest --timeout / deadline accepted (finite, positive)
+PARSE_DEADLINE_S = 10.0  # dk.parse runs under this deadline unless a shorter one is active
+# big-integer work the parser refuses to do eagerly
+MAX_FACTORIAL_ARGUMENT = 1_000  # n! evaluated only up to this n (about 2,568 digits)
+# files and data
+MAX_NOTES_BYTES = 1_000_000  # a notes file
+MAX_CSV_BYTES = 200_000_000  # a CSV file read by pca or fit
+MAX_CSV_ROWS = 1_000_000  # rows of a CSV file (header included)
+TEX_TIMEOUT_S = 60.0  # latexmk / pdflatex on one notes document
+# numeric work
+MAX_POINTS = 10_000  # gradcheck --points
+MAX_STEPS = 1_000_000  # descend / fit --steps
+MAX_HISTORY = 10_000  # trajectory rows kept; past this every other row is dropped
 
 _deadline_at: float | None = None
 
