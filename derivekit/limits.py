@@ -38,6 +38,23 @@ MAX_HISTORY = 10_000  # trajectory rows kept; past this every other row is dropp
 _deadline_at: float | None = None
 
 
+def timeout_seconds(value, option: str = "the timeout") -> float:
+    """``value`` as a time limit in seconds: a positive finite number up to
+    :data:`MAX_TIMEOUT_S`; anything else (0, negative, inf, nan) is a clear error."""
+    import math
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise LimitError(f"{option} must be a number of seconds, not {value!r}",
+                         hint="e.g. 10") from None
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT_S):
+        raise LimitError(f"{option} must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds, "
+                         f"not {value:g}" if isinstance(value, (int, float)) else
+                         f"{option} must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds",
+                         hint=f"e.g. 10; raise derivekit.limits.MAX_TIMEOUT_S for longer work")
+    return seconds
+
+
 def check_deadline() -> None:
     """Raise :class:`LimitError` when the active deadline has passed."""
     if _deadline_at is not None and time.monotonic() > _deadline_at:
@@ -62,7 +79,7 @@ class deadline:
     """
 
     def __init__(self, seconds: float | None = DEFAULT_DEADLINE_S):
-        self.seconds = seconds
+        self.seconds = None if seconds is None else timeout_seconds(seconds)
         self.alarm = _AlarmFired()
         self.armed = False
         self.outer_handler = None

@@ -21,6 +21,7 @@ runs one of them against an analytic gradient and reports a :class:`GradCheck`.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,8 @@ import numpy as np
 import sympy as sp
 
 from derivekit.display import Displayable
-from derivekit.errors import DerivekitError
+from derivekit import limits
+from derivekit.errors import DerivekitError, LimitError
 
 METHODS = ("central", "complex", "richardson", "random_direction")
 DEFAULT_STEP = {"central": 1e-6, "complex": 1e-20, "richardson": 1e-3, "random_direction": 1e-6}
@@ -195,7 +197,10 @@ class GradCheck(Displayable):
         return [dict(zip(self.point_names, map(float, row))) for row in self.points]
 
     def _worst(self, i: int) -> int:
-        return int(np.nanargmax(np.abs(self.analytic[i] - self.numeric[i])))
+        """The point with the largest error; a non-finite one first (it never passes)."""
+        diff = np.abs(self.analytic[i] - self.numeric[i])
+        bad = np.flatnonzero(~np.isfinite(diff))
+        return int(bad[0]) if bad.size else int(np.argmax(diff))
 
     def _render(self, fmt: str, **settings):
         status = "passed" if self.ok else "FAILED"
@@ -255,6 +260,38 @@ def _points_from(at: Any, names: tuple[str, ...]) -> np.ndarray:
     return arr
 
 
+def _check_settings(h: float, atol: float, rtol: float, n_points: int, directions: int) -> None:
+    """A step, tolerances and counts that can give a meaningful answer, or a clear error."""
+    if not (math.isfinite(h) and h > 0):
+        raise DerivekitError(f"the finite-difference step must be a positive finite number, "
+                             f"not {h:g}", hint="e.g. --eps 1e-6, or leave it out for the default")
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if not (math.isfinite(float(value)) and value >= 0):
+            raise DerivekitError(f"{name} must be a finite number ≥ 0, not {value:g}",
+                                 hint=f"e.g. --{name} 1e-5")
+    if not 1 <= int(n_points) <= limits.MAX_POINTS:
+        raise LimitError(f"the number of points must be between 1 and {limits.MAX_POINTS}, "
+                         f"not {n_points}", hint="e.g. --points 10")
+    if not 1 <= int(directions) <= 1_000:
+        raise DerivekitError(f"directions must be between 1 and 1000, not {directions}")
+
+
+def _check_finite_at(f_expr, args, points: np.ndarray, names: tuple[str, ...]) -> None:
+    """Points the user chose must be inside the function's domain: a check never passes,
+    or fails, on values that are not finite."""
+    from derivekit.numeric.compiled import compile
+    f_num = compile(f_expr, args, backend="numpy")
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(np.asarray(f_num(*[points[:, k] for k in range(len(args))]),
+                                            dtype=complex), (len(points),))
+    bad = np.flatnonzero(~np.isfinite(values) | (np.abs(values.imag) > 0))
+    if bad.size:
+        where = ", ".join(f"{n} = {v:g}" for n, v in zip(names, points[bad[0]]))
+        raise DerivekitError(f"the function is not finite (or not real) at {where}: the point "
+                             "is outside its domain", hint="choose a point inside the domain, "
+                             "or leave --at out to sample valid points")
+
+
 def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
               method: str = "central", eps: float | None = None, atol: float = DEFAULT_ATOL,
               rtol: float = DEFAULT_RTOL, n_points: int = 10, seed: int | None = 0,
@@ -286,6 +323,7 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
     if method not in METHODS:
         raise DerivekitError(f"unknown method '{method}'", hint="use one of " + ", ".join(METHODS))
     h = float(eps) if eps is not None else DEFAULT_STEP[method]
+    _check_settings(h, atol, rtol, n_points if at is None else 1, directions)
     f_expr = as_expr(expr)
     wrt_symbols = as_symbols(wrt, [f_expr]) if wrt is not None else ordered_args(f_expr)
     if not wrt_symbols:
@@ -313,7 +351,12 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
 
     points = (_points_from(at, names) if at is not None
               else sample_points(sampled_exprs, args, n_points, seed=seed))
+    if len(points) > limits.MAX_POINTS:
+        raise LimitError(f"{len(points)} points to check; the limit is {limits.MAX_POINTS}",
+                         hint="check fewer points")
     columns = [points[:, k] for k in range(len(args))]
+    if at is not None:
+        _check_finite_at(f_expr, args, points, names)
     with np.errstate(all="ignore"):
         analytic = np.asarray(grad_fn(*columns), dtype=float).reshape(len(wrt_symbols), len(points))
     wrt_index = list(range(len(wrt_symbols)))

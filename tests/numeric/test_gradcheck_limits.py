@@ -1,0 +1,35 @@
+"""gradcheck refuses settings that cannot give an answer, and caps its points."""
+
+from __future__ import annotations
+
+import pytest
+
+from derivekit import limits
+from derivekit.cli import main
+from derivekit.errors import DerivekitError
+from derivekit.numeric.finitediff import gradcheck
+
+
+@pytest.mark.parametrize("option", [["--eps", "0"], ["--eps", "nan"], ["--eps", "inf"],
+                                    ["--eps", "-1e-6"], ["--points", "0"],
+                                    ["--points", "100000000"], ["--atol", "nan"],
+                                    ["--at", "x=-1"]])
+def test_bad_gradcheck_settings_are_usage_errors(option, capsys):
+    expr = "log(x)" if option[0] == "--at" else "x^2"
+    assert main(["gradcheck", expr, *option]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
+
+
+def test_points_are_capped_before_any_allocation():
+    with pytest.raises(DerivekitError, match=f"between 1 and {limits.MAX_POINTS}"):
+        gradcheck("x^2", n_points=limits.MAX_POINTS + 1)
+    assert gradcheck("x^2", n_points=3).ok
+
+
+def test_a_failing_point_with_nan_is_reported_not_a_traceback():
+    """A claim that is NaN somewhere fails (checks never pass on non-finite values) and the
+    report names that point."""
+    result = gradcheck("x^2", "sqrt(x - 10)", at={"x": [1.0, 20.0]})
+    assert not result.ok
+    assert "at x = 1" in result.render("text")
