@@ -95,16 +95,19 @@ def _lines(handle, path: Path, max_bytes: int) -> Iterator[str]:
         if len(raw) > MAX_LINE_BYTES:
             raise DerivekitError(f"{path}, line {number} is longer than {MAX_LINE_BYTES:,} bytes",
                                  hint="give one sample per line")
+        if b"\x00" in raw:
+            raise DerivekitError(f"{path}, line {number} contains NUL bytes, so the file is "
+                                 "binary, not CSV text", hint="give a CSV text file")
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         yield _decode(raw, path, number)
 
 
-def csv_rows(path: str | Path, *, max_rows: int, what: str = "CSV file",
+def csv_rows(path: str | Path, *, max_rows: int, header_rows: int = 0, what: str = "CSV file",
              hint: str = "check the path") -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) for each non-blank row of the CSV file ``path``, streamed.
 
-    More than ``max_rows`` rows (a header counts as one), more than
+    More than ``max_rows`` rows (besides ``header_rows`` rows of header), more than
     :data:`derivekit.limits.MAX_CSV_BYTES` bytes, a line that is not UTF-8, or a field longer
     than the csv module allows, end the reading with a :class:`DerivekitError`.
     """
@@ -124,7 +127,7 @@ def csv_rows(path: str | Path, *, max_rows: int, what: str = "CSV file",
             if not any(cell.strip() for cell in row):
                 continue
             count += 1
-            if count > max_rows:
+            if count > max_rows + header_rows:
                 raise DerivekitError(f"{path} has more than {max_rows:,} rows, the limit",
                                      hint="use a sample of the rows, or raise "
                                           "derivekit.limits.MAX_CSV_ROWS")

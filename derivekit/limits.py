@@ -33,7 +33,6 @@ TEX_TIMEOUT_S = 60.0  # latexmk / pdflatex on one notes document
 # numeric work
 MAX_POINTS = 10_000  # gradcheck --points
 MAX_STEPS = 1_000_000  # descend / fit --steps
-MAX_HISTORY = 10_000  # trajectory rows kept; past this every other row is dropped
 
 _deadline_at: float | None = None
 
