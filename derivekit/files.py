@@ -150,7 +150,8 @@ def output_path(path: str | Path, *, force: bool = False, suffixes: tuple[str, .
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
         raise DerivekitError(f"cannot write the {what} as {path.suffix or 'a file without a suffix'}"
-                             f" ({path})", hint="name the file with one of: " + ", ".join(suffixes))
+                             f" ({path})", hint="name the file " + (" or ".join([", ".join(suffixes[:-1]), suffixes[-1]])
+                                                     if len(suffixes) > 1 else suffixes[0]))
     folder = path.parent
     if not folder.is_dir():
         raise DerivekitError(f"the folder {folder} of {path} does not exist",
@@ -179,6 +180,19 @@ def write_text(path: Path, text: str, *, force: bool = False) -> None:
                              hint="choose another file") from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def open_binary(path: Path, *, force: bool = False):
+    """A binary handle for writing ``path`` with the same no-link rule as :func:`write_text`."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    if not force:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise DerivekitError(f"cannot write {path}: {exc.strerror or exc}",
+                             hint="choose another file") from None
+    return os.fdopen(fd, "wb")
 
 
 def copy_file(source: Path, target: Path, *, force: bool = False) -> None:
