@@ -54,6 +54,23 @@ def timeout_seconds(value, option: str = "the timeout") -> float:
     return seconds
 
 
+def too_deep_is_a_limit(func):
+    """Decorate a public operation: Python's recursion limit, hit by a deeply nested
+    expression in SymPy, symengine or a printer, becomes a :class:`LimitError`."""
+    import functools
+
+    @functools.wraps(func)
+    def guarded(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RecursionError:
+            raise LimitError("the expression is nested too deeply to work with",
+                             hint=f"keep nesting (calls, power towers) well under "
+                                  f"{MAX_NESTING} levels, or split it with intermediate "
+                                  "variables") from None
+    return guarded
+
+
 def check_deadline() -> None:
     """Raise :class:`LimitError` when the active deadline has passed."""
     if _deadline_at is not None and time.monotonic() > _deadline_at:

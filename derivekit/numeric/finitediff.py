@@ -292,6 +292,7 @@ def _check_finite_at(f_expr, args, points: np.ndarray, names: tuple[str, ...]) -
                              "or leave --at out to sample valid points")
 
 
+@limits.too_deep_is_a_limit
 def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
               method: str = "central", eps: float | None = None, atol: float = DEFAULT_ATOL,
               rtol: float = DEFAULT_RTOL, n_points: int = 10, seed: int | None = 0,
