@@ -423,6 +423,9 @@ def compile(expr: Any, args: Any, backend: str = "auto", cse: bool | None = None
                              hint=f"add {names} to args, or substitute values first")
     if backend == "jax":
         _jax_namespace()  # fail now, with the install hint, rather than on the first call
+    if backend in ("auto", "numpy", "math"):  # written-out log(1 + exp(z)) & co: built-ins
+        from derivekit.numeric.stable_forms import stable_forms
+        exprs = tuple(stable_forms(e) for e in exprs)
     if cse is None:
         cse = repeats_subexpressions(exprs)
     return CompiledFunction(exprs=exprs, args=symbols, shape=shape, backend=backend, cse=bool(cse))
