@@ -62,8 +62,9 @@ _DANGEROUS = re.compile(
 
 _TOKEN = re.compile(r"\\(?P<word>[A-Za-z]+)|\\(?P<symbol>.)|(?P<char>[\s\S])")
 #: characters that mean something to TeX's programming layer, never to a formula
-_REFUSED_CHARS = {"#": "a macro parameter", "%": "a comment", "\\": "an unfinished command"}
-MAX_MATH_CHARS = 2_000
+_REFUSED_CHARS = {"#": "a macro parameter", "%": "a comment", "\\": "an unfinished command",
+                  "$": "a math delimiter"}
+MAX_MATH_CHARS = 10_000
 
 
 def _refuse(what: str, where: str, hint: str) -> DerivekitError:

@@ -29,7 +29,9 @@ from pathlib import Path
 
 from derivekit.errors import DerivekitError
 
-FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
+# linear time: possessive quantifiers never give characters back (the info string takes its
+# spaces, callers strip it); the old \s* before it backtracked quadratically on long lines
+FENCE = re.compile(r"^(?P<fence>`{3,}+|~{3,}+)(?P<info>[^`]*+)$")
 FORMATS = ("markdown", "tex", "pdf")
 SUFFIXES = {"markdown": ".notes.md", "tex": ".tex", "pdf": ".pdf"}
 
@@ -314,7 +316,7 @@ _INLINE = re.compile(
     r"|(?P<pmath>\\\(.+?\\\))"
     r"|(?P<bold>\*\*.+?\*\*)"
     r"|(?P<italic>(?<![\w*])\*[^*\s][^*]*?\*(?!\*)|(?<![\w_])_[^_\s][^_]*?_(?![\w_]))"
-    r"|(?P<link>\[[^\]]+\]\([^)\s]+\))")
+    r"|(?P<link>\[[^\[\]]+\]\([^()\s]+\))")  # no brackets inside: linear on '[[[[…' lines
 
 
 def _generated_math(math: str, display: bool) -> str:
@@ -358,7 +360,7 @@ def inline_to_latex(text: str, math=None) -> str:
         elif m["italic"]:
             out.append(r"\emph{" + inline_to_latex(token[1:-1], math) + "}")
         else:
-            label, url = re.fullmatch(r"\[([^\]]+)\]\(([^)\s]+)\)", token).groups()
+            label, url = re.fullmatch(r"\[([^\[\]]+)\]\(([^()\s]+)\)", token).groups()
             safe = safe_url(url)
             if safe is None:  # file:, run:, javascript: … are shown, never linked
                 out.append(inline_to_latex(label, math) + r" (\texttt{" + escape_text(url) + "})")

@@ -105,3 +105,19 @@ def test_tex_timeout_option_reaches_the_compile(tmp_path, monkeypatch, capsys):
     src.write_text("# L\n")
     assert main(["notes", str(src), "--pdf", "--tex-timeout", "5"]) == 0
     assert seen == {"t": 5.0}
+
+
+@pytest.mark.parametrize("line", ["```" + " " * 200_000 + "`", "~" * 200_000 + "`",
+                                  "[" * 200_000, "[a](" * 50_000, "a $ b " * 30_000])
+def test_prose_patterns_are_linear_on_long_lines(line):
+    """These lines made the fence and link patterns backtrack quadratically (hours at this
+    size); under a 10 s deadline they must convert."""
+    with limits.deadline(10):
+        notes.markdown_to_latex(line, source="n.md")
+
+
+def test_dollar_inside_display_math_is_refused(tmp_path):
+    src = tmp_path / "n.md"
+    src.write_text("# T\n\n$$\na $ b\n$$\n")
+    with pytest.raises(DerivekitError, match="a math delimiter"):
+        notes.build(src, "tex")
