@@ -5,6 +5,8 @@ from __future__ import annotations
 
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from derivekit import limits
 from derivekit.cli import main
@@ -121,3 +123,26 @@ def test_dollar_inside_display_math_is_refused(tmp_path):
     src.write_text("# T\n\n$$\na $ b\n$$\n")
     with pytest.raises(DerivekitError, match="a math delimiter"):
         notes.build(src, "tex")
+
+
+_FRAGMENTS = ["$", "$$", "\\input{/etc/passwd}", "\\write18{x}", "\\def\\a{\\a}", "^^5c", "{", "}",
+              "```", "```derivekit", "derivative: x^2", "wrt: x", "title: \\input{t}", "# ", "## ",
+              "- ", "1. ", "> ", "| a | b |", "|---|---|", "[l](", "https://e.com/", ")", "]",
+              "\\end{verbatim}", "\\end{alltt}", "%", "#", "&", "~", "\\(", "\\)", "x", " ",
+              "\\frac{a}{b}", "\\begin{pmatrix}", "\\end{pmatrix}", "**", "_", "`", "\n", "\n\n"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
+def test_random_notes_never_reach_tex_with_a_dangerous_command(text):
+    """On generated notes files: either a DerivekitError, or a document whose body holds
+    none of the commands that read, write, define or run, and no verbatim environment."""
+    from derivekit.render.safetex import check_generated
+    try:
+        tex = notes.to_tex(notes.parse_notes(text, "n.md"))
+    except DerivekitError:
+        return
+    body = tex[tex.index("\\begin{document}"):]
+    check_generated(body)  # raises on \input, \write, \def, ^^ …
+    assert "\\begin{verbatim}" not in body and "\\end{verbatim}" not in body
+    assert body.count("\\begin{alltt}") == body.count("\\end{alltt}")
