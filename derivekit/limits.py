@@ -50,7 +50,7 @@ def timeout_seconds(value, option: str = "the timeout") -> float:
         raise LimitError(f"{option} must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds, "
                          f"not {value:g}" if isinstance(value, (int, float)) else
                          f"{option} must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds",
-                         hint=f"e.g. 10; raise derivekit.limits.MAX_TIMEOUT_S for longer work")
+                         hint="e.g. 10; raise derivekit.limits.MAX_TIMEOUT_S for longer work")
     return seconds
 
 

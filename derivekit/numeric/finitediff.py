@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derivekit.display import Displayable
 from derivekit import limits
+from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, LimitError
 
 METHODS = ("central", "complex", "richardson", "random_direction")

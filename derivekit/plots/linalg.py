@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from derivekit.errors import DerivekitError, UnsupportedError
+from derivekit.errors import UnsupportedError
 
 
 def _figure(size):

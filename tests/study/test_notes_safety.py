@@ -3,7 +3,6 @@ and derivekit's own outputs never overwrite or follow links without --force."""
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
