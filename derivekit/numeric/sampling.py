@@ -132,7 +132,12 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
     symbols under a log, root or other positivity condition from ``(0.1, high)``.
     Raises :class:`DerivekitError` when no such points turn up.
     """
+    from derivekit import limits
+    from derivekit.errors import LimitError
     from derivekit.numeric.compiled import compile
+    if not 1 <= int(n) <= limits.MAX_POINTS:  # check --points and gradcheck --points
+        raise LimitError(f"the number of points must be between 1 and {limits.MAX_POINTS}, "
+                         f"not {n}", hint="e.g. --points 10")
     symbols = tuple(symbols)
     exprs = [e for e in exprs if e is not None]
     if not symbols:

@@ -33,3 +33,8 @@ def test_a_failing_point_with_nan_is_reported_not_a_traceback():
     result = gradcheck("x^2", "sqrt(x - 10)", at={"x": [1.0, 20.0]})
     assert not result.ok
     assert "at x = 1" in result.render("text")
+
+
+def test_check_points_are_capped_too(capsys):
+    assert main(["check", "x^2", "--claim", "2*x", "--wrt", "x", "--points", "100000000"]) == 2
+    assert f"between 1 and {limits.MAX_POINTS}" in capsys.readouterr().err
