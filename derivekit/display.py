@@ -36,6 +36,15 @@ class Displayable:
 
     def render(self, fmt: str = "text", **settings) -> str:
         """Render in ``fmt``: text, latex, markdown or json."""
+        try:
+            return self._render_checked(fmt, **settings)
+        except RecursionError:  # a printer walking a very deep expression
+            from derivekit.errors import LimitError
+            raise LimitError("the result is nested too deeply to print",
+                             hint="simplify the input, or split it with intermediate "
+                                  "variables") from None
+
+    def _render_checked(self, fmt: str, **settings) -> str:
         if fmt == "json":
             return self.to_json(**settings)
         if fmt not in FORMATS or fmt == "dict":

@@ -21,8 +21,54 @@ MAX_POWER_RESULT_DIGITS = 1_000  # a power of two numbers may have at most this 
 MAX_LATEX_NESTING = 60  # brackets and braces together; the ANTLR LaTeX reader slows on depth
 MAX_LATEX_TOKENS = 1_000  # LaTeX is read by a slower, recursive converter; plain text allows more
 DEFAULT_DEADLINE_S = 10.0
+MAX_TIMEOUT_S = 3_600.0  # the largest --timeout / deadline accepted (finite, positive)
+PARSE_DEADLINE_S = 10.0  # dk.parse runs under this deadline unless a shorter one is active
+# big-integer work the parser refuses to do eagerly
+MAX_FACTORIAL_ARGUMENT = 1_000  # n! evaluated only up to this n (about 2,568 digits)
+# files and data
+MAX_NOTES_BYTES = 1_000_000  # a notes file
+MAX_CSV_BYTES = 200_000_000  # a CSV file read by pca or fit
+MAX_CSV_ROWS = 1_000_000  # rows of a CSV file (header included)
+TEX_TIMEOUT_S = 60.0  # latexmk / pdflatex on one notes document
+# numeric work
+MAX_POINTS = 10_000  # gradcheck --points
+MAX_STEPS = 1_000_000  # descend / fit --steps
 
 _deadline_at: float | None = None
+
+
+def timeout_seconds(value, option: str = "the timeout") -> float:
+    """``value`` as a time limit in seconds: a positive finite number up to
+    :data:`MAX_TIMEOUT_S`; anything else (0, negative, inf, nan) is a clear error."""
+    import math
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise LimitError(f"{option} must be a number of seconds, not {value!r}",
+                         hint="e.g. 10") from None
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT_S):
+        raise LimitError(f"{option} must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds, "
+                         f"not {value:g}" if isinstance(value, (int, float)) else
+                         f"{option} must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds",
+                         hint="e.g. 10; raise derivekit.limits.MAX_TIMEOUT_S for longer work")
+    return seconds
+
+
+def too_deep_is_a_limit(func):
+    """Decorate a public operation: Python's recursion limit, hit by a deeply nested
+    expression in SymPy, symengine or a printer, becomes a :class:`LimitError`."""
+    import functools
+
+    @functools.wraps(func)
+    def guarded(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RecursionError:
+            raise LimitError("the expression is nested too deeply to work with",
+                             hint=f"keep nesting (calls, power towers) well under "
+                                  f"{MAX_NESTING} levels, or split it with intermediate "
+                                  "variables") from None
+    return guarded
 
 
 def check_deadline() -> None:
@@ -49,7 +95,7 @@ class deadline:
     """
 
     def __init__(self, seconds: float | None = DEFAULT_DEADLINE_S):
-        self.seconds = seconds
+        self.seconds = None if seconds is None else timeout_seconds(seconds)
         self.alarm = _AlarmFired()
         self.armed = False
         self.outer_handler = None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "derivekit"
-TOP = "top"  # the shared top-level modules: errors, limits, options, display
+TOP = "top"  # the shared top-level modules: errors, limits, files, options, display
 
 # What each wing may import, in the direction the data flows (docs/architecture.md).
 _BASE = {TOP, "parsing"}

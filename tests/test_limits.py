@@ -88,3 +88,21 @@ def test_a_tiny_deadline_leaves_no_stale_state():
     check_deadline()  # nothing left armed
     with deadline(5):
         check_deadline()
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("inf"), float("nan"), 1e9])
+def test_deadline_and_timeouts_must_be_finite_positive_and_capped(seconds):
+    from derivekit.errors import LimitError
+    from derivekit.limits import timeout_seconds
+    with pytest.raises(LimitError, match="at most"):
+        timeout_seconds(seconds, "--timeout")
+    with pytest.raises(LimitError):
+        with deadline(seconds):
+            pass
+
+
+@pytest.mark.parametrize("value", ["inf", "-1", "nan"])
+def test_cli_timeout_is_validated(value, capsys):
+    from derivekit.cli import main
+    assert main(["diff", "x^2", "--timeout", value]) == 2
+    assert "--timeout must be" in capsys.readouterr().err

@@ -24,6 +24,7 @@ from derivekit.calculus.engine import Engine, node_count
 from derivekit.calculus.steps import Derivation, MatrixOfDerivations, Step
 from derivekit.calculus.tidy import tidy
 from derivekit.errors import DerivekitError
+from derivekit.limits import too_deep_is_a_limit
 
 __all__ = ["derive", "gradient", "jacobian", "hessian", "implicit"]
 
@@ -148,6 +149,7 @@ def _wants_steps(steps: bool | None, exprs: Sequence[sp.Expr], entries: int) -> 
     return total * entries <= AUTO_STEP_BUDGET
 
 
+@too_deep_is_a_limit
 def derive(expr, wrt, order: int = 1, *, steps: bool | None = True) -> Derivation:
     """d^order expr / d wrt^order with its steps, tidied into textbook form.
 
@@ -180,6 +182,7 @@ def _shared_steps(engine: Engine, entries: Sequence[Derivation]) -> dict[str, St
             if len(who) > 1}
 
 
+@too_deep_is_a_limit
 def gradient(expr, wrt, *, steps: bool | None = None) -> MatrixOfDerivations:
     """∇expr with respect to ``wrt`` (a list of symbols or names, or "w, b"): a column.
 
@@ -201,6 +204,7 @@ def gradient(expr, wrt, *, steps: bool | None = None) -> MatrixOfDerivations:
                                column, shared=_shared_steps(engine, derivations))
 
 
+@too_deep_is_a_limit
 def jacobian(exprs, wrt, *, steps: bool | None = None) -> MatrixOfDerivations:
     """The Jacobian ∂fᵢ/∂xⱼ of a list of expressions (rows) with respect to ``wrt`` (columns)."""
     if isinstance(exprs, (str, sp.Basic)):
@@ -223,6 +227,7 @@ def jacobian(exprs, wrt, *, steps: bool | None = None) -> MatrixOfDerivations:
                                shared=_shared_steps(engine, flat))
 
 
+@too_deep_is_a_limit
 def hessian(expr, wrt, *, steps: bool | None = None) -> MatrixOfDerivations:
     """The Hessian ∂²expr/∂xᵢ∂xⱼ with respect to ``wrt``.
 

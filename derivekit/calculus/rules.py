@@ -456,7 +456,7 @@ def _with_chain(expr, inner, var, ctx, outer_rule, outer_at_inner=None) -> Step:
     outer_step = outer_rule(outer, name)
     inner_step = ctx.derive(inner, var)
     if outer_at_inner is None:
-        outer_at_inner = outer_step.result.xreplace({name: inner})
+        outer_at_inner = _substitute_back(outer_step.result, name, inner, expr)
     result = outer_at_inner * inner_step.result
     return _step("chain", expr, var, result, [outer_step, inner_step], facts=[(name, inner)],
                  outer=outer, inner=inner, name=name, outer_derivative=outer_step.result,
@@ -511,6 +511,21 @@ def abstract_function_rule(expr, var, ctx) -> Step:
     if len(expr.args) == 1:
         return _with_chain(expr, expr.args[0], var, ctx, _abstract_outer, expr.fdiff(1))
     return multivariable_rule(expr, var, ctx)
+
+
+def _substitute_back(derivative, name, inner, expr):
+    """f′(u) with u = inner put back. A derivative SymPy left unevaluated in u (of |eᵘ|,
+    say) is worked out first: a Derivative with respect to a compound ``inner`` cannot
+    exist, and SymPy raises ValueError building one."""
+    if derivative.has(sp.Derivative):
+        derivative = derivative.doit()
+    try:
+        return derivative.xreplace({name: inner})
+    except ValueError:
+        raise UnsupportedError(f"cannot apply the chain rule to {expr}: the outer "
+                               "function's derivative stays unevaluated",
+                               hint="rewrite the expression, e.g. without the absolute value "
+                                    "of a positive function") from None
 
 
 def _abstract_outer(expr, var) -> Step:

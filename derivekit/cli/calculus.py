@@ -79,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--syntax", choices=("auto", "text", "latex"), default="auto",
                         help="input syntax (default auto: LaTeX when it contains a backslash)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-                        help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g}; 0: no limit)")
+                        help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g}; at most "
+                             "3600; 0: that longest limit)")
 
 
 def _hint_on_leading_minus(parser: argparse.ArgumentParser) -> None:
@@ -221,7 +222,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "text" and sys.stdout.isatty():  # wrap sentences to the terminal
         import shutil
         settings["width"] = shutil.get_terminal_size().columns - 1
-    with deadline(args.timeout if args.timeout and args.timeout > 0 else None):
+    from derivekit.limits import MAX_TIMEOUT_S, timeout_seconds
+    seconds = MAX_TIMEOUT_S if args.timeout == 0 else timeout_seconds(args.timeout, "--timeout")
+    with deadline(seconds):
         result = compute(args)
         output = result.render(args.format, **settings)
         if getattr(args, "plot", None):

@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help="symbolic steps, numeric LAPACK, or auto (default) to choose")
         parser.add_argument("--plot", metavar="FILE.png",
                             help="draw the unit circle's image and the eigenvectors (2×2 only)")
+        parser.add_argument("--force", action="store_true", help="overwrite an existing plot file")
     elif command == "pca":
         parser.add_argument("data_file", nargs="?", metavar="FILE.csv|NAME",
                             help="the same as --data")
@@ -58,19 +59,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help="scale every feature to unit variance first")
         parser.add_argument("--plot", metavar="FILE.png",
                             help="write a scree plot and the projection with component arrows")
+        parser.add_argument("--force", action="store_true", help="overwrite an existing plot file")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--no-steps", dest="steps", action="store_false",
                         help="print the answer without the steps")
 
 
 def run(args: argparse.Namespace) -> int:
+    plot_path = getattr(args, "plot", None)
+    if plot_path:  # a path that cannot be written fails before the work
+        from derivekit.plots.optim import check_path
+        check_path(plot_path, args.force)
     result = _compute(args)
     print(result.render(args.format, steps=args.steps))
-    plot_path = getattr(args, "plot", None)
     if plot_path:
         from derivekit.plots import linalg as plot_linalg
         draw = plot_linalg.plot_pca if args.linalg_command == "pca" else plot_linalg.plot_eig
-        written = draw(result, plot_path)
+        written = draw(result, plot_path, args.force)
         print(f"wrote {written}", file=sys.stderr)
     return 0
 

@@ -67,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--batch", type=int, default=64, help="random examples (default 64)")
         parser.add_argument("--plot", metavar="FILE.png", help="write a figure of the gradient norms")
+        parser.add_argument("--force", action="store_true", help="overwrite an existing plot file")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     if command != "gradflow":
         parser.add_argument("--timeout", type=float, default=10.0, help="seconds before giving up")
@@ -113,6 +114,6 @@ def run(args: argparse.Namespace) -> int:
     print(result.render(args.format))
     if args.plot:
         from derivekit.plots.gradflow import plot_gradflow
-        plot_gradflow(result, args.plot)
+        plot_gradflow(result, args.plot, args.force)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0

@@ -65,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worked", type=int, default=1 if fitting else 2,
                         help="updates written out with numbers (default %(default)s)")
     parser.add_argument("--rows", type=int, default=11, help="rows of the progress table (default 11)")
-    parser.add_argument("--plot", metavar="FILE", help="save a figure (.png or .svg)")
+    parser.add_argument("--plot", metavar="FILE", help="save a figure (.png, .svg or .pdf)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing plot file")
     parser.add_argument("--plot-kind", choices=("auto", "loss", "contour"), default="auto",
                         help="loss curves or a contour with paths (auto: contour for 2 variables)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
@@ -213,10 +214,9 @@ def run(args: argparse.Namespace) -> int:
         raise DerivekitError("--lr must be positive", hint="e.g. --lr 0.01")
     if args.worked < 0 or args.rows < 1:
         raise DerivekitError("--worked must be ≥ 0 and --rows ≥ 1")
-    if args.plot:
-        from derivekit.plots.optim import FORMATS as PLOT_FORMATS
-        if not args.plot.lower().endswith(PLOT_FORMATS):
-            raise DerivekitError(f"cannot save a plot as {args.plot!r}", hint="name the file .png or .svg")
+    if args.plot:  # a path that cannot be written fails before the work
+        from derivekit.plots.optim import check_path
+        check_path(args.plot, args.force)
     objective, start = _objective(args)
     batch_size = getattr(args, "batch_size", None)
     settings = _settings(args)
@@ -242,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
         kind = args.plot_kind
         if kind == "auto":
             kind = "contour" if len(objective.names) == 2 else "loss"
-        plot_optim.plot(runs, kind=kind, path=args.plot)
+        plot_optim.plot(runs, kind=kind, path=args.plot, force=args.force)
         print(f"plot saved to {args.plot}", file=sys.stderr)
     diverged = [r.method for r in runs if r.diverged]
     if diverged:

@@ -36,6 +36,8 @@ def _notes_arguments(parser):
                         ".notes.md, .tex or .pdf)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
     parser.add_argument("--kinds", action="store_true", help="list the topic kinds and exit")
+    parser.add_argument("--tex-timeout", type=float, default=None, metavar="SECONDS",
+                        help="stop the PDF compile after this long (default 60)")
 
 
 def run_notes(args) -> int:
@@ -56,7 +58,8 @@ def run_notes(args) -> int:
     if fmt == "markdown" and args.output is None:
         print(notes.to_markdown(notes.load(args.file)), end="")
         return 0
-    output, _ = notes.build(args.file, fmt, args.output, force=args.force)
+    output, _ = notes.build(args.file, fmt, args.output, force=args.force,
+                            tex_timeout=args.tex_timeout)
     count = len(notes.load(args.file).topics)
     print(f"wrote {output} ({fmt}, {count} topics)")
     return 0

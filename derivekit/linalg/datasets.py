@@ -9,7 +9,7 @@ the docs) shows the same numbers:
 
 from __future__ import annotations
 
-import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,6 @@ import numpy as np
 from derivekit.errors import DerivekitError
 
 DEFAULT_DATASET = "gaussian2d"
-MAX_CSV_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -58,38 +57,47 @@ def read_csv(path: str | Path, columns: list[str] | None = None, *, skip_ids: bo
     ``columns`` picks columns by header name (or 1-based number when there is no header).
     Without ``columns``, columns that look like row IDs (:mod:`derivekit.columns`: named
     ``id``…, or the integers 1..n) are skipped when ``skip_ids``, and the source says so.
+    The file is streamed: more than :data:`derivekit.limits.MAX_CSV_ROWS` rows or
+    :data:`derivekit.limits.MAX_CSV_BYTES` bytes stop the reading with a clear error.
     """
+    from derivekit import files, limits
     path = Path(path)
-    if not path.is_file():
-        raise DerivekitError(f"no such file: {path}", hint="check the path given to --data")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    hint = "check the path given to --data"
+    rows = list(files.csv_rows(path, max_rows=limits.MAX_CSV_ROWS, header_rows=1, what="file", hint=hint))
     if not rows:
         raise DerivekitError(f"{path} is empty", hint="give a CSV with one sample per row")
-    header = None if all(_is_number(cell) for cell in rows[0]) else [c.strip() for c in rows[0]]
+    first = rows[0][1]
+    header = None if all(_is_number(cell) for cell in first) else [c.strip() for c in first]
     body = rows[1:] if header else rows
-    if len(body) > MAX_CSV_ROWS:
-        raise DerivekitError(f"{path} has {len(body)} rows; the limit is {MAX_CSV_ROWS}")
-    names = header or [str(i + 1) for i in range(len(rows[0]))]
+    if len(body) > limits.MAX_CSV_ROWS:
+        raise DerivekitError(f"{path} has more than {limits.MAX_CSV_ROWS:,} rows, the limit",
+                             hint="use a sample of the rows, or raise derivekit.limits.MAX_CSV_ROWS")
+    names = header or [str(i + 1) for i in range(len(first))]
     if columns:
         missing = [c for c in columns if c not in names]
         if missing:
+            listed = (f"its columns are: {', '.join(names)}" if files.looks_like_csv(path)
+                      else f"it has {len(names)} column(s)")
             raise DerivekitError(f"{path} has no column {', '.join(map(repr, missing))}",
-                                 hint=f"its columns are: {', '.join(names)}")
+                                 hint=listed)
         picks = [names.index(c) for c in columns]
     else:
         picks = list(range(len(names)))
     data = np.empty((len(body), len(picks)))
-    for i, row in enumerate(body):
+    for i, (line, row) in enumerate(body):
         if len(row) != len(names):
-            raise DerivekitError(f"{path}, line {i + 1 + bool(header)}: {len(row)} fields, "
+            raise DerivekitError(f"{path}, line {line}: {len(row)} fields, "
                                  f"expected {len(names)}", hint="give every row the same fields")
         for j, pick in enumerate(picks):
             cell = row[pick].strip()
             if not _is_number(cell):
-                raise DerivekitError(f"{path}, line {i + 1 + bool(header)}, column "
-                                     f"'{names[pick]}': '{cell}' is not a number",
-                                     hint="choose numeric columns with --columns")
+                column = names[pick] if files.looks_like_csv(path) else str(pick + 1)
+                quote = files.quote_cell(path, cell)
+                raise DerivekitError(f"{path}, line {line}, column {column!r}"
+                                     + (f":{quote}" if quote else "") + " is not a finite number",
+                                     hint="choose numeric columns with --columns; every cell "
+                                          "must be a finite number written in at most "
+                                          f"{MAX_NUMBER_CHARS} characters")
             data[i, j] = float(cell)
     kept, source = tuple(names[p] for p in picks), str(path)
     if skip_ids and not columns and header:
@@ -102,9 +110,16 @@ def read_csv(path: str | Path, columns: list[str] | None = None, *, skip_ids: bo
     return Dataset(data, kept, source)
 
 
+MAX_NUMBER_CHARS = 100  # one cell; a 5,000-digit number is no measurement
+
+
 def _is_number(cell: str) -> bool:
+    """A finite float written in at most :data:`MAX_NUMBER_CHARS` characters (so ``nan``,
+    ``+infinity`` and ``1e999``, which overflows to inf, are not numbers here)."""
+    if len(cell) > MAX_NUMBER_CHARS:
+        return False
     try:
-        float(cell)
+        value = float(cell)
     except ValueError:
         return False
-    return cell.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+    return math.isfinite(value)

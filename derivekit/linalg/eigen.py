@@ -91,12 +91,12 @@ class EigenDecomposition(StepsResult):
     steps: list[LinalgStep] = field(default_factory=list)
     heading = "Eigenvalues and eigenvectors"
 
-    def plot(self, path=None):
+    def plot(self, path=None, force: bool = False):
         """For a real 2×2 matrix, draw the unit circle's image and the eigenvectors to
         ``path`` (needs the ``plot`` extra) and return the path; without a path, return the
         figure, which Jupyter shows inline."""
         from derivekit.plots.linalg import plot_eig
-        return plot_eig(self, path)
+        return plot_eig(self, path, force)
 
     @property
     def pairs(self) -> list[tuple[Any, Any]]:

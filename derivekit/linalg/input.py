@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from derivekit.errors import DerivekitError, ParseError, ShapeError
-from derivekit.limits import MAX_INPUT_CHARS
+from derivekit.limits import MAX_INPUT_CHARS, MAX_NUMBER_DIGITS
 
 MAX_ENTRIES = 250_000  # entries in one matrix given as Python data
 MAX_TEXT_ENTRIES = 2_500  # entries in one matrix given as text
@@ -70,9 +70,9 @@ def read_numeric(value: Any) -> np.ndarray | None:
     """
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "biuf":
-            return value.astype(float)
+            return _finite(value.astype(float))
         if value.dtype.kind == "c":
-            return value.astype(complex)
+            return _finite(value.astype(complex))
         return None
     if isinstance(value, (list, tuple)):
         try:
@@ -80,10 +80,18 @@ def read_numeric(value: Any) -> np.ndarray | None:
         except ValueError:
             return None
         if array.dtype.kind in "biuf":
-            return array.astype(float)
+            return _finite(array.astype(float))
         if array.dtype.kind == "c":
-            return array.astype(complex)
+            return _finite(array.astype(complex))
     return None
+
+
+def _finite(array: np.ndarray) -> np.ndarray:
+    """``array`` when every entry is finite; numbers cannot be checked on inf or NaN."""
+    if not np.all(np.isfinite(array)):
+        raise DerivekitError("the matrix contains infinite or NaN entries",
+                             hint="every entry must be a finite number")
+    return array
 
 
 def is_numeric(matrix: sp.MatrixBase) -> bool:
@@ -138,6 +146,8 @@ def _number(x: Any, name: str) -> sp.Expr:
             raise DerivekitError(f"{name} contains {x}", hint="remove NaN and infinite entries")
         return sp.Float(float(x))
     if isinstance(x, (complex, np.complexfloating)):
+        if not np.isfinite(x):
+            raise DerivekitError(f"{name} contains {x}", hint="remove NaN and infinite entries")
         return sp.Float(x.real) + sp.I * sp.Float(x.imag)
     if isinstance(x, Fraction):
         return sp.Rational(x.numerator, x.denominator)
@@ -291,10 +301,20 @@ def _entries_matrix(rows: list[list[tuple[str, int]]], source: str, name: str,
 def _read_entry(text: str, name: str, syntax: str, source: str, offset: int) -> sp.Expr:
     entry = text.strip()
     offset += len(text) - len(text.lstrip())
+    digits = sum(ch.isdigit() for ch in entry)
+    if (_INTEGER.fullmatch(entry) or _DECIMAL.fullmatch(entry)) and digits > MAX_NUMBER_DIGITS:
+        raise ParseError(f"an entry of {name} has {digits} digits, over the limit of "
+                         f"{MAX_NUMBER_DIGITS}", source=source, position=offset,
+                         hint="write it in scientific notation, e.g. 1.5e40")
     if _INTEGER.fullmatch(entry):
         return sp.Integer(int(entry))
     if _DECIMAL.fullmatch(entry):
-        return sp.Float(entry)
+        number = sp.Float(entry)
+        if not np.isfinite(float(number)):
+            raise ParseError(f"the entry '{entry}' of {name} overflows to infinity",
+                             source=source, position=offset,
+                             hint="every entry must be a finite number (at most about 1.8e308)")
+        return number
     fraction = _FRACTION.fullmatch(entry)
     if fraction:
         if int(fraction.group(2)) == 0:
@@ -318,7 +338,32 @@ def _read_entry(text: str, name: str, syntax: str, source: str, offset: int) -> 
         raise ParseError(f"the entry '{entry}' of {name} is not a scalar expression",
                          source=source, position=offset,
                          hint="each entry must be a number or a scalar expression")
+    if value.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or any(
+            str(symbol).lower() in ("nan", "inf", "infinity") for symbol in value.free_symbols):
+        raise ParseError(f"the entry '{entry}' of {name} is not finite", source=source,
+                         position=offset, hint="every entry must be a finite number or expression")
     return value
+
+
+_ALLOWED_BEFORE = re.compile(r"^\s*(?:\$\$|\$|\\\[)?\s*(?:[A-Za-z]\s*=\s*)?(?:\\left\s*[(\[]\s*)?$")
+_ALLOWED_AFTER = re.compile(r"^\s*(?:\\right\s*[)\]]\s*)?(?:\$\$|\$|\\\])?\s*[.,]?\s*$")
+
+
+def _refuse_text_around(source: str, match: re.Match, name: str) -> None:
+    """Only the matrix may be written (with ``$``/``\\[`` delimiters and an ``A =`` in
+    front): a power, a sum or an inverse around it (``…\\end{pmatrix}^{-1}``) would
+    otherwise be dropped silently and the answer be for another matrix."""
+    before, after = source[:match.start()], source[match.end():]
+    if _ALLOWED_BEFORE.match(before) and _ALLOWED_AFTER.match(after):
+        return
+    extra = before.strip() if not _ALLOWED_BEFORE.match(before) else after.strip()
+    position = (len(before) - len(before.lstrip()) if not _ALLOWED_BEFORE.match(before)
+                else match.end() + len(after) - len(after.lstrip()))
+    shown = extra if len(extra) <= 40 else extra[:40] + "…"
+    raise ParseError(f"{name} has text around its matrix environment ({shown!r}); only the "
+                     "matrix itself is read here", source=source, position=position,
+                     hint="give the matrix alone: compute powers and sums first (derivekit "
+                          "matmul for products), and use derivekit inv for an inverse")
 
 
 def _read_latex(source: str, name: str) -> tuple[sp.Matrix, int]:
@@ -327,6 +372,7 @@ def _read_latex(source: str, name: str) -> tuple[sp.Matrix, int]:
         raise ParseError(f"no matrix environment found in {name}",
                          hint=r"write \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix} "
                               "(pmatrix, vmatrix and matrix work too)")
+    _refuse_text_around(source, match, name)
     body_start = match.start("body")
     rows: list[list[tuple[str, int]]] = []
     position = body_start

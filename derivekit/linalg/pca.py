@@ -71,12 +71,12 @@ class PCAResult(StepsResult):
     steps: list[LinalgStep] = field(default_factory=list)
     heading = "Principal component analysis"
 
-    def plot(self, path=None):
+    def plot(self, path=None, force: bool = False):
         """Write the scree plot, the data with component arrows and the PC scores to ``path``
         (needs the ``plot`` extra) and return the path; without a path, return the figure,
         which Jupyter shows inline."""
         from derivekit.plots.linalg import plot_pca
-        return plot_pca(self, path)
+        return plot_pca(self, path, force)
 
     @property
     def answer_text(self) -> str:

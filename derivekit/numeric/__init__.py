@@ -11,6 +11,7 @@ Modules:
   compiled    ``compile``, ``gradcheck``, ``GradCheck``
   finitediff  central, complex-step, Richardson and random-direction differences
   sampling    in-domain sample points for numeric checks
+  stable_forms  written-out log(1 + exp(z)), log-sigmoid and softmax → stable built-ins
   verify      ``verify`` and ``Verdict``: symbolic and numeric checks with a diagnosis
 
 Exports to ``derivekit``: ``compile``, ``gradcheck``, ``GradCheck``, ``verify``, ``Verdict``.

@@ -29,6 +29,7 @@ import numpy as np
 import sympy as sp
 
 from derivekit.errors import DerivekitError
+from derivekit.limits import too_deep_is_a_limit
 
 BACKENDS = ("auto", "numpy", "math", "jax")
 _INTERNAL_BACKENDS = ("complex",)  # complex-safe NumPy namespace for the complex step
@@ -371,7 +372,13 @@ class CompiledFunction:
     def _fill(self, out: np.ndarray, arrays: list) -> None:
         """Evaluate into ``out`` (rows: entries; constants and partial shapes broadcast)."""
         with np.errstate(under="ignore"):  # exp(-1000) -> 0.0 is the right answer, not an error
-            raw = self.numpy_function(*arrays)
+            try:
+                raw = self.numpy_function(*arrays)
+            except OverflowError:  # an exact integer such as 10^999 has no float value
+                raise DerivekitError("a number in the expression is too large for floating "
+                                     "point (past about 1.8e308)",
+                                     hint="use smaller constants, or write them as floats "
+                                          "such as 1e300") from None
         if self.shape == ():
             out[0] = raw
             return
@@ -381,7 +388,13 @@ class CompiledFunction:
                 out[i] = raw[k]
                 k += 1
             else:
-                operation(raw[k], raw[k + 1], out=out[i, ...])
+                try:
+                    operation(raw[k], raw[k + 1], out=out[i, ...])
+                except OverflowError:
+                    raise DerivekitError("a number in the expression is too large for floating "
+                                         "point (past about 1.8e308)",
+                                         hint="use smaller constants, or write them as floats "
+                                              "such as 1e300") from None
                 k += 2
 
     @property
@@ -404,6 +417,7 @@ class CompiledFunction:
         return f"<compiled {what} of ({names}), backend={self.backend}, cse={self.cse}>"
 
 
+@too_deep_is_a_limit
 def compile(expr: Any, args: Any, backend: str = "auto", cse: bool | None = None) -> CompiledFunction:
     """Compile ``expr`` (an expression, or a list / Matrix of them, or the result of
     :func:`derivekit.calculus.derive` / ``gradient`` / ``jacobian`` / ``hessian``) into ``f(*args)``.
@@ -431,6 +445,7 @@ def compile(expr: Any, args: Any, backend: str = "auto", cse: bool | None = None
         shape = ()
     if not exprs:
         raise DerivekitError("nothing to compile: the list of expressions is empty")
+    _refuse_symbolic_only(exprs)
     symbols = as_symbols(args, exprs)
     if len(set(symbols)) != len(symbols):
         raise DerivekitError("a variable is listed twice in args", hint="list each input once")
@@ -441,11 +456,29 @@ def compile(expr: Any, args: Any, backend: str = "auto", cse: bool | None = None
                              hint=f"add {names} to args, or substitute values first")
     if backend == "jax":
         _jax_namespace()  # fail now, with the install hint, rather than on the first call
+    if backend in ("auto", "numpy", "math"):  # written-out log(1 + exp(z)) & co: built-ins
+        from derivekit.numeric.stable_forms import stable_forms
+        exprs = tuple(stable_forms(e) for e in exprs)
     if cse is None:
         cse = repeats_subexpressions(exprs)
     return CompiledFunction(exprs=exprs, args=symbols, shape=shape, backend=backend, cse=bool(cse))
 
 
+def _refuse_symbolic_only(exprs) -> None:
+    """An undefined function ``f(x)`` or a derivative SymPy left unevaluated (of ``norm(x)``
+    with a scalar ``x``, say) has no numbers: say so instead of failing in code generation."""
+    from sympy.core.function import AppliedUndef
+    for e in exprs:
+        found = next(iter(e.atoms(AppliedUndef)), None) or next(iter(e.atoms(sp.Derivative)), None)
+        if found is not None:
+            raise DerivekitError(f"cannot evaluate {found} numerically: it is "
+                                 + ("an undefined function" if isinstance(found, AppliedUndef)
+                                    else "a derivative derivekit could not work out"),
+                                 hint="give a formula, e.g. x^2 + 1 instead of f(x); for a "
+                                      "vector norm use sqrt(x^2 + y^2)")
+
+
+@too_deep_is_a_limit
 def compile_gradient(expr: Any, wrt: Any, args: Any = None, backend: str = "auto",
                      cse: bool | None = None) -> CompiledFunction:
     """Compile the gradient of ``expr`` with respect to ``wrt`` as a function of ``args``

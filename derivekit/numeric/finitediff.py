@@ -21,6 +21,7 @@ runs one of them against an analytic gradient and reports a :class:`GradCheck`.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +29,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from derivekit import limits
 from derivekit.display import Displayable
-from derivekit.errors import DerivekitError
+from derivekit.errors import DerivekitError, LimitError
 
 METHODS = ("central", "complex", "richardson", "random_direction")
 DEFAULT_STEP = {"central": 1e-6, "complex": 1e-20, "richardson": 1e-3, "random_direction": 1e-6}
@@ -287,6 +289,22 @@ def _points_from(at: Any, names: tuple[str, ...]) -> np.ndarray:
     return arr
 
 
+def _check_settings(h: float, atol: float, rtol: float, n_points: int, directions: int) -> None:
+    """A step, tolerances and counts that can give a meaningful answer, or a clear error."""
+    if not (math.isfinite(h) and h > 0):
+        raise DerivekitError(f"the finite-difference step must be a positive finite number, "
+                             f"not {h:g}", hint="e.g. --eps 1e-6, or leave it out for the default")
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if not (math.isfinite(float(value)) and value >= 0):
+            raise DerivekitError(f"{name} must be a finite number ≥ 0, not {value:g}",
+                                 hint=f"e.g. --{name} 1e-5")
+    if not 1 <= int(n_points) <= limits.MAX_POINTS:
+        raise LimitError(f"the number of points must be between 1 and {limits.MAX_POINTS}, "
+                         f"not {n_points}", hint="e.g. --points 10")
+    if not 1 <= int(directions) <= 1_000:
+        raise DerivekitError(f"directions must be between 1 and 1000, not {directions}")
+
+
 def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
               method: str = "central", eps: float | None = None, atol: float = DEFAULT_ATOL,
               rtol: float = DEFAULT_RTOL, n_points: int = 10, seed: int | None = 0,
@@ -320,13 +338,7 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
     from derivekit.numeric.abstract import abstract_names, realise_derivatives
 
     h = float(eps) if eps is not None else DEFAULT_STEP[method]
-    if not np.isfinite(h) or h <= 0:
-        raise DerivekitError(f"the step eps must be a positive finite number, not {h:g}",
-                             hint=f"leave it out for the default ({DEFAULT_STEP[method]:g} for {method})")
-    for name, tol in (("atol", atol), ("rtol", rtol)):
-        if not (np.isfinite(tol) and tol >= 0):
-            raise DerivekitError(f"{name} must be a finite number ≥ 0, not {tol:g}",
-                                 hint=f"leave it out for torch's default ({DEFAULT_ATOL if name == 'atol' else DEFAULT_RTOL:g})")
+    _check_settings(h, atol, rtol, n_points if at is None else 1, directions)
     f_expr = realise_derivatives(as_expr(expr))
     wrt_symbols = as_symbols(wrt, [f_expr]) if wrt is not None else ordered_args(f_expr)
     if not wrt_symbols:
@@ -357,6 +369,9 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
 
     points = (_points_from(at, names) if at is not None
               else sample_points(sampled_exprs, args, n_points, seed=seed))
+    if len(points) > limits.MAX_POINTS:
+        raise LimitError(f"{len(points)} points to check; the limit is {limits.MAX_POINTS}",
+                         hint="check fewer points")
     columns = [points[:, k] for k in range(len(args))]
     with np.errstate(all="ignore"):
         analytic = np.asarray(grad_fn(*columns), dtype=float).reshape(len(wrt_symbols), len(points))

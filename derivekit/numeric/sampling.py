@@ -19,7 +19,6 @@ import sympy as sp
 from derivekit.errors import DerivekitError
 
 #: the most random points one check draws (memory: a few candidate batches of this size)
-MAX_POINTS = 100_000
 #: how far (in argument units) a point stays from a kink, pole or domain edge
 DEFAULT_MARGIN = 0.05
 #: candidates are drawn uniformly from this box; "positive" variables from (0.1, HIGH)
@@ -134,10 +133,12 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
     symbols under a log, root or other positivity condition from ``(0.1, high)``.
     Raises :class:`DerivekitError` when no such points turn up.
     """
+    from derivekit import limits
+    from derivekit.errors import LimitError
     from derivekit.numeric.compiled import compile
-    if not 1 <= int(n) <= MAX_POINTS:
-        raise DerivekitError(f"the number of points must be between 1 and {MAX_POINTS}, not {n}",
-                             hint="e.g. 10 (--points 10)")
+    if not 1 <= int(n) <= limits.MAX_POINTS:  # check --points and gradcheck --points
+        raise LimitError(f"the number of points must be between 1 and {limits.MAX_POINTS}, "
+                         f"not {n}", hint="e.g. --points 10")
     symbols = tuple(symbols)
     exprs = [e for e in exprs if e is not None]
     if not symbols:

@@ -783,10 +783,10 @@ def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: i
     if len(claims) != len(variables):
         raise DerivekitError(f"the claim has {len(claims)} component(s) but wrt lists {len(variables)} "
                              f"variable(s)", hint="give one derivative per variable, in wrt's order")
-    from derivekit.numeric.sampling import MAX_POINTS
+    from derivekit.limits import MAX_POINTS
     if int(points) > MAX_POINTS:
-        raise DerivekitError(f"at most {MAX_POINTS} points can be compared, not {points}",
-                             hint=f"{MIN_POINTS} to 1000 random points settle a check")
+        raise LimitError(f"the number of points must be between 1 and {MAX_POINTS}, not {points}",
+                         hint=f"{MIN_POINTS} to 1000 random points settle a check")
     n = max(int(points), MIN_POINTS)
     expected, derivation = expected_derivatives(f, variables)
     names = abstract_names([f, *claims])

@@ -15,7 +15,7 @@ indices of a mini-batch), ``start_vector(start)``, ``sampler(batch_size, seed)``
 
 from __future__ import annotations
 
-import csv
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,17 +170,15 @@ class Dataset:
 def load_csv(path, target: str, features=None, *, skip_ids: bool = True) -> Dataset:
     """Read a CSV file with a header row; ``target`` and ``features`` name its columns
     (``features`` defaults to every other column, less the columns that look like row IDs
-    (:mod:`derivekit.columns`) when ``skip_ids``; ``notes`` then says which)."""
+    (:mod:`derivekit.columns`) when ``skip_ids``; ``notes`` then says which). The file is
+    streamed with the row and byte caps of :mod:`derivekit.limits` (``MAX_CSV_ROWS``,
+    ``MAX_CSV_BYTES``)."""
+    from derivekit import files, limits
     path = Path(path)
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise DerivekitError(f"cannot read {path}: {exc.strerror or exc}",
-                             hint="check the path, or leave --data out to use the built-in dataset") from None
-    with handle:
-        reader = csv.reader(handle)
-        header = [h.strip() for h in next(reader, [])]
-        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    hint = "check the path, or leave --data out to use the built-in dataset"
+    rows = files.csv_rows(path, max_rows=limits.MAX_CSV_ROWS, header_rows=1, hint=hint)
+    first = next(rows, None)
+    header = [h.strip() for h in first[1]] if first else []
     if not header:
         raise DerivekitError(f"{path} is empty", hint="the first line must name the columns, e.g. x1,x2,y")
     if isinstance(features, str):
@@ -189,19 +187,28 @@ def load_csv(path, target: str, features=None, *, skip_ids: bool = True) -> Data
     features = list(features) if features else [h for h in header if h != target]
     for column in [target, *features]:
         if column not in header:
-            raise DerivekitError(f"{path} has no column {column!r}", hint="its columns are " + ", ".join(header))
-    if not rows:
-        raise DerivekitError(f"{path} has a header but no rows of data")
+            listed = ("its columns are " + ", ".join(header) if files.looks_like_csv(path)
+                      else f"its first line has {len(header)} field(s); is it a CSV file?")
+            raise DerivekitError(f"{path} has no column {column!r}", hint=listed)
     index = {name: header.index(name) for name in header}
-    table = np.empty((len(rows), len(features) + 1))
-    for r, row in enumerate(rows):
-        for c, name in enumerate([*features, target]):
-            cell = row[index[name]].strip() if index[name] < len(row) else ""
-            try:
-                table[r, c] = float(cell)
-            except ValueError:
-                raise DerivekitError(f"{path}, line {r + 2}, column {name!r}: {cell!r} is not a number",
-                                     hint="every feature and target cell must be numeric") from None
+    wanted = [index[name] for name in [*features, target]]
+    values: list[list[float]] = []
+    for line, row in rows:
+        parsed = []
+        for c, i in enumerate(wanted):
+            cell = row[i].strip() if i < len(row) else ""
+            number = _finite_number(cell)
+            if number is None:
+                name = [*features, target][c]
+                quote = files.quote_cell(path, cell)
+                raise DerivekitError(f"{path}, line {line}, column {name!r}"
+                                     + (f":{quote}" if quote else "") + " is not a finite number",
+                                     hint="every feature and target cell must be a finite number")
+            parsed.append(number)
+        values.append(parsed)
+    if not values:
+        raise DerivekitError(f"{path} has a header but no rows of data")
+    table = np.array(values, dtype=float)
     notes: tuple[str, ...] = ()
     if skip_ids and not chosen:
         from derivekit.columns import id_columns, skipped_note
@@ -211,6 +218,17 @@ def load_csv(path, target: str, features=None, *, skip_ids: bool = True) -> Data
             table, features = table[:, keep], [name for name in features if name not in skipped]
             notes = (skipped_note(skipped, "--features"),)
     return Dataset(table[:, :-1], table[:, -1], tuple(features), target, str(path), notes=notes)
+
+
+def _finite_number(cell: str) -> float | None:
+    """``cell`` as a finite float (at most 100 characters), else None."""
+    if len(cell) > 100:
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 #: built-in dataset kinds, and the one each model fits

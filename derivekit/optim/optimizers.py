@@ -24,7 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from derivekit.errors import DerivekitError
+from derivekit import limits
+from derivekit.errors import DerivekitError, LimitError
 from derivekit.optim.trajectory import Comparison, Trajectory, WorkedStep
 
 __all__ = ["minimize", "compare", "Trajectory", "Comparison", "RULES", "METHODS", "SCHEDULES"]
@@ -330,7 +331,18 @@ def _hyper(method: str, rule: UpdateRule, options: dict) -> dict:
                              hint="its options are " + ", ".join(sorted(allowed)))
     hp = {**allowed, **options}
     if "betas" in hp:
-        hp["betas"] = tuple(float(b) for b in hp["betas"])
+        try:
+            hp["betas"] = tuple(float(b) for b in hp["betas"])
+        except (TypeError, ValueError):
+            raise DerivekitError(f"betas must be two numbers, not {hp['betas']!r}",
+                                 hint="e.g. --betas 0.9,0.999") from None
+        if len(hp["betas"]) != 2 or not all(0 <= b < 1 for b in hp["betas"]):
+            raise DerivekitError(f"betas must be two numbers in [0, 1), not "
+                                 f"{', '.join(f'{b:g}' for b in hp['betas'])}",
+                                 hint="e.g. --betas 0.9,0.999: each is a moving average's decay")
+    for name, value in hp.items():
+        if name != "betas" and isinstance(value, (int, float)) and not math.isfinite(value):
+            raise DerivekitError(f"{name} must be a finite number, not {value}")
     return hp
 
 
@@ -398,6 +410,10 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
         raise DerivekitError(f"unknown schedule {schedule!r}", hint="use one of " + ", ".join(SCHEDULES))
     if not (isinstance(steps, int) and steps >= 0):
         raise DerivekitError(f"steps must be a whole number ≥ 0, got {steps!r}")
+    if steps > limits.MAX_STEPS:
+        raise LimitError(f"{steps:,} steps is over the limit of {limits.MAX_STEPS:,}",
+                         hint="the run stops early when it converges; ask for at most "
+                              f"{limits.MAX_STEPS:,} steps, or raise derivekit.limits.MAX_STEPS")
     if not (lr > 0 and math.isfinite(lr)):
         raise DerivekitError(f"the learning rate must be a positive number, got {lr!r}")
     hp = _hyper(key, rule, options)
@@ -410,10 +426,11 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
     sampler = objective.sampler(batch_size or method_batch, seed)
     coupled_decay = hp.get("weight_decay", 0.0) if not getattr(rule, "decoupled_decay", False) else 0.0
     state = rule.init_state(n)
-    points = np.empty((steps + 1, n))
+    # the history grows as the run goes: a run that converges early allocates only its steps
+    points: list[np.ndarray] = []
     losses: list[float] = []
     grad_squares: list[float] = []
-    rates = [lr_at(lr, k, steps, schedule_options) for k in range(steps)]
+    rates: list[float] = []
     worked: list[WorkedStep] = []
     value_and_grad = objective.value_and_grad
     grad_tol_sq = -1.0 if grad_tol is None else grad_tol * grad_tol
@@ -432,7 +449,7 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
                 what = f"the loss became {loss}" if not math.isfinite(loss) else "the gradient became infinite"
                 stop = _non_finite(k, what, rates)
                 break
-            points[k] = theta
+            points.append(theta.copy())
             losses.append(loss)
             grad_squares.append(sq)
             rising = rising + 1 if loss > prev else 0
@@ -447,7 +464,8 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
             if not k:
                 far_limit = loss + max(abs(loss), 1.0)
             prev = loss
-            rate = rates[k]
+            rate = lr_at(lr, k, steps, schedule_options)
+            rates.append(rate)
             grad = g
             if sampler is not None:
                 grad = g = value_and_grad(theta, sampler())[1]
@@ -467,7 +485,7 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
     converged, diverged, reason = stop or (False, False, f"reached the maximum of {steps} steps")
     taken = len(losses)
     return Trajectory(
-        names=objective.names, points=points[:taken].copy(), losses=np.array(losses, dtype=float),
+        names=objective.names, points=np.array(points, dtype=float).reshape(taken, n), losses=np.array(losses, dtype=float),
         grad_norms=np.sqrt(np.array(grad_squares, dtype=float)), learning_rates=np.array(rates[:max(taken - 1, 0)]),
         method=key, rule=rule, hyper=hp, lr=lr, schedule=schedule, converged=converged,
         diverged=diverged, reason=reason, worked=worked, objective=objective,

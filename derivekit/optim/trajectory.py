@@ -13,6 +13,7 @@ bias-corrected moments of Adam.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,11 +110,18 @@ class LatexWriter(TextWriter):
         return "".join(self.OPS.get(p, p) for p in pieces)
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\[[0-9,]+\])?")
+
+
 def latex_name(name: str) -> str:
-    """A parameter's name as the project's LaTeX printer writes the symbol (``w_a`` → ``w_{a}``)."""
+    """A parameter's name as the project's LaTeX printer writes the symbol (``w_a`` → ``w_{a}``).
+    A name with other characters (from a CSV header, say ``w_x&y``) is escaped text."""
     import sympy as sp
 
     from derivekit.render.printing import to_latex
+    if not _PLAIN_NAME.fullmatch(name):
+        from derivekit.render.latexdoc import escape_text
+        return r"\text{" + escape_text(name) + "}"
     return to_latex(sp.Symbol(name))
 
 

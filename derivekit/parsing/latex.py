@@ -62,14 +62,16 @@ _FRAC_SHORT = [
 ]
 _SUM_NO_BOUNDS = re.compile(
     r"\\sum\s*_\s*(?:\{\s*([A-Za-z](?:_[A-Za-z0-9])?)\s*\}|([A-Za-z]))(?!\s*\^)")
+# linear time: no two quantifiers here can match the same characters (spaces are trimmed in
+# code), so a long run of spaces cannot make the pattern backtrack polynomially
 _HIGHER_DERIVATIVE = re.compile(
-    r"\\frac\s*\{\s*(\\partial|d)\s*\^\s*\{?\s*(\d+)\s*\}?\s*([^{}]*?)\s*\}\s*\{([^{}]*)\}")
+    r"\\frac\s*\{\s*(\\partial|d)\s*\^\s*(?:\{\s*(\d+)\s*\}|(\d+))([^{}]*)\}\s*\{([^{}]*)\}")
 _DENOMINATOR_VARIABLE = re.compile(
     r"\s*(?:\\partial|d)\s*(\\[A-Za-z]+|[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)"
     r"(?:\s*\^\s*\{?\s*(\d+)\s*\}?)?")
 _COMPOUND_DENOMINATOR = re.compile(  # \frac{\partial ...}{\partial VAR}, \frac{d ...}{d VAR}
     r"(\\frac\s*\{\s*(\\partial|d)(?:[^{}]|\{[^{}]*\})*\}\s*)"
-    r"\{\s*\2\s*([A-Za-z\\](?:[^{}]|\{[^{}]*\})*?)\s*\}")
+    r"\{\s*\2\s*([A-Za-z\\](?:[^{}]|\{[^{}]*\})*)\}")  # the variable's spaces: trimmed in code
 _NUMBER_OR_SKIP = re.compile(
     r"(\\(?:text|textrm|textit|mbox|mathrm|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+|"
     r"_\s*\{[^{}=]*\}|_\s*[A-Za-z0-9])|(\d+(?:\.\d*)?|\.\d+)")
@@ -141,7 +143,20 @@ _DISPLAY_WRAPPERS = [
     (re.compile(r"^\\\[(.*)\\\]$", re.S), 1), (re.compile(r"^\\\((.*)\\\)$", re.S), 1),
     (re.compile(r"^\\begin\{(equation|displaymath|math)\*?\}(.*)\\end\{\1\*?\}$", re.S), 2),
 ]
-_TRAILING_PUNCTUATION = re.compile(r"(?:\s|\\[,;:! ]|\\quad|[.,;])+$")
+_TRAILING_TAILS = ("\\quad", "\\,", "\\;", "\\:", "\\!", "\\ ", ".", ",", ";")
+
+
+def _strip_trailing_punctuation(text: str) -> str:
+    """``text`` without trailing spaces, ``.``, ``,``, ``;`` and spacing commands. A loop
+    from the end, not a regex with ``$``: that one retried from every space of a long run."""
+    while True:
+        tail = next((t for t in _TRAILING_TAILS if text.endswith(t)), None)
+        if tail is not None:
+            text = text[:-len(tail)]
+        elif text[-1:].isspace():
+            text = text.rstrip()
+        else:
+            return text
 
 
 def strip_math_delimiters(latex: str) -> str:
@@ -155,7 +170,7 @@ def strip_math_delimiters(latex: str) -> str:
             match = pattern.match(text)
             if match:
                 text, changed = match.group(group).strip(), True
-        stripped = _TRAILING_PUNCTUATION.sub("", text)
+        stripped = _strip_trailing_punctuation(text)
         if stripped != text:
             text, changed = stripped, True
     return text
@@ -375,7 +390,8 @@ def _sum_with_placeholder_bounds(match: re.Match) -> str:
 def _first_derivatives(match: re.Match, context: _Context) -> str:
     r"""``\frac{\partial^2 f}{\partial x \partial y}`` -> ``\frac{\partial}{\partial x}
     \frac{\partial f}{\partial y}``: repeated first derivatives latex2sympy can read."""
-    operator, order, body, denominator = match.groups()
+    operator, braced_order, plain_order, body, denominator = match.groups()
+    order, body = braced_order or plain_order, body.strip()
     variables, position = [], 0
     while position < len(denominator.rstrip()):
         part = _DENOMINATOR_VARIABLE.match(denominator, position)
@@ -401,6 +417,7 @@ def _simple_variable(match: re.Match, context: _Context) -> str:
     r"""latex2sympy differentiates only by a bare letter: ``{\partial w_1}`` and
     ``{\partial \theta}`` get a spare capital letter that stands for ``w_1`` / ``theta``."""
     numerator, operator, variable = match.groups()
+    variable = variable.rstrip()
     if re.fullmatch(r"[A-Za-z]", variable):
         return match.group(0)  # a bare letter: latex2sympy reads it as it is
     symbol = _convert(variable, context)
@@ -685,9 +702,42 @@ def finish(expr, context: _Context):
     args = [finish(arg, context) for arg in expr.args]
     if expr.is_Pow:
         return safe_pow(args[0], args[1], context.source)
+    if isinstance(expr, (sp.factorial, sp.factorial2, sp.binomial)):
+        _check_combinatorial_size(expr.func, args, context.source)
     if isinstance(expr, sp.Tuple):
         return sp.Tuple(*args)
     return expr.func(*args)
+
+
+def _check_combinatorial_size(func, args: list, source: str) -> None:
+    r"""Refuse ``n!`` and ``\binom{n}{k}`` of integers whose value SymPy would compute
+    eagerly past the digit limits: ``(10^{50})!`` would run for hours. The digits of
+    :math:`\binom{n}{k}` are at most :math:`\min(k, n-k)\log_{10} n + 1`."""
+    import math
+    if not all(isinstance(a, sp.Integer) for a in args):
+        return
+    n = int(args[0])
+    if func is sp.binomial:
+        k = int(args[1])
+        smaller = min(k, n - k)
+        if n <= limits.MAX_FACTORIAL_ARGUMENT or smaller <= 0:
+            return
+        if smaller * math.log10(n) + 1 <= limits.MAX_POWER_RESULT_DIGITS:
+            return
+        what = f"the binomial coefficient of {_short_int(n)} and {_short_int(k)}"
+    elif n <= limits.MAX_FACTORIAL_ARGUMENT:
+        return
+    else:
+        what = f"the factorial of {_short_int(n)}"
+    raise InputLimitError(f"{what} is too large to compute exactly", source=source,
+                          position=None,
+                          hint=f"factorials are computed up to {limits.MAX_FACTORIAL_ARGUMENT}!; "
+                               "write a symbol such as n! for a general value")
+
+
+def _short_int(n: int) -> str:
+    text = str(n) if abs(n) < 10 ** 12 else f"about 10^{len(str(abs(n))) - 1}"
+    return text
 
 
 def _float_text(number: sp.Float) -> str:

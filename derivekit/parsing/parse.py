@@ -134,9 +134,11 @@ def looks_like_latex(source: str) -> bool:
 
 
 def _guarded(front: Callable[[str], sp.Basic], source: str) -> sp.Basic:
-    """Run a parser front; turn any stray library exception into a ParseError."""
+    """Run a parser front under :data:`derivekit.limits.PARSE_DEADLINE_S` (or an earlier
+    deadline already running); turn any stray library exception into a ParseError."""
     try:
-        return front(source)
+        with limits.deadline(limits.PARSE_DEADLINE_S):
+            return front(source)
     except ParseError:
         raise
     except LimitError as exc:

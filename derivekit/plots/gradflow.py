@@ -5,7 +5,7 @@ from __future__ import annotations
 from derivekit.errors import DerivekitError
 
 
-def plot_gradflow(result, path: str | None = None):
+def plot_gradflow(result, path: str | None = None, force: bool = False):
     """Plot ‖∂L/∂W_l‖ against the layer on a log scale; save to ``path`` if given.
     ``result`` is a GradFlow or a GradFlowComparison. Returns the matplotlib Figure."""
     try:
@@ -28,5 +28,6 @@ def plot_gradflow(result, path: str | None = None):
     ax.legend()
     fig.tight_layout()
     if path:
-        fig.savefig(path, dpi=120)
+        from derivekit.plots.optim import save
+        save(fig, path, force)
     return fig

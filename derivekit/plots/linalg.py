@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from derivekit.errors import DerivekitError, UnsupportedError
+from derivekit.errors import UnsupportedError
 
 
 def _figure(size):
@@ -27,17 +27,15 @@ def _figure(size):
     return _inline_figure_class()(figsize=size)
 
 
-def _save(fig, path: str | Path | None):
+def _save(fig, path: str | Path | None, force: bool = False):
+    """The figure without a path; else the path written (see :func:`derivekit.plots.optim.save`)."""
     if path is None:
         return fig
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise DerivekitError(f"the folder {path.parent} does not exist", hint="create it first")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    return path
+    from derivekit.plots.optim import save
+    return save(fig, path, force, dpi=110, bbox_inches="tight")
 
 
-def plot_pca(result: Any, path: str | Path | None = None):
+def plot_pca(result: Any, path: str | Path | None = None, force: bool = False):
     """Scree plot, data with component arrows, and PC scores; written to ``path`` (PNG, SVG…)
     and the path returned, or without a path the figure (shown inline in Jupyter)."""
     d = result.data.shape[1]
@@ -88,10 +86,10 @@ def plot_pca(result: Any, path: str | Path | None = None):
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_title("Projection onto the principal components")
     fig.tight_layout()
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
-def plot_eig(result: Any, path: str | Path | None = None):
+def plot_eig(result: Any, path: str | Path | None = None, force: bool = False):
     """Unit circle, its image under a real 2×2 A, and the eigen-directions; written to ``path``
     and the path returned, or without a path the figure (shown inline in Jupyter)."""
     A = np.asarray(result.matrix.tolist() if hasattr(result.matrix, "tolist") else result.matrix)
@@ -131,4 +129,4 @@ def plot_eig(result: Any, path: str | Path | None = None):
     ax.set_ylim(-limit, limit)
     ax.legend(loc="upper left")
     ax.set_title("A maps the circle to an ellipse;\neigenvectors (red) are only stretched by λ")
-    return _save(fig, path)
+    return _save(fig, path, force)

@@ -18,7 +18,7 @@ import numpy as np
 
 from derivekit.errors import DerivekitError
 
-FORMATS = (".png", ".svg")
+FORMATS = (".png", ".svg", ".pdf")
 
 
 _INLINE_FIGURE = None
@@ -49,17 +49,25 @@ def _figure(size=(6.4, 4.2)):
     return fig, fig.add_subplot()
 
 
-def save(fig, path) -> Path:
-    """Save ``fig`` as PNG or SVG, chosen by the file's suffix."""
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise DerivekitError(f"cannot save a plot as {path.suffix or 'a file without a suffix'}",
-                             hint="name the file .png or .svg")
-    fig.savefig(path, dpi=120)
+def check_path(path, force: bool = False) -> Path:
+    """``path`` if a plot may be written there: a suffix in :data:`FORMATS` (so the file
+    written is the file named), an existing folder, and no existing file or link unless
+    ``force``. Commands call it before the work, so a bad path fails fast."""
+    from derivekit import files
+    return files.output_path(path, force=force, suffixes=FORMATS, what="plot")
+
+
+def save(fig, path, force: bool = False, **savefig) -> Path:
+    """Save ``fig`` as PNG, SVG or PDF, chosen by the file's suffix; an existing file (or a
+    symbolic link) is replaced only with ``force``. Returns the path written."""
+    from derivekit import files
+    path = check_path(path, force)
+    with files.open_binary(path, force=force) as handle:
+        fig.savefig(handle, format=path.suffix.lower()[1:], **{"dpi": 120, **savefig})
     return path
 
 
-def plot_losses(runs, title: str | None = None, path=None):
+def plot_losses(runs, title: str | None = None, path=None, force: bool = False):
     """J(θ_k) against k for each run; a diverged run ends in a ×."""
     fig, ax = _figure()
     positive = all(np.all(r.losses > 0) for r in runs)
@@ -79,11 +87,12 @@ def plot_losses(runs, title: str | None = None, path=None):
     ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
     if path is not None:
-        save(fig, path)
+        save(fig, path, force)
     return fig
 
 
-def plot_contour(runs, title: str | None = None, path=None, margin: float = 0.25, levels: int = 30):
+def plot_contour(runs, title: str | None = None, path=None, margin: float = 0.25, levels: int = 30,
+                 force: bool = False):
     """Contours of a 2-parameter J with each run's path (start ●, end ■)."""
     objective = runs[0].objective
     if objective is None or len(runs[0].names) != 2:
@@ -117,12 +126,12 @@ def plot_contour(runs, title: str | None = None, path=None, margin: float = 0.25
     ax.set_title(title or _title(runs))
     ax.legend(fontsize="small")
     if path is not None:
-        save(fig, path)
+        save(fig, path, force)
     return fig
 
 
 def plot_lr_comparison(objective, start=None, method: str = "gd", lrs=None, steps: int = 100, path=None,
-                       **options):
+                       force: bool = False, **options):
     """Loss curves of ``method`` at several learning rates (default: a too-small, a good and a
     too-large one, found by scanning powers of ten for the largest rate that does not diverge)."""
     from derivekit.optim.objectives import as_objective
@@ -131,7 +140,7 @@ def plot_lr_comparison(objective, start=None, method: str = "gd", lrs=None, step
     if lrs is None:
         lrs = _suggest_rates(objective, start, method, steps, options)
     runs = [minimize(objective, start, method=method, lr=lr, steps=steps, **options) for lr in lrs]
-    return plot_losses(runs, title=f"{method}: learning-rate comparison", path=path)
+    return plot_losses(runs, title=f"{method}: learning-rate comparison", path=path, force=force)
 
 
 def _suggest_rates(objective, start, method, steps, options):
@@ -153,7 +162,7 @@ def _suggest_rates(objective, start, method, steps, options):
 
 
 def plot(runs, kind: str = "loss", path=None, **options):
-    """Dispatch by ``kind``: "loss" or "contour"."""
+    """Dispatch by ``kind``: "loss" or "contour" (``force=True`` replaces an existing file)."""
     table = {"loss": plot_losses, "contour": plot_contour}
     if kind not in table:
         raise DerivekitError(f"unknown plot kind {kind!r}", hint="use " + " or ".join(table))

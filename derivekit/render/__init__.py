@@ -10,5 +10,6 @@ Modules:
   printing  SymPy printers for text and LaTeX, sharing one settings dict
   walk      the traversal: numbers steps, resolves shared sub-derivations, builds step views
   layouts   one page layout per format (add a new output format here)
-  latexdoc  LaTeX documents and the PDF compile
+  latexdoc  LaTeX documents and the PDF compile (sandboxed engine, process group killed on timeout)
+  safetex   math from untrusted notes checked token by token; link URLs encoded
 """

@@ -8,8 +8,10 @@ in a scratch directory and reports LaTeX's own error lines when it fails.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -18,7 +20,7 @@ from derivekit.errors import DerivekitError
 from derivekit.render.printing import COMBINING_ACCENTS as _COMBINING_ACCENTS
 
 PACKAGES = ("amsmath", "amssymb", "bm", "booktabs", "array", "longtable",
-            "parskip", "xcolor")
+            "parskip", "xcolor", "alltt")
 
 #: Unicode characters that may reach a document (prose, or text produced by a renderer) and
 #: what pdflatex should typeset for each.
@@ -97,6 +99,8 @@ def sanitize_unicode(text: str) -> str:
     import unicodedata
     out = []
     for ch in text:
+        if (ch < " " and ch not in "\n\t") or ch == "\x7f":
+            continue  # control characters mean nothing in a document; TeX would choke on them
         if ch < "\u0080" or ch in UNICODE_MATH or ch in UNICODE_TEXT or (
                 "\u00a0" <= ch <= "\u00ff" and ch not in _LATIN1_UNSET):
             out.append(ch)
@@ -164,56 +168,107 @@ def find_engine() -> str | None:
     return None
 
 
-def compile_pdf(tex_source: str, output: str | Path, *, timeout: float = 180.0) -> Path:
+def tex_environment(private: str | Path) -> dict[str, str]:
+    """The environment a TeX engine runs in: no shell escape, file reading and writing
+    restricted to the compile folder (kpathsea's paranoid ``openin_any``/``openout_any``),
+    and a private HOME and TEXMFVAR/TEXMFCONFIG so that no user start-up file
+    (``~/.latexmkrc``, a ``texmf.cnf``) can switch those back on."""
+    private = str(private)
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "SOURCE_DATE_EPOCH")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    env.update(HOME=private, TEXMFHOME=private, TEXMFVAR=private, TEXMFCONFIG=private,
+               TMPDIR=private, openin_any="p", openout_any="p", shell_escape="f",
+               shell_escape_commands="")
+    return env
+
+
+def engine_commands(engine: str) -> list[list[str]]:
+    """The command lines that compile ``notes.tex``: never shell escape, never an rc file."""
+    flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+             "-file-line-error"]
+    if engine == "latexmk":
+        return [["latexmk", "-norc", "-pdf", "-pdflatex=pdflatex -no-shell-escape %O %S",
+                 *flags, "notes.tex"]]
+    run = ["pdflatex", *flags, "notes.tex"]
+    return [run, run]  # two passes settle cross-references
+
+
+def run_engine(command: list[str], folder: str | Path, timeout: float) -> tuple[int, str]:
+    """Run ``command`` in ``folder`` in a session of its own; on timeout (and after it ends)
+    the whole process group is killed, so no ``pdflatex`` child outlives it."""
+    proc = subprocess.Popen(command, cwd=folder, env=tex_environment(folder),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise DerivekitError(f"{command[0]} did not finish within {timeout:g} s and was stopped",
+                             hint="check the document for runaway macros, or raise the limit "
+                                  "with --tex-timeout") from None
+    finally:
+        _kill_group(proc)
+    return proc.returncode, output.decode("utf-8", errors="replace")
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def compile_pdf(tex_source: str, output: str | Path, *, timeout: float | None = None,
+                force: bool = False) -> Path:
     """Compile ``tex_source`` to the PDF file ``output``; return its path.
 
-    Raises :class:`DerivekitError` when no engine is on PATH (naming what to install) or when
-    LaTeX reports errors (quoting its ``!`` lines with their context).
+    The engine runs in a fresh temporary folder under :func:`tex_environment`, with
+    ``-no-shell-escape``, in its own process group that is killed whole after ``timeout``
+    seconds (default :data:`derivekit.limits.TEX_TIMEOUT_S`). Raises
+    :class:`DerivekitError` when no engine is on PATH (naming what to install) or when LaTeX
+    reports errors (quoting only its ``!`` message lines, never the text around them).
     """
+    from derivekit import files, limits
+    timeout = limits.TEX_TIMEOUT_S if timeout is None else timeout
+    if not (0 < timeout <= limits.MAX_TIMEOUT_S):
+        raise DerivekitError(f"the TeX timeout must be between 0 and {limits.MAX_TIMEOUT_S:g} s, "
+                             f"not {timeout}", hint="e.g. --tex-timeout 60")
     engine = find_engine()
     if engine is None:
         raise DerivekitError("no LaTeX engine found on PATH (looked for latexmk and pdflatex)",
                              hint=INSTALL_HINT)
-    output = Path(output)
+    output = files.output_path(output, force=force, suffixes=(".pdf",), what="PDF")
     with tempfile.TemporaryDirectory(prefix="derivekit-tex-") as tmp:
         tex_path = Path(tmp) / "notes.tex"
         tex_path.write_text(tex_source, encoding="utf-8")
-        if engine == "latexmk":
-            commands = [["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
-                         "-file-line-error", "notes.tex"]]
-        else:  # two passes settle cross-references
-            run = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-                   "notes.tex"]
-            commands = [run, run]
-        for command in commands:
-            try:
-                proc = subprocess.run(command, cwd=tmp, capture_output=True, text=True,
-                                      errors="replace", timeout=timeout,
-                                      stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired:
-                raise DerivekitError(f"{engine} did not finish within {timeout:.0f} s",
-                                     hint="check the document for runaway macros") from None
-            if proc.returncode != 0:
+        for command in engine_commands(engine):
+            returncode, stdout = run_engine(command, tmp, timeout)
+            if returncode != 0:
                 log = (Path(tmp) / "notes.log")
-                log_text = log.read_text(errors="replace") if log.exists() else proc.stdout
+                log_text = log.read_text(errors="replace") if log.exists() else stdout
                 raise DerivekitError(f"{engine} failed to compile the document:\n"
                                      + latex_errors(log_text),
                                      hint="write the source with --to tex to inspect it")
         pdf = Path(tmp) / "notes.pdf"
         if not pdf.exists():
             raise DerivekitError(f"{engine} finished but wrote no PDF")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(pdf, output)
+        files.copy_file(pdf, output, force=force)
     return output
 
 
-def latex_errors(log_text: str, context: int = 3, limit: int = 5) -> str:
-    """The error lines of a LaTeX log (``! …`` or ``file:line: …``) with a few lines after."""
-    lines = log_text.splitlines()
+def latex_errors(log_text: str, limit: int = 5, width: int = 160) -> str:
+    """LaTeX's error messages from a log: the ``! …`` lines and ``./notes.tex:N: …`` lines,
+    each cut to ``width`` characters. The lines after them (TeX's context) and other files'
+    lines are never quoted: they may show the contents of any file TeX was made to read."""
     found = []
-    for i, line in enumerate(lines):
-        if line.startswith("!") or re.match(r"^\S+\.tex:\d+: ", line):
-            found.append("\n".join(lines[i: i + context + 1]))
+    for line in log_text.splitlines():
+        if line.startswith("!") or re.match(r"^(\./)?notes\.tex:\d+: ", line):
+            text = line if len(line) <= width else line[:width] + "…"
+            if text not in found:
+                found.append(text)
             if len(found) >= limit:
                 break
-    return "\n".join(found) if found else "\n".join(lines[-20:])
+    return "\n".join(found) if found else "(no error message in the LaTeX log)"

@@ -408,8 +408,10 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
         name = getattr(cls, "latex_name", "")
         return name or LatexPrinter._print_FunctionClass(self, cls)
 
-    def _print_Heaviside(self, expr):
-        return rf"H\left({self._print(expr.args[0])}\right)"
+    def _print_Heaviside(self, expr, exp=None):
+        # SymPy's power printer passes exp= for H(x)^2: the power goes on the H
+        text = rf"H\left({self._print(expr.args[0])}\right)"
+        return text if exp is None else rf"{text}^{{{exp}}}"
 
     def _print_Symbol(self, expr, style="plain"):
         # theta_hat -> thetahat, which SymPy prints as \hat{\theta} (as the text printer does)

@@ -46,6 +46,9 @@ def derivative_checker(expr: str, wrt):
     def check(answer: str) -> Feedback:
         from derivekit.numeric.verify import verify
         claim = split_answer(answer) if isinstance(wrt, list) else answer
+        if "=" in answer:
+            return Feedback(False, "could not read your answer: write the derivative itself, "
+                            "not an equation (e.g. 2*x, not f'(x) = 2*x)", readable=False)
         try:
             verdict = verify(expr, claim, wrt)
         except DerivekitError as exc:

@@ -29,16 +29,19 @@ from pathlib import Path
 
 from derivekit.errors import DerivekitError
 
-FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
+# linear time: possessive quantifiers never give characters back (the info string takes its
+# spaces, callers strip it); the old \s* before it backtracked quadratically on long lines
+FENCE = re.compile(r"^(?P<fence>`{3,}+|~{3,}+)(?P<info>[^`]*+)$")
 FORMATS = ("markdown", "tex", "pdf")
 SUFFIXES = {"markdown": ".notes.md", "tex": ".tex", "pdf": ".pdf"}
 
 
 @dataclass
 class Prose:
-    """Markdown text between topic blocks, kept as written."""
+    """Markdown text between topic blocks, kept as written; ``line`` is its first line."""
 
     text: str
+    line: int = 1
 
 
 @dataclass
@@ -79,9 +82,12 @@ def parse_notes(text: str, source: str = "<notes>") -> NotesDocument:
     lines = text.splitlines()
     doc = NotesDocument(title=None, source=source)
     prose: list[str] = []
+    prose_line = 1
     i = 0
     while i < len(lines):
         line = lines[i]
+        if not prose:
+            prose_line = i + 1
         match = FENCE.match(line.strip())
         if match:
             fence, info = match["fence"], match["info"].strip()
@@ -93,7 +99,7 @@ def parse_notes(text: str, source: str = "<notes>") -> NotesDocument:
                                      hint=f"add a closing {fence} line")
             if info.split()[:1] == ["derivekit"]:
                 if prose:
-                    doc.parts.append(Prose("\n".join(prose)))
+                    doc.parts.append(Prose("\n".join(prose), prose_line))
                     prose = []
                 topic = _read_block(lines[i + 1: end], i + 1, source)
                 try:
@@ -112,7 +118,7 @@ def parse_notes(text: str, source: str = "<notes>") -> NotesDocument:
             prose.append(line)
         i += 1
     if prose:
-        doc.parts.append(Prose("\n".join(prose)))
+        doc.parts.append(Prose("\n".join(prose), prose_line))
     return doc
 
 
@@ -141,12 +147,12 @@ def _read_block(body: list[str], fence_line: int, source: str) -> Topic:
 
 
 def load(path: str | Path) -> NotesDocument:
+    """Read the notes file at ``path``: a regular UTF-8 file of at most
+    :data:`derivekit.limits.MAX_NOTES_BYTES` bytes."""
+    from derivekit import files, limits
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DerivekitError(f"no such notes file: {path}", hint="give the path of a Markdown "
-                             "file, e.g. examples/curriculum.md") from None
+    text = files.read_text(path, max_bytes=limits.MAX_NOTES_BYTES, what="notes file",
+                           hint="give the path of a Markdown file, e.g. examples/curriculum.md")
     return parse_notes(text, str(path))
 
 
@@ -214,22 +220,33 @@ SECTIONS = {1: "section", 2: "section", 3: "subsection", 4: "subsubsection", 5: 
 
 
 def to_tex(doc: NotesDocument) -> str:
-    """A complete LaTeX document: ``##`` → section, each topic a subsection below it."""
+    """A complete LaTeX document: ``##`` → section, each topic a subsection below it.
+
+    The file's own text is untrusted: its prose is escaped and its math re-emitted by
+    :func:`derivekit.render.safetex.safe_math` (errors name the line); the results' LaTeX,
+    written by derivekit, is checked for commands that read, write or run."""
     from derivekit.render import latexdoc
     evaluate(doc)
     body = []
     level = 1
     for part in doc.parts:
         if isinstance(part, Prose):
-            body.append(markdown_to_latex(part.text))
+            body.append(markdown_to_latex(part.text, source=doc.source, first_line=part.line))
             headings = re.findall(r"^(#{1,5}) ", part.text, flags=re.M)
             if headings:
                 level = len(headings[-1])
             continue
         command = SECTIONS[min(level + 1, 5)]
-        body.append(rf"\{command}{{{inline_to_latex(part.title)}}}")
+        where = f"{doc.source}:{part.line}"
+        body.append(rf"\{command}{{{inline_to_latex(part.title, _user_math(where))}}}")
         body.append(result_latex(part.result))
-    return latexdoc.document("\n\n".join(b for b in body if b.strip()), title=doc.title)
+    title = None if doc.title is None else _plain_title(doc.title)
+    return latexdoc.document("\n\n".join(b for b in body if b.strip()), title=title)
+
+
+def _plain_title(title: str) -> str:
+    """The document title as plain text (``\title`` escapes it); Markdown marks dropped."""
+    return re.sub(r"[*_`$]", "", title)
 
 
 def result_latex(result) -> str:
@@ -242,13 +259,14 @@ def result_latex(result) -> str:
     """
     from derivekit.calculus.steps import Derivation, MatrixOfDerivations
     from derivekit.render.latexdoc import display_math
+    from derivekit.render.safetex import check_generated
     markdown = result.to_markdown()
     if not isinstance(result, (Derivation, MatrixOfDerivations)):
         return markdown_to_latex(markdown, heading_command="paragraph")
     cut = markdown.rfind("**Result**")
     steps = markdown[:cut] if cut > 0 else markdown
     return (markdown_to_latex(steps, heading_command="paragraph") + "\n\n\\paragraph*{Result}\n"
-            + display_math(result.to_latex(document=True, steps=False)))
+            + display_math(check_generated(result.to_latex(document=True, steps=False))))
 
 
 def default_output(path: str | Path, fmt: str) -> Path:
@@ -257,22 +275,23 @@ def default_output(path: str | Path, fmt: str) -> Path:
 
 
 def build(path: str | Path, fmt: str = "markdown", output: str | Path | None = None,
-          force: bool = False) -> tuple[Path, str | None]:
+          force: bool = False, tex_timeout: float | None = None) -> tuple[Path, str | None]:
     """Render the notes file at ``path`` to ``fmt`` and write it.
 
     ``output`` defaults to the input's name with ``.notes.md``, ``.tex`` or ``.pdf``. An
-    existing output is refused unless ``force``. Returns (output path, text written or None
-    for a PDF).
+    existing output, or a symbolic link in its place, is refused unless ``force``; its
+    folder must exist. ``tex_timeout`` bounds the PDF compile (default
+    :data:`derivekit.limits.TEX_TIMEOUT_S`). Returns (output path, text written or None for
+    a PDF).
     """
     if fmt not in FORMATS:
         raise DerivekitError(f"unknown notes format '{fmt}'", hint="use markdown, tex or pdf")
+    from derivekit import files
     output = Path(output) if output is not None else default_output(path, fmt)
     if output.resolve() == Path(path).resolve():
         raise DerivekitError(f"the output {output} would overwrite the notes source",
                              hint="give another file with -o")
-    if output.exists() and not force:
-        raise DerivekitError(f"{output} already exists",
-                             hint="pass --force to overwrite it, or choose another file with -o")
+    files.output_path(output, force=force, what="notes")
     doc = load(path)
     if fmt == "markdown":
         text = to_markdown(doc)
@@ -280,10 +299,9 @@ def build(path: str | Path, fmt: str = "markdown", output: str | Path | None = N
         text = to_tex(doc)
     if fmt == "pdf":
         from derivekit.render.latexdoc import compile_pdf
-        compile_pdf(text, output)
+        compile_pdf(text, output, timeout=tex_timeout, force=force)
         return output, None
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    files.write_text(output, text, force=force)
     return output, text
 
 
@@ -298,12 +316,30 @@ _INLINE = re.compile(
     r"|(?P<pmath>\\\(.+?\\\))"
     r"|(?P<bold>\*\*.+?\*\*)"
     r"|(?P<italic>(?<![\w*])\*[^*\s][^*]*?\*(?!\*)|(?<![\w_])_[^_\s][^_]*?_(?![\w_]))"
-    r"|(?P<link>\[[^\]]+\]\([^)\s]+\))")
+    r"|(?P<link>\[[^\[\]]+\]\([^()\s]+\))")  # no brackets inside: linear on '[[[[…' lines
 
 
-def inline_to_latex(text: str) -> str:
-    """Convert one line's inline Markdown; math passes through, prose is escaped."""
+def _generated_math(math: str, display: bool) -> str:
+    """Math written by derivekit's renderers: kept, once checked for dangerous commands."""
+    from derivekit.render.safetex import check_generated
+    return check_generated(math)
+
+
+def _user_math(where: str):
+    """Math from the notes file (``where`` is its file:line): re-emitted from allowed tokens."""
+    from derivekit.render.safetex import safe_math
+
+    def convert(math: str, display: bool) -> str:
+        return safe_math(math, where)
+    return convert
+
+
+def inline_to_latex(text: str, math=None) -> str:
+    """Convert one line's inline Markdown; prose is escaped, and math goes through ``math``
+    (``math(fragment, display) -> latex``; default: derivekit's own, checked output)."""
     from derivekit.render.latexdoc import escape_text
+    from derivekit.render.safetex import safe_url
+    math = math or _generated_math
     out = []
     pos = 0
     for m in _INLINE.finditer(text):
@@ -314,17 +350,22 @@ def inline_to_latex(text: str) -> str:
         elif m["code"]:
             out.append(r"\texttt{" + escape_text(token[1:-1]) + "}")
         elif m["dmath"]:
-            out.append(display_block(token[2:-2]))
-        elif m["math"] or m["pmath"]:
-            out.append(token)
+            out.append(display_block(math(token[2:-2], True)))
+        elif m["math"]:
+            out.append("$" + math(token[1:-1], False) + "$")
+        elif m["pmath"]:
+            out.append(r"\(" + math(token[2:-2], False) + r"\)")
         elif m["bold"]:
-            out.append(r"\textbf{" + inline_to_latex(token[2:-2]) + "}")
+            out.append(r"\textbf{" + inline_to_latex(token[2:-2], math) + "}")
         elif m["italic"]:
-            out.append(r"\emph{" + inline_to_latex(token[1:-1]) + "}")
+            out.append(r"\emph{" + inline_to_latex(token[1:-1], math) + "}")
         else:
-            label, url = re.fullmatch(r"\[([^\]]+)\]\(([^)\s]+)\)", token).groups()
-            out.append(r"\href{" + url.replace("%", r"\%").replace("#", r"\#") + "}{"
-                       + inline_to_latex(label) + "}")
+            label, url = re.fullmatch(r"\[([^\[\]]+)\]\(([^()\s]+)\)", token).groups()
+            safe = safe_url(url)
+            if safe is None:  # file:, run:, javascript: … are shown, never linked
+                out.append(inline_to_latex(label, math) + r" (\texttt{" + escape_text(url) + "})")
+            else:
+                out.append(r"\href{" + safe + "}{" + inline_to_latex(label, math) + "}")
         pos = m.end()
     out.append(escape_text(text[pos:]))
     return "".join(out)
@@ -333,6 +374,14 @@ def inline_to_latex(text: str) -> str:
 _LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
 MAX_LIST_DEPTH = 4  # LaTeX's limit for nested itemize/enumerate
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def code_block(lines: list[str]) -> str:
+    """A fenced code block, escaped line by line in ``alltt`` (where only ``\\``, ``{`` and
+    ``}`` are special, and escaped), so that no line of it can end the block or run TeX."""
+    from derivekit.render.latexdoc import escape_text
+    body = "\n".join(escape_text(line.replace("\t", "    ")) for line in lines)
+    return "\\begin{alltt}\n" + body + "\n\\end{alltt}"
 
 
 def display_block(math: str) -> str:
@@ -351,21 +400,26 @@ def display_block(math: str) -> str:
     return "\\[\n" + math + "\n\\]"
 
 
-def _table(rows: list[str]) -> str:
+def _table(rows: list[str], math) -> str:
     def cells(line: str) -> list[str]:
         return [c.strip() for c in line.strip().strip("|").split("|")]
     head, rule, body = cells(rows[0]), cells(rows[1]), [cells(r) for r in rows[2:]]
     align = "".join("r" if c.endswith(":") and not c.startswith(":") else
                     "c" if c.startswith(":") and c.endswith(":") else "l" for c in rule)
-    line = lambda row: " & ".join(inline_to_latex(c) for c in row) + r" \\"  # noqa: E731
+    line = lambda row: " & ".join(inline_to_latex(c, math) for c in row) + r" \\"  # noqa: E731
     return "\n".join([rf"\begin{{longtable}}{{{align}}}", r"\toprule", line(head), r"\midrule",
                       r"\endhead", *map(line, body), r"\bottomrule", r"\end{longtable}"])
 
 
-def markdown_to_latex(text: str, heading_command: str | None = None) -> str:
+def markdown_to_latex(text: str, heading_command: str | None = None, *,
+                      source: str | None = None, first_line: int = 1) -> str:
     """Headings, paragraphs, nested lists, tables, block quotes, fenced code and ``$$``
     blocks → LaTeX. ``heading_command`` (e.g. ``"paragraph"``) replaces the sectioning of
-    every heading, for Markdown nested inside a section."""
+    every heading, for Markdown nested inside a section.
+
+    With ``source`` (the notes file's name; ``text`` starts at its line ``first_line``) the
+    text is the user's: its math must pass :func:`derivekit.render.safetex.safe_math`, and
+    errors name the line. Without, it is derivekit's own output (checked, kept)."""
     out: list[str] = []
     lines = text.splitlines()
     lists: list[tuple[int, str]] = []   # open list environments: (indent, env)
@@ -378,9 +432,13 @@ def markdown_to_latex(text: str, heading_command: str | None = None) -> str:
             if not lists:
                 out.append("")
 
+    def math_at(index: int):
+        return _generated_math if source is None else _user_math(f"{source}:{first_line + index}")
+
     i = 0
     while i < len(lines):
         line = lines[i]
+        math = math_at(i)
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
         in_item = bool(lists) and (indent > lists[-1][0] or not stripped)
@@ -390,7 +448,7 @@ def markdown_to_latex(text: str, heading_command: str | None = None) -> str:
         if fence:
             end = next((j for j in range(i + 1, len(lines))
                         if lines[j].strip().startswith(fence["fence"])), len(lines))
-            out.append("\\begin{verbatim}\n" + "\n".join(lines[i + 1: end]) + "\n\\end{verbatim}")
+            out.append(code_block(lines[i + 1: end]))
             i = end + 1
             continue
         if stripped.startswith("$$"):
@@ -401,14 +459,14 @@ def markdown_to_latex(text: str, heading_command: str | None = None) -> str:
                            len(lines) - 1)
                 math = "\n".join(lines[i: end + 1]).strip()[2:].rstrip()
                 math = math[:-2] if math.endswith("$$") else math
-            out.append(display_block(math))
+            out.append(display_block(math_at(i)(math, True)))
             i = end + 1
             continue
         if stripped.startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].strip()):
             end = i + 2
             while end < len(lines) and lines[end].strip().startswith("|"):
                 end += 1
-            out.append(_table(lines[i:end]))
+            out.append(_table(lines[i:end], math))
             i = end
             continue
         heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
@@ -416,7 +474,7 @@ def markdown_to_latex(text: str, heading_command: str | None = None) -> str:
         if heading:
             command = heading_command or SECTIONS[min(len(heading[1]), 5)]
             star = "*" if heading_command else ""
-            out.append(rf"\{command}{star}{{{inline_to_latex(heading[2].strip())}}}")
+            out.append(rf"\{command}{star}{{{inline_to_latex(heading[2].strip(), math)}}}")
         elif item:
             env = "enumerate" if item[2][0].isdigit() else "itemize"
             close_lists(indent)
@@ -427,13 +485,13 @@ def markdown_to_latex(text: str, heading_command: str | None = None) -> str:
                 if not deep:
                     out.append(rf"\begin{{{env}}}")
                 lists.append((indent, None if deep else env))
-            out.append(r"\item " + inline_to_latex(item[3]))
+            out.append(r"\item " + inline_to_latex(item[3], math))
         elif stripped.startswith(">"):
-            out.append(r"\begin{quote}" + inline_to_latex(stripped.lstrip("> ")) + r"\end{quote}")
+            out.append(r"\begin{quote}" + inline_to_latex(stripped.lstrip("> "), math) + r"\end{quote}")
         elif not stripped:
             out.append("" if not lists else "%")
         else:
-            out.append(inline_to_latex(stripped))
+            out.append(inline_to_latex(stripped, math))
         i += 1
     close_lists()
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()

@@ -91,9 +91,9 @@ def test_descend_plot(tmp_path, capsys):
     (["descend", "x^2"], "start point is needed"),
     (["descend", "x^2", "--start", "x=1", "--method", "adma"], "did you mean 'adam'"),
     (["descend", "x^2", "--start", "x=1", "--method", "gd", "--betas", "0.9,0.9"], "no option betas"),
-    (["descend", "x^2", "--start", "x=1", "--plot", "out.jpg"], ".png or .svg"),
+    (["descend", "x^2", "--start", "x=1", "--plot", "out.jpg"], ".png, .svg or .pdf"),
     (["descend", "x^2", "--start", "x=1", "--lrs", "0.1,abc"], "--lrs"),
-    (["fit", "--data", "/no/such/file.csv"], "cannot read"),
+    (["fit", "--data", "/no/such/file.csv"], "no such CSV file"),
 ])
 def test_usage_and_parse_errors_exit_2(capsys, argv, message):
     assert main(argv) == 2

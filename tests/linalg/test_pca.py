@@ -96,7 +96,7 @@ def test_csv_input(tmp_path):
     assert np.allclose(result.explained_variance, _svd_pca(X, 1)[1])
     with pytest.raises(DerivekitError, match="its columns are: a, b, c, label"):
         read_csv(path, ["z"])
-    with pytest.raises(DerivekitError, match="'pt0' is not a number"):
+    with pytest.raises(DerivekitError, match="'pt0' is not a finite number"):
         read_csv(path)
     with pytest.raises(DerivekitError, match="no such file"):
         read_csv(tmp_path / "missing.csv")

@@ -127,7 +127,7 @@ def test_load_csv_with_named_columns(tmp_path):
 
 @pytest.mark.parametrize("text, kwargs, message", [
     ("a,b\n1,2\n", {"target": "y"}, "(?s)no column 'y'.*columns are a, b"),
-    ("a,y\n1,2\n3,x\n", {"target": "y"}, "line 3, column 'y': 'x' is not a number"),
+    ("a,y\n1,2\n3,x\n", {"target": "y"}, "line 3, column 'y': 'x' is not a finite number"),
     ("a,y\n", {"target": "y"}, "no rows"),
     ("", {"target": "y"}, "empty"),
 ])
@@ -139,7 +139,7 @@ def test_load_csv_errors(tmp_path, text, kwargs, message):
 
 
 def test_missing_csv_file(tmp_path):
-    with pytest.raises(DerivekitError, match="cannot read"):
+    with pytest.raises(DerivekitError, match="no such CSV file"):
         load_csv(tmp_path / "nope.csv", target="y")
 
 

@@ -66,7 +66,7 @@ def test_trajectory_plot_method_and_data_objective(tmp_path):
 
 
 def test_errors(runs, tmp_path):
-    with pytest.raises(DerivekitError, match=".png or .svg"):
+    with pytest.raises(DerivekitError, match=r"\.png, \.svg or \.pdf"):
         plot_optim.plot_losses(runs, path=tmp_path / "x.jpg")
     three = minimize("x^2 + y^2 + z^2", {"x": 1, "y": 1, "z": 1}, method="gd", lr=0.1, steps=3)
     with pytest.raises(DerivekitError, match="exactly 2 parameters"):

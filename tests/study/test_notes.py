@@ -113,7 +113,7 @@ def test_tex_output_is_a_complete_document(fake_kind):
     assert tex.count("\\subsection{") == 2          # one per topic
     assert "\\[\n\\frac{d}{dx} x^2\n\\]" in tex      # results go through their Markdown
     assert "50\\% \\& \\texttt{code\\_1}" in tex
-    assert "\\begin{verbatim}" in tex
+    assert "\\begin{alltt}" in tex
 
 
 def test_markdown_to_latex_subset():
