@@ -1,0 +1,310 @@
+"""A CSV read in blocks with ``dask.dataframe``, for the ``dask`` engine of ``pca`` and ``fit``.
+
+Data past memory is Dask's job, not ours: this module only opens the CSV lazily with the
+NumPy engine's column rules, runs Dask computations on the chosen scheduler, and holds the
+one-pass statistics (count, mean, scatter matrix) that both engines' users need, merged
+block by block in a tree.
+
+It sits at the top level because two wings read CSV blocks with it: ``linalg/pca_dask.py``
+and ``optim/fit_dask.py``; linalg may not import optim (nor numeric), and optim may not
+import linalg, so the one reader lives below both. It imports nothing of derivekit but
+``errors``. Dask is an optional extra (``pip install "derivekit[dask]"``).
+
+Column rules (as the NumPy engine): a first row with a non-number is the header; without
+one, columns are named 1, 2, …. Given columns are used as given. Otherwise every column is
+used except the excluded ones (the target of a fit) and ID-like columns, which are skipped
+and reported: a header named like an identifier (``id``, ``index``, ``row``, ``*_id``), or
+integer values running exactly 1..n over the n rows (row numbers), found in the statistics
+pass. Empty, NaN and infinite cells are refused, as non-numbers are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from derivekit.errors import DerivekitError
+
+#: bytes of CSV text per block (about 60 000 rows of 21 numbers): small enough that a few
+#: blocks in flight stay far below the file's size, large enough that per-block overhead is small
+DEFAULT_BLOCKSIZE = 16_000_000
+#: blocks merged per node of the reduction tree
+FAN_IN = 8
+_ID_NAME = re.compile(r"^(id|idx|index|row|rowid|row_id|row_number|#)$|(^|[_\s-])id$|^id[_\s-]",
+                      re.IGNORECASE)
+INSTALL_HINT = 'install the extra: pip install "derivekit[dask]"'
+
+
+def require_dask():
+    """``dask`` and ``dask.dataframe``, or a DerivekitError saying how to install them."""
+    try:
+        import dask
+        import dask.dataframe  # noqa: F401
+    except ImportError:
+        raise DerivekitError("the dask engine needs dask[dataframe], which is not installed",
+                             hint=INSTALL_HINT + ", or leave out --engine dask") from None
+    return dask
+
+
+def looks_like_id(name: str) -> bool:
+    """A column header that names an identifier rather than a measurement."""
+    return bool(_ID_NAME.search(name.strip()))
+
+
+# --------------------------------------------------------------------------- the scheduler
+
+class Engine:
+    """Where Dask computations run: Dask's local threaded scheduler (``address=None``) or
+    an existing cluster (a scheduler address such as ``tcp://127.0.0.1:8786``, or a
+    ``distributed.Client``). A progress bar is drawn on stderr for computations longer than
+    a second when stderr is a terminal, and never when it is piped."""
+
+    def __init__(self, address: Any = None, progress: bool = True):
+        self.dask = require_dask()
+        self.client = None
+        self._own_client = False
+        self.progress = progress
+        if address is None:
+            self.where = "Dask's local threaded scheduler"
+            return
+        try:
+            from distributed import Client
+        except ImportError:
+            raise DerivekitError("--scheduler needs dask's distributed package, which is not "
+                                 "installed", hint=INSTALL_HINT) from None
+        if isinstance(address, Client):
+            self.client = address
+        else:
+            try:
+                self.client = Client(str(address), timeout="10s", set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise DerivekitError(f"cannot reach a Dask scheduler at {address!r} ({exc})",
+                                     hint="start one with `dask scheduler` and workers with "
+                                          "`dask worker ADDRESS`, or leave out --scheduler to "
+                                          "run on this machine") from None
+            self._own_client = True
+        self.where = f"the Dask cluster at {self.client.scheduler.address}"
+
+    def compute(self, *collections):
+        """``dask.compute`` on this engine's scheduler; a bad cell becomes a DerivekitError."""
+        kwargs = {"scheduler": self.client} if self.client is not None else {"scheduler": "threads"}
+        with self._progress_bar():
+            try:
+                return self.dask.compute(*collections, **kwargs)
+            except DerivekitError:
+                raise
+            except (ValueError, TypeError) as exc:  # pandas: a cell that is not a number
+                raise DerivekitError(f"cannot read the CSV as numbers: {_first_line(exc)}",
+                                     hint="choose numeric columns (--columns, --features)") from None
+
+    def compute_kwargs(self) -> dict:
+        return {"scheduler": self.client} if self.client is not None else {"scheduler": "threads"}
+
+    def _progress_bar(self):
+        if not (self.progress and self.client is None and _is_terminal(sys.stderr)):
+            return contextlib.nullcontext()
+        from dask.diagnostics import ProgressBar
+        return ProgressBar(minimum=1.0, out=sys.stderr)
+
+    def close(self) -> None:
+        if self._own_client and self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _is_terminal(stream) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+# --------------------------------------------------------------------------- the table
+
+@dataclass
+class CsvTable:
+    """A CSV opened lazily: ``frame`` is a dask DataFrame of ``columns`` as float64, in
+    blocks of about ``blocksize`` bytes; ``header`` says whether the first row named them;
+    ``named_ids`` are the columns skipped for their ID-like names."""
+
+    path: Path
+    all_columns: tuple[str, ...]
+    columns: tuple[str, ...]
+    header: bool
+    frame: Any
+    named_ids: tuple[str, ...]
+    chosen: bool  # columns were given, so no ID-like column is skipped by its values
+
+    @property
+    def blocks(self) -> int:
+        return self.frame.npartitions
+
+    def head(self, rows: int) -> np.ndarray:
+        """The first ``rows`` rows (reads the first block only)."""
+        return self.frame.head(rows, npartitions=1, compute=True).to_numpy(dtype=float)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return cell.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+
+
+def _first_row(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for row in csv.reader(handle):
+            if any(cell.strip() for cell in row):
+                return [cell.strip() for cell in row]
+    raise DerivekitError(f"{path} is empty", hint="give a CSV with one sample per row")
+
+
+def open_csv(path: str | Path, columns: list[str] | None = None, exclude: tuple[str, ...] = (),
+             blocksize: int | str = DEFAULT_BLOCKSIZE, option: str = "--columns") -> CsvTable:
+    """Open ``path`` lazily with the module's column rules; ``option`` is the flag that
+    chooses columns, for the hints."""
+    require_dask()
+    import dask.dataframe as dd
+    path = Path(path)
+    if not path.is_file():
+        raise DerivekitError(f"no such file: {path}", hint="check the path given to --data")
+    try:
+        first = _first_row(path)
+    except UnicodeDecodeError:
+        raise DerivekitError(f"{path} is not UTF-8 text", hint="save the CSV as UTF-8") from None
+    header = not all(_is_number(cell) for cell in first)
+    names = tuple(first) if header else tuple(str(i + 1) for i in range(len(first)))
+    if len(set(names)) != len(names):
+        raise DerivekitError(f"{path} names a column twice", hint="give every column its own name")
+    if columns:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise DerivekitError(f"{path} has no column {', '.join(map(repr, missing))}",
+                                 hint=f"its columns are: {', '.join(names)}")
+        picked, named_ids = tuple(columns), ()
+    else:
+        candidates = [c for c in names if c not in exclude]
+        named_ids = tuple(c for c in candidates if header and looks_like_id(c))
+        picked = tuple(c for c in candidates if c not in named_ids)
+    if not picked:
+        raise DerivekitError(f"{path} has no columns left to use", hint=f"choose them with {option}")
+    try:  # dask reads a sample of the first block now, the rest when computing
+        frame = dd.read_csv(str(path), blocksize=blocksize, header=0 if header else None,
+                            names=list(names), usecols=list(picked),
+                            dtype={c: "float64" for c in picked}, skip_blank_lines=True,
+                            encoding="utf-8-sig")
+    except (ValueError, TypeError) as exc:
+        raise DerivekitError(f"cannot read {path} as numbers: {_first_line(exc.__cause__ or exc)}",
+                             hint=f"choose numeric columns with {option}") from None
+    return CsvTable(path, names, picked, header, frame[list(picked)], named_ids, bool(columns))
+
+
+# --------------------------------------------------------------------------- one-pass statistics
+
+@dataclass
+class Moments:
+    """Count, mean and scatter matrix M = Σ (x − mean)(x − mean)ᵀ of a block of rows, with
+    what the column rules need: non-finite cells per column, whether each column holds
+    integers only, and its minimum and maximum."""
+
+    n: int
+    mean: np.ndarray
+    scatter: np.ndarray
+    nonfinite: np.ndarray
+    integral: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, block: np.ndarray) -> "Moments":
+        block = np.asarray(block, dtype=float)
+        d = block.shape[1]
+        finite = np.isfinite(block)
+        nonfinite = (~finite).sum(axis=0)
+        if not len(block) or nonfinite.any():
+            zeros = np.zeros(d)
+            return cls(len(block), zeros, np.zeros((d, d)), nonfinite, np.ones(d, bool),
+                       np.full(d, np.inf), np.full(d, -np.inf))
+        mean = block.mean(axis=0)
+        centred = block - mean
+        return cls(len(block), mean, centred.T @ centred, nonfinite,
+                   np.all(block == np.round(block), axis=0), block.min(axis=0), block.max(axis=0))
+
+    def merge(self, other: "Moments") -> "Moments":
+        """Chan, Golub and LeVeque's pairwise update: with δ = mean_b − mean_a and
+        n = n_a + n_b, mean = mean_a + δ·n_b/n and M = M_a + M_b + δδᵀ·n_a·n_b/n. Exact in
+        exact arithmetic, and stable: no sum of squares about zero is ever subtracted."""
+        n = self.n + other.n
+        if self.n and other.n:
+            delta = other.mean - self.mean
+            mean = self.mean + delta * (other.n / n)
+            scatter = self.scatter + other.scatter + np.outer(delta, delta) * (self.n * other.n / n)
+        else:  # an empty block changes nothing
+            mean, scatter = (self.mean, self.scatter) if self.n else (other.mean, other.scatter)
+        return Moments(n, mean, scatter, self.nonfinite + other.nonfinite,
+                       self.integral & other.integral, np.minimum(self.low, other.low),
+                       np.maximum(self.high, other.high))
+
+    def row_numbers(self) -> np.ndarray:
+        """Columns whose values are integers running from 1 to n (row numbers)."""
+        return self.integral & (self.low == 1) & (self.high == self.n)
+
+
+def _moments_of_frame(frame) -> Moments:
+    return Moments.of(frame.to_numpy(dtype=float))
+
+
+def tree_reduce(parts: list, merge: Callable):
+    """One delayed value merging ``parts`` (delayed values) :data:`FAN_IN` at a time."""
+    from dask import delayed
+
+    def merge_all(*items):
+        out = items[0]
+        for item in items[1:]:
+            out = merge(out, item)
+        return out
+
+    level = list(parts)
+    while len(level) > 1:
+        level = [delayed(merge_all)(*level[i:i + FAN_IN]) for i in range(0, len(level), FAN_IN)]
+    return level[0]
+
+
+def moments(table: CsvTable, engine: Engine) -> Moments:
+    """The table's :class:`Moments` in one pass over its blocks (a tree reduction)."""
+    from dask import delayed
+    parts = [delayed(_moments_of_frame)(block) for block in table.frame.to_delayed()]
+    (result,) = engine.compute(tree_reduce(parts, Moments.merge))
+    check_finite(table, result)
+    return result
+
+
+def check_finite(table: CsvTable, stats: Moments) -> None:
+    bad = [f"{c} ({k})" for c, k in zip(table.columns, stats.nonfinite) if k]
+    if bad:
+        raise DerivekitError(f"{table.path} has empty, NaN or infinite cells in column "
+                             f"{', '.join(bad)}", hint="drop or fill them first")
+    if stats.n < 1:
+        raise DerivekitError(f"{table.path} has no rows of data")
+
+
+def id_columns_by_value(table: CsvTable, stats: Moments) -> tuple[str, ...]:
+    """Columns holding row numbers 1..n, skipped unless the columns were chosen."""
+    if table.chosen or stats.n < 3:
+        return ()
+    return tuple(c for c, flag in zip(table.columns, stats.row_numbers()) if flag)
