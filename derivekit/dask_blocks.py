@@ -175,9 +175,11 @@ def _first_row(path: Path) -> list[str]:
 
 
 def open_csv(path: str | Path, columns: list[str] | None = None, exclude: tuple[str, ...] = (),
-             blocksize: int | str = DEFAULT_BLOCKSIZE, option: str = "--columns") -> CsvTable:
+             blocksize: int | str = DEFAULT_BLOCKSIZE, option: str = "--columns",
+             also: tuple[str, ...] = ()) -> CsvTable:
     """Open ``path`` lazily with the module's column rules; ``option`` is the flag that
-    chooses columns, for the hints."""
+    chooses columns, for the hints. ``also`` (a fit's target) is appended to the chosen
+    columns, never skipped."""
     require_dask()
     import dask.dataframe as dd
     path = Path(path)
@@ -191,6 +193,10 @@ def open_csv(path: str | Path, columns: list[str] | None = None, exclude: tuple[
     names = tuple(first) if header else tuple(str(i + 1) for i in range(len(first)))
     if len(set(names)) != len(names):
         raise DerivekitError(f"{path} names a column twice", hint="give every column its own name")
+    absent = [c for c in also if c not in names]
+    if absent:
+        raise DerivekitError(f"{path} has no column {', '.join(map(repr, absent))}",
+                             hint=f"its columns are: {', '.join(names)}")
     if columns:
         missing = [c for c in columns if c not in names]
         if missing:
@@ -203,6 +209,7 @@ def open_csv(path: str | Path, columns: list[str] | None = None, exclude: tuple[
         picked = tuple(c for c in candidates if c not in named_ids)
     if not picked:
         raise DerivekitError(f"{path} has no columns left to use", hint=f"choose them with {option}")
+    picked = picked + tuple(c for c in also if c not in picked)
     try:  # dask reads a sample of the first block now, the rest when computing
         frame = dd.read_csv(str(path), blocksize=blocksize, header=0 if header else None,
                             names=list(names), usecols=list(picked),
