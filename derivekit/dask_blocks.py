@@ -133,6 +133,22 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def output_path(out: str | Path) -> Path:
+    """``out`` as a new CSV file to write per-row results into, checked before any work:
+    an existing file is never written over, and the folder must exist."""
+    path = Path(out)
+    if path.suffix.lower() != ".csv":
+        raise DerivekitError(f"per-row results are written as CSV, not to {path.name!r}",
+                             hint="name the file .csv")
+    if path.exists() or path.is_symlink():
+        raise DerivekitError(f"{path} exists; it is not written over",
+                             hint="remove it or give another --out name")
+    if not path.parent.is_dir():
+        raise DerivekitError(f"no folder {path.parent} to write {path.name} into",
+                             hint="create the folder first, or give another --out path")
+    return path
+
+
 # --------------------------------------------------------------------------- the table
 
 @dataclass

@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from derivekit.dask_blocks import DEFAULT_BLOCKSIZE, Engine, id_columns_by_value, moments, open_csv
+from derivekit.dask_blocks import (
+    DEFAULT_BLOCKSIZE,
+    Engine,
+    id_columns_by_value,
+    moments,
+    open_csv,
+    output_path,
+)
 from derivekit.errors import DerivekitError, ShapeError
 from derivekit.linalg.pca import SHOWN_ROWS, SMALL_FEATURES, PCAResult, principal_axes
 from derivekit.linalg.rowops import subscript
@@ -70,7 +77,7 @@ def pca_dask(data: Any, k: int | None = None, *, standardize: bool = False,
         raise DerivekitError("the dask engine reads a CSV file",
                              hint="pass the file's path (FILE.csv), or use the numpy engine "
                                   "for arrays and built-in datasets")
-    out_path = _writable(out) if out is not None else None
+    out_path = output_path(out) if out is not None else None
     table = open_csv(data, columns, blocksize=blocksize)
     with Engine(scheduler) as engine:
         stats = moments(table, engine)
@@ -138,20 +145,6 @@ def _scores(block: np.ndarray, mean, scale, W) -> np.ndarray:
 def _scores_frame(frame, mean, scale, W, header):
     import pandas as pd
     return pd.DataFrame(_scores(frame.to_numpy(dtype=float), mean, scale, W), columns=header)
-
-
-def _writable(out: str) -> Path:
-    path = Path(out)
-    if path.exists():
-        raise DerivekitError(f"{path} exists; the scores are not written over a file",
-                             hint="remove it or give another --out name")
-    if not path.parent.is_dir():
-        raise DerivekitError(f"no folder {path.parent} to write {path.name} into",
-                             hint="create the folder first, or give another --out path")
-    if path.suffix.lower() != ".csv":
-        raise DerivekitError(f"the scores are written as CSV, not {path.suffix or 'a file without a suffix'}",
-                             hint="name the file .csv")
-    return path
 
 
 def _write_scores(table, names, mean, scale, W, path: Path, engine: Engine) -> None:

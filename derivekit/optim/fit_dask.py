@@ -153,6 +153,21 @@ class StreamedObjective(Objective):
         (hits, _, _), = self.engine.compute(tree_reduce(tasks, _add))
         return [f"training accuracy: {hits / self.rows:.3f}"]
 
+    def write_predictions(self, theta: np.ndarray, out: str | Path) -> Path:
+        """Every row's prediction (linear: ŷ = x·w + b; logistic: P(y = 1) = σ(x·w + b)) into
+        the new CSV file ``out``, block by block."""
+        from derivekit.dask_blocks import output_path
+        from derivekit.optim.objectives import _sigmoid
+        path = output_path(out)
+        header = "prediction" if self.model is LinearRegression else "probability"
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(header + "\n")
+            for i in range(len(self.parts)):
+                X, _ = self.block(i)
+                z = X @ theta[:-1] + theta[-1]
+                np.savetxt(handle, z if self.model is LinearRegression else _sigmoid(z), fmt="%.17g")
+        return path
+
     def close(self) -> None:
         self.engine.close()
         if self.spill is not None:
