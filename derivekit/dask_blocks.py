@@ -24,6 +24,7 @@ import contextlib
 import csv
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -95,7 +96,9 @@ class Engine:
     def compute(self, *collections):
         """``dask.compute`` on this engine's scheduler; a bad cell becomes a DerivekitError."""
         kwargs = {"scheduler": self.client} if self.client is not None else {"scheduler": "threads"}
-        with self._progress_bar():
+        with self._progress_bar(), warnings.catch_warnings():
+            # dask's own Parquet reader calls a pandas API that pandas now deprecates
+            warnings.filterwarnings("ignore", message=".*inplace keyword.*reset_index")
             try:
                 return self.dask.compute(*collections, **kwargs)
             except DerivekitError:
