@@ -223,6 +223,7 @@ def csv_objective(path: str | Path, model: str = "linear", target: str = "y", fe
     skipped). The CSV is parsed once into Parquet under ``spill_dir`` (default: a temporary
     folder, removed by ``close()``; on a cluster of several machines give a folder that every
     worker sees). Close the objective when done (or use it in a ``with`` block)."""
+    import dask
     import dask.dataframe as dd
     if model not in MODELS:
         raise DerivekitError(f"the dask engine fits {' and '.join(MODELS)} models, not {model!r}",
@@ -239,7 +240,8 @@ def csv_objective(path: str | Path, model: str = "linear", target: str = "y", fe
     try:
         table.frame.to_parquet(str(spill), write_index=False, compression=None,
                                compute_kwargs=engine.compute_kwargs())
-        parts = dd.read_parquet(str(spill)).to_delayed()
+        with dask.config.set({"dataframe.parquet.minimum-partition-size": 1}):  # one block per file
+            parts = dd.read_parquet(str(spill)).to_delayed()
         from dask import delayed
         lengths = [delayed(len)(p) for p in parts]
         stats, lengths = engine.compute(tree_reduce([delayed(_profile)(p) for p in parts], Moments.merge),
