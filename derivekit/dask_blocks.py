@@ -264,18 +264,20 @@ class Moments:
 
     @classmethod
     def of(cls, block: np.ndarray) -> "Moments":
+        """The moments of ``block`` (rows × columns); it is centred in place, so pass a copy."""
         block = np.asarray(block, dtype=float)
         d = block.shape[1]
-        finite = np.isfinite(block)
-        nonfinite = (~finite).sum(axis=0)
+        nonfinite = np.array([np.count_nonzero(~np.isfinite(block[:, j])) for j in range(d)])
         if not len(block) or nonfinite.any():
             zeros = np.zeros(d)
             return cls(len(block), zeros, np.zeros((d, d)), nonfinite, np.ones(d, bool),
                        np.full(d, np.inf), np.full(d, -np.inf))
+        # column by column, so that no temporary is the size of the block
+        integral = np.array([bool(np.all(np.mod(block[:, j], 1.0) == 0)) for j in range(d)])
+        low, high = block.min(axis=0), block.max(axis=0)
         mean = block.mean(axis=0)
-        centred = block - mean
-        return cls(len(block), mean, centred.T @ centred, nonfinite,
-                   np.all(block == np.round(block), axis=0), block.min(axis=0), block.max(axis=0))
+        block -= mean
+        return cls(len(block), mean, block.T @ block, nonfinite, integral, low, high)
 
     def merge(self, other: "Moments") -> "Moments":
         """Chan, Golub and LeVeque's pairwise update: with δ = mean_b − mean_a and
@@ -298,7 +300,7 @@ class Moments:
 
 
 def _moments_of_frame(frame) -> Moments:
-    return Moments.of(frame.to_numpy(dtype=float))
+    return Moments.of(frame.to_numpy(dtype=float, copy=True))
 
 
 def tree_reduce(parts: list, merge: Callable):
