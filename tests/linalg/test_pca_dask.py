@@ -178,3 +178,22 @@ def test_a_large_generated_csv_matches_the_statistics_written_with_it(tmp_path, 
     values, vectors = np.linalg.eigh(covariance)
     np.testing.assert_allclose(result.eigenvalues, values[::-1], rtol=1e-9)
     same_up_to_sign(result.components, vectors[:, ::-1].T, 1e-7)
+
+
+def test_a_progress_bar_only_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from dask.diagnostics import ProgressBar
+
+    from derivekit.dask_blocks import Engine
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert not isinstance(Engine()._progress_bar(), ProgressBar)
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert isinstance(Engine()._progress_bar(), ProgressBar)
+    assert not isinstance(Engine(progress=False)._progress_bar(), ProgressBar)
