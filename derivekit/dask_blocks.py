@@ -45,6 +45,9 @@ LOCAL_THREADS = max(1, min(4, os.cpu_count() or 1))
 FAN_IN = 8
 _ID_NAME = re.compile(r"^(id|idx|index|row|rowid|row_id|row_number|#)$|(^|[_\s-])id$|^id[_\s-]",
                       re.IGNORECASE)
+#: what pandas says about a cell or a row it cannot read (other errors are not the data's)
+_PARSE_ERRORS = ("could not convert", "Unable to parse", "Error tokenizing", "Mismatched dtypes",
+                 "invalid literal", "cannot safely convert")
 INSTALL_HINT = 'install the extra: pip install "derivekit[dask]"'
 
 
@@ -106,11 +109,12 @@ class Engine:
             warnings.filterwarnings("ignore", message=".*inplace keyword.*reset_index")
             try:
                 return self.dask.compute(*collections, **kwargs)
-            except DerivekitError:
-                raise
-            except (ValueError, TypeError) as exc:  # pandas: a cell that is not a number
-                raise DerivekitError(f"cannot read the CSV as numbers: {_first_line(exc)}",
-                                     hint="choose numeric columns (--columns, --features)") from None
+            except ValueError as exc:  # pandas: a cell that is not a number, a ragged row
+                if not any(marker in str(exc) for marker in _PARSE_ERRORS):
+                    raise
+                raise DerivekitError(f"cannot read the CSV: {_first_line(exc)}",
+                                     hint="give every row the same fields and choose numeric "
+                                          "columns (--columns, --features)") from None
 
     def compute_kwargs(self) -> dict:
         if self.client is not None:
@@ -163,9 +167,10 @@ def output_path(out: str | Path) -> Path:
 
 @dataclass
 class CsvTable:
-    """A CSV opened lazily: ``frame`` is a dask DataFrame of ``columns`` as float64, in
-    blocks of about ``blocksize`` bytes; ``header`` says whether the first row named them;
-    ``named_ids`` are the columns skipped for their ID-like names."""
+    """A CSV opened lazily: ``frame`` is a dask DataFrame of all its columns, in blocks of
+    about ``blocksize`` bytes, ``columns`` (float64) those used, in order (:func:`block_array`
+    takes them from a block); ``header`` says whether the first row named them; ``named_ids``
+    are the columns skipped for their ID-like names."""
 
     path: Path
     all_columns: tuple[str, ...]
@@ -180,8 +185,13 @@ class CsvTable:
         return self.frame.npartitions
 
     def head(self, rows: int) -> np.ndarray:
-        """The first ``rows`` rows (reads the first block only)."""
-        return self.frame.head(rows, npartitions=1, compute=True).to_numpy(dtype=float)
+        """The first ``rows`` rows of the used columns (reads the first block only)."""
+        return block_array(self.frame.head(rows, npartitions=1, compute=True), self.columns)
+
+
+def block_array(frame, columns) -> np.ndarray:
+    """The used ``columns`` of one block, as a new float array."""
+    return frame[list(columns)].to_numpy(dtype=float, copy=True)
 
 
 def _is_number(cell: str) -> bool:
@@ -236,15 +246,16 @@ def open_csv(path: str | Path, columns: list[str] | None = None, exclude: tuple[
     if not picked:
         raise DerivekitError(f"{path} has no columns left to use", hint=f"choose them with {option}")
     picked = picked + tuple(c for c in also if c not in picked)
+    # Every column is read (no usecols): with usecols pandas silently drops a row's extra
+    # fields, where reading them all makes a ragged row an error. Unused columns stay text.
     try:  # dask reads a sample of the first block now, the rest when computing
         frame = dd.read_csv(str(path), blocksize=blocksize, header=0 if header else None,
-                            names=list(names), usecols=list(picked),
-                            dtype={c: "float64" for c in picked}, skip_blank_lines=True,
-                            encoding="utf-8-sig")
+                            names=list(names), skip_blank_lines=True, encoding="utf-8-sig",
+                            dtype={c: "float64" if c in picked else "object" for c in names})
     except (ValueError, TypeError) as exc:
         raise DerivekitError(f"cannot read {path} as numbers: {_first_line(exc.__cause__ or exc)}",
                              hint=f"choose numeric columns with {option}") from None
-    return CsvTable(path, names, picked, header, frame[list(picked)], named_ids, bool(columns))
+    return CsvTable(path, names, picked, header, frame, named_ids, bool(columns))
 
 
 # --------------------------------------------------------------------------- one-pass statistics
@@ -300,8 +311,8 @@ class Moments:
         return self.integral & (self.low == 1) & (self.high == self.n)
 
 
-def _moments_of_frame(frame) -> Moments:
-    return Moments.of(frame.to_numpy(dtype=float, copy=True))
+def _moments_of_frame(frame, columns) -> Moments:
+    return Moments.of(block_array(frame, columns))
 
 
 def tree_reduce(parts: list, merge: Callable):
@@ -323,7 +334,7 @@ def tree_reduce(parts: list, merge: Callable):
 def moments(table: CsvTable, engine: Engine) -> Moments:
     """The table's :class:`Moments` in one pass over its blocks (a tree reduction)."""
     from dask import delayed
-    parts = [delayed(_moments_of_frame)(block) for block in table.frame.to_delayed()]
+    parts = [delayed(_moments_of_frame)(block, table.columns) for block in table.frame.to_delayed()]
     (result,) = engine.compute(tree_reduce(parts, Moments.merge))
     check_finite(table, result)
     return result

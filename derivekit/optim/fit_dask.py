@@ -33,6 +33,7 @@ from derivekit.dask_blocks import (
     DEFAULT_BLOCKSIZE,
     Engine,
     Moments,
+    block_array,
     open_csv,
     tree_reduce,
 )
@@ -81,9 +82,10 @@ def _hits(frame, theta, keep):
     return int(np.sum((z > 0) == (block[:, -1] == 1))), 0, 0
 
 
-def _spill(frame, path: str) -> Moments:
-    """Save one CSV block as a NumPy file and return its moments (the checks need them)."""
-    block = frame.to_numpy(dtype=float, copy=True)
+def _spill(frame, columns, path: str) -> Moments:
+    """Save one CSV block's ``columns`` as a NumPy file and return its moments (the checks
+    need them)."""
+    block = block_array(frame, columns)
     np.save(path, block)
     return Moments.of(block)  # centres the block in place, after saving it
 
@@ -242,7 +244,8 @@ def csv_objective(path: str | Path, model: str = "linear", target: str = "y", fe
     try:
         from dask import delayed
         parts = [str(spill / f"block{i:06d}.npy") for i in range(table.blocks)]
-        saved = [delayed(_spill)(block, part) for block, part in zip(table.frame.to_delayed(), parts)]
+        saved = [delayed(_spill)(block, table.columns, part)
+                 for block, part in zip(table.frame.to_delayed(), parts)]
         stats, lengths = engine.compute(tree_reduce(saved, Moments.merge), [s.n for s in saved])
         return _objective(model, table, stats, list(lengths), parts, target, engine, spill)
     except BaseException:

@@ -89,6 +89,7 @@ def test_id_columns_are_skipped_and_chosen_columns_are_kept(tmp_path):
     ("a,b\n1,2\n3,\n4,5\n", "NaN or infinite"),
     ("a,b\n1,2\n3,nan\n4,5\n", "NaN or infinite"),
     ("a,b\n1,2\n", "at least 2 samples"),
+    ("a,b\n1,2\n3,4\n5,6,7\n", "fields|tokenizing"),
 ])
 def test_bad_files_are_refused_clearly(tmp_path, text, message):
     path = tmp_path / "bad.csv"
