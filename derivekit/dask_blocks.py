@@ -25,7 +25,6 @@ import csv
 import os
 import re
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -104,9 +103,7 @@ class Engine:
     def compute(self, *collections):
         """``dask.compute`` on this engine's scheduler; a bad cell becomes a DerivekitError."""
         kwargs = self.compute_kwargs()
-        with self._progress_bar(), warnings.catch_warnings():
-            # dask's own Parquet reader calls a pandas API that pandas now deprecates
-            warnings.filterwarnings("ignore", message=".*inplace keyword.*reset_index")
+        with self._progress_bar():
             try:
                 return self.dask.compute(*collections, **kwargs)
             except ValueError as exc:  # pandas: a cell that is not a number, a ragged row
