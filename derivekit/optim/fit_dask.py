@@ -55,9 +55,9 @@ def _array(part) -> np.ndarray:
     return np.load(part) if isinstance(part, str) else np.asarray(part, dtype=float)
 
 
-def _sums(frame, theta, model, keep, features):
+def _sums(part, theta, model, keep, features):
     """One block's (m_b·J_b, m_b·∇J_b, m_b)."""
-    block = _array(frame)
+    block = _array(part)
     if not len(block):
         return 0.0, np.zeros_like(theta), 0
     loss, grad = model(Dataset(block[:, keep], block[:, -1], features)).value_and_grad(theta)
@@ -68,16 +68,16 @@ def _add(a, b):
     return a[0] + b[0], a[1] + b[1], a[2] + b[2]
 
 
-def _gram(frame, keep):
+def _gram(part, keep):
     """[X, 1]ᵀ[X, 1] and [X, 1]ᵀy of one block, for the exact least-squares answer."""
-    block = _array(frame)
+    block = _array(part)
     design = np.column_stack([block[:, keep], np.ones(len(block))])
     return design.T @ design, design.T @ block[:, -1], 0
 
 
-def _hits(frame, theta, keep):
+def _hits(part, theta, keep):
     """Rows of one block that a logistic model classifies right (z > 0 ⇔ y = 1)."""
-    block = _array(frame)
+    block = _array(part)
     z = block[:, keep] @ theta[:-1] + theta[-1]
     return int(np.sum((z > 0) == (block[:, -1] == 1))), 0, 0
 
@@ -91,8 +91,9 @@ def _spill(frame, columns, path: str) -> Moments:
 
 
 class StreamedObjective(Objective):
-    """A linear or logistic model on data held in blocks (delayed pandas frames whose last
-    column is the target); parameters ``w_<feature>`` …, then ``b``."""
+    """A linear or logistic model on data held in blocks (``parts``: NumPy block files, or
+    delayed arrays, whose last column is the target and whose ``keep`` columns are the
+    features); parameters ``w_<feature>`` …, then ``b``."""
 
     def __init__(self, model: str, parts: list, lengths: list[int], features: tuple[str, ...],
                  keep: list[int], target: str, source: str, engine: Engine,
@@ -131,6 +132,8 @@ class StreamedObjective(Objective):
 
     def describe(self, fmt="text"):
         blocks = f"{len(self.parts)} block{'s' if len(self.parts) > 1 else ''}"
+        if self.skipped:
+            blocks += f"; ID-like column{'s' if len(self.skipped) > 1 else ''} {', '.join(self.skipped)} skipped"
         if fmt == "latex":
             return self.loss_latex + rf",\ m = {self.rows}"
         return f"{self.loss_text}, m = {self.rows} rows of {self.source} (Dask, {blocks})"
