@@ -44,6 +44,8 @@ LOCAL_THREADS = max(1, min(4, os.cpu_count() or 1))
 FAN_IN = 8
 _ID_NAME = re.compile(r"^(id|idx|index|row|rowid|row_id|row_number|#)$|(^|[_\s-])id$|^id[_\s-]",
                       re.IGNORECASE)
+#: a scheduler address as distributed writes it: [scheme://]host[:port]
+_ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx|inproc)://)?[A-Za-z0-9_.\-\[\]:%]+(:\d+)?/?$")
 #: what pandas says about a cell or a row it cannot read (other errors are not the data's)
 _PARSE_ERRORS = ("could not convert", "Unable to parse", "Error tokenizing", "Mismatched dtypes",
                  "invalid literal", "cannot safely convert")
@@ -90,6 +92,10 @@ class Engine:
         if isinstance(address, Client):
             self.client = address
         else:
+            if not _ADDRESS.match(str(address)):  # checked here: a Client that fails to parse
+                raise DerivekitError(  # its address still hangs at exit, closing itself
+                    f"{address!r} is not a Dask scheduler address",
+                    hint="write it as tcp://HOST:PORT, e.g. --scheduler tcp://127.0.0.1:8786")
             try:
                 self.client = Client(str(address), timeout="10s", set_as_default=False)
             except (OSError, TimeoutError, ValueError) as exc:

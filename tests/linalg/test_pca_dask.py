@@ -110,6 +110,8 @@ def test_refusals_say_what_to_write(tmp_path):
         dk.pca(path, engine="spark")
     with pytest.raises(DerivekitError, match="dask engine"):
         dk.pca(path, out=str(tmp_path / "s.csv"))
+    with pytest.raises(DerivekitError, match="not a Dask scheduler address"):
+        dk.pca(path, engine="dask", scheduler="nonsense://host")
 
 
 def test_cli_pca_engine_dask_summarises_rows_in_json(tmp_path, capsys):
