@@ -137,7 +137,6 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
     already and that together evaluate every expression in ``exprs``; only the domain
     conditions are then compiled here, so a large expression is not compiled twice.
     """
-    from derivekit.numeric.compiled import compile
     symbols = tuple(symbols)
     exprs = [e for e in exprs if e is not None]
     if not symbols:
