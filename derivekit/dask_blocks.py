@@ -7,15 +7,15 @@ block by block in a tree.
 
 It sits at the top level because two wings read CSV blocks with it: ``linalg/pca_dask.py``
 and ``optim/fit_dask.py``; linalg may not import optim (nor numeric), and optim may not
-import linalg, so the one reader lives below both. It imports nothing of derivekit but
-``errors``. Dask is an optional extra (``pip install "derivekit[dask]"``).
+import linalg, so the one reader lives below both. It imports only ``errors`` and
+``columns`` (the ID-column rules) of derivekit. Dask is an optional extra (``pip install "derivekit[dask]"``).
 
 Column rules (as the NumPy engine): a first row with a non-number is the header; without
 one, columns are named 1, 2, …. Given columns are used as given. Otherwise every column is
 used except the excluded ones (the target of a fit) and ID-like columns, which are skipped
-and reported: a header named like an identifier (``id``, ``index``, ``row``, ``*_id``), or
-integer values running exactly 1..n over the n rows (row numbers), found in the statistics
-pass. Empty, NaN and infinite cells are refused, as non-numbers are.
+and reported, by the NumPy engine's rules (:mod:`derivekit.columns`): a header named like an
+identifier (``id``, ``index``, ``row``, ``*_id``), or integers k, k+1, …, k+n−1, one per row,
+found from the statistics pass. Empty, NaN and infinite cells are refused, as non-numbers are.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from derivekit.columns import named_like_an_id
 from derivekit.errors import DerivekitError
 
 #: bytes of CSV text per block (about 8 000 rows of 21 numbers). Parsing a block takes several
@@ -42,8 +43,6 @@ DEFAULT_BLOCKSIZE = 2_000_000
 LOCAL_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: blocks merged per node of the reduction tree
 FAN_IN = 8
-_ID_NAME = re.compile(r"^(id|idx|index|row|rowid|row_id|row_number|#)$|(^|[_\s-])id$|^id[_\s-]",
-                      re.IGNORECASE)
 #: a scheduler address as distributed writes it: [scheme://]host[:port]
 _ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx|inproc)://)?[A-Za-z0-9_.\-\[\]:%]+(:\d+)?/?$")
 #: what pandas says about a cell or a row it cannot read (other errors are not the data's)
@@ -63,9 +62,10 @@ def require_dask():
     return dask
 
 
-def looks_like_id(name: str) -> bool:
-    """A column header that names an identifier rather than a measurement."""
-    return bool(_ID_NAME.search(name.strip()))
+def looks_like_id(name: str) -> str | None:
+    """Why a column header names an identifier rather than a measurement, or None (the
+    NumPy engine's rule, :func:`derivekit.columns.named_like_an_id`)."""
+    return named_like_an_id(name, np.empty(0))
 
 
 # --------------------------------------------------------------------------- the scheduler
@@ -173,14 +173,14 @@ class CsvTable:
     """A CSV opened lazily: ``frame`` is a dask DataFrame of all its columns, in blocks of
     about ``blocksize`` bytes, ``columns`` (float64) those used, in order (:func:`block_array`
     takes them from a block); ``header`` says whether the first row named them; ``named_ids``
-    are the columns skipped for their ID-like names."""
+    are the columns skipped for their ID-like names, with the reason."""
 
     path: Path
     all_columns: tuple[str, ...]
     columns: tuple[str, ...]
     header: bool
     frame: Any
-    named_ids: tuple[str, ...]
+    named_ids: dict[str, str]
     chosen: bool  # columns were given, so no ID-like column is skipped by its values
 
     @property
@@ -241,10 +241,10 @@ def open_csv(path: str | Path, columns: list[str] | None = None, exclude: tuple[
         if missing:
             raise DerivekitError(f"{path} has no column {', '.join(map(repr, missing))}",
                                  hint=f"its columns are: {', '.join(names)}")
-        picked, named_ids = tuple(columns), ()
+        picked, named_ids = tuple(columns), {}
     else:
         candidates = [c for c in names if c not in exclude]
-        named_ids = tuple(c for c in candidates if header and looks_like_id(c))
+        named_ids = {c: looks_like_id(c) for c in candidates if header and looks_like_id(c)}
         picked = tuple(c for c in candidates if c not in named_ids)
     if not picked:
         raise DerivekitError(f"{path} has no columns left to use", hint=f"choose them with {option}")
@@ -310,8 +310,18 @@ class Moments:
                        np.maximum(self.high, other.high))
 
     def row_numbers(self) -> np.ndarray:
-        """Columns whose values are integers running from 1 to n (row numbers)."""
-        return self.integral & (self.low == 1) & (self.high == self.n)
+        """Columns whose values look like the integers k, k+1, …, k+n−1, one per row (the
+        NumPy engine's rule, :func:`derivekit.columns.numbers_the_rows`): integers spanning
+        exactly n−1 with the run's mean and sum of squares, which n integers in that range
+        reach only by taking each value once."""
+        n = self.n
+        if n < 3:
+            return np.zeros_like(self.integral)
+        run = self.integral & (self.high - self.low == n - 1)
+        mean_ok = np.abs(self.mean - (self.low + self.high) / 2) <= 1e-9 * np.maximum(1, np.abs(self.high))
+        spread = n * (n * n - 1) / 12  # Σ (x − mean)² of a run of n consecutive integers
+        spread_ok = np.abs(np.diag(self.scatter) - spread) <= 1e-9 * spread
+        return run & mean_ok & spread_ok
 
 
 def _moments_of_frame(frame, columns) -> Moments:
@@ -352,8 +362,11 @@ def check_finite(table: CsvTable, stats: Moments) -> None:
         raise DerivekitError(f"{table.path} has no rows of data")
 
 
-def id_columns_by_value(table: CsvTable, stats: Moments) -> tuple[str, ...]:
-    """Columns holding row numbers 1..n, skipped unless the columns were chosen."""
-    if table.chosen or stats.n < 3:
-        return ()
-    return tuple(c for c, flag in zip(table.columns, stats.row_numbers()) if flag)
+def id_columns_by_value(table: CsvTable, stats: Moments, columns: int | None = None) -> dict[str, str]:
+    """{name: reason} for the columns (the first ``columns`` of them) that hold row numbers,
+    skipped unless the columns were chosen."""
+    if table.chosen:
+        return {}
+    flags = stats.row_numbers()
+    return {c: f"its values are the integers {int(stats.low[j])}..{int(stats.high[j])}, one per row"
+            for j, c in enumerate(table.columns[:columns]) if flags[j]}

@@ -27,6 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     "study": _BASE | {"calculus", "render", "numeric", "matrix", "optim", "linalg", "study"},
     "cli": _BASE | {"calculus", "render", "numeric", "matrix", "optim", "linalg", "plots",
                     "study", "cli"},
+    "web": _BASE | {"calculus", "render", "numeric", "matrix", "optim", "linalg", "plots",
+                    "study", "cli", "web"},
 }
 
 # The only upward imports. Each is inside a function, and each has a reason.
@@ -36,6 +38,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("derivekit.optim.trajectory", "plots"): "Trajectory.plot draws with matplotlib, an optional extra",
     ("derivekit.linalg.eigen", "plots"): "EigenResult.plot draws with matplotlib, an optional extra",
     ("derivekit.linalg.pca", "plots"): "PCAResult.plot draws with matplotlib, an optional extra",
+    ("derivekit.cli.web", "web"): "`derivekit serve` starts the web wing, which runs the CLI's "
+                                  "commands for its JSON API (and needs the optional web extra)",
 }
 
 

@@ -15,6 +15,7 @@ Modules:
   optim     ``descend``, ``fit``
   linalg    ``dot``, ``matmul``, ``det``, ``inv``, ``rank``, ``transpose``, ``norm``, ``eig``, ``pca``
   study     ``notes``, ``drill``, ``explain``
+  web       ``serve``: the local web page (derivekit.web)
 """
 
 from derivekit.cli.dispatch import main

@@ -8,6 +8,7 @@ engine) is imported inside :func:`run`, so ``--help`` and usage errors answer at
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -66,6 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     if command == "diff":
         parser.add_argument("--order", type=int, default=1, metavar="N",
                             help="differentiate N times (default 1)")
+        parser.add_argument("--plot", metavar="FILE",
+                            help="also draw f, f′ and the tangent line (.png or .svg; one variable)")
+        parser.add_argument("--at", type=float, default=1.0, metavar="X",
+                            help="where --plot draws the tangent (default 1)")
     parser.add_argument("--format", choices=("text", "latex", "markdown", "json"), default="text",
                         help="output format (default text)")
     parser.add_argument("--notation", choices=("leibniz", "prime"), default="leibniz",
@@ -129,6 +134,48 @@ def _variables(text: str | None, exprs, syntax: str, *, one: bool):
     return chosen
 
 
+#: NumPy matrix spelling that the scalar parser does not read: @, .T, norms, traces, methods
+_MATRIX_SYNTAX = re.compile(r"@|\.T\b|\b(?:norm2?|trace|det|logdet|inv)\s*\(|\.(?:dot|sum|mean)\s*\("
+                            r"|\b(?:np|torch)\.")
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*\()")
+
+
+def _refuse_matrix_syntax(source: str, args: argparse.Namespace) -> None:
+    """A matrix expression given to diff/grad: say exactly which command reads it."""
+    found = _MATRIX_SYNTAX.search(source)
+    if not found or args.syntax == "latex":
+        return
+    from derivekit.errors import UnsupportedError
+    names = list(dict.fromkeys(n for n in _NAME.findall(source) if n not in ("np", "torch", "T", "axis")))
+    wrt = (args.wrt or "").split(",")[0].strip() or next((n for n in names if n[:1].isupper()),
+                                                          names[0] if names else "W")
+    shapes = _inferable_shapes(source, wrt) or (
+        ",".join(f"{n}={'ROWSxCOLS' if n[:1].isupper() else 'ROWSx1'}" for n in names) or "W=3x4")
+    raise UnsupportedError(
+        f"{source!r} is a matrix expression (it uses {found.group(0).strip()!r}); derivekit "
+        f"{args.command} differentiates scalar expressions",
+        hint=f'use the matrix engine, with each name\'s shape (sizes may be numbers or names):\n'
+             f'  derivekit matgrad "{source}" --wrt {wrt} --shapes {shapes}')
+
+
+def _inferable_shapes(source: str, wrt: str) -> str | None:
+    """A --shapes value from which the matrix engine infers every other shape (the wrt
+    name as an m×n matrix, or an n×1 vector), if one of them works for ``source``."""
+    from derivekit.errors import DerivekitError
+    from derivekit.limits import deadline
+    from derivekit.matrix.gradient import matrix_gradient
+    from derivekit.matrix.shapes import parse_shapes
+    guesses = (f"{wrt}=mxn", f"{wrt}=nxn", f"{wrt}=nx1")
+    for guess in guesses if wrt[:1].isupper() else guesses[::-1]:
+        try:
+            with deadline(3.0):
+                matrix_gradient(source, wrt=wrt, shapes=parse_shapes(guess))
+            return guess
+        except (DerivekitError, TypeError, ValueError, ArithmeticError):
+            continue
+    return None
+
+
 def compute(args: argparse.Namespace):
     """The Derivation or MatrixOfDerivations the command asks for."""
     from derivekit.calculus.derive import derive, gradient, hessian, jacobian
@@ -138,21 +185,33 @@ def compute(args: argparse.Namespace):
     sources = _split_functions(args.expr) if args.command == "jacobian" else [args.expr]
     if not sources:
         raise DerivekitError("no expression given", hint='e.g. derivekit jacobian "x*y; x + y"')
+    for source in sources:
+        _refuse_matrix_syntax(source, args)
     exprs = [parse(source, syntax=args.syntax) for source in sources]
     # The engine decides by size (steps unless the input is huge); --no-steps only hides
-    # them, so the result is the same textbook form either way.
-    steps = None
+    # them, so the result is the same textbook form either way. When the steps would be
+    # too large (a high --order swells the expression), --no-steps takes the fast path.
+    from derivekit.errors import LimitError
+
     if args.command == "diff":
         (var,) = _variables(args.wrt, exprs, args.syntax, one=True)
         if args.order < 1:
             raise DerivekitError(f"--order must be at least 1, not {args.order}")
-        return derive(exprs[0], var, args.order, steps=steps)
-    variables = _variables(args.wrt, exprs, args.syntax, one=False)
-    if args.command == "grad":
-        return gradient(exprs[0], variables, steps=steps)
-    if args.command == "jacobian":
-        return jacobian(exprs, variables, steps=steps)
-    return hessian(exprs[0], variables, steps=steps)
+        operation = lambda steps: derive(exprs[0], var, args.order, steps=steps)  # noqa: E731
+    else:
+        variables = _variables(args.wrt, exprs, args.syntax, one=False)
+        if args.command == "grad":
+            operation = lambda steps: gradient(exprs[0], variables, steps=steps)  # noqa: E731
+        elif args.command == "jacobian":
+            operation = lambda steps: jacobian(exprs, variables, steps=steps)  # noqa: E731
+        else:
+            operation = lambda steps: hessian(exprs[0], variables, steps=steps)  # noqa: E731
+    try:
+        return operation(None)
+    except LimitError as exc:
+        if not args.no_steps or "step-by-step" not in str(exc):
+            raise
+        return operation(False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,8 +224,22 @@ def run(args: argparse.Namespace) -> int:
     with deadline(args.timeout if args.timeout and args.timeout > 0 else None):
         result = compute(args)
         output = result.render(args.format, **settings)
+        if getattr(args, "plot", None):
+            _plot(args, result)
     _write(output if output.endswith("\n") else output + "\n")
     return 0
+
+
+def _plot(args: argparse.Namespace, derivation) -> None:
+    """``diff --plot FILE``: f, its derivative and the tangent at ``--at``."""
+    from derivekit.errors import DerivekitError
+    from derivekit.parsing.parse import parse
+    from derivekit.plots.tangent import samples, tangent_figure
+
+    if args.order != 1:
+        raise DerivekitError("--plot draws a first derivative", hint="leave out --order")
+    data = samples(parse(args.expr, syntax=args.syntax), derivation.result, derivation.wrt, args.at)
+    tangent_figure(data, args.plot)
 
 
 def _write(text: str) -> None:

@@ -6,7 +6,10 @@ that a cold ``derivekit diff`` stays fast. A command module provides::
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace) -> int: ...   # 0 ok, 1 math found wrong, 2 usage
 
-Exit codes: 0 success, 1 when a check finds the math wrong, 2 on usage, parse or limit errors.
+Exit codes (:data:`EXIT_CODES`): 0 right or done; 1 claim wrong or run diverged; 2 usage
+error, parse error or cannot check (every ``DerivekitError``); 3 internal error, reported in
+one line with "please report" (``--debug``, accepted by every subcommand, shows the
+traceback). No other traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+#: what each exit code means; the docs and the fuzz test read this table
+EXIT_CODES = {
+    0: "right, or done",
+    1: "the claim is wrong, or the run diverged",
+    2: "usage error, parse error, or the check cannot decide",
+    3: "internal error (a bug in derivekit: please report it; --debug shows the traceback)",
+}
 
 # name -> (module, one-line help, example)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -62,6 +73,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "derivekit drill --topic chain_rule --seed 1"),
     "explain": ("derivekit.cli.study", "interview-style explanation of a topic",
                 "derivekit explain sigmoid"),
+    "serve": ("derivekit.cli.web", "the local web page (needs the web extra)", "derivekit serve --open"),
 }
 
 
@@ -121,8 +133,59 @@ def _math_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> list[st
     return flags + positionals if merged else argv
 
 
+def _check_common_options(args: argparse.Namespace) -> None:
+    """Options several commands share, checked once: a --timeout is a finite number ≥ 0,
+    a --seed an integer ≥ 0 (what NumPy's generators take)."""
+    import math
+
+    from derivekit.errors import DerivekitError
+    seed = getattr(args, "seed", None)
+    if isinstance(seed, int) and seed < 0:
+        raise DerivekitError(f"--seed must be a whole number ≥ 0, not {seed}", hint="e.g. --seed 0")
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
+        raise DerivekitError(f"--timeout must be a number of seconds ≥ 0, not {timeout:g}",
+                             hint="e.g. --timeout 10")
+
+
+def _take_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """argv without ``--debug`` (a global option, accepted anywhere before a ``--``)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    return [a for i, a in enumerate(argv) if i >= end or a != "--debug"], debug
+
+
+def _internal_error(name: str, exc: BaseException, debug: bool) -> int:
+    """One line and "please report" (the traceback with --debug): exit 3."""
+    if debug:
+        import traceback
+        traceback.print_exception(exc)
+    what = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    print(f"derivekit {name}: internal error ({what[:300]}); this is a bug, please report it "
+          f"with the command line{'' if debug else ' (rerun with --debug for the traceback)'}",
+          file=sys.stderr)
+    return 3
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return _main(argv, debug)
+    except KeyboardInterrupt:
+        print("derivekit: interrupted", file=sys.stderr)
+        return 130
+    except RecursionError as exc:  # deep input that slipped past the limits
+        print("derivekit: error: the input is nested too deeply to process\n"
+              "hint: split it into smaller expressions", file=sys.stderr)
+        if debug:
+            import traceback
+            traceback.print_exception(exc)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+        return _internal_error(argv[0] if argv else "", exc, debug)
+
+
+def _main(argv: list[str], debug: bool) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_top_help())
         return 0 if argv else 2
@@ -138,15 +201,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"derivekit: unknown command '{name}'{hint}\n\n{_top_help()}", file=sys.stderr)
         return 2
     parser, module = build_parser(name)
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, show the Python traceback")
     try:
         args = parser.parse_args(_math_arguments(parser, argv[1:]))
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
-        return int(exc.code or 0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    args.debug = debug
     from derivekit.errors import DerivekitError
     try:
+        _check_common_options(args)
         return int(module.run(args))
     except DerivekitError as exc:
         print(f"derivekit {name}: error: {exc}", file=sys.stderr)
+        if debug:
+            import traceback
+            traceback.print_exception(exc)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         import os

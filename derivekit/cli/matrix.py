@@ -10,7 +10,8 @@ One module serves all four; :func:`add_arguments` reads the command from ``parse
     derivekit gradflow --depth 10 --width 32 --activation sigmoid [--compare] [--plot flow.png]
 
 Exit codes: 0 success (or a right claim), 1 a wrong claim (a shape-inconsistent claim
-included), 2 usage, parse or shape errors in the input.
+included), 2 usage, parse or shape errors in the input, or a check that cannot be made (too
+few random inputs give finite values).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import argparse
 import sys
 
 FORMATS = ("text", "latex", "markdown", "json")
-SHAPES_HELP = "shapes as NAME=ROWSxCOLS, comma-separated (W=3x4,x=4x1); sizes may be names " \
-              "(X=dxN, given distinct values) and a named size may be set (N=5)"
+SHAPES_HELP = "shapes as NAME=ROWSxCOLS or NAME:ROWSxCOLS, comma-separated (W=3x4,x=4x1); " \
+              "sizes may be names (X=dxN, given distinct values) and a named size may be set " \
+              "(N=5); a constant has a decimal point or an exponent (eps=1e-5)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--shapes", required=True, help=SHAPES_HELP)
         parser.add_argument("--syntax", choices=("auto", "text", "latex"), default="auto",
                             help="input syntax (auto: LaTeX when the text contains a backslash)")
+        parser.add_argument("--assume", default=None, metavar="NAME: KIND, ...",
+                            help='structure of inputs, e.g. "Y: one-hot rows, A: symmetric" (kinds: '
+                                 'one-hot rows, one-hot columns, symmetric, positive definite, '
+                                 'invertible, positive, probabilities); random inputs respect it')
     if command == "matgrad":
         kind = parser.add_mutually_exclusive_group()
         kind.add_argument("--jacobian", action="store_true",
@@ -75,7 +81,15 @@ def run(args: argparse.Namespace) -> int:
             derive = matrix_jacobian if args.jacobian else matrix_hessian
         else:
             derive = matrix_gradient
-        result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax, timeout=args.timeout)
+        if args.assume and derive is matrix_gradient:
+            result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax,
+                            timeout=args.timeout, assume=args.assume)
+        elif args.assume:
+            print(f"derivekit matgrad: error: --assume works with gradients, not with "
+                  f"--{'jacobian' if args.jacobian else 'hessian'}", file=sys.stderr)
+            return 2
+        else:
+            result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax, timeout=args.timeout)
         print(result.render(args.format))
         return 0
     if command == "backprop":
@@ -90,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
             return 2
         verdict = verify_backprop(args.loss, args.claim, args.wrt, args.shapes,
                                   seeds=tuple(range(args.seeds)), syntax=args.syntax,
-                                  timeout=args.timeout)
+                                  timeout=args.timeout, assume=args.assume)
         print(verdict.render(args.format))
-        return 0 if verdict.ok else 1
+        return 0 if verdict.ok else (1 if verdict.checked else 2)
     from derivekit.matrix.gradient_flow import gradflow
     result = gradflow(depth=args.depth, width=args.width, activation=args.activation,
                       init=args.init, seed=args.seed, batch=args.batch, compare=args.compare)

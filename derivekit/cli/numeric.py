@@ -2,7 +2,8 @@
 differences), thin layers over :func:`derivekit.numeric.verify.verify` and
 :func:`derivekit.numeric.finitediff.gradcheck`. One module serves both; ``parser.prog`` says which.
 
-Exit codes: 0 right, 1 wrong, 2 usage or parse error (raised as DerivekitError).
+Exit codes: 0 right, 1 wrong, 2 usage or parse error (raised as DerivekitError) or cannot
+check (too few points where everything is finite, or an undecidable abstract claim).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--claim", action="append", required=True,
                             help="your derivative; for a gradient either one --claim per variable "
                                  "or one list such as \"[x*y, x^2]\"")
-        parser.add_argument("--wrt", required=True, help="the variable, or variables as x,y")
+        parser.add_argument("--wrt", help="the variable, or variables as x,y (default: the expression's "
+                                           "variable, when it has only one)")
         parser.add_argument("--points", type=int, default=10, help="random points compared (at least 10)")
         parser.add_argument("--timeout", type=float, default=2.0,
                             help="seconds allowed for symbolic simplification")
@@ -62,16 +64,28 @@ def _claim(values: list[str] | None):
     return values[0] if len(values) == 1 else list(values)
 
 
+def _only_variable(source: str) -> str:
+    """The variable of a one-variable expression (as ``derivekit diff`` guesses it)."""
+    from derivekit.numeric.compiled import as_expr
+    names = sorted(s.name for s in as_expr(source).free_symbols)
+    if len(names) == 1:
+        return names[0]
+    listed = ", ".join(names) or "no variables"
+    raise DerivekitError(f"the expression has {listed}, so --wrt is needed",
+                         hint=f"say which variable with --wrt, e.g. --wrt {names[0] if names else 'x'}"
+                              + (f", or --wrt {','.join(names)} for the gradient" if len(names) > 1 else ""))
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from derivekit.numeric.verify import verify
-        verdict = verify(args.expr, _claim(args.claim), args.wrt, points=args.points,
+        verdict = verify(args.expr, _claim(args.claim), args.wrt or _only_variable(args.expr), points=args.points,
                          seed=args.seed, timeout=args.timeout)
         print(verdict.render(args.format, steps=not args.no_steps))
-        return 0 if verdict.ok else 1
+        return 0 if verdict.ok else (1 if verdict.decided else 2)
     from derivekit.numeric.compiled import gradcheck
     at = [parse_assignments(p) for p in args.at] if args.at else None
     result = gradcheck(args.expr, _claim(args.claim), at=at, wrt=args.wrt, method=args.method,
                        eps=args.eps, atol=args.atol, rtol=args.rtol, n_points=args.points, seed=args.seed)
     print(result.render(args.format))
-    return 0 if result.ok else 1
+    return 0 if result.ok else (1 if result.decided else 2)

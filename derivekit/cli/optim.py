@@ -21,8 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fitting = parser.prog.endswith("fit")
     parser.set_defaults(command="fit" if fitting else "descend")
     if fitting:
+        parser.add_argument("data_file", nargs="?", metavar="FILE.csv", help="the same as --data")
         parser.add_argument("--data", metavar="FILE.csv",
-                            help="CSV file with a header row (default: a built-in seeded dataset)")
+                            help="CSV file with a header row (default: a built-in seeded dataset); "
+                                 "columns that look like row IDs are skipped unless named in --features")
         parser.add_argument("--model", choices=("linear", "logistic", "mlp"), default="linear",
                             help="linear regression (MSE), logistic regression (BCE), or a one-hidden-"
                                  "layer MLP (MSE, backprop from derivekit.matrix.networks); default linear")
@@ -150,6 +152,10 @@ def _objective(args):
             load_csv,
             make_dataset,
         )
+        if args.data_file and args.data and args.data_file != args.data:
+            raise DerivekitError(f"two data files given ({args.data_file!r} and --data {args.data!r})",
+                                 hint="give one")
+        args.data = args.data or args.data_file
         data = (load_csv(args.data, args.target, args.features) if args.data
                 else make_dataset(DATASET_FOR_MODEL[args.model], samples=args.samples, noise=args.noise,
                                   seed=args.seed))
@@ -159,7 +165,12 @@ def _objective(args):
     from derivekit.optim.objectives import SymbolicObjective
     from derivekit.options import parse_assignments
     start = parse_assignments(args.start) if args.start is not None else None
-    return SymbolicObjective(args.expr, wrt=args.wrt), start
+    objective = SymbolicObjective(args.expr, wrt=args.wrt)
+    if start is None and objective.default_start() is None:
+        names = objective.names
+        raise DerivekitError(f"a start point is needed for {', '.join(names)}",
+                             hint=f"give one with --start {','.join(f'{n}=1' for n in names)}")
+    return objective, start
 
 
 def _fit_summary(objective, run) -> list[str]:
@@ -254,6 +265,11 @@ def run(args: argparse.Namespace) -> int:
         output = result.render(args.format, worked=args.worked, rows=args.rows)
     if args.command == "fit" and args.format in ("text", "markdown"):
         output += "\n\n" + "\n".join(_fit_summary(objective, result.best if several else result))
+    data_notes = getattr(getattr(objective, "data", None), "notes", ())
+    if data_notes and args.format in ("text", "markdown"):
+        output = "\n".join(f"note: {n}" for n in data_notes) + "\n\n" + output
+    elif data_notes:
+        print("\n".join(f"derivekit {args.command}: note: {n}" for n in data_notes), file=sys.stderr)
     print(output)
     if getattr(args, "out", None):  # fit --engine dask: every row's prediction, in a pass over the blocks
         objective.write_predictions((result.best if several else result).points[-1], args.out)

@@ -52,10 +52,12 @@ def builtin(name: str = DEFAULT_DATASET, n: int = 200, seed: int = 0) -> Dataset
     return Dataset(data, columns, f"built-in dataset '{name}' (n={n}, seed={seed})")
 
 
-def read_csv(path: str | Path, columns: list[str] | None = None) -> Dataset:
+def read_csv(path: str | Path, columns: list[str] | None = None, *, skip_ids: bool = True) -> Dataset:
     """Read numeric columns from a CSV file; a first row with non-numbers is the header.
 
     ``columns`` picks columns by header name (or 1-based number when there is no header).
+    Without ``columns``, columns that look like row IDs (:mod:`derivekit.columns`: named
+    ``id``…, or the integers 1..n) are skipped when ``skip_ids``, and the source says so.
     """
     path = Path(path)
     if not path.is_file():
@@ -89,7 +91,15 @@ def read_csv(path: str | Path, columns: list[str] | None = None) -> Dataset:
                                      f"'{names[pick]}': '{cell}' is not a number",
                                      hint="choose numeric columns with --columns")
             data[i, j] = float(cell)
-    return Dataset(data, tuple(names[p] for p in picks), str(path))
+    kept, source = tuple(names[p] for p in picks), str(path)
+    if skip_ids and not columns and header:
+        from derivekit.columns import id_columns, skipped_note
+        skipped = id_columns(kept, data)
+        if skipped and len(skipped) < len(kept):
+            keep = [j for j, name in enumerate(kept) if name not in skipped]
+            data, kept = data[:, keep], tuple(kept[j] for j in keep)
+            source += f" [{skipped_note(skipped, '--columns')}]"
+    return Dataset(data, kept, source)
 
 
 def _is_number(cell: str) -> bool:

@@ -16,7 +16,7 @@ second pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from derivekit.dask_blocks import (
     open_csv,
     output_path,
 )
+from derivekit.columns import skipped_note
 from derivekit.errors import DerivekitError, ShapeError
 from derivekit.linalg.pca import SHOWN_ROWS, SMALL_FEATURES, PCAResult, principal_axes
 from derivekit.linalg.rowops import subscript
@@ -52,7 +53,7 @@ class StreamedPCAResult(PCAResult):
     n_samples: int = 0
     blocks: int = 0
     where: str = ""
-    skipped: tuple[str, ...] = ()
+    skipped: dict[str, str] = field(default_factory=dict)  # ID-like columns: why each
     scores_file: str | None = None
     method: str = METHOD
 
@@ -120,7 +121,7 @@ def pca_dask(data: Any, k: int | None = None, *, standardize: bool = False,
             head, names, str(table.path), k, standardize, mean, scale, covariance, eigenvalues,
             all_components, W, eigenvalues[:k], ratio[:k], Z, reconstruction, error, mse,
             n_samples=n, blocks=table.blocks, where=engine.where,
-            skipped=table.named_ids + ids, scores_file=None if out_path is None else str(out_path))
+            skipped={**table.named_ids, **ids}, scores_file=None if out_path is None else str(out_path))
     result.steps = _steps(result)
     return result
 
@@ -164,8 +165,7 @@ def _vec(array: np.ndarray) -> str:
 
 def _steps(r: StreamedPCAResult) -> list[LinalgStep]:
     n, d, shown_rows = r.n_samples, len(r.columns), len(r.data)
-    skipped = (f" ID-like column{'s' if len(r.skipped) > 1 else ''} {', '.join(r.skipped)} "
-               "skipped;" if r.skipped else "")
+    skipped = f" {skipped_note(r.skipped, '--columns')};" if r.skipped else ""
     steps = [LinalgStep(
         "The data", f"{r.source}: {n} samples (rows) × {d} features ({', '.join(r.columns)}), read "
         f"by Dask in {r.blocks} block{'s' if r.blocks > 1 else ''} on {r.where};{skipped} the "

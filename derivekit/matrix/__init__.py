@@ -15,6 +15,7 @@ Modules:
   gradient          ``matrix_gradient``, ``MatrixDerivation``, ``verify_backprop``
   jacobian          forward-mode Jacobians and Hessians: ``matrix_jacobian``, ``matrix_hessian``
   evaluate          compile a tree into a NumPy program, sample inputs, central differences
+  assumptions       declared structure of inputs (one-hot rows, symmetric, …): sampling, words
   printers          expression printers: Unicode text, LaTeX and NumPy spelling
   derivation_writer writes a ``MatrixDerivation`` as text, LaTeX, Markdown or a dict
   claimcheck        ``BackpropVerdict``: comparing a claimed gradient with the derived one

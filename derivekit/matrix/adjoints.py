@@ -18,6 +18,8 @@ from derivekit.matrix.expr import (
     SCALAR,
     Node,
     add,
+    axis_sum,
+    compare,
     const,
     div,
     expand_to,
@@ -31,6 +33,8 @@ from derivekit.matrix.expr import (
     scale,
     sub,
     transpose,
+    where,
+    zeros,
 )
 
 
@@ -151,23 +155,47 @@ def _norm2(y: Node, g: Node):
 
 
 def _softmax(y: Node, g: Node):
-    s = y
-    return [(0, mul(s, sub(g, reduction("colsum", mul(g, s)))))]
+    s, k = y, y.attr
+    return [(0, mul(s, sub(g, axis_sum(mul(g, s), k))))]
 
 
 def _log_softmax(y: Node, g: Node):
-    s = reduction("softmax", y.args[0])
-    return [(0, sub(g, mul(s, reduction("colsum", g))))]
+    k = y.attr
+    s = reduction("softmax", y.args[0], k)
+    return [(0, sub(g, mul(s, axis_sum(g, k))))]
 
 
 def _logsumexp(y: Node, g: Node):
-    return [(0, mul(g, reduction("softmax", y.args[0])))]
+    return [(0, mul(g, reduction("softmax", y.args[0], y.attr)))]
 
 
 def _softmax_ce(y: Node, g: Node):
     z, t = y.args
-    return [(0, mul(g, sub(reduction("softmax", z), t))),
-            (1, neg(mul(g, reduction("log_softmax", z))))]
+    k = y.attr
+    return [(0, mul(g, sub(reduction("softmax", z, k), t))),
+            (1, neg(mul(g, reduction("log_softmax", z, k))))]
+
+
+def _maximum(y: Node, g: Node):
+    a, b = y.args
+    return [(0, reduce_to(mul(g, compare(">=", a, b)), a.shape)),
+            (1, reduce_to(mul(g, compare("<", a, b)), b.shape))]
+
+
+def _minimum(y: Node, g: Node):
+    a, b = y.args
+    return [(0, reduce_to(mul(g, compare("<=", a, b)), a.shape)),
+            (1, reduce_to(mul(g, compare(">", a, b)), b.shape))]
+
+
+def _cmp(y: Node, g: Node):
+    return []
+
+
+def _where(y: Node, g: Node):
+    c, a, b = y.args
+    none = zeros(g.shape)
+    return [(1, reduce_to(where(c, g, none), a.shape)), (2, reduce_to(where(c, none, g), b.shape))]
 
 
 def _bce_logits(y: Node, g: Node):
@@ -238,12 +266,15 @@ RULES: dict[str, AdjointRule] = {r.op: r for r in [
     AdjointRule("norm2", "squared norm", "y = ‖X‖²:  X̄ = 2ȳX",
                 r"y = \|X\|^2:\ \bar X = 2\bar y X",
                 "‖X‖² is the sum of squared entries, each with derivative 2x", _norm2),
-    AdjointRule("softmax", "softmax", "S = softmax(Z):  Z̄ = S ⊙ (Ȳ − 𝟙ᵀ(Ȳ ⊙ S))",
+    AdjointRule("softmax", "softmax", "S = softmax(Z):  Z̄ = S ⊙ (Ȳ − 𝟙ᵀ(Ȳ ⊙ S)) per column "
+                "(axis=0), S ⊙ (Ȳ − (Ȳ ⊙ S)𝟙) per row (axis=1)",
                 r"S = \operatorname{softmax}(Z):\ \bar Z = S \odot (\bar Y - \mathbf{1}^\top(\bar Y \odot S))",
-                "the softmax Jacobian diag(s) − ssᵀ applied column by column", _softmax),
-    AdjointRule("log_softmax", "log-softmax", "Y = log softmax(Z):  Z̄ = Ȳ − softmax(Z) ⊙ 𝟙ᵀȲ",
+                "the softmax Jacobian diag(s) − ssᵀ applied to each column (axis=0) or each row "
+                "(axis=1), the slices it normalises", _softmax),
+    AdjointRule("log_softmax", "log-softmax", "Y = log softmax(Z):  Z̄ = Ȳ − softmax(Z) ⊙ 𝟙ᵀȲ "
+                "(axis=0; Ȳ𝟙 for axis=1)",
                 r"\bar Z = \bar Y - \operatorname{softmax}(Z) \odot \mathbf{1}^\top \bar Y",
-                "the Jacobian I − 𝟙sᵀ applied column by column", _log_softmax),
+                "the Jacobian I − 𝟙sᵀ applied to each normalised column (or row)", _log_softmax),
     AdjointRule("logsumexp", "log-sum-exp", "y = LSE(Z):  Z̄ = softmax(Z) ⊙ ȳ",
                 r"y = \operatorname{LSE}(Z):\ \bar Z = \operatorname{softmax}(Z) \odot \bar y",
                 "the gradient of log Σ e^z is the softmax", _logsumexp),
@@ -252,6 +283,25 @@ RULES: dict[str, AdjointRule] = {r.op: r for r in [
                 "a known result: with −Σ y log softmax(z) and targets y that sum to 1 per "
                 "column, the softmax Jacobian and the 1/s of the log cancel, leaving "
                 "softmax(z) − y", _softmax_ce),
+    AdjointRule("maximum", "elementwise maximum", "Y = max(A, B):  Ā += Ȳ ⊙ 𝟙[A ≥ B],  B̄ += Ȳ ⊙ 𝟙[A < B]",
+                r"Y = \max(A, B):\ \bar A \mathrel{+}= \bar Y \odot \mathbb{1}[A \geq B],\ "
+                r"\bar B \mathrel{+}= \bar Y \odot \mathbb{1}[A < B]",
+                "each entry is one of its two arguments, so the gradient goes to the larger one "
+                "(to A at a tie); max(0, Z) is ReLU", _maximum),
+    AdjointRule("minimum", "elementwise minimum", "Y = min(A, B):  Ā += Ȳ ⊙ 𝟙[A ≤ B],  B̄ += Ȳ ⊙ 𝟙[A > B]",
+                r"Y = \min(A, B):\ \bar A \mathrel{+}= \bar Y \odot \mathbb{1}[A \leq B],\ "
+                r"\bar B \mathrel{+}= \bar Y \odot \mathbb{1}[A > B]",
+                "each entry is one of its two arguments, so the gradient goes to the smaller one",
+                _minimum),
+    AdjointRule("cmp", "indicator", "Y = 𝟙[A > B]:  Ā = B̄ = 0",
+                r"Y = \mathbb{1}[A > B]:\ \bar A = \bar B = 0",
+                "a comparison is a step: constant on each side of its jump, so its derivative is "
+                "0 almost everywhere (and undefined on the jump)", _cmp),
+    AdjointRule("where", "selection", "Y = where(C, A, B):  Ā += where(C, Ȳ, 0),  B̄ += where(C, 0, Ȳ)",
+                r"Y = \operatorname{where}(C, A, B):\ \bar A \mathrel{+}= \operatorname{where}(C, \bar Y, 0),\ "
+                r"\bar B \mathrel{+}= \operatorname{where}(C, 0, \bar Y)",
+                "each entry is copied from A or from B, so each gets the gradient of the entries "
+                "it supplied; the condition gets none (a step)", _where),
     AdjointRule("bce_logits", "binary cross-entropy on logits", "L = BCE(σ(z), y):  z̄ = σ(z) − y",
                 r"L = \operatorname{BCE}(\sigma(z), y):\ \bar z = \sigma(z) - y",
                 "a known result: σ′ = σ(1 − σ) cancels the denominators of the log-loss", _bce_logits),

@@ -20,6 +20,7 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import ShapeError
 from derivekit.limits import deadline
+from derivekit.matrix.assumptions import KINDS, declaration, describe
 from derivekit.matrix.diagnose import (
     CLASSES,
     Context,
@@ -27,7 +28,14 @@ from derivekit.matrix.diagnose import (
     relative_error,
     search,
 )
-from derivekit.matrix.evaluate import compile_node, domains, sample
+from derivekit.matrix.evaluate import (
+    CannotCheckError,
+    compile_node,
+    domains,
+    draw_points,
+    finite,
+    sample,
+)
 from derivekit.matrix.expr import Node, fmt_shape, substitute, tidy
 from derivekit.matrix.parse import parse_program
 from derivekit.matrix.printers import name_text, to_text
@@ -61,15 +69,24 @@ class BackpropVerdict(Displayable):
     wrt: str = ""
     seeds: tuple = ()
     derivation: Any = field(default=None, repr=False)
+    checked: bool = True
+    assumptions: dict = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return self.ok
 
+    @property
+    def status(self) -> str:
+        """"right", "wrong" or "cannot check" (too few finite points to compare on)."""
+        return "right" if self.ok else ("wrong" if self.checked else "cannot check")
+
     def _render(self, fmt: str, **settings):
-        head = "correct" if self.ok else "wrong"
+        head = {"right": "correct", "wrong": "wrong", "cannot check": "cannot check"}[self.status]
         wrt = name_text(self.wrt)
         if fmt == "dict":
-            return {"ok": self.ok, "error_class": self.error_class, "diagnosis": self.diagnosis,
+            return {"ok": self.ok, "status": self.status, "checked": self.checked,
+                    "assumptions": dict(self.assumptions),
+                    "error_class": self.error_class, "diagnosis": self.diagnosis,
                     "stage": self.stage, "max_rel_error": _finite(self.max_rel_error),
                     "expected": self.expected.to_dict() if self.expected is not None else None,
                     "claim": self.claim.to_dict() if self.claim is not None else None,
@@ -116,25 +133,50 @@ _DELTA = re.compile(r"(?:delta|δ|d|dz|dL_dz)_?(\d*)")
 
 
 class _Setting:
-    """Random inputs, the loss's intermediates and the expected values, per seed."""
+    """Random inputs, the loss's intermediates and the expected values, per point.
 
-    def __init__(self, m, seeds):
+    Points are drawn where the loss, the gradient and every adjoint are finite (a point
+    where one is not is no sample); twice as many as the seeds asked for, so that points
+    where the claim is not finite can be dropped too (:meth:`keep`)."""
+
+    def __init__(self, m, seeds, kinds=None):
         self.m = m
+        self.want = len(tuple(seeds))
         self.intermediates = {i.name: i for i in m.sweep.intermediates}
-        kinds = domains(m.loss)
-        self.envs = []
+        kinds = domains(m.loss, m.declared) if kinds is None else kinds
         compiled = [(i.name, compile_node(i.expanded)) for i in m.sweep.intermediates]
         adjoints = {name: compile_node(m.sweep.expand(expr)) for name, expr in m.sweep.adjoints.items()}
         expected = compile_node(m.result.node)
-        self.expected_values = []
-        self.adjoint_values = []
-        for seed in seeds:
-            env = sample(m.shapes, kinds, np.random.default_rng(seed))
+        loss = compile_node(m.loss)
+        found: dict[int, tuple] = {}
+
+        def accept(env, _rng) -> bool:
+            if not finite(loss(env)):
+                return False
             for name, fn in compiled:
                 env[name] = fn(env)
-            self.envs.append(env)
-            self.expected_values.append(np.broadcast_to(expected(env), m.shape))
-            self.adjoint_values.append({n: fn(env) for n, fn in adjoints.items()})
+            value = np.broadcast_to(expected(env), m.shape)
+            adjoint_values = {n: fn(env) for n, fn in adjoints.items()}
+            if not finite(value, *adjoint_values.values()):
+                return False
+            found[id(env)] = (value, adjoint_values)
+            return True
+
+        points, self.draws = draw_points(m.shapes, kinds, seeds, accept, need=2 * self.want)
+        self.seeds = [seed for seed, _ in points]
+        self.envs = [env for _, env in points]
+        self.expected_values = [found[id(env)][0] for env in self.envs]
+        self.adjoint_values = [found[id(env)][1] for env in self.envs]
+
+    def enough(self) -> bool:
+        return len(self.envs) >= self.want
+
+    def keep(self, indices) -> None:
+        """Keep only the points at ``indices`` (in that order)."""
+        indices = list(indices)
+        for attr in ("seeds", "envs", "expected_values", "adjoint_values"):
+            values = getattr(self, attr)
+            setattr(self, attr, [values[i] for i in indices])
 
     def refs(self) -> dict[str, tuple[int, int]]:
         return {name: i.body.shape for name, i in self.intermediates.items()}
@@ -167,12 +209,27 @@ def _parse_claim(claim, syntax, known_names):
     return definitions, exprs[0]
 
 
+def _cannot_check(reason: str, wrt: str, expected=None, m=None, claim=None) -> BackpropVerdict:
+    return BackpropVerdict(False, reason, "cannot_check", expected, float("nan"), claim=claim,
+                           wrt=wrt, derivation=m, checked=False,
+                           assumptions=m.assumptions if m is not None else {})
+
+
 def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", diagnose=True,
-                timeout=10.0) -> BackpropVerdict:
+                timeout=10.0, assume=None) -> BackpropVerdict:
     from derivekit.matrix.gradient import MatExpr, matrix_gradient
+    seeds = tuple(seeds)
     with deadline(timeout):
-        m = matrix_gradient(loss, wrt, shapes, syntax=syntax)
+        try:
+            m = matrix_gradient(loss, wrt, shapes, syntax=syntax, assume=assume)
+        except CannotCheckError as exc:
+            return _cannot_check(exc.reason + (f"; {exc.hint}" if exc.hint else ""), wrt)
         setting = _Setting(m, seeds)
+        if not setting.enough():
+            return _cannot_check(
+                f"the loss or its gradient is finite at only {len(setting.envs)} of "
+                f"{setting.draws} random inputs, fewer than the {len(seeds)} asked for",
+                wrt, MatExpr(m.result.node), m)
         dims = dict(_dims_of(shapes))
         known = dict(m.shapes)
         known_names = list(known) + list(dims) + list(setting.intermediates)
@@ -227,8 +284,24 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
                       shape=shape)
 
         def verdict(ok, words, cls, err, **kw):
-            return BackpropVerdict(ok, words, cls, expected, err, wrt=wrt, seeds=tuple(seeds),
-                                   derivation=m, show_named=not plain, **kw)
+            return BackpropVerdict(ok, words, cls, expected, err, wrt=wrt,
+                                   seeds=tuple(setting.seeds[:len(seeds)]), derivation=m,
+                                   show_named=not plain, assumptions=m.assumptions, **kw)
+
+        def drop_nonfinite(values, what: str):
+            """Keep the points where the claim's ``values`` are finite; None, or a
+            cannot-check verdict when fewer than the seeds asked for remain."""
+            good = [i for i, v in enumerate(values) if finite(v)]
+            total = len(values)
+            if len(good) < total:
+                setting.keep(good)
+                values[:] = [values[i] for i in good]
+            if len(good) < len(seeds):
+                return _cannot_check(
+                    f"{what} is not finite (NaN or ±inf) at {total - len(good)} of the {total} random "
+                    f"inputs where the loss and its gradient are, leaving {len(good)} to compare on, "
+                    f"fewer than the {len(seeds)} asked for", wrt, expected, m)
+            return None
 
         # the claim's own definitions, in order; report the first δ stage that disagrees
         for name, body in definitions:
@@ -237,13 +310,17 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
             except ShapeError as exc:
                 fix = _search_fix(body, ctx, setting, lambda n: typed(n, claim_refs), None) if diagnose else None
                 return _shape_verdict(verdict, exc, fix, stage=name)
-            values = [compile_node(node)(env) for env in setting.envs]
+            with np.errstate(all="ignore"):
+                values = [compile_node(node)(env) for env in setting.envs]
+            refused = drop_nonfinite(values, f"your {name_text(name)}")
+            if refused is not None:
+                return refused
             z = aliases.get(name)
             if z is not None and z in m.sweep.adjoints:
                 want = [a[z] for a in setting.adjoint_values]
                 err = max(relative_error(w, v) if w.shape == v.shape else np.inf
                           for w, v in zip(want, values))
-                if err > TOLERANCE:
+                if not err <= TOLERANCE:
                     zshape = setting.intermediates[z].body.shape
                     adj_text = to_text(m.sweep.adjoints[z])
                     words = (f"the first stage that disagrees is {name_text(name)} = "
@@ -287,14 +364,24 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
                                edit.error_class, np.inf, claim=claim_expr, fix=MatExpr(tidy(fixed)))
             return verdict(False, words + ".", "shape", np.inf, claim=claim_expr)
         fn = compile_node(node)
-        values = [np.broadcast_to(fn(env), m.shape) for env in setting.envs]
+        with np.errstate(all="ignore"):
+            values = [np.broadcast_to(fn(env), m.shape) for env in setting.envs]
+        refused = drop_nonfinite(values, "the claim")
+        if refused is not None:
+            refused.claim = claim_expr
+            return refused
+        setting.keep(range(len(seeds)))
+        values = values[:len(seeds)]
         errors = [relative_error(e, v) for e, v in zip(setting.expected_values, values)]
         worst = max(errors)
+        assumed = m.assumption_text()
         if worst <= TOLERANCE:
-            return verdict(True, f"the claim matches ∂L/∂{name_text(wrt)} on {len(seeds)} random "
-                                 f"inputs", None, worst, claim=claim_expr)
+            words = f"the claim matches ∂L/∂{name_text(wrt)} on {len(seeds)} random inputs"
+            if assumed:
+                words += f", assuming {assumed}"
+            return verdict(True, words, None, worst, claim=claim_expr)
         bad = int(np.argmax(errors))
-        counter = _counterexample(setting, bad, values[bad], seeds[bad])
+        counter = _counterexample(setting, bad, values[bad], setting.seeds[bad])
         # a constant factor is found directly from the ratio
         ratio = _common_ratio(setting.expected_values, values)
         if ratio is not None:
@@ -311,13 +398,62 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
         symmetric = _holds_if_symmetric(m, node, wrt, seeds) if diagnose else None
         if symmetric:
             names = ", ".join(name_text(n) for n in symmetric)
+            declare = declaration({n: "symmetric" for n in symmetric})
             return verdict(False, f"{CLASSES['assumed_symmetric']}: yours equals ∂L/∂{name_text(wrt)} "
                                   f"when {names} {'is' if len(symmetric) == 1 else 'are'} symmetric, "
-                                  f"but not in general (e.g. xᵀAx gives (A + Aᵀ)x, not 2Ax)",
+                                  f"but not in general (e.g. xᵀAx gives (A + Aᵀ)x, not 2Ax); if "
+                                  f"{'it is' if len(symmetric) == 1 else 'they are'}, declare it "
+                                  f"with --assume \"{declare}\"",
                            "assumed_symmetric", worst, counterexample=counter, claim=claim_expr)
+        needed = _holds_under_assumption(m, node, wrt, len(seeds)) if diagnose else None
+        if needed is not None:
+            name, key = needed
+            declare = declaration({**m.declared, name: key})
+            return verdict(False, f"right when {describe(name, key)}: declare it with "
+                                  f"--assume \"{declare}\" (without it, yours differs from "
+                                  f"∂L/∂{name_text(wrt)})", "needs_assumption", worst,
+                           counterexample=counter, claim=claim_expr)
         return verdict(False, "the claim disagrees with the correct gradient, and no single edit "
                               "(transpose, order, activation derivative, constant, batch sum) "
                               "repairs it", "unknown", worst, counterexample=counter, claim=claim_expr)
+
+
+def _holds_under_assumption(m, claim: Node, wrt: str, count: int) -> tuple[str, str] | None:
+    """The first (input, kind) of :data:`~derivekit.matrix.assumptions.KINDS` under which the
+    claim equals the derived gradient at ``count`` finite random points, or None. Inputs
+    already declared, ``wrt`` and intermediate names are left alone."""
+    if not claim.names() <= set(m.shapes):
+        return None
+    expected, claimed = compile_node(m.result.node), compile_node(claim)
+    loss = compile_node(m.loss)
+    forward = [(i.name, compile_node(i.expanded)) for i in m.sweep.intermediates]
+    base = domains(m.loss, m.declared)
+    for name, (r, c) in m.shapes.items():
+        if name == wrt or name in m.declared or r * c == 1:
+            continue
+        for key, k in KINDS.items():
+            if (k.square and (r != c)) or base.get(name) == key or key == "invertible":
+                continue
+            errors = []
+
+            def accept(env, _rng, errors=errors) -> bool:
+                for inter, fn in forward:  # the claim may use the loss's names (z, a)
+                    env[inter] = fn(env)
+                want = np.broadcast_to(expected(env), m.shape)
+                got = np.broadcast_to(claimed(env), m.shape)
+                if not finite(loss(env), want, got):
+                    return False
+                errors.append(relative_error(want, got))
+                return True
+
+            try:
+                points, _ = draw_points(m.shapes, {**base, name: key}, range(100, 100 + count),
+                                        accept)
+            except (KeyError, FloatingPointError, np.linalg.LinAlgError):
+                continue
+            if len(points) == count and max(errors) <= TOLERANCE:
+                return name, key
+    return None
 
 
 def _holds_if_symmetric(m, claim: Node, wrt: str, seeds) -> list[str] | None:
@@ -327,7 +463,7 @@ def _holds_if_symmetric(m, claim: Node, wrt: str, seeds) -> list[str] | None:
     if not square or not claim.names() <= set(m.shapes):
         return None
     expected, claimed = compile_node(m.result.node), compile_node(claim)
-    kinds = domains(m.loss)
+    kinds = domains(m.loss, m.declared)
     try:
         with np.errstate(all="ignore"):
             for seed in seeds:
@@ -403,7 +539,9 @@ def _search_fix(raw: Node, ctx, setting, type_fn, want=None, want_shape=None):
         try:
             fn = compile_node(node)
             for env, t in zip(setting.envs, targets):
-                if relative_error(t, fn(env)) > TOLERANCE:
+                value = fn(env)
+                # a candidate that is not finite where it is tested is no fix (√(−(var + ε)))
+                if not finite(value) or not relative_error(t, value) <= TOLERANCE:
                     return False
         except (KeyError, ValueError, FloatingPointError, np.linalg.LinAlgError):
             return False

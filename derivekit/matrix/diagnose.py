@@ -30,6 +30,8 @@ CLASSES: dict[str, str] = {
     "extra_factor": "an extra factor",
     "wrong_activation_derivative": "the derivative of the wrong activation, or at the wrong layer",
     "assumed_symmetric": "a result that holds only for a symmetric matrix",
+    "needs_assumption": "a result that holds only under an undeclared assumption",
+    "cannot_check": "nothing to compare: too few random inputs give finite values",
     "shape": "a shape mismatch",
     "unknown": "a mistake that no single edit explains",
 }
@@ -109,12 +111,19 @@ def whole_transposed(claim: Node, ctx: Context) -> Iterator[Edit]:
         yield Edit("transposed_factor", "the whole result should be transposed", _raw("T", claim))
 
 
+#: batch sums: column-major batches are columns (δ𝟙, rowsum), row-major ones rows (𝟙ᵀδ, colsum)
+_BATCH_SUMS = (("rowsum", "sum the columns over the batch (δ𝟙)"),
+               ("colsum", "sum the rows over the batch (𝟙ᵀδ)"))
+
+
 def summed_over_batch(claim: Node, ctx: Context) -> Iterator[Edit]:
-    yield Edit("bias_not_summed", "sum the columns over the batch (δ𝟙)", _raw("rowsum", claim))
-    for name, size in ctx.dims:
-        yield Edit("bias_not_summed", f"sum the columns over the batch and divide by {name}",
-                   _raw("mul", _const(1.0 / size, Const.dim(name, size).reciprocal()),
-                        _raw("rowsum", claim)))
+    for op, words in _BATCH_SUMS:
+        yield Edit("bias_not_summed", words, _raw(op, claim))
+    for op, words in _BATCH_SUMS:
+        for name, size in ctx.dims:
+            yield Edit("bias_not_summed", f"{words.split(' (')[0]} and divide by {name}",
+                       _raw("mul", _const(1.0 / size, Const.dim(name, size).reciprocal()),
+                            _raw(op, claim)))
 
 
 def swapped_products(claim: Node, ctx: Context) -> Iterator[Edit]:
@@ -243,10 +252,11 @@ def dropped_factors(claim: Node, ctx: Context) -> Iterator[Edit]:
 
 
 def inner_sums(claim: Node, ctx: Context) -> Iterator[Edit]:
-    for path, node in _paths(claim):
-        if path and node.args:
-            yield Edit("bias_not_summed", f"sum {ctx.text(node)} over the batch",
-                       _replace(claim, path, _raw("rowsum", node)))
+    for op, _words in _BATCH_SUMS:
+        for path, node in _paths(claim):
+            if path and node.args:
+                yield Edit("bias_not_summed", f"sum {ctx.text(node)} over the batch",
+                           _replace(claim, path, _raw(op, node)))
 
 
 #: the search order: one generator per kind of single edit

@@ -18,9 +18,11 @@ binary: ``matmul``, ``add``, ``sub``, ``mul`` (elementwise or scalar, broadcasti
 ``juxt`` (parsed juxtaposition; becomes ``matmul`` or scalar ``mul`` once shapes are known);
 unary: ``neg``, ``T``, ``pow`` (attr exponent), ``func`` (attr elementwise function name);
 reductions and matrix functions: ``sum``, ``rowsum`` (X𝟙), ``colsum`` (𝟙ᵀX), ``mean``,
-``trace``, ``det``, ``logdet``, ``inv``, ``norm2``, ``softmax`` and ``log_softmax``
-(per column), ``logsumexp`` (per column), ``softmax_ce`` and ``bce_logits`` (z, y);
-``diag`` (a column on a diagonal, for Jacobians).
+``trace``, ``det``, ``logdet``, ``inv``, ``norm2``; ``softmax``, ``log_softmax``,
+``logsumexp`` and ``softmax_ce`` (z, y) with attr the axis they normalise along (0: per
+column, 1: per row), ``bce_logits`` (z, y); ``diag`` (a column on a diagonal, for Jacobians);
+``maximum`` and ``minimum`` (elementwise, broadcasting), ``cmp`` (attr ``>``, ``<``, ``>=``,
+``<=``: a 0/1 indicator matrix), ``where`` (cond, a, b).
 """
 
 from __future__ import annotations
@@ -40,8 +42,24 @@ ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log"
 UNARY_REDUCTIONS = {"sum": "scalar", "mean": "scalar", "norm2": "scalar", "trace": "square",
                     "det": "square", "logdet": "square", "inv": "square-same",
                     "rowsum": "rowsum", "colsum": "colsum", "softmax": "same",
-                    "log_softmax": "same", "logsumexp": "colsum"}
+                    "log_softmax": "same", "logsumexp": "axis"}
 PAIR_LOSSES = ("softmax_ce", "bce_logits")
+#: ops whose attr is the axis they normalise along (0: per column, 1: per row)
+AXIS_OPS = ("softmax", "log_softmax", "logsumexp", "softmax_ce")
+#: comparison ops of ``cmp`` nodes
+COMPARISONS = (">", "<", ">=", "<=")
+
+
+@dataclass(frozen=True)
+class AxisSpec:
+    """The keywords of a parsed reduction or softmax call, before shapes are known:
+    ``axis`` (None, or an int that may be negative), ``keepdims``, ``ddof`` (var and std),
+    and ``torch`` (the call was spelled ``torch.``/``F.``: PyTorch's defaults apply)."""
+
+    axis: int | None = None
+    keepdims: bool = False
+    ddof: int | None = None
+    torch: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,11 +215,17 @@ def broadcast(a: Shape, b: Shape, op: str, left: Node, right: Node) -> Shape:
             out.append(db)
         else:
             from derivekit.matrix.printers import to_text
+            hint = "check the shapes, or use @ for a matrix product"
+            for col, other, node in ((a, b, left), (b, a, right)):
+                if col[1] == 1 and col[0] > 1 and other[1] == col[0] and other[0] != col[0]:
+                    hint = (f"{to_text(node)} is a column ({fmt_shape(col)}); NumPy broadcasts a "
+                            f"1-D array as a row, so declare it 1×{col[0]} (a row bias over a "
+                            f"batch of rows)")
             raise ShapeError(
                 f"{to_text(left)} ({fmt_shape(a)}) and {to_text(right)} ({fmt_shape(b)}) do not "
                 f"fit for '{op}': elementwise operations need equal shapes, or a size 1 to "
-                f"broadcast (a column bias d×1 over a batch d×N)",
-                hint="check the shapes, or use @ for a matrix product")
+                f"broadcast (a column bias d×1 over a batch d×N, a row bias 1×H over N×H)",
+                hint=hint)
     return tuple(out)
 
 
@@ -457,6 +481,8 @@ def power(a: Node, exponent: float) -> Node:
 def rowsum(a: Node) -> Node:
     if a.shape[1] == 1:
         return a
+    if a.op == "matmul" and a.args[1].op == "ones" and a.args[1].shape[0] == 1:
+        return scale(a.shape[1], a.args[0])  # (u𝟙ᵀ)𝟙 = n·u
     if a.op == "mul" and a.args[0].op == "const":
         return scale(a.args[0].attr, rowsum(a.args[1]))
     if a.op == "neg":
@@ -467,6 +493,8 @@ def rowsum(a: Node) -> Node:
 def colsum(a: Node) -> Node:
     if a.shape[0] == 1:
         return a
+    if a.op == "matmul" and a.args[0].op == "ones" and a.args[0].shape[1] == 1:
+        return scale(a.shape[0], a.args[1])  # 𝟙ᵀ(𝟙v) = n·v
     if a.op == "mul" and a.shape[1] == 1 and a.args[0].shape == a.args[1].shape == a.shape:
         return matmul(transpose(a.args[0]), a.args[1])  # 𝟙ᵀ(u ⊙ v) = uᵀv
     if a.op == "mul" and a.args[0].op == "const":
@@ -504,7 +532,9 @@ def expand_to(a: Node, shape: Shape) -> Node:
     return matmul(ones((shape[0], 1)), a)
 
 
-def reduction(op: str, a: Node) -> Node:
+def reduction(op: str, a: Node, axis: int | None = None) -> Node:
+    """A reduction or matrix function of ``a``; softmax, log_softmax and logsumexp take the
+    ``axis`` they normalise along (a vector's own axis when None)."""
     kind = UNARY_REDUCTIONS[op]
     r, c = a.shape
     if kind in ("square", "square-same") and r != c:
@@ -523,17 +553,67 @@ def reduction(op: str, a: Node) -> Node:
         return a.args[0]
     if op == "sum" and a.op == "mul" and a.args[0].op == "const":
         return scale(a.args[0].attr, reduction("sum", a.args[1]))
+    if op in AXIS_OPS:
+        axis = vector_axis(a.shape) if axis is None else axis
+        shape = (r, c) if kind == "same" else (1, c) if axis == 0 else (r, 1)
+        return Node(op, (a,), axis, shape)
     shape = {"scalar": SCALAR, "square": SCALAR, "square-same": (r, c), "same": (r, c),
              "colsum": (1, c)}[kind]
     return Node(op, (a,), None, shape)
 
 
-def pair_loss(op: str, z: Node, y: Node) -> Node:
+def vector_axis(shape: Shape) -> int:
+    """The axis a vector's entries run along: 0 for a column (and 1×1), 1 for a row."""
+    return 1 if shape[0] == 1 and shape[1] > 1 else 0
+
+
+def axis_sum(a: Node, axis: int) -> Node:
+    """Sum over ``axis`` keeping the dimension: 𝟙ᵀA (axis 0) or A𝟙 (axis 1)."""
+    return colsum(a) if axis == 0 else rowsum(a)
+
+
+def pair_loss(op: str, z: Node, y: Node, axis: int | None = None) -> Node:
     if z.shape != y.shape:
         from derivekit.matrix.printers import to_text
         raise ShapeError(f"{op} needs logits and targets of one shape, but {to_text(z)} is "
                          f"{fmt_shape(z.shape)} and {to_text(y)} is {fmt_shape(y.shape)}")
+    if op in AXIS_OPS:
+        return Node(op, (z, y), vector_axis(z.shape) if axis is None else axis, SCALAR)
     return Node(op, (z, y), None, SCALAR)
+
+
+def maximum(a: Node, b: Node) -> Node:
+    """Elementwise max(A, B) with broadcasting; max(0, Z) = max(Z, 0) = ReLU(Z)."""
+    shape = broadcast(a.shape, b.shape, "maximum", a, b)
+    if is_const(a, 0.0) and b.shape == shape:
+        return func("relu", b)
+    if is_const(b, 0.0) and a.shape == shape:
+        return func("relu", a)
+    return Node("maximum", (a, b), None, shape)
+
+
+def minimum(a: Node, b: Node) -> Node:
+    """Elementwise min(A, B) with broadcasting; min(Z, 0) = −ReLU(−Z)."""
+    shape = broadcast(a.shape, b.shape, "minimum", a, b)
+    if is_const(a, 0.0) and b.shape == shape:
+        return neg(func("relu", neg(b)))
+    if is_const(b, 0.0) and a.shape == shape:
+        return neg(func("relu", neg(a)))
+    return Node("minimum", (a, b), None, shape)
+
+
+def compare(op: str, a: Node, b: Node) -> Node:
+    """The 0/1 indicator matrix 𝟙[A op B] (broadcasting); its derivative is 0 almost
+    everywhere."""
+    return Node("cmp", (a, b), op, broadcast(a.shape, b.shape, op, a, b))
+
+
+def where(c: Node, a: Node, b: Node) -> Node:
+    """where(C, A, B): A's entry where C is non-zero, else B's (broadcasting all three)."""
+    shape = broadcast(broadcast(c.shape, a.shape, "where", c, a), b.shape, "where", a, b)
+    if a == b and a.shape == shape:
+        return a
+    return Node("where", (c, a, b), None, shape)
 
 
 def diag(v: Node) -> Node:
@@ -565,9 +645,13 @@ def rebuild(node: Node, args: list[Node]) -> Node:
     if op == "pow":
         return power(args[0], node.attr)
     if op in UNARY_REDUCTIONS:
-        return reduction(op, args[0])
+        return reduction(op, args[0], node.attr if op in AXIS_OPS else None)
     if op in PAIR_LOSSES:
-        return pair_loss(op, *args)
+        return pair_loss(op, *args, axis=node.attr)
+    if op == "cmp":
+        return compare(node.attr, *args)
+    if op == "where":
+        return where(*args)
     if op == "diag":
         return diag(args[0])
     if not args:
@@ -575,7 +659,8 @@ def rebuild(node: Node, args: list[Node]) -> Node:
     raise ValueError(f"unknown op {op}")  # pragma: no cover
 
 
-BINARY = {"matmul": matmul, "add": add, "sub": sub, "mul": mul, "div": div}
+BINARY = {"matmul": matmul, "add": add, "sub": sub, "mul": mul, "div": div,
+          "maximum": maximum, "minimum": minimum}
 
 
 def tidy(node: Node) -> Node:

@@ -13,7 +13,7 @@ softmax cross-entropy gradient, and is silently wrong through elementwise activa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,12 +22,15 @@ from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, ShapeError, UnsupportedError
 from derivekit.limits import deadline
 from derivekit.matrix.adjoints import RULES, backward
+from derivekit.matrix.assumptions import declaration, describe, parse_assumptions
 from derivekit.matrix.evaluate import (
+    CannotCheckError,
     FiniteDifferenceCheck,
     check_values,
     compile_node,
     domains,
     finite_difference_check,
+    implied,
 )
 from derivekit.matrix.expr import (
     SCALAR,
@@ -152,6 +155,9 @@ def name_intermediates(root: Node, wrt: set[str], user_names: dict[Node, str],
     a residual r under a squared norm, and other reduction arguments u. Names the user
     gave (``z1 = W1@x + b1``) win."""
     chosen: dict[Node, tuple[str, str]] = {n: (name, _kind_of(name)) for n, name in user_names.items()}
+    # a name the user gave is taken: naming another node z beside the user's z made two
+    # intermediates share one adjoint (and a wrong gradient)
+    taken = set(taken) | set(user_names.values())
     found: list[tuple[Node, str]] = []
 
     def contains(n: Node) -> bool:
@@ -297,7 +303,18 @@ class MatrixDerivation(Displayable):
     named_result: MatExpr
     check: FiniteDifferenceCheck
     source: str = ""
+    declared: dict = field(default_factory=dict)
     _compiled: Any = field(default=None, repr=False)
+
+    @property
+    def assumptions(self) -> dict[str, str]:
+        """Structure the result holds under: what was declared, and what the loss implies
+        (softmax cross-entropy's target is one-hot along the class axis), name -> kind."""
+        return {**implied(self.loss), **self.declared}
+
+    def assumption_text(self) -> str:
+        """``each row of Y is one-hot`` (joined by "and"), or "" when nothing is assumed."""
+        return " and ".join(describe(n, k) for n, k in self.assumptions.items())
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -361,13 +378,13 @@ def prepare_loss(loss, shapes, syntax: str = "auto"):
     return typed, names, known, dims
 
 
-def _log_softmax_of(n: Node) -> Node | None:
-    """Z when ``n`` is log(softmax(Z)) or log_softmax(Z)."""
+def _log_softmax_of(n: Node) -> tuple[Node | None, int | None]:
+    """(Z, axis) when ``n`` is log(softmax(Z, axis)) or log_softmax(Z, axis)."""
     if n.op == "func" and n.attr == "log" and n.args[0].op == "softmax":
-        return n.args[0].args[0]
+        return n.args[0].args[0], n.args[0].attr
     if n.op == "log_softmax":
-        return n.args[0]
-    return None
+        return n.args[0], n.attr
+    return None, None
 
 
 def _const_factor(n: Node) -> bool:
@@ -388,7 +405,7 @@ def canonicalize(node: Node) -> Node:
         if n.op == "sum" and args[0].op == "mul":
             left, right = args[0].args
             for target, logs in ((left, right), (right, left)):
-                z = _log_softmax_of(logs)
+                z, axis = _log_softmax_of(logs)
                 # −Y or c·Y: the sign or constant leaves the loss, so the target Y is the one
                 # whose columns sum to 1 (the known result softmax(Z) − Y needs that)
                 sign, c = 1, None  # c: a constant factor of the target
@@ -402,18 +419,18 @@ def canonicalize(node: Node) -> Node:
                     else:
                         c, target = target.args[0].attr if c is None else target.args[0].attr * c, target.args[1]
                 if z is not None and target.shape == z.shape and not (target.names() & z.names()):
-                    loss = pair_loss("softmax_ce", z, target)
+                    loss = pair_loss("softmax_ce", z, target, axis)
                     if c is not None:
                         loss = scale(c, loss)
                     return loss if sign < 0 else neg(loss)
         row, negative = (args[0].args[0], True) if args[0].op == "neg" else (args[0], False)
         if n.op == "matmul" and row.op == "T" and row.shape[0] == 1:
             # ±yᵀ log softmax(z) for columns y, z is the same sum
-            target, z = row.args[0], _log_softmax_of(args[1])
+            target, (z, axis) = row.args[0], _log_softmax_of(args[1])
             if target.op == "neg":  # (−y)ᵀ
                 target, negative = target.args[0], not negative
             if z is not None and target.shape == z.shape and not (target.names() & z.names()):
-                loss = pair_loss("softmax_ce", z, target)
+                loss = pair_loss("softmax_ce", z, target, axis)
                 return loss if negative else neg(loss)
         if n.op == "neg" and args[0].op == "neg":
             return args[0].args[0]
@@ -423,13 +440,16 @@ def canonicalize(node: Node) -> Node:
 
 
 def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check: bool = True,
-                    timeout: float | None = 10.0) -> MatrixDerivation:
+                    timeout: float | None = 10.0, assume=None) -> MatrixDerivation:
     """Differentiate the scalar matrix expression ``loss`` with respect to ``wrt``.
 
     ``shapes`` maps names to (rows, cols) (or ``"W=3x4,x=4x1"``); symbolic sizes such as
     ``("d", "N")`` get pairwise-distinct numbers. Raises :class:`~derivekit.ShapeError` on a
     shape mismatch and :class:`~derivekit.DerivekitError` if the derived result ever failed
-    its finite-difference check.
+    its finite-difference check. ``assume`` declares structure of inputs
+    (``"Y: one-hot rows, A: symmetric"`` or a dict): random inputs respect it, and the result
+    records it. Raises :class:`~derivekit.matrix.evaluate.CannotCheckError` when too few random
+    inputs give a finite loss and gradient to check the result on.
     """
     with deadline(timeout):
         source = loss if isinstance(loss, str) else ""
@@ -451,15 +471,33 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
         result = sweep.expand(step.expr)
         named_expr = _one_level(step.expr, sweep)
         used_shapes = {n: s for n, s in known.items() if n in typed.names()}
-        fd = _check(typed, result, wrt, used_shapes) if check else \
+        declared = parse_assumptions(assume, used_shapes)
+        fd = _check(typed, result, wrt, used_shapes, declared) if check else \
             FiniteDifferenceCheck(True, 0.0, (), 0)
+        if not fd.checked:
+            hint = "make the loss finite on random inputs: declare structure with --assume / assume= " \
+                   "(e.g. \"A: positive definite\", \"X: positive\"), or add the ε that keeps " \
+                   "a log or square root away from 0"
+            if declared:
+                hint = f"declared: {declaration(declared)}; " + hint
+            guessed = sorted(n for n in used_shapes if n not in resolve_shapes(shapes)[0])
+            if guessed:  # an undeclared name (eps) drawn at random is the usual culprit
+                hint = (f"{', '.join(guessed)} {'is' if len(guessed) == 1 else 'are'} not declared, so "
+                        f"drawn at random with an inferred shape: declare a constant in the shapes "
+                        f"(e.g. {guessed[0]}=1e-5); " + hint)
+            reason = (f"{fd.reason}, so no point is left to check ∂L/∂{wrt} = {to_text(result)} "
+                      f"on")
+            raise CannotCheckError(f"cannot check ∂L/∂{wrt}: {reason}", reason=reason, hint=hint)
         if not fd.ok:
             raise DerivekitError(
                 f"internal check failed: the derived ∂L/∂{wrt} = {to_text(result)} disagrees with "
                 f"central differences (relative error {fd.max_rel_error:.1e})",
                 hint="please report this expression; the result was not shown because it is wrong")
-        return MatrixDerivation(typed, wrt, used_shapes, sweep, MatExpr(result),
-                                MatExpr(named_expr), fd, source)
+        m = MatrixDerivation(typed, wrt, used_shapes, sweep, MatExpr(result),
+                             MatExpr(named_expr), fd, source, declared)
+        if check and m.assumptions:
+            m.check = replace(fd, assumed=m.assumption_text())
+        return m
 
 
 def _one_level(expr: Node, sweep: ReverseMode) -> Node:
@@ -478,23 +516,26 @@ def _one_level(expr: Node, sweep: ReverseMode) -> Node:
     return tidy(substitute(expr, mapping)) if mapping else expr
 
 
-def _check(loss: Node, result: Node, wrt: str, shapes) -> FiniteDifferenceCheck:
+def _check(loss: Node, result: Node, wrt: str, shapes, declared=None) -> FiniteDifferenceCheck:
     loss_fn = compile_node(loss)
     grad_fn = compile_node(result)
-    kinds = domains(loss)
+    kinds = domains(loss, declared)
     return finite_difference_check(loss_fn, lambda env: np.broadcast_to(grad_fn(env), shapes[wrt]),
                                    shapes, kinds, wrt)
 
 
 def verify_backprop(loss, claim, wrt: str, shapes=None, *, seeds=(0, 1, 2), syntax: str = "auto",
-                    diagnose: bool = True, timeout: float | None = 10.0):
+                    diagnose: bool = True, timeout: float | None = 10.0, assume=None):
     """Check a hand-derived matrix gradient ``claim`` of ``loss`` with respect to ``wrt``.
 
-    Returns a :class:`~derivekit.matrix.claimcheck.BackpropVerdict` (``ok``, ``diagnosis``,
-    ``error_class``, ``counterexample``, ``expected``, ``max_rel_error``)."""
+    ``assume`` declares structure of inputs (``"Y: one-hot rows"``), as in
+    :func:`matrix_gradient`. Returns a :class:`~derivekit.matrix.claimcheck.BackpropVerdict`
+    (``ok``, ``checked``, ``diagnosis``, ``error_class``, ``counterexample``, ``expected``,
+    ``max_rel_error``); ``checked`` is False ("cannot check") when too few random inputs
+    give finite values."""
     from derivekit.matrix.claimcheck import check_claim
     return check_claim(loss, claim, wrt, shapes, seeds=seeds, syntax=syntax, diagnose=diagnose,
-                       timeout=timeout)
+                       timeout=timeout, assume=assume)
 
 
 __all__ = ["matrix_gradient", "MatrixDerivation", "MatExpr", "verify_backprop", "RULES",

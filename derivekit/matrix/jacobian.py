@@ -17,7 +17,14 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import deadline
-from derivekit.matrix.evaluate import check_values, compile_node, domains, sample
+from derivekit.matrix.evaluate import (
+    CannotCheckError,
+    check_values,
+    compile_node,
+    domains,
+    draw_points,
+    finite,
+)
 from derivekit.matrix.expr import (
     SCALAR,
     Node,
@@ -58,7 +65,13 @@ FORWARD_RULES = {
     "func": "J(f(u)) = diag(f′(u)) J(u)",
     "sum": "J(𝟙ᵀu) = 𝟙ᵀJ(u)",
     "norm2": "J(‖u‖²) = 2uᵀJ(u)",
+    "maximum": "J(max(u, v)) = diag(𝟙[u ≥ v])J(u) + diag(𝟙[u < v])J(v) (min likewise)",
+    "cmp": "J(𝟙[u > v]) = 0 almost everywhere (a step)",
+    "where": "J(where(c, u, v)) = diag(𝟙[c ≠ 0])J(u) + diag(𝟙[c = 0])J(v)",
 }
+
+#: which argument each indicator selects: maximum(u, v) takes u where u ≥ v
+_SELECT = {"maximum": (">=", "<"), "minimum": ("<=", ">")}
 
 
 class _Forward:
@@ -157,6 +170,26 @@ class _Forward:
             return None if j is None else scale(2, matmul(transpose(u), j))
         if op == "rowsum" and node.args[0].shape[1] == 1:
             return self.jac(node.args[0])
+        if op == "cmp":
+            self.note("cmp")
+            return None
+        if op in ("maximum", "minimum", "where"):
+            self.note("maximum" if op != "where" else "where")
+            from derivekit.matrix.expr import compare, where, zeros
+            if op == "where":
+                c, u, v = node.args
+                one, none = ones(node.shape), zeros(node.shape)
+                picks = ((u, where(c, one, none)), (v, where(c, none, one)))
+            else:
+                u, v = node.args
+                first, second = _SELECT[op]
+                picks = ((u, compare(first, u, v)), (v, compare(second, u, v)))
+            terms = []
+            for arg, mask in picks:
+                j = self._lift(arg, node.shape)
+                if j is not None:
+                    terms.append(matmul(diag(mul(mask, ones(node.shape))), j))
+            return self._sum(terms)
         raise UnsupportedError(f"no forward-mode rule for '{op}' in {to_text(node)}",
                                hint="Jacobians cover sums, products with constant matrices, "
                                     "elementwise functions, sum and norm2")
@@ -242,12 +275,16 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
     # check column by column against central differences
     fn, jac_fn = compile_node(expr), compile_node(result)
     kinds = domains(loss if loss is not None else expr)
-    worst = 0.0
     used = {k: v for k, v in shapes.items() if k in (loss or expr).names()}
-    for seed in (0, 1):
-        env = sample(used, kinds, np.random.default_rng(seed))
+    errors: list[float] = []
+
+    def accept(env, _rng) -> bool:
+        """Compare at a point where f, the Jacobian and every difference are finite."""
         got = np.broadcast_to(jac_fn(env), (expr.shape[0], n))
+        if not finite(fn(env), got):
+            return False
         base = env[wrt]
+        worst = 0.0
         for j in range(n):
             h = 1e-6 * max(1.0, abs(base[j, 0]))
             up, down = base.copy(), base.copy()
@@ -258,8 +295,21 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
             env[wrt] = down
             col = (f_up - fn(env)) / (2 * h)
             env[wrt] = base
+            if not finite(col):
+                return False
             scale_ = max(np.abs(col).max(), np.abs(got[:, [j]]).max(), 1e-6)
             worst = max(worst, float(np.abs(col - got[:, [j]]).max() / scale_))
+        errors.append(worst)
+        return True
+
+    points, draws = draw_points(used, kinds, (0, 1), accept)
+    if len(points) < 2:
+        reason = (f"the function or its {kind} is not finite (NaN or ±inf) at {draws - len(points)} "
+                  f"of {draws} random inputs")
+        raise CannotCheckError(f"cannot check the {kind} {to_text(result)}: {reason}", reason=reason,
+                               hint="the function must be finite at random inputs: an inverse of a "
+                                    "singular matrix, or a root of a negative value?")
+    worst = max(errors)
     if worst > 1e-4:
         raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")

@@ -142,7 +142,8 @@ def build_program(spec: NetworkSpec) -> tuple[str, dict, list[str]]:
         if not previous.startswith("z"):
             raise ParseError("softmax_ce takes the logits of the last linear layer",
                              hint="end with '-> linear:K -> softmax_ce' (the softmax is inside the loss)")
-        lines.append(f"{scale}softmax_ce({previous}, {y})")
+        # samples are columns: the classes of each run down the rows (axis 0)
+        lines.append(f"{scale}softmax_ce({previous}, {y}{', axis=0' if batched else ''})")
     elif spec.loss == "bce":
         if last_kind != "sigmoid":
             raise ParseError("bce takes the probabilities of a final sigmoid",

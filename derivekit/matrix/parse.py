@@ -24,12 +24,14 @@ from lark.exceptions import (
 
 from derivekit.errors import ParseError
 from derivekit.limits import MAX_INPUT_CHARS, MAX_NESTING
-from derivekit.matrix.expr import Const, Node
+from derivekit.matrix.expr import AxisSpec, Const, Node
 
 GRAMMAR = r"""
 ?start: stmt
-?stmt: expr
-     | NAME "=" expr                 -> define
+?stmt: cmp
+     | NAME "=" cmp                  -> define
+?cmp: expr
+    | expr CMP expr                  -> compare
 ?expr: term
      | expr "+" term                 -> add
      | expr "-" term                 -> sub
@@ -45,15 +47,17 @@ GRAMMAR = r"""
       | postfix ("**" | "^") factor  -> pow
 ?postfix: atom
         | postfix TRANSPOSE          -> transpose
+        | postfix "." NAME "(" [arg ("," arg)*] ")" -> method
 ?atom: NUMBER                        -> number
      | NAME                          -> name
      | NAME "(" [arg ("," arg)*] ")" -> call
-     | "(" expr ")"
-     | "[" expr "]"
-?arg: expr
-    | NAME "=" expr                  -> kwarg
-TRANSPOSE: ".T" | "ᵀ"
-NAME: /(?:np\.|numpy\.)?[A-Za-z_\u0370-\u03ff\U0001d7d9][A-Za-z0-9_\u0370-\u03ff\u2032]*/
+     | "(" cmp ")"
+     | "[" cmp "]"
+?arg: cmp
+    | NAME "=" cmp                   -> kwarg
+CMP: ">=" | "<=" | ">" | "<"
+TRANSPOSE: /\.T(?![A-Za-z0-9_])/ | "ᵀ"
+NAME: /(?:(?:np|numpy|torch|F|nn|functional|linalg|special|scipy)\.)+(?=[A-Za-z_][A-Za-z0-9_]*\s*\()[A-Za-z_][A-Za-z0-9_]*|[A-Za-z_\u0370-\u03ff\U0001d7d9][A-Za-z0-9_\u0370-\u03ff\u2032]*/
 NUMBER: /\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?/
 %import common.WS
 %ignore WS
@@ -80,15 +84,32 @@ FUNCTIONS: dict[str, tuple[str, str | None]] = {
     "dtanh": ("func", "tanh_prime"), "tanh′": ("func", "tanh_prime"),
     "drelu": ("func", "relu_prime"), "relu′": ("func", "relu_prime"),
     "step": ("func", "relu_prime"), "heaviside": ("func", "relu_prime"),
-    "sum": ("sum", None), "mean": ("mean", None), "trace": ("trace", None), "tr": ("trace", None),
+    "sum": ("sum", None), "mean": ("mean", None), "var": ("variance", None), "std": ("std", None),
+    "norm": ("norm", None), "trace": ("trace", None), "tr": ("trace", None),
     "det": ("det", None), "logdet": ("logdet", None), "inv": ("inv", None),
     "norm2": ("norm2", None), "softmax": ("softmax", None), "log_softmax": ("log_softmax", None),
     "logsumexp": ("logsumexp", None), "softmax_ce": ("softmax_ce", None),
     "cross_entropy": ("softmax_ce", None), "bce_logits": ("bce_logits", None),
-    "bce_with_logits": ("bce_logits", None), "transpose": ("T", None),
+    "bce_with_logits": ("bce_logits", None),
+    "binary_cross_entropy_with_logits": ("bce_logits", None), "transpose": ("T", None),
     "square": ("pow", None), "rowsum": ("rowsum", None), "colsum": ("colsum", None),
+    "maximum": ("maximum", None), "minimum": ("minimum", None), "max": ("maximum", None),
+    "min": ("minimum", None), "where": ("where", None), "dot": ("matmul", None),
+    "matmul": ("matmul", None), "mm": ("matmul", None),
 }
-_ARITY = {"softmax_ce": 2, "bce_logits": 2}
+_ARITY = {"softmax_ce": 2, "bce_logits": 2, "maximum": 2, "minimum": 2, "where": 3, "matmul": 2}
+#: ops that take axis= (or dim=); those marked True also take keepdims=
+_AXIS_KEYWORDS = {"sum": True, "mean": True, "variance": True, "std": True, "norm": True,
+                  "logsumexp": True, "softmax": False, "log_softmax": False, "softmax_ce": False}
+#: the prefixes read as "the function of that library": np., numpy., torch., F., …
+_PREFIXES = ("np", "numpy", "torch", "F", "nn", "functional", "linalg", "special", "scipy")
+
+
+#: prefixes that are also plausible matrix names (F.dot(x) is a method of F)
+_ALSO_MATRIX_NAMES = ("F",)
+#: the functions of torch.nn.functional that derivekit reads
+_FUNCTIONAL = {"softmax", "log_softmax", "relu", "sigmoid", "tanh", "softplus", "leaky_relu",
+               "cross_entropy", "binary_cross_entropy_with_logits", "logsumexp"}
 
 
 def _node(op, args=(), attr=None, meta=None) -> Node:
@@ -109,7 +130,7 @@ class _ToNode(Transformer):
         return Node("const", (), Const.of(float(items[0])), (1, 1))
 
     def name(self, items):
-        text = _strip_np(str(items[0]))
+        text = str(items[0])
         if text in ("I",):
             return Node("eye", (), None, None)
         if text in ("ones", "𝟙", "one"):
@@ -118,34 +139,127 @@ class _ToNode(Transformer):
 
     @v_args(meta=True)
     def call(self, meta, items):
-        fname = _strip_np(str(items[0]))
+        prefix, fname = _split_prefix(str(items[0]))
         args = [a for a in items[1:] if a is not None]
+        if len(prefix) == 1 and prefix[0] in _ALSO_MATRIX_NAMES and fname not in _FUNCTIONAL:
+            # F.dot(x), F.sum(axis=0): a method of a matrix named F, not torch.nn.functional
+            return self._apply(meta, (), fname, [Node("var", (), prefix[0], None)] + args,
+                               method=True)
+        return self._apply(meta, prefix, fname, args)
+
+    @v_args(meta=True)
+    def method(self, meta, items):
+        """``X.sum(axis=0)``, ``X.T.dot(G)``: the method of the receiver, as the function."""
+        receiver, fname = items[0], str(items[1])
+        if "." in fname:
+            self._error(f"unknown method '.{fname}'", meta)
+        if fname == "transpose" and len(items) == 2:
+            return Node("T", (receiver,), None, None)
+        return self._apply(meta, (), fname, [receiver] + [a for a in items[2:] if a is not None],
+                           method=True)
+
+    def _apply(self, meta, prefix, fname, args, method=False):
         positional = [a for a in args if not (isinstance(a, tuple) and a[0] == "kw")]
         keywords = {a[1]: a[2] for a in args if isinstance(a, tuple) and a[0] == "kw"}
+        torch = bool(prefix) and prefix[0] in ("torch", "F", "nn", "functional")
+        shown = ".".join(prefix + (fname,))
         if fname not in FUNCTIONS:
             close = difflib.get_close_matches(fname, FUNCTIONS, n=1)
-            self._error(f"unknown function '{fname}'", meta,
+            self._error(f"unknown {'method' if method else 'function'} '{shown}'", meta,
                         hint=f"did you mean '{close[0]}'?" if close else
                         "known: " + ", ".join(sorted(FUNCTIONS)))
         op, attr = FUNCTIONS[fname]
-        if op in ("sum", "mean") and (len(positional) == 2 or "axis" in keywords):
-            axis_node = keywords.get("axis", positional[1] if len(positional) == 2 else None)
-            axis = axis_node.attr.value if axis_node is not None and axis_node.op == "const" else None
-            if axis not in (0.0, 1.0):
-                self._error(f"{fname}(X, axis) needs axis=0 or axis=1", meta)
-            reduced = Node("rowsum" if axis == 1.0 else "colsum", (positional[0],), None, None)
-            if op == "mean":
-                reduced = Node("meanaxis", (reduced,), int(axis), None)
-            return reduced
+        if fname in ("max", "min") and (prefix or method or len(positional) != 2):
+            word = "maximum" if fname == "max" else "minimum"
+            self._error(f"{shown} with {len(positional)} argument(s) is a reduction over an "
+                        f"axis, which derivekit does not differentiate", meta,
+                        hint=f"for the elementwise {word} (ReLU is max(0, Z)) write "
+                             f"{word}(A, B) or np.{word}(Z, 0)")
+        if op in _AXIS_KEYWORDS:
+            return self._axis_call(meta, shown, op, positional, keywords, torch)
         arity = _ARITY.get(op, 1)
-        if len(positional) != arity or (keywords and op != "func"):
-            self._error(f"{fname} takes {arity} argument{'s' if arity > 1 else ''}, "
+        if len(positional) != arity:
+            self._error(f"{shown} takes {arity} argument{'s' if arity > 1 else ''}, "
                         f"got {len(positional)}", meta)
+        if keywords:
+            self._error(f"{shown} takes no keyword argument "
+                        f"({', '.join(k + '=' for k in keywords)})", meta,
+                        hint="keywords are read only where they change the maths: axis=, "
+                             "dim=, keepdims= and ddof= on reductions and softmax")
+        if op == "bce_logits" and torch:
+            # PyTorch's default reduction is the mean over every entry
+            return Node("batchmean", (Node(op, tuple(positional), None, None), positional[0]),
+                        "all", None)
         if op == "pow":
             return Node("pow", (positional[0],), 2.0, None)
         if op == "func":
             return Node("func", (positional[0],), attr, None)
         return Node(op, tuple(positional), None, None)
+
+    def _axis_call(self, meta, shown, op, positional, keywords, torch):
+        """A reduction or softmax with NumPy's (or PyTorch's) keywords, as an untyped node
+        whose attr is an :class:`AxisSpec`; shapes decide the rest."""
+        arity = 2 if op == "softmax_ce" else 1
+        if len(positional) == arity + 1 and op != "softmax_ce":
+            if "axis" in keywords or "dim" in keywords:
+                self._error(f"{shown}: the axis is given twice", meta)
+            keywords["axis"] = positional.pop()
+        if len(positional) != arity:
+            self._error(f"{shown} takes {arity} argument{'s' if arity > 1 else ''} (and axis=), "
+                        f"got {len(positional)}", meta)
+        if "axis" in keywords and "dim" in keywords:
+            self._error(f"{shown}: give axis= or dim= (PyTorch's name), not both", meta)
+        allowed = {"axis", "dim"}
+        if _AXIS_KEYWORDS[op]:
+            allowed |= {"keepdims", "keepdim"}
+        if op in ("variance", "std"):
+            allowed |= {"ddof", "correction", "unbiased"}
+        unknown = sorted(set(keywords) - allowed)
+        if unknown:
+            self._error(f"{shown} does not take {', '.join(k + '=' for k in unknown)}", meta,
+                        hint=f"{shown} takes " + ", ".join(k + "=" for k in sorted(allowed)))
+        axis_node = keywords.get("axis", keywords.get("dim"))
+        axis = None if axis_node is None or _is_none(axis_node) else self._int(axis_node, "axis", meta)
+        keep = keywords.get("keepdims", keywords.get("keepdim"))
+        keepdims = False if keep is None else self._bool(keep, "keepdims", meta)
+        ddof = None
+        if op in ("variance", "std"):
+            given = [k for k in ("ddof", "correction", "unbiased") if k in keywords]
+            if len(given) > 1:
+                self._error(f"{shown}: give one of ddof=, correction=, unbiased=", meta)
+            if given == ["unbiased"]:
+                ddof = 1 if self._bool(keywords["unbiased"], "unbiased", meta) else 0
+            elif given:
+                ddof = self._int(keywords[given[0]], given[0], meta)
+                if ddof < 0:
+                    self._error(f"{shown}: {given[0]} must be 0 or more", meta)
+            else:
+                ddof = 1 if torch else 0   # NumPy divides by n, PyTorch by n − 1
+        spec = AxisSpec(axis, keepdims, ddof, torch)
+        return Node(op, tuple(positional), spec, None)
+
+    def _int(self, node, what, meta) -> int:
+        value = None
+        if node.op == "const":
+            value = node.attr.value
+        elif node.op == "neg" and node.args[0].op == "const":
+            value = -node.args[0].attr.value
+        if value is None or not float(value).is_integer():
+            self._error(f"{what}= needs a whole number", meta,
+                        hint="axis=0 (down the rows: per column) or axis=1 (along a row: per "
+                             "row); negative axes count from the end")
+        return int(value)
+
+    def _bool(self, node, what, meta) -> bool:
+        if node.op == "var" and node.attr in ("True", "False"):
+            return node.attr == "True"
+        if node.op == "const" and node.attr.value in (0.0, 1.0):
+            return node.attr.value == 1.0
+        self._error(f"{what}= needs True or False", meta)
+
+    @v_args(meta=True)
+    def compare(self, meta, items):
+        return Node("cmp", (items[0], items[2]), str(items[1]), None)
 
     def kwarg(self, items):
         return ("kw", str(items[0]), items[1])
@@ -185,11 +299,18 @@ class _ToNode(Transformer):
     juxt = _binary("juxt")
 
 
+def _is_none(node: Node) -> bool:
+    return node.op == "var" and node.attr == "None"
+
+
+def _split_prefix(name: str) -> tuple[tuple[str, ...], str]:
+    """``"np.linalg.norm"`` -> (("np", "linalg"), "norm")."""
+    *prefix, base = name.split(".")
+    return tuple(prefix), base
+
+
 def _strip_np(name: str) -> str:
-    for prefix in ("np.", "numpy."):
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
+    return _split_prefix(name)[1]
 
 
 def is_latex(source: str) -> bool:
@@ -282,11 +403,14 @@ _LATEX_FUNCS = {"exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "det": 
                 "tr": "trace", "Tr": "trace", "trace": "trace", "softmax": "softmax",
                 "sigmoid": "sigmoid", "ReLU": "relu", "relu": "relu", "softplus": "softplus",
                 "LSE": "logsumexp", "logsumexp": "logsumexp", "sum": "sum", "mean": "mean",
-                "CE": "softmax_ce", "inv": "inv", "logdet": "logdet"}
+                "CE": "softmax_ce", "inv": "inv", "logdet": "logdet", "max": "maximum",
+                "min": "minimum", "where": "where", "var": "var", "std": "std", "norm": "norm",
+                "log_softmax": "log_softmax"}
 _PRIMED = {"sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime"}
 _IGNORED = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
             "limits", "\\,", "\\;", "\\!", "\\:", "\\ "}
-_OPS = {"odot": "*", "circ": "*", "cdot": "&", "times": "&", "ast": "*"}
+_OPS = {"odot": "*", "circ": "*", "cdot": "&", "times": "&", "ast": "*", "geq": ">=",
+        "ge": ">=", "leq": "<=", "le": "<=", "gt": ">", "lt": "<"}
 
 
 class _Latex:
@@ -338,9 +462,12 @@ class _Latex:
             if tok.startswith("\\") and (tok[1:] in _IGNORED or tok in _IGNORED):
                 self.take()
                 continue
-            if tok in ("+", "-", "/", "*", "="):
+            if tok in ("+", "-", "/", "*", "=", ",", ">", "<"):
                 self.take()
-                out.append(f" {'&' if tok == '*' else tok} ")
+                if tok in (">", "<") and self.peek() == "=":
+                    self.take()
+                    tok += "="
+                out.append(", " if tok == "," else f" {'&' if tok == '*' else tok} ")
                 last_operand = False
                 continue
             if tok.startswith("\\") and tok[1:] in _OPS:
@@ -392,6 +519,9 @@ class _Latex:
         layer = re.fullmatch(r"[(\[](\d+)[)\]]", sup)
         if layer and re.fullmatch(r"[A-Za-z0-9_]+", base):  # W^{(2)}, W^{[2]}: the layer index
             return base + layer.group(1)
+        circ = re.fullmatch(r"circ(-?\d+(\.\d+)?)", sup)
+        if circ:  # the elementwise power A^{∘k}
+            return f"{base}**({circ.group(1)})"
         if sup == "-1":
             return f"inv({base})"
         if sup in ("-top", "-T"):
@@ -432,6 +562,8 @@ class _Latex:
             self.error("|·| is ambiguous here", hint="write \\det or \\|·\\|^2")
         if re.fullmatch(r"\d+(\.\d+)?", tok):
             return tok
+        if tok == "\\sqrt":
+            return f"sqrt({self._braced()})"
         if tok == "\\frac":
             num = self._braced()
             den = self._braced()
@@ -439,6 +571,14 @@ class _Latex:
         if tok in ("\\mathbf", "\\boldsymbol", "\\bm", "\\mathrm", "\\mathit", "\\vec",
                    "\\mathsf", "\\hat", "\\bar", "\\tilde", "\\mathbb", "\\mathcal"):
             text = self.group_text()
+            if text == "1" and self._next_real() == "[":
+                # 𝟙[A > B]: the indicator of a comparison
+                while self.peek() != "[":
+                    self.take()
+                self.take()
+                inner = self.sequence(stop=("]",))
+                self.take()
+                return f"({inner})"
             if text == "1":
                 return "ones"
             if text in ("I",):
@@ -476,6 +616,14 @@ class _Latex:
         if tok in (")", "]", "}"):
             self.error(f"unbalanced '{tok}'")
         self.error(f"unexpected '{tok}'")
+
+    def _next_real(self):
+        """The next token that is not spacing or sizing (\\left, \\big, …)."""
+        j = self.i
+        while j < len(self.tokens) and self.tokens[j].startswith("\\") and (
+                self.tokens[j][1:] in _IGNORED or self.tokens[j] in _IGNORED):
+            j += 1
+        return self.tokens[j] if j < len(self.tokens) else None
 
     def _braced(self) -> str:
         if self.peek() != "{":

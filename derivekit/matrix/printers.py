@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from derivekit.matrix.expr import SCALAR, Const, Node
+from derivekit.matrix.expr import SCALAR, AxisSpec, Const, Node, vector_axis
 
 _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "theta": "θ",
           "lambda": "λ", "lam": "λ", "mu": "μ", "eta": "η", "rho": "ρ", "tau": "τ", "phi": "φ",
@@ -93,12 +93,33 @@ _FUNC_LATEX = {"sigmoid": r"\sigma", "sigmoid_prime": r"\sigma'", "tanh": r"\tan
                "leaky_relu_prime": r"\operatorname{LeakyReLU}'",
                "softplus": r"\operatorname{softplus}", "exp": r"\exp", "log": r"\log",
                "sqrt": r"\sqrt"}
-_RED_TEXT = {"sum": "sum", "mean": "mean", "trace": "tr", "det": "det", "logdet": "log det",
+_RED_TEXT = {"variance": "var", "sum": "sum", "mean": "mean", "trace": "tr", "det": "det", "logdet": "log det",
              "softmax": "softmax", "log_softmax": "log softmax", "logsumexp": "LSE"}
-_RED_LATEX = {"sum": r"\operatorname{sum}", "mean": r"\operatorname{mean}",
+_RED_LATEX = {"variance": r"\operatorname{var}", "sum": r"\operatorname{sum}", "mean": r"\operatorname{mean}",
               "trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
               "softmax": r"\operatorname{softmax}", "log_softmax": r"\log\operatorname{softmax}",
               "logsumexp": r"\operatorname{LSE}"}
+
+
+def axis_keywords(n: Node) -> list[str]:
+    """The ``axis=``/``keepdims=`` a softmax-family node needs to be read back as itself:
+    none for a vector along its own axis; ``keepdims=True`` for a per-row logsumexp (r×1)."""
+    attr, arg = n.attr, n.args[0]
+    if isinstance(attr, AxisSpec):  # an untyped (parsed) call
+        out = [] if attr.axis is None else [f"axis={attr.axis}"]
+        return out + (["keepdims=True"] if attr.keepdims else [])
+    if attr is None or arg.shape is None:
+        return []
+    if 1 in arg.shape and attr == vector_axis(arg.shape):
+        return []
+    out = [f"axis={attr}"]
+    if n.op == "logsumexp" and attr == 1 and n.shape[1] == 1 and n.shape[0] > 1:
+        out.append("keepdims=True")
+    return out
+
+
+_CMP_TEXT = {">": ">", "<": "<", ">=": "≥", "<=": "≤"}
+_CMP_LATEX = {">": ">", "<": "<", ">=": r"\geq", "<=": r"\leq"}
 
 
 def _edge(node: Node | None, side: int) -> Node | None:
@@ -123,7 +144,8 @@ def _wordy(node: Node | None) -> bool:
         name = _FUNC_TEXT.get(node.attr, node.attr)
         return len(name) >= 2 and name[:2].isalpha()
     return node.op in ("sum", "mean", "trace", "det", "logdet", "softmax", "log_softmax",
-                       "logsumexp", "diag", "softmax_ce", "bce_logits")
+                       "logsumexp", "diag", "softmax_ce", "bce_logits", "maximum", "minimum",
+                       "where", "variance", "std", "norm", "batchmean")
 
 
 class _Printer:
@@ -247,16 +269,34 @@ class TextPrinter(_Printer):
         return "𝟙ᵀ" + self.wrap(n.args[0], 4, True), 4
 
     def p_softmax_ce(self, n):
-        return f"CE(softmax({self.wrap(n.args[0], 0)}), {self.wrap(n.args[1], 0)})", 6
+        keys = "".join(", " + k for k in axis_keywords(n))
+        return f"CE(softmax({self.wrap(n.args[0], 0)}{keys}), {self.wrap(n.args[1], 0)})", 6
 
     def p_bce_logits(self, n):
         return f"BCE(σ({self.wrap(n.args[0], 0)}), {self.wrap(n.args[1], 0)})", 6
 
     def reduction(self, n):
-        name = _RED_TEXT[n.op]
-        return f"{name}({self.wrap(n.args[0], 0)})", 6
+        name = _RED_TEXT.get(n.op, n.op)
+        keys = "".join(", " + k for k in axis_keywords(n))
+        return f"{name}({self.wrap(n.args[0], 0)}{keys})", 6
 
     p_sum = p_mean = p_trace = p_det = p_logdet = p_softmax = p_log_softmax = p_logsumexp = reduction
+    p_variance = p_std = p_norm = reduction
+
+    def p_maximum(self, n):
+        return f"max({self.wrap(n.args[0], 0)}, {self.wrap(n.args[1], 0)})", 6
+
+    def p_minimum(self, n):
+        return f"min({self.wrap(n.args[0], 0)}, {self.wrap(n.args[1], 0)})", 6
+
+    def p_cmp(self, n):
+        return f"𝟙[{self.wrap(n.args[0], 1)} {_CMP_TEXT[n.attr]} {self.wrap(n.args[1], 1)}]", 6
+
+    def p_where(self, n):
+        return "where(" + ", ".join(self.wrap(a, 0) for a in n.args) + ")", 6
+
+    def p_batchmean(self, n):
+        return f"mean over the batch of {self.wrap(n.args[0], 0)}", 6
 
     def p_meanaxis(self, n):
         return f"mean({self.wrap(n.args[0], 0)})", 6
@@ -317,9 +357,12 @@ class LatexPrinter(_Printer):
     def p_mul(self, n):
         a, b = n.args
         if a.op == "const" or (a.shape == SCALAR and b.shape != SCALAR):
+            right = self.wrap(b, 4, True)
+            if b.op == "colsum":  # c(𝟙ᵀX), not (c𝟙ᵀ)X when read back
+                right = self.paren(right)
             if a.op == "const" and a.attr.value < 0:
-                return f"-{const_latex(-a.attr)} {self.wrap(b, 4, True)}", 2
-            return f"{self.wrap(a, 6)} {self.wrap(b, 4, True)}", 4
+                return f"-{const_latex(-a.attr)} {right}", 2
+            return f"{self.wrap(a, 6)} {right}", 4
         return rf"{self.wrap(a, 5)} \odot {self.wrap(b, 5)}", 3
 
     def p_div(self, n):
@@ -355,17 +398,38 @@ class LatexPrinter(_Printer):
         return rf"\mathbf{{1}}^\top {self.wrap(n.args[0], 4, True)}", 4
 
     def p_softmax_ce(self, n):
+        keys = "".join(", " + _latex_keyword(k) for k in axis_keywords(n))
         return (rf"\operatorname{{CE}}\left(\operatorname{{softmax}}\left({self.wrap(n.args[0], 0)}"
-                rf"\right), {self.wrap(n.args[1], 0)}\right)"), 6
+                rf"{keys}\right), {self.wrap(n.args[1], 0)}\right)"), 6
 
     def p_bce_logits(self, n):
         return (rf"\operatorname{{BCE}}\left(\sigma\left({self.wrap(n.args[0], 0)}\right), "
                 rf"{self.wrap(n.args[1], 0)}\right)"), 6
 
     def reduction(self, n):
-        return rf"{_RED_LATEX[n.op]}\left({self.wrap(n.args[0], 0)}\right)", 6
+        keys = "".join(", " + _latex_keyword(k) for k in axis_keywords(n))
+        name = _RED_LATEX.get(n.op, rf"\operatorname{{{n.op}}}")
+        return rf"{name}\left({self.wrap(n.args[0], 0)}{keys}\right)", 6
 
     p_sum = p_mean = p_trace = p_det = p_logdet = p_softmax = p_log_softmax = p_logsumexp = reduction
+    p_variance = p_std = p_norm = reduction
+
+    def p_maximum(self, n):
+        return rf"\max\left({self.wrap(n.args[0], 0)}, {self.wrap(n.args[1], 0)}\right)", 6
+
+    def p_minimum(self, n):
+        return rf"\min\left({self.wrap(n.args[0], 0)}, {self.wrap(n.args[1], 0)}\right)", 6
+
+    def p_cmp(self, n):
+        return (rf"\mathbb{{1}}\left[{self.wrap(n.args[0], 1)} {_CMP_LATEX[n.attr]} "
+                rf"{self.wrap(n.args[1], 1)}\right]"), 6
+
+    def p_where(self, n):
+        return (r"\operatorname{where}\left(" + ", ".join(self.wrap(a, 0) for a in n.args)
+                + r"\right)"), 6
+
+    def p_batchmean(self, n):
+        return rf"\operatorname{{mean}}\left({self.wrap(n.args[0], 0)}\right)", 6
 
     def p_meanaxis(self, n):
         return rf"\operatorname{{mean}}\left({self.wrap(n.args[0], 0)}\right)", 6
@@ -434,7 +498,7 @@ class NumpyPrinter(_Printer):
         return f"{n.attr}({self.wrap(n.args[0], 0)})", 6
 
     def p_rowsum(self, n):
-        return f"sum({self.wrap(n.args[0], 0)}, axis=1)", 6
+        return f"sum({self.wrap(n.args[0], 0)}, axis=1, keepdims=True)", 6
 
     def p_colsum(self, n):
         return f"sum({self.wrap(n.args[0], 0)}, axis=0)", 6
@@ -443,10 +507,33 @@ class NumpyPrinter(_Printer):
         return f"mean({self.wrap(n.args[0].args[0], 0)}, axis={1 if n.args[0].op == 'rowsum' else 0})", 6
 
     def generic(self, n):
-        return f"{n.op}({', '.join(self.wrap(a, 0) for a in n.args)})", 6
+        keys = axis_keywords(n) if n.op in _KEYWORDED else []
+        return f"{n.op}({', '.join([self.wrap(a, 0) for a in n.args] + keys)})", 6
 
     p_sum = p_mean = p_trace = p_det = p_logdet = p_inv = p_norm2 = generic
     p_softmax = p_log_softmax = p_logsumexp = p_softmax_ce = p_bce_logits = p_diag = generic
+    p_maximum = p_minimum = p_where = p_std = p_norm = generic
+
+    def p_variance(self, n):
+        return "var" + self.generic(n)[0][len("variance"):], 6
+
+    def p_cmp(self, n):
+        return f"({self.wrap(n.args[0], 1)} {n.attr} {self.wrap(n.args[1], 1)})", 6
+
+    def p_batchmean(self, n):
+        return f"batchmean({self.wrap(n.args[0], 0)})", 6
+
+
+_KEYWORDED = ("sum", "mean", "variance", "std", "norm", "softmax", "log_softmax", "logsumexp",
+              "softmax_ce")
+
+
+def _latex_keyword(keyword: str) -> str:
+    """``axis=1`` -> ``\\text{axis}=1`` (read back by the LaTeX front)."""
+    name, value = keyword.split("=")
+    if not value.lstrip("-").isdigit():
+        value = rf"\text{{{value}}}"
+    return rf"\text{{{name}}}={value}"
 
 
 def to_text(node: Node) -> str:

@@ -10,36 +10,64 @@ naming both shapes and the operator otherwise.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 from derivekit.errors import ParseError, ShapeError
 from derivekit.matrix.expr import (
+    AXIS_OPS,
     PAIR_LOSSES,
     SCALAR,
     UNARY_REDUCTIONS,
+    AxisSpec,
     Const,
     Node,
+    axis_sum,
     broadcast,
+    compare,
     fmt_shape,
+    func,
     matmul_error,
+    maximum,
+    minimum,
+    power,
+    reduction,
+    scale,
+    sub,
+    transpose,
+    vector_axis,
+    where,
 )
+
+#: parsed calls that take axis= (their attr is an AxisSpec until shapes are known)
+AXIS_CALLS = ("sum", "mean", "variance", "std", "norm", "logsumexp", "softmax", "log_softmax")
+#: elementwise binary ops (broadcasting)
+ELEMENTWISE_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum", "cmp")
 
 #: sizes given to symbolic dimensions: distinct, so a transposed factor cannot fit by luck
 _DISTINCT_SIZES = (3, 4, 5, 7, 6, 8, 9, 11, 13, 10, 12, 14, 15, 17)
 
 
 def parse_shapes(text: str) -> dict:
-    """``"W=3x4,x=4x1,N=5"`` -> ``{"W": (3, 4), "x": (4, 1), "N": 5}``."""
+    """``"W=3x4,x=4x1,N=5,eps=1e-5"`` (or ``"X:N×D, eps=1e-5"``) -> ``{"W": (3, 4),
+    "x": (4, 1), "N": 5, "eps": 1e-05}``. A number with a decimal point or an exponent
+    declares a constant."""
     shapes: dict = {}
-    for item in filter(None, (p.strip() for p in re.split(r"[,;]\s*(?=[^,;=]+=)", text))):
-        if "=" not in item:
+    entries = re.split(r"[,;]\s*(?=[^,;=:]+[=:])", text)
+    for item in filter(None, (p.strip() for p in entries)):
+        match = re.fullmatch(r"([^=:]+)[=:](.*)", item)
+        if match is None:
             raise ParseError(f"shape entry '{item}' needs the form NAME=ROWSxCOLS",
-                             hint="e.g. --shapes W=3x4,x=4x1")
-        name, value = (s.strip() for s in item.split("=", 1))
+                             hint="e.g. --shapes W=3x4,x=4x1 (a constant: eps=1e-5)")
+        name, value = (s.strip() for s in match.groups())
+        if name.isidentifier() and _CONSTANT.fullmatch(value):
+            shapes[name] = float(value)
+            continue
         parts = [p.strip() for p in re.split(r"[x×*,]", value) if p.strip()]
         if not name.isidentifier() or not 1 <= len(parts) <= 2:
             raise ParseError(f"shape entry '{item}' needs the form NAME=ROWSxCOLS",
-                             hint="e.g. --shapes W=3x4,x=4x1 (a scalar size: N=5)")
+                             hint="e.g. --shapes W=3x4,x=4x1 (a scalar size: N=5; a constant: "
+                                  "eps=1e-5)")
         dims = tuple(int(p) if p.isdigit() else p for p in parts)
         if any(isinstance(d, str) and not d.isidentifier() for d in dims):
             raise ParseError(f"shape entry '{item}' has a size that is neither a number nor a name",
@@ -51,25 +79,36 @@ def parse_shapes(text: str) -> dict:
     return shapes
 
 
+#: a declared constant's value: a number with a decimal point or an exponent (1e-5, 0.1, -2.0)
+_CONSTANT = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)")
+
+
 #: names that mean a size (a scalar) when given one number: --shapes N=5
 _SIZE_NAMES = {"N", "M", "K", "B", "D"}
 
 
 def resolve_shapes(shapes) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-    """Return (variable shapes as (rows, cols) ints, named dimension sizes)."""
+    """Return (variable shapes as (rows, cols) ints, named dimension sizes and constants).
+
+    A declared constant (``eps=1e-5``, a float) sits with the named sizes: both are scalars
+    that print by name and are never sampled."""
     if isinstance(shapes, str):
         shapes = parse_shapes(shapes)
     shapes = dict(shapes or {})
-    dims: dict[str, int] = {}
+    dims: dict[str, int | float] = {}
     for name, value in shapes.items():
-        if isinstance(value, int):
+        if isinstance(value, bool):
+            raise ShapeError(f"the shape of {name} is {value!r}", hint="give (rows, cols), a size or a constant")
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ShapeError(f"the constant {name} = {value} is not finite")
             dims[name] = value
     used = {d for v in shapes.values() if isinstance(v, (tuple, list)) for d in v if isinstance(d, int)}
     used |= set(dims.values())
     fresh = (n for n in _DISTINCT_SIZES if n not in used)
     out: dict[str, tuple[int, int]] = {}
     for name, value in shapes.items():
-        if isinstance(value, int):
+        if isinstance(value, (int, float)):
             continue
         if isinstance(value, str):
             value = tuple(p.strip() for p in re.split(r"[x×]", value))
@@ -122,6 +161,8 @@ class _Inference:
         self.parent: dict[int, object] = {}
         self.counter = itertools.count()
         self.unknown: dict[str, tuple] = {}
+        #: undeclared names met beside a scalar in an elementwise operation (eps in x + eps)
+        self.scalar_like: set[str] = set()
 
     def find(self, d):
         while isinstance(d, str) and d in self.parent:
@@ -166,7 +207,21 @@ class _Inference:
                 return shapes[1] if self._is_one(r1, c1) else shapes[0]
             self.unify(c1, r2)
             return (r1, c2)
-        if op in ("add", "sub", "mul", "div"):
+        if op == "where":
+            out = shapes[0]
+            for other in shapes[1:]:
+                out = self._broadcast(out, other)
+            return out
+        if op in ELEMENTWISE_BINARY:
+            for arg, other in ((node.args[0], shapes[1]), (node.args[1], shapes[0])):
+                if arg.op == "var" and arg.attr in self.unknown and self._is_one(*other):
+                    self.scalar_like.add(arg.attr)
+            return self._broadcast(*shapes)
+        if isinstance(node.attr, AxisSpec) and op in AXIS_CALLS + ("softmax_ce",):
+            return self._axis_shape(op, node.attr, shapes)
+        if op == "batchmean":
+            return SCALAR
+        if op in ("add", "sub", "mul", "div"):  # pragma: no cover - handled above
             (r1, c1), (r2, c2) = shapes
             out = []
             for d1, d2 in ((r1, r2), (c1, c2)):
@@ -202,6 +257,33 @@ class _Inference:
     def _is_one(self, r, c):
         return self.find(r) == 1 and self.find(c) == 1
 
+    def _broadcast(self, a, b):
+        out = []
+        for d1, d2 in zip(a, b):
+            d1, d2 = self.find(d1), self.find(d2)
+            if d1 == 1:
+                out.append(d2)
+            elif d2 == 1:
+                out.append(d1)
+            else:
+                self.unify(d1, d2)
+                out.append(d1)
+        return tuple(out)
+
+    def _axis_shape(self, op, spec: AxisSpec, shapes):
+        if op == "softmax_ce":
+            self.unify(shapes[0][0], shapes[1][0])
+            self.unify(shapes[0][1], shapes[1][1])
+            return SCALAR
+        r, c = shapes[0]
+        if op in ("softmax", "log_softmax"):
+            return (r, c)
+        if spec.axis is None or spec.axis not in (-2, -1, 0, 1):
+            return SCALAR
+        if spec.axis % 2 == 0:
+            return (1, c)
+        return (r, 1) if spec.keepdims else (1, r)
+
 
 def annotate(node: Node, shapes, definitions: dict | None = None, *,
              dims: dict | None = None, refs: dict | None = None,
@@ -222,6 +304,17 @@ def annotate(node: Node, shapes, definitions: dict | None = None, *,
             inference.shape(node)
     except (ShapeError, TypeError, ValueError):
         pass
+    scalars = sorted(inference.scalar_like & set(inference.unknown))
+    if scalars:
+        listed = ", ".join(f"'{n}'" for n in scalars)
+        example = scalars[0]
+        raise ShapeError(
+            f"undeclared name{'s' if len(scalars) > 1 else ''} {listed}: used beside a scalar, "
+            f"so {'they' if len(scalars) > 1 else 'it'} could be a constant or a variable of "
+            f"any broadcastable shape, and derivekit does not guess",
+            hint=f"declare a constant in the shapes ({example}=1e-5, e.g. --shapes "
+                 f"\"X:N×D, {example}=1e-5\" or shapes={{..., '{example}': 1e-5}}), a variable "
+                 f"with its shape ({example}=1x1), or write the number itself")
     for name, (r, c) in inference.unknown.items():
         r, c = inference.find(r), inference.find(c)
         if isinstance(r, int) and not isinstance(c, int):
@@ -232,7 +325,7 @@ def annotate(node: Node, shapes, definitions: dict | None = None, *,
         else:
             raise ShapeError(f"the shape of '{name}' is not given and cannot be inferred",
                              hint=f"give it, e.g. shapes={{'{name}': (rows, cols)}} or "
-                                  f"--shapes {name}=ROWSxCOLS")
+                                  f"--shapes {name}=ROWSxCOLS; a constant: {name}=1e-5")
     names: dict[Node, str] = {}
     typed_defs: dict[str, Node] = {}
     typer = _Typer(known, dims, definitions, typed_defs, names)
@@ -294,7 +387,7 @@ class _Typer:
             if a.shape[1] != b.shape[0]:
                 raise matmul_error(a, b)
             return Node("matmul", (a, b), None, (a.shape[0], b.shape[1]))
-        if op in ("add", "sub", "mul", "div"):
+        if op in ELEMENTWISE_BINARY:
             a = None if _outer_ones(node.args[0]) else self.type_leafy(node.args[0])
             b = None if _outer_ones(node.args[1]) else self.type_leafy(node.args[1])
             if a is None and b is None:
@@ -309,12 +402,35 @@ class _Typer:
             if a.op == "const" and b.op == "const" and op in ("mul", "div"):
                 c = a.attr * (b.attr if op == "mul" else b.attr.reciprocal())
                 return Node("const", (), c, SCALAR)
+            if op == "cmp":
+                return compare(node.attr, a, b)
+            if op in ("maximum", "minimum"):
+                return (maximum if op == "maximum" else minimum)(a, b)
             symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[op]
             return Node(op, (a, b), None, broadcast(a.shape, b.shape, symbol, a, b))
+        if op == "where":
+            typed = [self.type_leafy(a) for a in node.args]
+            known_shape = next((t.shape for t in typed if t is not None), None)
+            typed = [t if t is not None else self.type(a, known_shape)
+                     for t, a in zip(typed, node.args)]
+            return where(*typed)
         if op == "T" and node.args[0].op in ("ones", "eye", "zeros") and want is not None:
             inner = self.type(node.args[0], want[::-1])
             return Node("T", (inner,), None, want)
         args = [self.type(a) for a in node.args]
+        if op in AXIS_CALLS + ("softmax_ce",) and (
+                isinstance(node.attr, AxisSpec) or node.attr is None and op in AXIS_OPS):
+            spec = node.attr if isinstance(node.attr, AxisSpec) else AxisSpec()
+            return _AxisTyper(self.dims).apply(op, args, spec)
+        if op in AXIS_OPS and isinstance(node.attr, int):  # an already typed tree
+            if op == "softmax_ce":
+                return Node(op, tuple(args), node.attr, SCALAR)
+            keep = AxisSpec(node.attr, keepdims=node.shape is None or node.shape[0] != 1)
+            return _AxisTyper(self.dims).apply(op, args, keep)
+        if op == "batchmean":
+            inner, source = args
+            count = source.shape[0] if node.attr == "rows" else source.shape[0] * source.shape[1]
+            return scale(_per(count, self.dims), inner)
         if op == "T":
             return Node("T", tuple(args), None, args[0].shape[::-1])
         if op in ("neg", "func", "pow"):
@@ -374,3 +490,123 @@ class _Typer:
         raise ParseError(f"unknown name '{name}'",
                          hint=f"give its shape, e.g. shapes={{'{name}': (rows, cols)}}, or "
                               f"define it ('{name} = ...')")
+
+
+def _per(count: int, dims: dict) -> Const:
+    """1/count, written 1/N when a declared size N has that value."""
+    names = [n for n, v in dims.items() if isinstance(v, int) and not isinstance(v, bool)
+             and v == count]
+    if len(names) == 1:
+        return Const.dim(names[0], count).reciprocal()
+    return Const.of(1.0 / count)
+
+
+class _AxisTyper:
+    """NumPy's axis rules for reductions and the softmax family, on typed arguments.
+
+    A 2-D result keeps NumPy's shape; a 1-D result (a reduction over one axis without
+    keepdims) becomes a 1×n row, because NumPy broadcasts a 1-D array as a row."""
+
+    def __init__(self, dims: dict):
+        self.dims = dims
+
+    def apply(self, op: str, args: list[Node], spec: AxisSpec) -> Node:
+        a = args[0]
+        axis = self.axis(op, a, spec.axis)
+        if op == "softmax_ce":
+            return self.cross_entropy(args, axis, spec)
+        if op in ("softmax", "log_softmax", "logsumexp"):
+            axis = self.normalising_axis(op, a, axis)
+            out = reduction(op, a, axis)
+            return transpose(out) if op == "logsumexp" and not spec.keepdims and out.shape[1] == 1 \
+                and out.shape[0] > 1 else out
+        r, c = a.shape
+        ddof = spec.ddof or 0
+        if axis is None:
+            count = r * c
+            if op in ("sum", "mean"):
+                return reduction(op, a)
+            if op == "norm":
+                return func("sqrt", reduction("norm2", a))
+            self.check_ddof(op, count, ddof)
+            centred = sub(a, reduction("mean", a))
+            var = scale(_per(count - ddof, self.dims) if ddof else _per(count, self.dims),
+                        reduction("sum", power(centred, 2)))
+            return var if op == "variance" else func("sqrt", var)
+        count = a.shape[axis]
+        if op == "sum":
+            out = axis_sum(a, axis)
+        elif op == "mean":
+            out = scale(_per(count, self.dims), axis_sum(a, axis))
+        elif op == "norm":
+            out = func("sqrt", axis_sum(power(a, 2), axis))
+        else:
+            self.check_ddof(op, count, ddof)
+            centred = sub(a, scale(_per(count, self.dims), axis_sum(a, axis)))
+            out = scale(_per(count - ddof, self.dims) if ddof else _per(count, self.dims),
+                        axis_sum(power(centred, 2), axis))
+            if op == "std":
+                out = func("sqrt", out)
+        if axis == 1 and not spec.keepdims and out.shape[0] > 1:
+            out = transpose(out)  # NumPy's 1-D result, held as a row
+        return out
+
+    @staticmethod
+    def check_ddof(op: str, count: int, ddof: int):
+        if count - ddof <= 0:
+            raise ShapeError(f"{op} with ddof={ddof} over {count} entr{'y' if count == 1 else 'ies'} "
+                             f"divides by {count - ddof}", hint="use ddof=0, or more entries")
+
+    @staticmethod
+    def axis(op: str, a: Node, axis: int | None) -> int | None:
+        if axis is None:
+            return None
+        if axis not in (-2, -1, 0, 1):
+            raise ShapeError(f"axis {axis} is out of bounds for {op} of a 2-D matrix "
+                             f"({fmt_shape(a.shape)})",
+                             hint="axis=0 (or -2) runs down the rows: one result per column; "
+                                  "axis=1 (or -1) runs along a row: one result per row")
+        return axis % 2
+
+    @staticmethod
+    def normalising_axis(op: str, a: Node, axis: int | None) -> int:
+        """The axis a softmax-family op normalises along: required for a 2-D matrix (NumPy
+        has no single answer), the vector's own axis for a vector."""
+        from derivekit.matrix.printers import to_text
+        r, c = a.shape
+        name = to_text(a)
+        spelled = "softmax_ce" if op == "softmax_ce" else op
+        if axis is None:
+            if r > 1 and c > 1:
+                raise ShapeError(
+                    f"{spelled} of the {fmt_shape(a.shape)} matrix {name} needs an axis: a "
+                    f"matrix can be normalised per column or per row, and derivekit does not "
+                    f"guess which",
+                    hint=f"write {spelled}(…, axis=0) to normalise each column (classes down "
+                         f"the rows), or {spelled}(…, axis=1) (PyTorch: dim=1 or dim=-1) to "
+                         f"normalise each row (a batch of rows, as in X@W or Q@K.T)")
+            return vector_axis(a.shape)
+        if a.shape[axis] == 1 and (r, c) != SCALAR:
+            other = 1 - axis
+            raise ShapeError(
+                f"{spelled}(…, axis={axis}) of {name} ({fmt_shape(a.shape)}) normalises along an "
+                f"axis of length 1, so every entry would be 1 (or 0 for log_softmax)",
+                hint=f"{name} is a {'column' if axis == 1 else 'row'}: its entries run along "
+                     f"axis {other}; write axis={other} or leave the axis out")
+        return axis
+
+    def cross_entropy(self, args, axis, spec: AxisSpec) -> Node:
+        from derivekit.matrix.expr import pair_loss
+        z = args[0]
+        c = z.shape[1]
+        if spec.torch:
+            # F.cross_entropy: classes along dim 1 of a batch (the only dim of a 1-D input),
+            # averaged over the batch
+            if axis is None:
+                axis = 0 if c == 1 else 1
+            axis = self.normalising_axis("softmax_ce", z, axis)
+            loss = pair_loss("softmax_ce", z, args[1], axis)
+            batch = z.shape[1 - axis]
+            return loss if batch == 1 else scale(_per(batch, self.dims), loss)
+        axis = self.normalising_axis("softmax_ce", z, axis)
+        return pair_loss("softmax_ce", z, args[1], axis)

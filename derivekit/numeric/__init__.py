@@ -7,6 +7,7 @@ domain, and decide whether a user's claimed derivative is right.
 May import: render, calculus, parsing, and the top level.
 
 Modules:
+  abstract    abstract functions (f, g′, σ′) in checks: realise known primes, random instances
   compiled    ``compile``, ``gradcheck``, ``GradCheck``
   finitediff  central, complex-step, Richardson and random-direction differences
   sampling    in-domain sample points for numeric checks

@@ -20,6 +20,7 @@ from :mod:`derivekit.numeric.sampling`) compares an analytic gradient with finit
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,12 @@ def as_expr(value: Any, what: str = "expression") -> sp.Expr:
         return value
     if isinstance(value, str):
         from derivekit.parsing.parse import parse
-        return parse(value)
+        expr = parse(value)
+        if not isinstance(expr, sp.Expr):  # "x = 1", "x < 2", a tuple: not a value to compute
+            kind = "an equation" if isinstance(expr, sp.Eq) else f"a {type(expr).__name__}"
+            raise DerivekitError(f"the {what} {value!r} is {kind}, not an expression",
+                                 hint="give only the right-hand side, e.g. 2*x rather than y = 2*x")
+        return expr
     if isinstance(value, bool):
         raise DerivekitError(f"the {what} is a bool ({value})", hint="give an expression or a number")
     if isinstance(value, (int, np.integer)):
@@ -121,10 +127,24 @@ def as_symbols(names: Any, exprs: Iterable[sp.Basic] = ()) -> tuple[sp.Symbol, .
             for part in n.split(","):
                 part = part.strip()
                 if part:
-                    out.append(by_name.get(part) or sp.Symbol(part))
+                    out.append(by_name.get(part) or _variable_named(part))
         else:
             raise DerivekitError(f"cannot use {n!r} as a variable", hint="give names or Symbols")
     return tuple(out)
+
+
+def _variable_named(name: str) -> sp.Symbol:
+    """The variable a name not found in the expression stands for; "x^2" or "2" is refused
+    rather than turned into a symbol of that spelling."""
+    from derivekit.parsing.parse import parse
+    try:
+        symbol = parse(name)
+    except DerivekitError:
+        symbol = None
+    if not isinstance(symbol, sp.Symbol):
+        raise DerivekitError(f"{name!r} is not a variable name, so nothing can be differentiated by it",
+                             hint="give variable names separated by commas, e.g. wrt='w,b' (--wrt w,b)")
+    return symbol
 
 
 # --- derivatives to compile --------------------------------------------------------------
@@ -212,7 +232,20 @@ def _jax_namespace() -> dict:
 
 #: functions lambdify leaves undefined. DiracDelta (the second derivative of a kink) is zero
 #: everywhere it can be evaluated: away from the kink.
-NUMPY_EXTRAS = {"DiracDelta": lambda z, k=0: np.zeros_like(np.asarray(z, dtype=float))}
+def _elementwise(scalar: Callable[[float], float]) -> Callable:
+    """A ``math`` function applied entry by entry, nan where it raises (a pole, overflow)."""
+    def safe(v):
+        try:
+            return scalar(float(v))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return float("nan")
+    ufunc = np.frompyfunc(safe, 1, 1)
+    return lambda z: np.asarray(ufunc(np.asarray(z, dtype=float)), dtype=float)
+
+
+NUMPY_EXTRAS = {"DiracDelta": lambda z, k=0: np.zeros_like(np.asarray(z, dtype=float)),
+                # lambdify's NumPy printer leaves these to the scalar math module
+                "gamma": _elementwise(math.gamma), "loggamma": _elementwise(math.lgamma)}
 MATH_EXTRAS = {"DiracDelta": lambda z, k=0: 0.0}
 
 

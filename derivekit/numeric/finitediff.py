@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -182,6 +182,22 @@ class GradCheck(Displayable):
     rel_errors: dict[str, float]
     failing: list[str]
     source: str = "derivekit"     # whose gradient was checked: "derivekit" or "claim"
+    #: why nothing could be compared (then ``ok`` is False and the CLI exits 2), or None
+    cannot_check: str | None = None
+    #: remarks: points dropped as non-finite, a symbolic decision for abstract functions
+    notes: list[str] = field(default_factory=list)
+    #: True when no finite differences were taken (abstract functions: decided symbolically)
+    symbolic: bool = False
+
+    @property
+    def decided(self) -> bool:
+        """False when the result is "cannot check"."""
+        return self.cannot_check is None
+
+    @property
+    def status(self) -> str:
+        """"passed", "failed" or "cannot check"."""
+        return "cannot check" if self.cannot_check else ("passed" if self.ok else "failed")
 
     @property
     def max_abs_error(self) -> float:
@@ -194,39 +210,55 @@ class GradCheck(Displayable):
     def point_dicts(self) -> list[dict[str, float]]:
         return [dict(zip(self.point_names, map(float, row))) for row in self.points]
 
-    def _worst(self, i: int) -> int:
-        return int(np.nanargmax(np.abs(self.analytic[i] - self.numeric[i])))
+    def _worst(self, i: int) -> int | None:
+        errors = np.abs(self.analytic[i] - self.numeric[i])
+        return int(np.nanargmax(errors)) if np.isfinite(errors).any() else None
 
     def _render(self, fmt: str, **settings):
-        status = "passed" if self.ok else "FAILED"
+        status = {"passed": "passed", "failed": "FAILED", "cannot check": "cannot check"}[self.status]
         head = (f"gradcheck {status}: {self.method} differences (h = {self.eps:g}), "
                 f"atol = {self.atol:g}, rtol = {self.rtol:g}, {len(self.points)} point(s), "
                 f"{'derivekit' if self.source == 'derivekit' else 'claimed'} gradient")
+        symbolic_only = self.symbolic
+        if symbolic_only:
+            head = (f"gradcheck {status}: {'claimed' if self.source == 'claim' else 'derivekit'} gradient, "
+                    "no finite differences")
+        extra = ([f"reason: {self.cannot_check}"] if self.cannot_check else []) + [f"note: {n}" for n in self.notes]
         if fmt == "dict":
-            return {"ok": self.ok, "method": self.method, "eps": self.eps, "atol": self.atol,
+            return {"ok": self.ok, "status": self.status, "cannot_check": self.cannot_check,
+                    "notes": list(self.notes), "method": self.method, "eps": self.eps, "atol": self.atol,
                     "rtol": self.rtol, "source": self.source,
                     "max_abs_error": self.max_abs_error, "max_rel_error": self.max_rel_error,
                     "components": [{"name": c, "max_abs_error": self.abs_errors[c],
                                     "max_rel_error": self.rel_errors[c], "ok": c not in self.failing}
                                    for c in self.components],
                     "failing": list(self.failing), "points": self.point_dicts()}
+        if (symbolic_only or self.cannot_check) and fmt != "dict":
+            if fmt == "latex":
+                return rf"\text{{{'; '.join([head, *extra])}}}"
+            if fmt == "markdown":
+                return "\n".join([f"**{head}**", "", *(f"- {e}" for e in extra)])
+            return "\n".join([head, *extra])
         rows = [(c, f"{self.abs_errors[c]:.2e}", f"{self.rel_errors[c]:.2e}",
                  "FAIL" if c in self.failing else "ok") for c in self.components]
         lines: list[str] = []
         if fmt == "latex":
+            head = "; ".join([head, *extra])
             body = r" \\ ".join(rf"\text{{{c}}} & {a} & {r} & \text{{{s}}}" for c, a, r, s in rows)
             return (rf"\text{{{head}}}\\ \begin{{array}}{{lrrl}} \text{{component}} & "
                     rf"\text{{max abs}} & \text{{max rel}} & \\ \hline {body} \end{{array}}")
         if fmt == "markdown":
-            lines = [f"**{head}**", "", "| component | max abs error | max rel error | |",
-                     "|---|---:|---:|---|"] + [f"| {c} | {a} | {r} | {s} |" for c, a, r, s in rows]
+            lines = [f"**{head}**", "", *(f"- {e}" for e in extra), *([""] if extra else []),
+                     "| component | max abs error | max rel error | |", "|---|---:|---:|---|"] + [f"| {c} | {a} | {r} | {s} |" for c, a, r, s in rows]
         else:
             width = builtins.max(len("component"), *(len(c) for c in self.components))
-            lines = [head, f"  {'component'.ljust(width)}  max abs error  max rel error",
+            lines = [head, *extra, f"  {'component'.ljust(width)}  max abs error  max rel error",
                      *(f"  {c.ljust(width)}  {a:>13}  {r:>13}  {s}" for c, a, r, s in rows)]
         for c in self.failing:
             i = self.components.index(c)
-            j = self._worst(i)
+            j = self._worst(i) if len(self.points) and not self.symbolic else None
+            if j is None:
+                continue
             where = ", ".join(f"{k} = {v:.6g}" for k, v in self.point_dicts()[j].items())
             lines.append(f"{'- ' if fmt == 'markdown' else '  '}{c}: analytic {self.analytic[i, j]:.10g} "
                          f"vs numeric {self.numeric[i, j]:.10g} at {where}")
@@ -286,18 +318,30 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
 
     if method not in METHODS:
         raise DerivekitError(f"unknown method '{method}'", hint="use one of " + ", ".join(METHODS))
+    from derivekit.numeric.abstract import abstract_names, realise_derivatives
+
     h = float(eps) if eps is not None else DEFAULT_STEP[method]
-    f_expr = as_expr(expr)
+    if not np.isfinite(h) or h <= 0:
+        raise DerivekitError(f"the step eps must be a positive finite number, not {h:g}",
+                             hint=f"leave it out for the default ({DEFAULT_STEP[method]:g} for {method})")
+    for name, tol in (("atol", atol), ("rtol", rtol)):
+        if not (np.isfinite(tol) and tol >= 0):
+            raise DerivekitError(f"{name} must be a finite number ≥ 0, not {tol:g}",
+                                 hint=f"leave it out for torch's default ({DEFAULT_ATOL if name == 'atol' else DEFAULT_RTOL:g})")
+    f_expr = realise_derivatives(as_expr(expr))
     wrt_symbols = as_symbols(wrt, [f_expr]) if wrt is not None else ordered_args(f_expr)
     if not wrt_symbols:
         raise DerivekitError("the expression has no variables to differentiate",
                              hint="give wrt=..., e.g. wrt=['x']")
     claim_exprs: list[sp.Expr] | None = None
     if claim is not None and not callable(claim):
-        claim_exprs = as_expr_list(claim)
+        claim_exprs = [realise_derivatives(c) for c in as_expr_list(claim)]
         if len(claim_exprs) != len(wrt_symbols):
             raise DerivekitError(f"the claim has {len(claim_exprs)} component(s) but wrt lists "
                                  f"{len(wrt_symbols)} variable(s)", hint="give one component per wrt variable")
+    names = abstract_names([f_expr, *(claim_exprs or [])])
+    if names:
+        return _abstract_gradcheck(f_expr, claim_exprs, wrt_symbols, names, method, h, atol, rtol, seed)
     everything = [f_expr] + (claim_exprs or [])
     args = ordered_args(sp.Tuple(*everything), wrt_symbols)
     names = tuple(a.name for a in args)
@@ -343,16 +387,60 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
             analytic = u @ analytic
             components = tuple(f"direction {k + 1}" for k in range(directions))
 
+    # a point where f, the gradient or the difference quotient is not finite is not a sample
+    with np.errstate(all="ignore"):
+        f_values = np.asarray(compile(f_expr, args, backend="numpy")(*columns), dtype=float).reshape(-1)
+    f_values = np.broadcast_to(f_values, (len(points),)) if f_values.size == 1 else f_values
+    finite = np.isfinite(f_values) & np.isfinite(analytic).all(axis=0) & np.isfinite(numeric).all(axis=0)
+    notes, cannot_check = [], None
+    if not finite.all():
+        notes.append(f"{int((~finite).sum())} of {len(points)} point(s) dropped: the function, the "
+                     "gradient or its finite difference is not a finite real number there")
+        points, analytic, numeric = points[finite], analytic[:, finite], numeric[:, finite]
+        needed = 1 if at is not None else max(1, (n_points + 1) // 2)
+        if len(points) < needed:
+            cannot_check = (f"only {len(points)} point(s) have the function, the gradient and its finite "
+                            f"difference finite; at least {needed} needed")
     diff = np.abs(analytic - numeric)
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     with np.errstate(all="ignore"):
         rel = np.where(diff == 0, 0.0, diff / np.where(scale == 0, 1.0, scale))
     passes = diff <= atol + rtol * np.abs(numeric)  # nan fails
-    abs_errors = {c: float(np.max(diff[i])) for i, c in enumerate(components)}
-    rel_errors = {c: float(np.max(rel[i])) for i, c in enumerate(components)}
+    abs_errors = {c: float(np.max(diff[i], initial=0.0)) for i, c in enumerate(components)}
+    rel_errors = {c: float(np.max(rel[i], initial=0.0)) for i, c in enumerate(components)}
     failing = [c for i, c in enumerate(components) if not passes[i].all()]
-    return GradCheck(ok=not failing, method=method, eps=h, atol=atol, rtol=rtol,
-                     components=components, point_names=names, points=points,
+    return GradCheck(ok=not failing and cannot_check is None, method=method, eps=h, atol=atol, rtol=rtol,
+                     components=components, point_names=tuple(a.name for a in args), points=points,
                      analytic=analytic, numeric=numeric, abs_errors=abs_errors,
                      rel_errors=rel_errors, failing=failing,
-                     source="derivekit" if claim is None else "claim")
+                     source="derivekit" if claim is None else "claim",
+                     cannot_check=cannot_check, notes=notes)
+
+
+def _abstract_gradcheck(f_expr, claim_exprs, wrt_symbols, names, method, h, atol, rtol, seed) -> GradCheck:
+    """Abstract functions have no values to difference: a claimed gradient is decided
+    symbolically by :func:`derivekit.numeric.verify.verify`; derivekit's own gradient of an
+    abstract function cannot be checked by numbers at all."""
+    which = ", ".join(names)
+    components = tuple(s.name for s in wrt_symbols)
+    empty = np.zeros((len(components), 0))
+    common = dict(method=method, eps=h, atol=atol, rtol=rtol, components=components, symbolic=True,
+                  point_names=components, points=np.zeros((0, len(components))), analytic=empty,
+                  numeric=empty, failing=[])
+    if claim_exprs is None:
+        return GradCheck(ok=False, abs_errors={c: float("nan") for c in components},
+                         rel_errors={c: float("nan") for c in components},
+                         cannot_check=f"{which} has no values, so there is nothing to take finite "
+                                      "differences of; give --claim to check a gradient symbolically",
+                         **common)
+    from derivekit.numeric.verify import verify
+    verdict = verify(f_expr, claim_exprs if len(claim_exprs) > 1 else claim_exprs[0],
+                     list(wrt_symbols), seed=seed)
+    notes = [f"finite differences skipped: {which} {'is an abstract function' if len(names) == 1 else 'are abstract functions'}; "
+             f"decided symbolically ({verdict.status})"]
+    if not verdict.ok and verdict.decided:
+        notes.append(verdict.diagnosis)
+    common["failing"] = [c.variable for c in verdict.components if not c.ok] if verdict.decided else []
+    errors = {c.variable: c.max_rel_error for c in verdict.components}
+    return GradCheck(ok=verdict.ok, abs_errors=errors, rel_errors=dict(errors), source="claim",
+                     cannot_check=verdict.cannot_check, notes=notes, **common)

@@ -18,6 +18,8 @@ import sympy as sp
 
 from derivekit.errors import DerivekitError
 
+#: the most random points one check draws (memory: a few candidate batches of this size)
+MAX_POINTS = 100_000
 #: how far (in argument units) a point stays from a kink, pole or domain edge
 DEFAULT_MARGIN = 0.05
 #: candidates are drawn uniformly from this box; "positive" variables from (0.1, HIGH)
@@ -137,6 +139,9 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
     already and that together evaluate every expression in ``exprs``; only the domain
     conditions are then compiled here, so a large expression is not compiled twice.
     """
+    if not 1 <= int(n) <= MAX_POINTS:
+        raise DerivekitError(f"the number of points must be between 1 and {MAX_POINTS}, not {n}",
+                             hint="e.g. 10 (--points 10)")
     symbols = tuple(symbols)
     exprs = [e for e in exprs if e is not None]
     if not symbols:
@@ -155,7 +160,13 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
             half = cand[: batch // 2]
             half[:, positive] = rng.uniform(POSITIVE_LOW, high, size=(len(half), len(positive)))
         with np.errstate(all="ignore"):
-            out = evaluate(*(cand[:, i] for i in range(len(symbols))))
+            try:
+                out = evaluate(*(cand[:, i] for i in range(len(symbols))))
+            except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+                raise DerivekitError(f"cannot evaluate the expressions numerically ({type(exc).__name__}: "
+                                     f"{str(exc)[:120]})",
+                                     hint="a special function without a NumPy implementation; "
+                                          "check it symbolically, or rewrite it") from None
             ok = np.all(np.isfinite(out), axis=0)
             if np.iscomplexobj(out):
                 ok &= np.all(out.imag == 0, axis=0)

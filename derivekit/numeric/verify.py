@@ -66,9 +66,13 @@ class Evaluator:
             if extra:  # a symbol outside the sampled ones cannot be evaluated
                 self._cache[key] = np.full(len(self.points), np.nan)
             else:
-                f = compile(key, self.symbols, backend="numpy", cse=False)
-                with np.errstate(all="ignore"):
-                    values = f.evaluate_numpy(*(self.points[:, k] for k in range(len(self.symbols))))
+                try:
+                    f = compile(key, self.symbols, backend="numpy", cse=False)
+                    with np.errstate(all="ignore"):
+                        values = f.evaluate_numpy(*(self.points[:, k] for k in range(len(self.symbols))))
+                except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+                    # a function NumPy cannot evaluate: no numbers here, so no samples either
+                    values = np.full(len(self.points), np.nan)
                 self._cache[key] = np.where(np.isfinite(values), values, np.nan)
         return self._cache[key]
 
@@ -482,10 +486,26 @@ class Verdict(Displayable):
     derivation: Any
     components: list[ComponentVerdict]
     n_points: int
+    #: why the check could not decide (then ``ok`` is False and the CLI exits 2), or None
+    cannot_check: str | None = None
+    #: why the numbers were skipped (abstract functions), or None
+    numeric_skipped: str | None = None
+    #: further remarks (points dropped as non-finite, instances tried)
+    remarks: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.components)
+        return self.cannot_check is None and all(c.ok for c in self.components)
+
+    @property
+    def decided(self) -> bool:
+        """False when the verdict is "cannot check"."""
+        return self.cannot_check is None
+
+    @property
+    def status(self) -> str:
+        """"right", "wrong" or "cannot check"."""
+        return "cannot check" if self.cannot_check else ("right" if self.ok else "wrong")
 
     @property
     def numeric_equal(self) -> bool:
@@ -522,6 +542,8 @@ class Verdict(Displayable):
 
     @property
     def diagnosis(self) -> str:
+        if self.cannot_check:
+            return f"cannot check: {self.cannot_check}"
         if self.ok:
             return "correct"
         parts = []
@@ -534,8 +556,13 @@ class Verdict(Displayable):
     @property
     def notes(self) -> list[str]:
         """Disagreements between the symbolic and numeric routes, and time-outs."""
-        out = []
+        out = [f"numeric check skipped: {self.numeric_skipped}"] if self.numeric_skipped else []
+        out += self.remarks
         for c in self.components:
+            if self.numeric_skipped or self.cannot_check:
+                if c.symbolic_equal is None and c.symbolic_note and not self.cannot_check:
+                    out.append(f"∂/∂{c.variable}: {c.symbolic_note}")
+                continue
             if c.symbolic_equal is True and not c.numeric_equal:
                 out.append(f"∂/∂{c.variable}: the symbolic route found the forms equal but the numbers "
                            "differ (a branch or domain issue); the numbers decide")
@@ -558,26 +585,33 @@ class Verdict(Displayable):
     def _counterexample_text(self, c: ComponentVerdict) -> str:
         ce = c.counterexample
         where = ", ".join(f"{k} = {v:.4g}" for k, v in ce["point"].items())
-        return (f"at {where}: claimed {ce['claimed']:.6g}, expected {ce['expected']:.6g}")
+        instance = f" with {ce['instance']}" if ce.get("instance") else ""
+        return (f"at {where}{instance}: claimed {ce['claimed']:.6g}, expected {ce['expected']:.6g}")
 
     def _check_line(self) -> str:
         sym = {True: "equal", False: "different", None: "undecided"}[self.symbolic_equal]
+        if self.cannot_check and not self.n_points:
+            return f"symbolic: {sym}; numeric: no usable points"
+        if self.numeric_skipped and not self.n_points:
+            return f"symbolic: {sym}; numeric: skipped"
         agreeing = min(c.points_agreeing for c in self.components)
-        return (f"symbolic: {sym}; numeric: agrees at {agreeing} of {self.n_points} points "
+        where = " with the abstract functions replaced by concrete ones" if self.numeric_skipped else ""
+        return (f"symbolic: {sym}; numeric: agrees at {agreeing} of {self.n_points} points{where} "
                 f"(max relative error {self.max_rel_error:.2g})")
 
     def _render(self, fmt: str, **settings):
         if fmt == "dict":
             return self._as_dict(**settings)
         text_like = fmt in ("text", "markdown")
-        verdict = "✓ correct" if self.ok else "✗ wrong"
+        verdict = {"right": "✓ correct", "wrong": "✗ wrong", "cannot check": "? cannot check"}[self.status]
         claim_shown = ", ".join(show(c.claim, "latex" if fmt == "latex" else "text") for c in self.components)
         lines: list[str] = []
         if text_like:
             bold = "**" if fmt == "markdown" else ""
             lines.append(f"{bold}{verdict}{bold}: claimed {self._subject('text')} = {claim_shown}")
             if not self.ok:
-                lines.append(f"{bold}diagnosis{bold}: {self.diagnosis}")
+                lines.append(f"{bold}{'reason' if self.cannot_check else 'diagnosis'}{bold}: "
+                             f"{self.cannot_check or self.diagnosis}")
                 for c in self.components:
                     if c.counterexample:
                         prefix = f"∂/∂{c.variable} " if len(self.components) > 1 else ""
@@ -592,7 +626,7 @@ class Verdict(Displayable):
             sep = "\n\n" if fmt == "markdown" else "\n"
             return sep.join(lines) if fmt == "markdown" else "\n".join(lines)
         # latex
-        mark = r"\checkmark" if self.ok else r"\times"
+        mark = {"right": r"\checkmark", "wrong": r"\times", "cannot check": r"\text{?}"}[self.status]
         out = [rf"{mark}\ \text{{claimed}}\ {self._subject('latex')} = {claim_shown}"]
         if not self.ok:
             out.append(r"\text{diagnosis: }" + _latex_text(self.diagnosis))  # math-mode prose
@@ -610,7 +644,9 @@ class Verdict(Displayable):
             except Exception as exc:  # keep the verdict even if a renderer is missing
                 derivation = {"error": str(exc)}
         return {
-            "ok": self.ok, "expr": show(self.expr), "wrt": list(self.wrt),
+            "ok": self.ok, "status": self.status, "cannot_check": self.cannot_check,
+            "numeric_skipped": self.numeric_skipped,
+            "expr": show(self.expr), "wrt": list(self.wrt),
             "diagnosis": self.diagnosis, "error_class": self.error_class,
             "wrong_components": self.wrong_components,
             "counterexample": self.counterexample, "max_rel_error": self.max_rel_error,
@@ -680,6 +716,43 @@ def _check_component(f, var, claim, expected, values: Evaluator, timeout) -> Com
                             diagnosis=diagnosis)
 
 
+def _finite_rows(exprs: Sequence[sp.Expr], symbols: tuple, pts: np.ndarray) -> np.ndarray:
+    """Mask of the rows of ``pts`` where every expression is a finite real number."""
+    if not len(pts):
+        return np.zeros(0, dtype=bool)
+    values = Evaluator(symbols, pts)
+    keep = np.ones(len(pts), dtype=bool)
+    for e in exprs:
+        keep &= np.isfinite(values(e))
+    return keep
+
+
+def _undecided(f, variables, claims, expected, derivation, reason: str, *, n_points: int = 0,
+               numeric_skipped: str | None = None, remarks: Sequence[str] = ()) -> Verdict:
+    """A "cannot check" verdict: nothing was compared, so nothing passes."""
+    components = [ComponentVerdict(variable=v.name, claim=c, expected=e, ok=False, numeric_equal=False,
+                                   symbolic_equal=None, symbolic_note="", max_rel_error=float("nan"),
+                                   points_agreeing=0, counterexample=None, diagnosis=None)
+                  for v, c, e in zip(variables, claims, expected)]
+    return Verdict(expr=f, wrt=tuple(v.name for v in variables),
+                   claim=claims[0] if len(variables) == 1 else sp.Matrix(claims),
+                   expected=expected[0] if len(variables) == 1 else sp.Matrix(expected),
+                   derivation=derivation, components=components, n_points=n_points,
+                   cannot_check=reason, numeric_skipped=numeric_skipped, remarks=list(remarks))
+
+
+def _no_points_reason(f, expected, claims, symbols, n, seed, exc: DerivekitError) -> str:
+    """Why no sample points were found: the function and derivative, or the claim."""
+    from derivekit.numeric.sampling import sample_points
+    try:
+        sample_points([f, *expected], symbols, n, seed=seed)
+    except DerivekitError:
+        return (f"the function or its derivative is not a finite real number at enough points "
+                f"({exc.message})")
+    return (f"the claim is not a finite real number at enough of the points where the function "
+            f"and its derivative are ({exc.message})")
+
+
 def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: int | None = 0,
            timeout: float | None = DEFAULT_TIMEOUT_S, at: Any = None) -> Verdict:
     """Check ``claim`` = ∂expr/∂wrt (or the gradient, when ``wrt`` lists several variables
@@ -690,39 +763,185 @@ def verify(expr: Any, claim: Any, wrt: Any, *, points: int = MIN_POINTS, seed: i
     at ``points`` (at least 10) random points inside the domain; ``timeout`` bounds the
     symbolic simplification. ``at`` replaces the random points by yours (a dict of
     name -> values, a list of such dicts, or an array in wrt-then-others order); at least
-    10 are needed. Returns a :class:`Verdict`.
+    10 are needed.
+
+    A point where the function, the derivative or the claim is not a finite real number is
+    not a sample: when fewer than 10 finite points can be found, the verdict is "cannot
+    check" (``ok`` False, ``decided`` False, ``cannot_check`` says why). Abstract functions
+    (``f(x)``, ``f'(x)``) are compared symbolically, with random concrete instances standing
+    in for the numbers (:mod:`derivekit.numeric.abstract`). Returns a :class:`Verdict`.
     """
+    from derivekit.numeric.abstract import abstract_names, realise_derivatives
     from derivekit.numeric.compiled import as_expr, as_expr_list, as_symbols
     from derivekit.numeric.sampling import sample_points
 
-    f = as_expr(expr)
-    claims = as_expr_list(claim, "claim")
+    f = realise_derivatives(as_expr(expr))
+    claims = [realise_derivatives(c) for c in as_expr_list(claim, "claim")]
     variables = as_symbols(wrt, [f] + claims)
     if not variables:
         raise DerivekitError("no variable to differentiate with respect to", hint="give wrt, e.g. wrt='x'")
     if len(claims) != len(variables):
         raise DerivekitError(f"the claim has {len(claims)} component(s) but wrt lists {len(variables)} "
                              f"variable(s)", hint="give one derivative per variable, in wrt's order")
+    from derivekit.numeric.sampling import MAX_POINTS
+    if int(points) > MAX_POINTS:
+        raise DerivekitError(f"at most {MAX_POINTS} points can be compared, not {points}",
+                             hint=f"{MIN_POINTS} to 1000 random points settle a check")
     n = max(int(points), MIN_POINTS)
     expected, derivation = expected_derivatives(f, variables)
+    names = abstract_names([f, *claims])
+    if names:
+        if at is not None:
+            raise DerivekitError(f"{', '.join(names)} has no values, so points cannot be given",
+                                 hint="leave at=None: abstract functions are checked symbolically")
+        return _verify_abstract(f, claims, variables, expected, derivation, names, n, seed, timeout)
     others = set().union(f.free_symbols, *(c.free_symbols for c in claims)) - set(variables)
     symbols = tuple(variables) + tuple(sorted(others, key=lambda s: s.name))
+    remarks = []
     if at is not None:
         from derivekit.numeric.finitediff import _points_from
         pts = _points_from(at, tuple(s.name for s in symbols))
-        if len(pts) < MIN_POINTS:
-            raise DerivekitError(f"verify needs at least {MIN_POINTS} points, got {len(pts)}",
+        given = len(pts)
+        if given < MIN_POINTS:
+            raise DerivekitError(f"verify needs at least {MIN_POINTS} points, got {given}",
                                  hint="give more points, or leave at=None to sample them")
+        pts = pts[_finite_rows([f, *expected, *claims], symbols, pts)]
+        if len(pts) < given:
+            remarks.append(f"{given - len(pts)} of the {given} given points were dropped: the function, "
+                           "its derivative or the claim is not a finite real number there")
+        if len(pts) < MIN_POINTS:
+            return _undecided(f, variables, claims, expected, derivation,
+                              f"only {len(pts)} of the {given} given points have the function, its "
+                              f"derivative and the claim finite; at least {MIN_POINTS} are needed",
+                              remarks=remarks)
         n = len(pts)
     else:
         try:
             pts = sample_points([f, *expected, *claims], symbols, n, seed=seed)
-        except DerivekitError:  # the claim may be undefined where f is fine: then it is wrong there
-            pts = sample_points([f, *expected], symbols, n, seed=seed)
+        except DerivekitError as exc:
+            return _undecided(f, variables, claims, expected, derivation,
+                              _no_points_reason(f, expected, claims, symbols, n, seed, exc))
     values = Evaluator(symbols, pts)
     components = [_check_component(f, v, c, e, values, timeout)
                   for v, c, e in zip(variables, claims, expected)]
     expected_out = expected[0] if len(variables) == 1 else sp.Matrix(expected)
     claim_out = claims[0] if len(variables) == 1 else sp.Matrix(claims)
     return Verdict(expr=f, wrt=tuple(v.name for v in variables), claim=claim_out,
-                   expected=expected_out, derivation=derivation, components=components, n_points=n)
+                   expected=expected_out, derivation=derivation, components=components, n_points=n,
+                   remarks=remarks)
+
+
+# --- abstract functions ----------------------------------------------------------------------
+
+#: random concrete instances tried when the symbolic route cannot show a claim equal
+ABSTRACT_INSTANCES = 3
+
+
+def _diagnose_symbolically(claim: sp.Expr, expected: sp.Expr) -> Diagnosis:
+    """The few diagnoses that need no numbers: a constant factor, a missing or extra term."""
+    from derivekit.numeric.abstract import derivatives_as_subs
+    if claim == 0:
+        return Diagnosis("constant_factor", "the claim is 0, but the derivative is not", {"factor": "0"})
+    claim, expected = derivatives_as_subs(claim), derivatives_as_subs(expected)
+    try:
+        ratio = sp.cancel(sp.expand(claim) / sp.expand(expected))
+    except (TypeError, ValueError, ZeroDivisionError):
+        ratio = None
+    if ratio is not None and ratio.is_number and ratio.is_finite and ratio != 1:
+        if ratio == -1:
+            return Diagnosis("constant_factor", "sign error: the claim is the negative of the derivative",
+                             {"factor": "-1"})
+        return Diagnosis("constant_factor", f"off by a constant factor: the claim is {show(ratio)} times "
+                         "the derivative", {"factor": show(ratio)})
+    try:
+        lacking = sp.cancel(expected / claim)
+    except (TypeError, ValueError, ZeroDivisionError):
+        lacking = None
+    if lacking is not None and lacking != 1 and lacking in sp.Mul.make_args(expected):
+        return Diagnosis("missing_factor", f"missing factor: the derivative has the factor {show(lacking)} "
+                         "(a chain-rule factor, if it is an inner derivative), which the claim lacks",
+                         {"factor": show(lacking)})
+    missing = sp.expand(expected - claim)
+    if missing in sp.Add.make_args(sp.expand(expected)):
+        return Diagnosis("missing_term", f"missing term: the derivative also has the term {show(missing)}",
+                         {"term": show(missing)})
+    if -missing in sp.Add.make_args(sp.expand(claim)):
+        return Diagnosis("extra_term", f"extra term: {show(-missing)} does not belong in the derivative",
+                         {"term": show(-missing)})
+    return Diagnosis("other", "the claim differs from the derivative; compare with the expected "
+                     "derivative below")
+
+
+def _instance_check(f, var, claim, expected, instance, n, seed):
+    """(agreeing points, n, counterexample or None) for one concrete instance, or None when
+    no finite points turn up for it."""
+    from derivekit.numeric.abstract import instantiate
+    from derivekit.numeric.sampling import sample_points
+    fi, ci, ei = (instantiate(e, instance) for e in (f, claim, expected))
+    symbols = tuple(sorted(set().union(fi.free_symbols, ci.free_symbols, ei.free_symbols) | {var},
+                           key=lambda s: (s != var, s.name)))
+    try:
+        pts = sample_points([fi, ei, ci], symbols, n, seed=seed)
+    except DerivekitError:
+        return None
+    values = Evaluator(symbols, pts)
+    c, e = values(ci), values(ei)
+    good = agree(c, e)
+    if good.all():
+        return int(good.sum()), float(np.max(relative_error(c, e))), None
+    rel = relative_error(c, e)
+    j = int(np.argmax(rel))
+    exact = exact_difference_at(ci, ei, dict(zip(symbols, pts[j])))
+    if exact is not None and exact <= 1e-12 * max(1.0, abs(float(e[j]))):
+        return int(good.sum()), 0.0, None  # float rounding, not a difference
+    return int(good.sum()), float(np.max(rel)), {
+        "variable": var.name, "point": values.point(j), "claimed": float(c[j]),
+        "expected": float(e[j]), "relative_error": float(rel[j]), "instance": None}
+
+
+def _verify_abstract(f, claims, variables, expected, derivation, names, n, seed, timeout) -> Verdict:
+    """Abstract functions: decide symbolically; concrete instances confirm an equality and
+    find a counterexample to a wrong claim."""
+    from derivekit.numeric.abstract import Instance
+    which = ", ".join(names)
+    skipped = (f"{which} {'is an abstract function' if len(names) == 1 else 'are abstract functions'} "
+               f"with no values of {'its' if len(names) == 1 else 'their'} own, so the verdict is "
+               f"symbolic; the numbers shown replace {which} by random concrete functions")
+    components, remarks, base = [], [], int(seed or 0) * 101
+    for var, claim, exp in zip(variables, claims, expected):
+        symbolic_equal, note = symbolic_difference_is_zero(claim, exp, timeout)
+        tried, agreeing, worst, counterexample = 0, n, 0.0, None
+        for k in range(1 if symbolic_equal else ABSTRACT_INSTANCES):
+            instance = Instance(base + k)
+            found = _instance_check(f, var, claim, exp, instance, n, seed)
+            if found is None:
+                continue
+            tried += 1
+            good, rel, ce = found
+            agreeing, worst = min(agreeing, good), max(worst, rel)
+            if ce is not None:
+                ce["instance"] = instance.describe(names)
+                counterexample = ce
+                break
+        if counterexample is not None:
+            symbolic_equal, note = False, f"a concrete instance of {which} gives different values"
+        elif not tried and not symbolic_equal:
+            return _undecided(f, variables, claims, expected, derivation,
+                              f"{note}, and no concrete instance of {which} could be evaluated",
+                              numeric_skipped=skipped)
+        elif not tried:
+            agreeing = 0
+        if symbolic_equal is None and counterexample is None:
+            remarks.append(f"∂/∂{var.name}: symbolically undecided ({note}); equal for {tried} random "
+                           f"concrete instance(s) of {which} at {n} points each")
+        ok = counterexample is None
+        components.append(ComponentVerdict(
+            variable=var.name, claim=claim, expected=exp, ok=ok, numeric_equal=ok,
+            symbolic_equal=symbolic_equal, symbolic_note=note, max_rel_error=worst,
+            points_agreeing=agreeing, counterexample=counterexample,
+            diagnosis=None if ok else _diagnose_symbolically(claim, exp)))
+    return Verdict(expr=f, wrt=tuple(v.name for v in variables),
+                   claim=claims[0] if len(variables) == 1 else sp.Matrix(claims),
+                   expected=expected[0] if len(variables) == 1 else sp.Matrix(expected),
+                   derivation=derivation, components=components, n_points=n,
+                   numeric_skipped=skipped, remarks=remarks)

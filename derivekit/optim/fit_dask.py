@@ -34,6 +34,7 @@ from derivekit.dask_blocks import (
     Engine,
     Moments,
     block_array,
+    id_columns_by_value,
     open_csv,
     tree_reduce,
 )
@@ -97,7 +98,7 @@ class StreamedObjective(Objective):
 
     def __init__(self, model: str, parts: list, lengths: list[int], features: tuple[str, ...],
                  keep: list[int], target: str, source: str, engine: Engine,
-                 spill: Path | None = None, skipped: tuple[str, ...] = ()):
+                 spill: Path | None = None, skipped: dict[str, str] | None = None):
         if model not in MODELS:
             raise DerivekitError(f"the dask engine fits {' and '.join(MODELS)} models, not {model!r}",
                                  hint="use --model linear or --model logistic, or the numpy engine")
@@ -105,7 +106,7 @@ class StreamedObjective(Objective):
         self.parts, self.lengths = parts, lengths
         self.rows = int(sum(lengths))
         self.features, self.keep, self.target = features, keep, target
-        self.source, self.engine, self.spill, self.skipped = source, engine, spill, skipped
+        self.source, self.engine, self.spill, self.skipped = source, engine, spill, skipped or {}
         self.names = tuple(f"w_{f}" for f in features) + ("b",)
         self.loss_text, self.loss_latex = self.model.loss_text, self.model.loss_latex
         self._block: tuple[int, np.ndarray] | None = None
@@ -133,7 +134,8 @@ class StreamedObjective(Objective):
     def describe(self, fmt="text"):
         blocks = f"{len(self.parts)} block{'s' if len(self.parts) > 1 else ''}"
         if self.skipped:
-            blocks += f"; ID-like column{'s' if len(self.skipped) > 1 else ''} {', '.join(self.skipped)} skipped"
+            from derivekit.columns import skipped_note
+            blocks += "; " + skipped_note(self.skipped, "--features")
         if fmt == "latex":
             return self.loss_latex + rf",\ m = {self.rows}"
         return f"{self.loss_text}, m = {self.rows} rows of {self.source} (Dask, {blocks})"
@@ -265,8 +267,7 @@ def _objective(model, table, stats, lengths, parts, target, engine, spill) -> St
                              hint="drop or fill them first")
     if stats.n < 1:
         raise DerivekitError(f"{table.path} has a header but no rows of data")
-    by_value = () if table.chosen or stats.n < 3 else tuple(
-        c for c, flag in zip(columns[:-1], stats.row_numbers()[:-1]) if flag)
+    by_value = id_columns_by_value(table, stats, columns=len(columns) - 1)  # not the target
     keep = [j for j, c in enumerate(columns[:-1]) if c not in by_value]
     if not keep:
         raise DerivekitError(f"{table.path} has no feature columns left", hint="choose them with --features")
@@ -275,7 +276,7 @@ def _objective(model, table, stats, lengths, parts, target, engine, spill) -> St
                              hint="use --model linear for a numeric target")
     features = tuple(columns[j] for j in keep)
     return StreamedObjective(model, parts, lengths, features, keep, target, str(table.path), engine,
-                             spill, table.named_ids + by_value)
+                             spill, {**table.named_ids, **by_value})
 
 
 def dataset_objective(objective: DataObjective, *, scheduler: Any = None,

@@ -50,7 +50,9 @@ class Objective:
     def start_vector(self, start) -> np.ndarray:
         """``start`` (dict by name, sequence in ``names`` order, or None) as a float vector."""
         names = self.names
-        example = "{" + ", ".join(f"'{n}': 1" for n in names[:4]) + "}"
+        # the hint serves both doors: the command line (--start x=1,y=1) and Python (start={...})
+        example = ("{" + ", ".join(f"'{n}': 1" for n in names[:4]) + "}"
+                   + f" (on the command line: --start {','.join(f'{n}=1' for n in names[:4])})")
         if start is None:
             default = self.default_start()
             if default is None:
@@ -161,11 +163,14 @@ class Dataset:
     target: str = "y"
     source: str = ""
     true_params: dict[str, float] = field(default_factory=dict)
+    #: what the reader decided on the user's behalf (ID-like columns skipped)
+    notes: tuple[str, ...] = ()
 
 
-def load_csv(path, target: str, features=None) -> Dataset:
+def load_csv(path, target: str, features=None, *, skip_ids: bool = True) -> Dataset:
     """Read a CSV file with a header row; ``target`` and ``features`` name its columns
-    (``features`` defaults to every other column)."""
+    (``features`` defaults to every other column, less the columns that look like row IDs
+    (:mod:`derivekit.columns`) when ``skip_ids``; ``notes`` then says which)."""
     path = Path(path)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -180,6 +185,7 @@ def load_csv(path, target: str, features=None) -> Dataset:
         raise DerivekitError(f"{path} is empty", hint="the first line must name the columns, e.g. x1,x2,y")
     if isinstance(features, str):
         features = [f.strip() for f in features.split(",") if f.strip()]
+    chosen = bool(features)
     features = list(features) if features else [h for h in header if h != target]
     for column in [target, *features]:
         if column not in header:
@@ -196,7 +202,15 @@ def load_csv(path, target: str, features=None) -> Dataset:
             except ValueError:
                 raise DerivekitError(f"{path}, line {r + 2}, column {name!r}: {cell!r} is not a number",
                                      hint="every feature and target cell must be numeric") from None
-    return Dataset(table[:, :-1], table[:, -1], tuple(features), target, str(path))
+    notes: tuple[str, ...] = ()
+    if skip_ids and not chosen:
+        from derivekit.columns import id_columns, skipped_note
+        skipped = id_columns(features, table[:, :-1])
+        if skipped and len(skipped) < len(features):
+            keep = [j for j, name in enumerate(features) if name not in skipped] + [len(features)]
+            table, features = table[:, keep], [name for name in features if name not in skipped]
+            notes = (skipped_note(skipped, "--features"),)
+    return Dataset(table[:, :-1], table[:, -1], tuple(features), target, str(path), notes=notes)
 
 
 #: built-in dataset kinds, and the one each model fits

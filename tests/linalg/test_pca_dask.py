@@ -75,11 +75,18 @@ def test_id_columns_are_skipped_and_chosen_columns_are_kept(tmp_path):
     X = random_data(3, 400, 3)
     named = write_csv(tmp_path / "named.csv", X, ["a", "b", "c"], ids=True)
     assert pca_dask(named).columns == ("a", "b", "c")
-    assert pca_dask(named).skipped == ("id",)
+    assert tuple(pca_dask(named).skipped) == ("id",)
     numbered = np.column_stack([np.arange(1, 401), X])  # row numbers under a plain name
     path = write_csv(tmp_path / "numbered.csv", numbered, ["n", "a", "b", "c"])
     result = pca_dask(path)
-    assert result.columns == ("a", "b", "c") and result.skipped == ("n",)
+    assert result.columns == ("a", "b", "c") and tuple(result.skipped) == ("n",)
+    assert "1..400" in result.skipped["n"]
+    shuffled = numbered.copy()
+    shuffled[:, 0] = np.random.default_rng(0).permutation(400) + 1  # still one number per row
+    assert tuple(pca_dask(write_csv(tmp_path / "shuffled.csv", shuffled, ["n", "a", "b", "c"])).skipped) == ("n",)
+    repeated = numbered.copy()
+    repeated[:, 0] = np.r_[1, 1, np.arange(3, 400), 400]  # 1..400 but 2 missing, 1 twice
+    assert not pca_dask(write_csv(tmp_path / "repeated.csv", repeated, ["n", "a", "b", "c"])).skipped
     np.testing.assert_allclose(result.eigenvalues, dk.pca(X).eigenvalues, rtol=1e-10)
     assert pca_dask(path, columns=["n", "a"]).columns == ("n", "a")
 

@@ -140,8 +140,8 @@ def test_batched_mse_with_mean_and_bias_sum():
 
 
 def test_batched_softmax_ce_mean():
-    m = dk.matrix_gradient("-(1/N) * sum(Y * log(softmax(W@X + b)))", wrt="b", shapes=BATCH)
-    assert m.result.to_text() == "(1/N)(softmax(WX + b) − Y)𝟙"
+    m = dk.matrix_gradient("-(1/N) * sum(Y * log(softmax(W@X + b, axis=0)))", wrt="b", shapes=BATCH)
+    assert m.result.to_text() == "(1/N)(softmax(WX + b, axis=0) − Y)𝟙"
 
 
 def test_outputs_and_formats():
@@ -193,12 +193,12 @@ def test_every_rule_has_an_explanation():
     ("sum(softplus(W@X) * Y)", "W", {"W": (3, 4), "X": (4, 5), "Y": (3, 5)}),
     ("mean(exp(W@x) / (1 + W@x * W@x))", "W", {"W": (3, 4), "x": (4, 1)}),
     ("trace(X @ X.T @ A)", "X", {"X": (3, 4), "A": (3, 3)}),
-    ("sum(softmax(W@X) * Y)", "W", {"W": (3, 4), "X": (4, 5), "Y": (3, 5)}),
+    ("sum(softmax(W@X, axis=0) * Y)", "W", {"W": (3, 4), "X": (4, 5), "Y": (3, 5)}),
     ("bce_logits(w.T@X, y)", "w", {"w": (4, 1), "X": (4, 6), "y": (1, 6)}),
     ("sum(sqrt(W*W + 1))", "W", {"W": (3, 4)}),
     ("sum(leaky_relu(W@x))", "W", {"W": (3, 4), "x": (4, 1)}),
     ("norm2(inv(A) @ b)", "A", {"A": (3, 3), "b": (3, 1)}),
-    ("sum(log_softmax(W@X) * Y)", "W", {"W": (3, 4), "X": (4, 5), "Y": (3, 5)}),
+    ("sum(log_softmax(W@X, axis=0) * Y)", "W", {"W": (3, 4), "X": (4, 5), "Y": (3, 5)}),
 ])
 def test_more_losses_pass_their_numeric_check(loss, wrt, shapes):
     m = dk.matrix_gradient(loss, wrt=wrt, shapes=shapes)
@@ -213,8 +213,10 @@ def _random_loss(rng):
            "softplus(W@x) - y", "exp(0.1*(W@x))", "W@x / 2", "-(W@x)", "(W.T@y) .T.T"]
     mats = ["W@X + b", "sigmoid(W@X) * (W@X)", "relu(W@X + b) - 1", "tanh(V@W@X)"]
     heads = [lambda v: f"norm2({v})", lambda v: f"sum({v})", lambda v: f"mean({v} * {v})",
-             lambda v: f"logsumexp({v})", lambda v: f"softmax_ce({v}, y)" if "X" not in v else f"sum({v})",
-             lambda v: f"sum(softmax({v}) * ({v}))", lambda v: f"trace(({v}) @ ({v}).T)"]
+             lambda v: f"logsumexp({v})" if "X" not in v else f"sum(logsumexp({v}, axis=0))",
+             lambda v: f"softmax_ce({v}, y)" if "X" not in v else f"sum({v})",
+             lambda v: f"sum(softmax({v}{', axis=0' if 'X' in v else ''}) * ({v}))",
+             lambda v: f"trace(({v}) @ ({v}).T)"]
     body = rng.choice(vec + mats)
     return rng.choice(heads)(body).replace(".T.T", "")
 

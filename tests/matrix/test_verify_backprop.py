@@ -56,31 +56,31 @@ def corpus():
                 ("transposed_factor", f"((W2 @ (2*(z2 - y))) * {p}(z1)) @ x.T"),
             ]),
         ]
-        batch = f"z1 = W1@X + b1; a1 = {act}(z1); z2 = W2@a1 + b2; (1/N)*softmax_ce(z2, Y)"
+        batch = f"z1 = W1@X + b1; a1 = {act}(z1); z2 = W2@a1 + b2; (1/N)*softmax_ce(z2, Y, axis=0)"
         cases += [
-            (batch, "b1", BATCH, f"(1/N)*sum((W2.T @ (softmax(z2) - Y)) * {p}(z1), axis=1)", [
-                ("bias_not_summed", f"(1/N)*(W2.T @ (softmax(z2) - Y)) * {p}(z1)"),
-                ("missing_1_over_N", f"sum((W2.T @ (softmax(z2) - Y)) * {p}(z1), axis=1)"),
-                ("missing_activation_derivative", "(1/N)*sum(W2.T @ (softmax(z2) - Y), axis=1)"),
+            (batch, "b1", BATCH, f"(1/N)*sum((W2.T @ (softmax(z2, axis=0) - Y)) * {p}(z1), axis=1, keepdims=True)", [
+                ("bias_not_summed", f"(1/N)*(W2.T @ (softmax(z2, axis=0) - Y)) * {p}(z1)"),
+                ("missing_1_over_N", f"sum((W2.T @ (softmax(z2, axis=0) - Y)) * {p}(z1), axis=1, keepdims=True)"),
+                ("missing_activation_derivative", "(1/N)*sum(W2.T @ (softmax(z2, axis=0) - Y), axis=1, keepdims=True)"),
                 ("activation_instead_of_derivative",
-                 f"(1/N)*sum((W2.T @ (softmax(z2) - Y)) * {act}(z1), axis=1)"),
+                 f"(1/N)*sum((W2.T @ (softmax(z2, axis=0) - Y)) * {act}(z1), axis=1, keepdims=True)"),
             ]),
-            (batch, "b2", BATCH, "(1/N)*sum(softmax(z2) - Y, axis=1)", [
-                ("bias_not_summed", "(1/N)*(softmax(z2) - Y)"),
-                ("missing_1_over_N", "sum(softmax(z2) - Y, axis=1)"),
-                ("wrong_sign", "(1/N)*sum(Y - softmax(z2), axis=1)"),
+            (batch, "b2", BATCH, "(1/N)*sum(softmax(z2, axis=0) - Y, axis=1, keepdims=True)", [
+                ("bias_not_summed", "(1/N)*(softmax(z2, axis=0) - Y)"),
+                ("missing_1_over_N", "sum(softmax(z2, axis=0) - Y, axis=1, keepdims=True)"),
+                ("wrong_sign", "(1/N)*sum(Y - softmax(z2, axis=0), axis=1, keepdims=True)"),
             ]),
-            (batch, "W2", BATCH, "(1/N)*(softmax(z2) - Y) @ a1.T", [
-                ("missing_1_over_N", "(softmax(z2) - Y) @ a1.T"),
-                ("transposed_factor", "(1/N)*(softmax(z2) - Y) @ a1"),
-                ("xt_wrong_side", "(1/N)*a1 @ (softmax(z2) - Y).T"),
+            (batch, "W2", BATCH, "(1/N)*(softmax(z2, axis=0) - Y) @ a1.T", [
+                ("missing_1_over_N", "(softmax(z2, axis=0) - Y) @ a1.T"),
+                ("transposed_factor", "(1/N)*(softmax(z2, axis=0) - Y) @ a1"),
+                ("xt_wrong_side", "(1/N)*a1 @ (softmax(z2, axis=0) - Y).T"),
             ]),
-            (batch, "W1", BATCH, f"(1/N)*((W2.T @ (softmax(z2) - Y)) * {p}(z1)) @ X.T", [
-                ("missing_1_over_N", f"((W2.T @ (softmax(z2) - Y)) * {p}(z1)) @ X.T"),
-                ("missing_activation_derivative", "(1/N)*(W2.T @ (softmax(z2) - Y)) @ X.T"),
-                ("activation_instead_of_derivative", f"(1/N)*((W2.T @ (softmax(z2) - Y)) * {act}(z1)) @ X.T"),
-                ("transposed_factor", f"(1/N)*((W2 @ (softmax(z2) - Y)) * {p}(z1)) @ X.T"),
-                ("xt_wrong_side", f"(1/N)*X.T @ ((W2.T @ (softmax(z2) - Y)) * {p}(z1))"),
+            (batch, "W1", BATCH, f"(1/N)*((W2.T @ (softmax(z2, axis=0) - Y)) * {p}(z1)) @ X.T", [
+                ("missing_1_over_N", f"((W2.T @ (softmax(z2, axis=0) - Y)) * {p}(z1)) @ X.T"),
+                ("missing_activation_derivative", "(1/N)*(W2.T @ (softmax(z2, axis=0) - Y)) @ X.T"),
+                ("activation_instead_of_derivative", f"(1/N)*((W2.T @ (softmax(z2, axis=0) - Y)) * {act}(z1)) @ X.T"),
+                ("transposed_factor", f"(1/N)*((W2 @ (softmax(z2, axis=0) - Y)) * {p}(z1)) @ X.T"),
+                ("xt_wrong_side", f"(1/N)*X.T @ ((W2.T @ (softmax(z2, axis=0) - Y)) * {p}(z1))"),
             ]),
         ]
     lin = "(1/N)*norm2(W@X + b - Y)"
@@ -92,10 +92,10 @@ def corpus():
             ("xt_wrong_side", "(2/N)*X.T@(W@X + b - Y)"),
             ("xt_wrong_side", "(2/N)*X@(W@X + b - Y).T"),
         ]),
-        (lin, "b", LINEAR, "(2/N)*sum(W@X + b - Y, axis=1)", [
+        (lin, "b", LINEAR, "(2/N)*sum(W@X + b - Y, axis=1, keepdims=True)", [
             ("bias_not_summed", "(2/N)*(W@X + b - Y)"),
-            ("missing_factor_2", "(1/N)*sum(W@X + b - Y, axis=1)"),
-            ("missing_1_over_N", "2*sum(W@X + b - Y, axis=1)"),
+            ("missing_factor_2", "(1/N)*sum(W@X + b - Y, axis=1, keepdims=True)"),
+            ("missing_1_over_N", "2*sum(W@X + b - Y, axis=1, keepdims=True)"),
         ]),
     ]
     return cases
@@ -200,18 +200,18 @@ def test_fuzzed_claims_give_a_verdict_or_an_input_error(claim):
     assert isinstance(v.ok, bool) and v.diagnosis
 
 
-DEEP = "z1 = W1@X + b1; a1 = sigmoid(z1); z2 = W2@a1 + b2; a2 = tanh(z2); z3 = W3@a2 + b3; (1/N)*softmax_ce(z3, Y)"
+DEEP = "z1 = W1@X + b1; a1 = sigmoid(z1); z2 = W2@a1 + b2; a2 = tanh(z2); z3 = W3@a2 + b3; (1/N)*softmax_ce(z3, Y, axis=0)"
 DEEP_SHAPES = {"W1": (8, 4), "X": (4, "N"), "b1": (8, 1), "W2": (6, 8), "b2": (6, 1), "W3": (3, 6),
                "b3": (3, 1), "Y": (3, "N")}
 
 
 @pytest.mark.parametrize("claim, cls", [
-    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * tanh_prime(z2))) * sigmoid_prime(z1)) @ X.T", None),
-    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * sigmoid_prime(z2))) * sigmoid_prime(z1)) @ X.T",
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3, axis=0) - Y)) * tanh_prime(z2))) * sigmoid_prime(z1)) @ X.T", None),
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3, axis=0) - Y)) * sigmoid_prime(z2))) * sigmoid_prime(z1)) @ X.T",
      "wrong_activation_derivative"),
-    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * tanh_prime(z2))) * sigmoid_prime(z2)) @ X.T",
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3, axis=0) - Y)) * tanh_prime(z2))) * sigmoid_prime(z2)) @ X.T",
      "wrong_activation_derivative"),
-    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3) - Y)) * tanh_prime(z2)))) @ X.T", "missing_activation_derivative"),
+    ("(1/N)*((W2.T @ ((W3.T @ (softmax(z3, axis=0) - Y)) * tanh_prime(z2)))) @ X.T", "missing_activation_derivative"),
 ])
 def test_three_layer_claims(claim, cls):
     v = dk.verify_backprop(DEEP, claim, wrt="W1", shapes=DEEP_SHAPES)

@@ -114,7 +114,7 @@ def test_cli_fit_engine_dask(tmp_path, capsys):
     assert main(["fit", "--data", path, "--engine", "dask", "--steps", "300", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "least squares (normal equations summed over the blocks)" in text and "w_id" not in text
-    assert "ID-like column id skipped" in text
+    assert "skipped the ID-like column 'id'" in text
     predictions = np.loadtxt(out, skiprows=1)
     assert predictions.shape == (800,)
     exact = LinearRegression(data).least_squares()

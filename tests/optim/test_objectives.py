@@ -119,8 +119,9 @@ def test_load_csv_with_named_columns(tmp_path):
     data = load_csv(path, target="price", features="area,rooms")
     assert data.features == ("area", "rooms") and data.target == "price"
     assert data.X.tolist() == [[50, 2], [80, 3], [65, 2]] and data.y.tolist() == [100, 160, 131]
-    every = load_csv(path, target="price")
-    assert every.features == ("area", "rooms", "id")
+    every = load_csv(path, target="price")  # the row-ID column is skipped, and said so
+    assert every.features == ("area", "rooms") and "'id'" in every.notes[0]
+    assert load_csv(path, target="price", skip_ids=False).features == ("area", "rooms", "id")
     assert LinearRegression(data).names == ("w_area", "w_rooms", "b")
 
 
