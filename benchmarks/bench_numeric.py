@@ -8,6 +8,8 @@
 3. 10⁶-point NumPy batch gradient against ``jax.jit(jax.vmap(jax.grad(f)))``.
 4. Central-difference check of a 1000-variable gradient (one batched call).
 5. ``dk.verify`` on a textbook-size expression (logistic-regression loss gradient).
+6. ``dk.gradcheck`` of Rosenbrock in N = 100, 200, 400, 1000 variables, derivation included,
+   against ``dk.gradient`` alone (``--only-gradcheck`` runs this section alone).
 
 jax is optional (``pip install jax``): without it, comparisons 2 and 3 print "skipped".
 Times are best-of-``repeat`` CPU time of this process (``time.process_time``), which is
@@ -229,11 +231,40 @@ def verify_rows(repeat: int):
     return rows
 
 
+def rosenbrock(n: int):
+    xs = list(sp.symbols(f"x1:{n + 1}"))
+    return sp.Add(*[100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1)]), xs
+
+
+def gradcheck_rows(repeat: int, sizes=(100, 200, 400, 1000)):
+    """``dk.gradcheck(rosenbrock_N)`` (derivation, compilation, sampling, the central check)
+    against ``dk.gradient`` alone, each from a cleared SymPy cache, best CPU time of ``repeat``."""
+    import derivekit as dk
+
+    def cold(fn):
+        def run():
+            sp.core.cache.clear_cache()
+            fn()
+        return run
+
+    rows = []
+    for n in sizes:
+        expr, xs = rosenbrock(n)
+        dk.gradcheck(expr)  # warm the process: imports, first lambdify
+        t_derive = best(cold(lambda: dk.gradient(expr, xs)), repeat)
+        t_check = best(cold(lambda: dk.gradcheck(expr)), repeat)
+        rows.append((n, t_derive, t_check))
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="10⁴ / 10⁵ samples instead of 10⁵ / 10⁶")
+    parser.add_argument("--only-gradcheck", action="store_true", help="run section 6 alone")
     args = parser.parse_args(argv)
+    if args.only_gradcheck:
+        return print_gradcheck(args.repeat)
     small, large = (10**4, 10**5) if args.quick else (10**5, 10**6)
     print(f"numpy {np.__version__}, sympy {sp.__version__}, jax {jax.__version__ if jax else 'not installed'}")
 
@@ -269,6 +300,16 @@ def main(argv=None) -> int:
     print("| case | ok | warm SymPy cache | cold SymPy cache |\n|---|---|---:|---:|")
     for name, ok, warm, cold in verify_rows(args.repeat):
         print(f"| {name} | {ok} | {fmt_time(warm)} | {fmt_time(cold)} |")
+    return print_gradcheck(args.repeat)
+
+
+def print_gradcheck(repeat: int) -> int:
+    print("\n6. dk.gradcheck(rosenbrock_N), derivation included, against the derivation alone (CPU)")
+    print("| N | dk.gradient | dk.gradcheck | gradcheck / gradient | gradcheck vs N = 100 |\n|---:|---:|---:|---:|---:|")
+    rows = gradcheck_rows(min(repeat, 3))
+    for n, t_derive, t_check in rows:
+        print(f"| {n} | {fmt_time(t_derive)} | {fmt_time(t_check)} | {t_check / t_derive:.2f}× "
+              f"| {t_check / rows[0][2]:.1f}× |")
     return 0
 
 

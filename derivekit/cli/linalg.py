@@ -11,6 +11,7 @@ One module serves them all; :func:`add_arguments` reads the command from ``parse
     derivekit norm "[3,4]" [--kind 1|2|inf|fro]
     derivekit eig "[[2,1],[1,2]]" [--method auto|symbolic|numeric] [--plot eig.png]
     derivekit pca [--data file.csv --columns a,b] [--k 1] [--standardize] [--plot out.png]
+    derivekit pca big.csv --engine dask [--scheduler tcp://HOST:8786] [--out scores.csv]
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--plot", metavar="FILE.png",
                             help="write a scree plot and the projection with component arrows")
         parser.add_argument("--force", action="store_true", help="overwrite an existing plot file")
+        # data past memory: the dask engine (derivekit.linalg.pca_dask)
+        parser.add_argument("--engine", choices=("numpy", "dask"), default="numpy",
+                            help="numpy (default: the CSV in memory) or dask (read in blocks; "
+                                 "needs the dask extra)")
+        parser.add_argument("--scheduler", metavar="ADDRESS",
+                            help="with --engine dask: a Dask cluster's scheduler, e.g. "
+                                 "tcp://10.0.0.5:8786 (default: Dask's local scheduler)")
+        parser.add_argument("--out", metavar="FILE.csv",
+                            help="with --engine dask: write every row's scores to this CSV file")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--no-steps", dest="steps", action="store_false",
                         help="print the answer without the steps")
@@ -89,7 +99,15 @@ def _compute(args: argparse.Namespace):
             from derivekit.errors import DerivekitError
             raise DerivekitError(f"two data sources given ({args.data_file!r} and --data "
                                  f"{args.data!r}): give one")
-        return pca(args.data_file or args.data, args.k, standardize=args.standardize, columns=columns)
+        if args.engine != "dask" and (args.scheduler or args.out):
+            from derivekit.errors import DerivekitError
+            raise DerivekitError("--scheduler and --out belong to the dask engine", hint="add --engine dask")
+        if args.engine == "dask" and args.plot:
+            from derivekit.errors import DerivekitError
+            raise DerivekitError("--plot draws every row, which --engine dask does not keep",
+                                 hint="write the scores with --out FILE.csv and plot those")
+        return pca(args.data_file or args.data, args.k, standardize=args.standardize, columns=columns,
+                   engine=args.engine, scheduler=args.scheduler, out=args.out)
     from derivekit.linalg import operations as linalg
     if command == "dot":
         return linalg.dot(args.u, args.v)

@@ -36,6 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--noise", type=float, default=0.1, help="noise of the built-in dataset (0.1)")
         parser.add_argument("--batch-size", type=int,
                             help="rows per update (default: sgd 1, minibatch 32, others all rows)")
+        # data past memory: the dask engine (derivekit.optim.fit_dask)
+        parser.add_argument("--engine", choices=("numpy", "dask"), default="numpy",
+                            help="numpy (default: the CSV in memory) or dask (read in blocks; "
+                                 "linear and logistic models; needs the dask extra)")
+        parser.add_argument("--scheduler", metavar="ADDRESS",
+                            help="with --engine dask: a Dask cluster's scheduler, e.g. "
+                                 "tcp://10.0.0.5:8786 (default: Dask's local scheduler)")
+        parser.add_argument("--out", metavar="FILE.csv",
+                            help="with --engine dask: write every row's prediction to this CSV file")
     else:
         parser.add_argument("expr", help='the objective, e.g. "x^2 + 10*y^2" or LaTeX')
         parser.add_argument("--start", help="start point, e.g. x=1,y=1")
@@ -135,6 +144,8 @@ def _runs(objective, start, args, settings, batch_size=None):
 
 
 def _objective(args):
+    if getattr(args, "streamed", None) is not None:  # fit --engine dask
+        return args.streamed, None
     if args.command == "fit":
         from derivekit.optim.objectives import (
             DATASET_FOR_MODEL,
@@ -173,6 +184,8 @@ def _fit_summary(objective, run) -> list[str]:
     names = objective.names
     lines = []
     theta = run.points[-1]
+    if hasattr(objective, "summary_lines"):  # fit --engine dask: sums over the blocks
+        return objective.summary_lines(theta)
     if isinstance(objective, LinearRegression):
         exact = objective.least_squares()
         gap = float(np.max(np.abs(run.points[-1] - exact)))
@@ -207,7 +220,28 @@ def _settings(args) -> list[tuple[str, float]]:
     return [(method, lr) for method in methods for lr in rates]
 
 
+def _run_on_dask(args: argparse.Namespace) -> int:
+    """``fit --engine dask``: :func:`run` on a CSV read in blocks, closed afterwards."""
+    if not args.data:
+        raise DerivekitError("--engine dask reads a CSV file", hint="give --data FILE.csv")
+    if args.plot and args.plot_kind == "contour":
+        raise DerivekitError("a contour plot evaluates the loss on a grid, a pass over the data per point",
+                             hint="use --plot-kind loss with --engine dask")
+    args.plot_kind = "loss"
+    from derivekit.dask_blocks import output_path
+    from derivekit.optim.fit_dask import csv_objective
+    if args.out:
+        output_path(args.out)
+    with csv_objective(args.data, args.model, args.target, args.features,
+                       scheduler=args.scheduler) as args.streamed:
+        return run(args)
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "engine", "numpy") == "dask" and getattr(args, "streamed", None) is None:
+        return _run_on_dask(args)
+    if getattr(args, "engine", "numpy") != "dask" and (getattr(args, "scheduler", None) or getattr(args, "out", None)):
+        raise DerivekitError("--scheduler and --out belong to the dask engine", hint="add --engine dask")
     if args.steps < 0:
         raise DerivekitError("--steps must be ≥ 0")
     if args.lr <= 0:
@@ -237,6 +271,9 @@ def run(args: argparse.Namespace) -> int:
     elif data_notes:
         print("\n".join(f"derivekit {args.command}: note: {n}" for n in data_notes), file=sys.stderr)
     print(output)
+    if getattr(args, "out", None):  # fit --engine dask: every row's prediction, in a pass over the blocks
+        objective.write_predictions((result.best if several else result).points[-1], args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
     if args.plot:
         from derivekit.plots import optim as plot_optim
         kind = args.plot_kind

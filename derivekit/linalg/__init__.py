@@ -3,7 +3,8 @@
 Job: dot and matrix products, transpose, norms, determinant, inverse, rank, eigenvalues and
 eigenvectors, and PCA, each returning a result that carries its worked steps.
 
-May import: render, calculus, parsing, and the top level.
+May import: render, calculus, parsing, and the top level (``dask_blocks``, the CSV-block
+reader it shares with optim, lives there).
 
 Modules:
   operations  ``dot``, ``matmul``, ``transpose``, ``norm``, ``det``, ``inv``, ``rank``
@@ -12,6 +13,7 @@ Modules:
   steps       the linear-algebra result types and their renderers
   eigen       ``eig`` with characteristic-polynomial steps
   pca         ``pca`` with centring, covariance and eigen steps
+  pca_dask    ``pca(…, engine="dask")``: a CSV past memory, one streamed pass on Dask
   datasets    the built-in seeded datasets and the CSV reader
 
 Exports to ``derivekit``: ``dot``, ``matmul``, ``transpose``, ``norm``, ``det``, ``inv``,

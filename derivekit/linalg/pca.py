@@ -143,9 +143,22 @@ def load_data(data: Any = None, columns: list[str] | None = None) -> Dataset:
 
 
 def pca(data: Any = None, k: int | None = None, *, standardize: bool = False,
-        columns: list[str] | None = None) -> PCAResult:
+        columns: list[str] | None = None, engine: str = "numpy", scheduler: Any = None,
+        out: str | None = None) -> PCAResult:
     """PCA with steps. ``data``: samples in rows (see :func:`load_data`); ``k`` defaults to
-    min(2, d). ``standardize`` scales each feature to unit sample variance first."""
+    min(2, d). ``standardize`` scales each feature to unit sample variance first.
+
+    ``engine="dask"`` reads a CSV file in blocks with Dask instead of into memory
+    (:mod:`derivekit.linalg.pca_dask`): ``scheduler`` is a Dask cluster's address (default:
+    Dask's local scheduler) and ``out`` a CSV file for the scores of every row."""
+    if engine not in ("numpy", "dask"):
+        raise DerivekitError(f"unknown engine {engine!r}", hint="use engine='numpy' or engine='dask'")
+    if engine == "dask":
+        from derivekit.linalg.pca_dask import pca_dask
+        return pca_dask(data, k, standardize=standardize, columns=columns, scheduler=scheduler, out=out)
+    if scheduler is not None or out is not None:
+        raise DerivekitError("scheduler= and out= belong to the dask engine",
+                             hint="add engine='dask' (data past memory), or leave them out")
     dataset = load_data(data, columns)
     X = dataset.data
     n, d = X.shape
@@ -168,10 +181,7 @@ def pca(data: Any = None, k: int | None = None, *, standardize: bool = False,
                                  hint="drop constant columns or run without --standardize")
         Xc = Xc / scale
     covariance = Xc.T @ Xc / (n - 1)
-    values, vectors = np.linalg.eigh(covariance)
-    order = np.argsort(values)[::-1]
-    eigenvalues = np.clip(values[order], 0.0, None)
-    all_components = flip_signs(vectors[:, order].T)
+    eigenvalues, all_components = principal_axes(covariance)
     W = all_components[:k]
     Z = Xc @ W.T
     Xc_hat = Z @ W
@@ -188,6 +198,15 @@ def pca(data: Any = None, k: int | None = None, *, standardize: bool = False,
                        reconstruction, error, mse)
     result.steps = _steps(result, Xc)
     return result
+
+
+def principal_axes(covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalues, components) of a covariance matrix, largest first: ``eigh`` (C is
+    symmetric), eigenvalues clipped at 0 (rounding), each component's sign by
+    :func:`flip_signs`. Both engines call this, so they agree step for step."""
+    values, vectors = np.linalg.eigh(covariance)
+    order = np.argsort(values)[::-1]
+    return np.clip(values[order], 0.0, None), flip_signs(vectors[:, order].T)
 
 
 TIE_TOLERANCE = 1e-9  # |loadings| this close (relatively) count as tied

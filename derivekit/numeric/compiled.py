@@ -184,6 +184,26 @@ def repeats_subexpressions(exprs: Iterable[sp.Basic], min_nodes: int = CSE_MIN_N
     return repeated and nodes >= min_nodes
 
 
+def printing_swells(exprs: Iterable[sp.Basic], factor: float = 2.0) -> bool:
+    """True when writing ``exprs`` out as trees (code without cse) takes more than ``factor``
+    times the operations they have as a shared graph: a derivative of a deep chain repeats
+    its inner functions, and only cse keeps the code from growing with every repeat. Names
+    and numbers cost nothing to repeat, so only compound nodes count. Linear in the number
+    of distinct nodes (each subtree's size is counted once and remembered)."""
+    sizes: dict = {}
+
+    def size(node) -> int:
+        if not node.args:
+            return 0
+        known = sizes.get(node)
+        if known is None:
+            known = sizes[node] = 1 + sum(size(a) for a in node.args)
+        return known
+
+    tree = sum(size(e) for e in exprs)
+    return tree > factor * len(sizes)
+
+
 # --- compile -----------------------------------------------------------------------------
 
 _JAX_NAMESPACE: dict | None = None
@@ -242,18 +262,42 @@ def _modules(backend: str) -> list:
     return [NUMPY_EXTRAS, _jax_namespace(), "jax"]
 
 
+def _unordered_printer(modules: list):
+    """lambdify's own NumPy printer, told to print sums and products in their stored order:
+    sorting the terms of a large sum for display (``as_ordered_terms``) was the largest cost
+    of compiling a 1000-variable objective, and code needs no display order."""
+    from sympy.printing.numpy import NumPyPrinter
+    names = {name: name for table in modules if isinstance(table, dict) for name in table}
+    return NumPyPrinter({"fully_qualified_modules": False, "inline": True,
+                         "allow_unknown_functions": True, "user_functions": names, "order": "none"})
+
+
 #: the outermost operation of an entry, done by the ufunc into the output row
 _LAST_OPERATION = {sp.Mul: np.multiply, sp.Add: np.add}
+
+
+#: an entry with more terms or factors than this is split once, not tried every way: its
+#: other part would be nearly the whole entry, which recurs elsewhere only by coincidence
+MAX_SPLIT_CANDIDATES = 8
+
+
+def _without(expr: sp.Expr, i: int) -> sp.Expr:
+    """``expr`` with its ``i``-th argument removed. The terms of a canonical sum stay
+    canonical when one is dropped, so that part is built directly from them (``_from_args``:
+    O(k), where re-flattening and sorting cost O(k log k) compares). A product is rebuilt:
+    dropping a factor can leave a number times a sum, which SymPy distributes (2·(2x − 2)
+    is 4x − 4)."""
+    rest = expr.args[:i] + expr.args[i + 1:]
+    if len(rest) == 1:
+        return rest[0]
+    return sp.Add._from_args(rest) if isinstance(expr, sp.Add) else type(expr)(*rest)
 
 
 def _candidate_splits(expr: sp.Expr) -> list[tuple]:
     if type(expr) not in _LAST_OPERATION or len(expr.args) < 2:
         return [(expr,)]
-    out = []
-    for i, pick in enumerate(expr.args):
-        rest = expr.args[:i] + expr.args[i + 1:]
-        out.append((pick, type(expr)(*rest) if len(rest) > 1 else rest[0]))
-    return out
+    picks = range(len(expr.args)) if len(expr.args) <= MAX_SPLIT_CANDIDATES else (0,)
+    return [(expr.args[i], _without(expr, i)) for i in picks]
 
 
 def split_last_operations(exprs: Sequence[sp.Expr]) -> list[tuple]:
@@ -301,7 +345,9 @@ class CompiledFunction:
             # each entry a·rest (or a + rest) comes back as a, rest (a flat list, so that cse
             # sees everything) and the ufunc writes it straight into the output row
             target = [part for split in self._splits for part in split]
-        return sp.lambdify(self.args, target, modules=_modules(backend), cse=self.cse)
+        modules = _modules(backend)
+        return sp.lambdify(self.args, target, modules=modules, cse=self.cse,
+                           printer=_unordered_printer(modules) if backend == "numpy" else None)
 
     @property
     def numpy_function(self) -> Callable:

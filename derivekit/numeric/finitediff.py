@@ -328,8 +328,9 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
         as_expr_list,
         as_symbols,
         compile,
-        compile_gradient,
+        gradient_exprs,
         ordered_args,
+        printing_swells,
     )
     from derivekit.numeric.sampling import sample_points
 
@@ -357,18 +358,21 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
     args = ordered_args(sp.Tuple(*everything), wrt_symbols)
     names = tuple(a.name for a in args)
 
+    f_num = compile(f_expr, args, backend="numpy")
     if claim is None:
-        grad_fn = compile_gradient(f_expr, wrt_symbols, args=args, backend="numpy")
-        sampled_exprs = everything + list(grad_fn.exprs)
+        # a check evaluates a few points: cse pays only where the code would swell without it
+        grads = gradient_exprs(f_expr, wrt_symbols)
+        grad_fn = compile(grads, args, backend="numpy", cse=printing_swells(grads))
+        sampled_exprs, sampled_fns = everything + grads, [f_num, grad_fn]
     elif claim_exprs is not None:
         grad_fn = compile(claim_exprs, args, backend="numpy")
-        sampled_exprs = everything
+        sampled_exprs, sampled_fns = everything, [f_num, grad_fn]
     else:
         grad_fn = claim
-        sampled_exprs = everything
+        sampled_exprs, sampled_fns = everything, None
 
     points = (_points_from(at, names) if at is not None
-              else sample_points(sampled_exprs, args, n_points, seed=seed))
+              else sample_points(sampled_exprs, args, n_points, seed=seed, compiled=sampled_fns))
     if len(points) > limits.MAX_POINTS:
         raise LimitError(f"{len(points)} points to check; the limit is {limits.MAX_POINTS}",
                          hint="check fewer points")
@@ -382,7 +386,6 @@ def gradcheck(expr: Any, claim: Any = None, at: Any = None, wrt: Any = None, *,
         numeric = complex_step(f_num, points, wrt_index, h)
         components = tuple(s.name for s in wrt_symbols)
     else:
-        f_num = compile(f_expr, args, backend="numpy")
         if method == "central":
             numeric = central(f_num, points, wrt_index, h)
             components = tuple(s.name for s in wrt_symbols)

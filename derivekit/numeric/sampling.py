@@ -18,7 +18,6 @@ import sympy as sp
 
 from derivekit.errors import DerivekitError
 
-#: the most random points one check draws (memory: a few candidate batches of this size)
 #: how far (in argument units) a point stays from a kink, pole or domain edge
 DEFAULT_MARGIN = 0.05
 #: candidates are drawn uniformly from this box; "positive" variables from (0.1, HIGH)
@@ -125,17 +124,21 @@ def positive_symbols(conditions: Sequence[Condition]) -> set[sp.Symbol]:
 
 def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: int = 10, *,
                   seed: int | None = 0, margin: float = DEFAULT_MARGIN,
-                  low: float = LOW, high: float = HIGH, max_rounds: int = 12) -> np.ndarray:
+                  low: float = LOW, high: float = HIGH, max_rounds: int = 12,
+                  compiled: Sequence[Callable] | None = None) -> np.ndarray:
     """``n`` points (an array ``(n, len(symbols))``) where every expression in ``exprs`` is
     finite and real and every domain condition holds with ``margin`` to spare.
 
     Candidates are drawn uniformly from ``[low, high]``; half of each batch draws the
     symbols under a log, root or other positivity condition from ``(0.1, high)``.
     Raises :class:`DerivekitError` when no such points turn up.
+
+    ``compiled``: functions of ``symbols`` (``f(*columns)``) that the caller has compiled
+    already and that together evaluate every expression in ``exprs``; only the domain
+    conditions are then compiled here, so a large expression is not compiled twice.
     """
     from derivekit import limits
     from derivekit.errors import LimitError
-    from derivekit.numeric.compiled import compile
     if not 1 <= int(n) <= limits.MAX_POINTS:  # check --points and gradcheck --points
         raise LimitError(f"the number of points must be between 1 and {limits.MAX_POINTS}, "
                          f"not {n}", hint="e.g. --points 10")
@@ -145,8 +148,8 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
         return np.empty((n, 0))
     conditions = domain_conditions(exprs)
     # one compiled function for every condition and every expression: one lambdify, one call
-    rows = [c.expr for c in conditions] + list(exprs)
-    evaluate = compile(rows, symbols, backend="numpy", cse=False).evaluate_numpy
+    rows = [c.expr for c in conditions] + ([] if compiled else list(exprs))
+    evaluate = _evaluator(rows, symbols, compiled)
     positive = [i for i, s in enumerate(symbols) if s in positive_symbols(conditions)]
     rng = np.random.default_rng(seed)
     kept: list[np.ndarray] = []
@@ -176,3 +179,22 @@ def sample_points(exprs: Sequence[sp.Basic], symbols: Sequence[sp.Symbol], n: in
     raise DerivekitError(f"found only {len(kept)} of {n} points in [{low:g}, {high:g}] for ({names}) "
                          "where the expressions are defined and smooth",
                          hint="give the points yourself with at=..., e.g. at={'x': 0.5}")
+
+
+def _evaluator(rows: list, symbols: tuple, compiled: Sequence[Callable] | None) -> Callable:
+    """``evaluate(*columns) -> (rows, batch)``: the conditions' and expressions' values, the
+    given ``compiled`` functions' rows after the conditions' (their outputs flattened to
+    rows: a scalar function gives one row, a vector or matrix one row per entry)."""
+    from derivekit.numeric.compiled import compile
+    own = compile(rows, symbols, backend="numpy", cse=False).evaluate_numpy if rows else None
+    if not compiled:
+        return own
+
+    def evaluate(*columns):
+        batch = len(columns[0])
+        parts = [] if own is None else [own(*columns)]
+        for fn in compiled:
+            parts.append(np.asarray(fn(*columns)).reshape(-1, batch))
+        return np.concatenate(parts, axis=0)
+
+    return evaluate

@@ -9,6 +9,7 @@ May import: matrix, numeric, render, calculus, parsing, and the top level.
 Modules:
   optimizers  the optimizer table and ``minimize`` (add a new optimizer here)
   objectives  objectives from an expression or from data (linear, logistic, MLP)
+  fit_dask    linear and logistic regression on a CSV past memory, on Dask (``engine="dask"``)
   trajectory  ``Trajectory``: points, losses, convergence, divergence, rendering
 
 Exports to ``derivekit``: ``minimize``, ``Trajectory``.

@@ -388,7 +388,8 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
              schedule: str = "constant", schedule_options: dict | None = None,
              grad_tol: float | None = 1e-8, loss_tol: float | None = None, patience: int = 10,
              batch_size: int | None = None, seed: int = 0, wrt=None, worked_steps: int = 3,
-             progress: Callable[[int, int], None] | None = None, **options) -> Trajectory:
+             progress: Callable[[int, int], None] | None = None, engine: str = "numpy",
+             scheduler=None, **options) -> Trajectory:
     """Run ``method`` on ``objective`` from ``start`` and return the :class:`Trajectory`.
 
     ``objective``: an expression (text, LaTeX or SymPy) whose gradient derivekit derives and
@@ -403,8 +404,24 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
     ≤ ``loss_tol``; diverged as described in the module docstring (``patience`` steps).
     The first ``worked_steps`` updates are kept for rendering with numbers.
     ``progress(k, steps)`` is called after each update.
+
+    ``engine="dask"`` runs a data objective on Dask (:mod:`derivekit.optim.fit_dask`): each
+    full-batch step is one map-reduce over the data's blocks, mini-batches are drawn from
+    blocks; ``scheduler`` is a Dask cluster's address (default: Dask's local scheduler).
+    For a CSV past memory, pass ``fit_dask.csv_objective(path, model, target=…)``.
     """
     from derivekit.optim.objectives import as_objective
+    if engine != "numpy" or scheduler is not None:
+        from derivekit.optim.fit_dask import streamed
+        on_dask = streamed(objective, engine, scheduler)
+        try:
+            return minimize(on_dask, start, method, lr, steps, schedule=schedule,
+                            schedule_options=schedule_options, grad_tol=grad_tol, loss_tol=loss_tol,
+                            patience=patience, batch_size=batch_size, seed=seed, wrt=wrt,
+                            worked_steps=worked_steps, progress=progress, **options)
+        finally:
+            if on_dask is not objective:  # made here from an in-memory objective
+                on_dask.close()
     key, rule, method_batch = _rule_for(method)
     if schedule not in SCHEDULES:
         raise DerivekitError(f"unknown schedule {schedule!r}", hint="use one of " + ", ".join(SCHEDULES))
