@@ -116,6 +116,23 @@ def _node(op, args=(), attr=None, meta=None) -> Node:
     return Node(op, tuple(args), attr, None)
 
 
+def _constant_exponent(node: Node) -> float | None:
+    """The value of an exponent built from numbers with + − * / (``(1/2)``, ``(-1)``),
+    or None when it involves a name or a function."""
+    if node.op == "const":
+        return node.attr.value
+    values = [_constant_exponent(a) for a in node.args]
+    if not node.args or None in values:
+        return None
+    if node.op == "neg":
+        return -values[0]
+    folds = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
+             "mul": lambda a, b: a * b, "juxt": lambda a, b: a * b,
+             "div": lambda a, b: a / b if b != 0 else None}
+    fold = folds.get(node.op)
+    return None if fold is None or len(values) != 2 else fold(*values)
+
+
 class _ToNode(Transformer):
     def __init__(self, source: str, offset: int):
         super().__init__()
@@ -267,12 +284,11 @@ class _ToNode(Transformer):
     @v_args(meta=True)
     def pow(self, meta, items):
         base, exponent = items
-        if exponent.op == "neg" and exponent.args[0].op == "const":
-            value = -exponent.args[0].attr.value
-        elif exponent.op == "const":
-            value = exponent.attr.value
-        else:
-            self._error("only a constant exponent is supported (elementwise power)", meta)
+        value = _constant_exponent(exponent)
+        if value is None:
+            self._error("only a constant exponent is supported (elementwise power)", meta,
+                        hint="write a number or a constant fraction: x**2, x**0.5, x**(1/2), "
+                             "x**(-1)")
         if abs(value) > 1000:
             self._error("exponent too large", meta)
         return Node("pow", (base,), float(value), None)

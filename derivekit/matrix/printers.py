@@ -148,6 +148,17 @@ def _wordy(node: Node | None) -> bool:
                        "where", "variance", "std", "norm", "batchmean")
 
 
+def exponent_text(e: float) -> str:
+    """An exponent as written: 2, 0.5, −1 (integers without a decimal point)."""
+    return str(int(e)) if float(e).is_integer() else repr(float(e))
+
+
+def _carries_superscript(node: Node) -> bool:
+    """Whether ``node`` prints with a superscript of its own (‖X‖², Xᵀ, X⁻¹, X²), so that a
+    power of it needs brackets."""
+    return node.op in ("norm2", "T", "inv", "pow")
+
+
 class _Printer:
     """Shared walk; subclasses give the notation."""
 
@@ -252,9 +263,11 @@ class TextPrinter(_Printer):
         return f"{self.wrap(n.args[0], 6)}⁻¹", 5
 
     def p_pow(self, n):
-        e = n.attr
-        sup = (str(int(e)) if float(e).is_integer() else str(e)).translate(_SUPERSCRIPT)
-        return f"{self.wrap(n.args[0], 6)}{sup}", 5
+        sup = exponent_text(n.attr).translate(_SUPERSCRIPT)
+        base = self.wrap(n.args[0], 6)
+        if _carries_superscript(n.args[0]):  # ‖X‖² to the power −½ is (‖X‖²)⁻⁰·⁵, not ‖X‖²⁻⁰·⁵
+            base = self.paren(base)
+        return f"{base}{sup}", 5
 
     def p_func(self, n):
         return f"{_FUNC_TEXT.get(n.attr, n.attr)}({self.wrap(n.args[0], 0)})", 6
@@ -378,9 +391,11 @@ class LatexPrinter(_Printer):
         return f"{self.wrap(n.args[0], 6)}^{{-1}}", 5
 
     def p_pow(self, n):
-        e = n.attr
-        exp = str(int(e)) if float(e).is_integer() else str(e)
-        return f"{self.wrap(n.args[0], 6)}^{{\\circ {exp}}}", 5
+        base = self.wrap(n.args[0], 6)
+        if _carries_superscript(n.args[0]):  # one superscript per base: no x^2^3 in LaTeX
+            base = self.paren(base)
+        circ = "" if n.shape == SCALAR else "\\circ "  # a scalar's power is the ordinary one
+        return f"{base}^{{{circ}{exponent_text(n.attr)}}}", 5
 
     def p_func(self, n):
         name = _FUNC_LATEX.get(n.attr, rf"\operatorname{{{n.attr}}}")
