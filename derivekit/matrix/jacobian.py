@@ -24,12 +24,15 @@ from derivekit.matrix.expr import (
     add,
     colsum,
     diag,
+    div,
     eye,
     func,
     matmul,
     mul,
     neg,
     ones,
+    power,
+    reduction,
     scale,
     sub,
     tidy,
@@ -47,6 +50,10 @@ FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
     "sigmoid_prime": lambda z: mul(func("sigmoid_prime", z), sub(ones(z.shape), scale(2, func("sigmoid", z)))),
     "tanh_prime": lambda z: scale(-2, mul(func("tanh", z), func("tanh_prime", z))),
     "relu_prime": lambda z: None,
+    "leaky_relu": lambda z: func("leaky_relu_prime", z),
+    "leaky_relu_prime": lambda z: None,
+    "log": lambda z: div(ones(z.shape), z),
+    "sqrt": lambda z: div(ones(z.shape), scale(2, func("sqrt", z))),
 }
 
 #: op -> the rule in words (forward mode, J(·) = ∂(·)/∂xᵀ)
@@ -61,6 +68,12 @@ FORWARD_RULES = {
     "maximum": "J(max(u, v)) = diag(𝟙[u ≥ v])J(u) + diag(𝟙[u < v])J(v) (min likewise)",
     "cmp": "J(𝟙[u > v]) = 0 almost everywhere (a step)",
     "where": "J(where(c, u, v)) = diag(𝟙[c ≠ 0])J(u) + diag(𝟙[c = 0])J(v)",
+    "div": "J(u / v) = diag(1/v)J(u) − diag(u/v²)J(v) (a scalar v: J(u)/v − (u/v²)J(v))",
+    "pow": "J(u^∘k) = diag(k u^∘(k−1)) J(u)",
+    "softmax": "J(softmax(u)) = (diag(s) − ssᵀ) J(u), s = softmax(u)",
+    "log_softmax": "J(log softmax(u)) = (I − 𝟙sᵀ) J(u), s = softmax(u)",
+    "logsumexp": "J(logsumexp(u)) = sᵀ J(u), s = softmax(u)",
+    "mean": "J(mean(u)) = (1/n) 𝟙ᵀJ(u)",
 }
 
 #: which argument each indicator selects: maximum(u, v) takes u where u ≥ v
@@ -115,9 +128,21 @@ class _Forward:
                 else:
                     terms.append(matmul(diag(other), j))
             return self._sum(terms)
-        if op == "div" and not self.depends(node.args[1]) and node.args[1].shape == SCALAR:
+        if op == "div":
+            self.note("div")
+            u, v = node.args
+            return self._sum([self._times(coef, self._lift(arg, node.shape)) for arg, coef in
+                              ((u, div(ones(v.shape), v)), (v, neg(div(u, power(v, 2)))))])
+        if op == "pow":
+            self.note("pow")
+            u, k = node.args[0], node.attr
+            return self._times(scale(k, power(u, k - 1)), self.jac(u))
+        if op in ("softmax", "log_softmax", "logsumexp"):
+            return self._normalised(node)
+        if op == "mean":
+            self.note("mean")
             j = self.jac(node.args[0])
-            return None if j is None else mul(transpose(transpose(j)), _reciprocal(node.args[1]))
+            return None if j is None else scale(1.0 / node.args[0].shape[0], colsum(j))
         if op == "matmul":
             self.note("matmul")
             a, b = node.args
@@ -185,7 +210,36 @@ class _Forward:
             return self._sum(terms)
         raise UnsupportedError(f"no forward-mode rule for '{op}' in {to_text(node)}",
                                hint="Jacobians cover sums, products with constant matrices, "
-                                    "elementwise functions, sum and norm2")
+                                    "elementwise products, quotients and powers, activations, "
+                                    "sum, mean, norm2, softmax, log_softmax and logsumexp")
+
+    def _normalised(self, node: Node) -> Node | None:
+        """softmax, log_softmax and logsumexp of a column: along axis 0 they normalise the
+        column; along axis 1 each entry is its own slice (softmax 1, log_softmax 0,
+        logsumexp the entry itself)."""
+        self.note(node.op)
+        u = node.args[0]
+        j = self.jac(u)
+        if j is None:
+            return None
+        if node.attr == 1:
+            return j if node.op == "logsumexp" else None
+        s = reduction("softmax", u, 0)
+        if node.op == "softmax":
+            return matmul(sub(diag(s), matmul(s, transpose(s))), j)
+        if node.op == "log_softmax":
+            return matmul(sub(eye(u.shape[0]), matmul(ones((u.shape[0], 1)), transpose(s))), j)
+        return matmul(transpose(s), j)
+
+    @staticmethod
+    def _times(coef: Node, j: Node | None) -> Node | None:
+        """The Jacobian of an entrywise product with ``coef``: c·J for a scalar c, diag(c)J
+        for a column."""
+        if j is None:
+            return None
+        if coef.shape == SCALAR:
+            return scale(coef.attr, j) if coef.op == "const" else mul(coef, j)
+        return matmul(diag(coef), j)
 
     def _lift(self, node: Node, shape) -> Node | None:
         """J of a term broadcast to ``shape`` (a scalar term adds to every row)."""
@@ -196,6 +250,7 @@ class _Forward:
 
     @staticmethod
     def _sum(terms):
+        terms = [t for t in terms if t is not None]
         if not terms:
             return None
         out = terms[0]
