@@ -461,6 +461,8 @@ def sub(a: Node, b: Node) -> Node:
         return add(a, b.args[0])
     if a == b:
         return zeros(shape)
+    if a.op == "neg" and a.args[0] == b:
+        return scale(-2, b)  # −B − B = −2B
     if a.op == "const" and b.op == "const":
         return const(Const.of(a.attr.value - b.attr.value))
     return Node("sub", (a, b), None, shape)

@@ -41,6 +41,7 @@ from derivekit.matrix.expr import (
     tidy,
 )
 from derivekit.matrix.parse import parse_program
+from derivekit.matrix.tidy import tidy_textbook
 from derivekit.matrix.printers import to_latex, to_numpy_text, to_text
 from derivekit.matrix.shapes import annotate, resolve_shapes
 
@@ -297,6 +298,7 @@ class MatrixDerivation(Displayable):
     named_result: MatExpr
     check: FiniteDifferenceCheck
     source: str = ""
+    moves: tuple = ()  # the tidying moves (matrix.tidy.AppliedMove) toward the textbook form
     _compiled: Any = field(default=None, repr=False)
 
     @property
@@ -448,7 +450,7 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
             zero = zeros(known[wrt])
             sweep.gradients[wrt] = BackwardStep(wrt, zero, (), True)
         step = sweep.gradients[wrt]
-        result = sweep.expand(step.expr)
+        result, moves = tidy_textbook(sweep.expand(step.expr))
         named_expr = _one_level(step.expr, sweep)
         used_shapes = {n: s for n, s in known.items() if n in typed.names()}
         fd = _check(typed, result, wrt, used_shapes) if check else \
@@ -459,7 +461,7 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
                 f"central differences (relative error {fd.max_rel_error:.1e})",
                 hint="please report this expression; the result was not shown because it is wrong")
         return MatrixDerivation(typed, wrt, used_shapes, sweep, MatExpr(result),
-                                MatExpr(named_expr), fd, source)
+                                MatExpr(named_expr), fd, source, tuple(moves))
 
 
 def _one_level(expr: Node, sweep: ReverseMode) -> Node:

@@ -153,6 +153,16 @@ def exponent_text(e: float) -> str:
     return str(int(e)) if float(e).is_integer() else repr(float(e))
 
 
+def _is_norm(n: Node) -> bool:
+    """√‖X‖², which prints as the norm ‖X‖ (Frobenius for a matrix)."""
+    return n.attr == "sqrt" and n.args[0].op == "norm2"
+
+
+def _norm_subscript(n: Node, matrix: str, vector: str = "") -> str:
+    shape = n.args[0].args[0].shape
+    return matrix if shape is not None and min(shape) > 1 else vector
+
+
 def _carries_superscript(node: Node) -> bool:
     """Whether ``node`` prints with a superscript of its own (‖X‖², Xᵀ, X⁻¹, X²), so that a
     power of it needs brackets."""
@@ -270,6 +280,8 @@ class TextPrinter(_Printer):
         return f"{base}{sup}", 5
 
     def p_func(self, n):
+        if _is_norm(n):
+            return f"‖{self.wrap(n.args[0].args[0], 0)}‖{_norm_subscript(n, '_F')}", 6
         return f"{_FUNC_TEXT.get(n.attr, n.attr)}({self.wrap(n.args[0], 0)})", 6
 
     def p_norm2(self, n):
@@ -379,6 +391,8 @@ class LatexPrinter(_Printer):
         return rf"{self.wrap(a, 5)} \odot {self.wrap(b, 5)}", 3
 
     def p_div(self, n):
+        if n.args[1].shape == SCALAR:  # a division by a scalar is an ordinary fraction
+            return rf"\frac{{{self.wrap(n.args[0], 0)}}}{{{self.wrap(n.args[1], 0)}}}", 6
         return rf"{self.wrap(n.args[0], 4)} \oslash {self.wrap(n.args[1], 5)}", 3
 
     def p_T(self, n):
@@ -399,6 +413,9 @@ class LatexPrinter(_Printer):
 
     def p_func(self, n):
         name = _FUNC_LATEX.get(n.attr, rf"\operatorname{{{n.attr}}}")
+        if _is_norm(n):
+            inner = self.wrap(n.args[0].args[0], 0)
+            return rf"\left\|{inner}\right\|{_norm_subscript(n, '_F', '_2')}", 6
         if n.attr == "sqrt":
             return rf"\sqrt{{{self.wrap(n.args[0], 0)}}}", 6
         return rf"{name}\left({self.wrap(n.args[0], 0)}\right)", 6
