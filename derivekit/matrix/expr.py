@@ -20,7 +20,8 @@ unary: ``neg``, ``T``, ``pow`` (attr exponent), ``func`` (attr elementwise funct
 reductions and matrix functions: ``sum``, ``rowsum`` (X𝟙), ``colsum`` (𝟙ᵀX), ``mean``,
 ``trace``, ``det``, ``logdet``, ``inv``, ``norm2``; ``softmax``, ``log_softmax``,
 ``logsumexp`` and ``softmax_ce`` (z, y) with attr the axis they normalise along (0: per
-column, 1: per row), ``bce_logits`` (z, y); ``diag`` (a column on a diagonal, for Jacobians);
+column, 1: per row), ``bce_logits`` (z, y); ``diag`` (a column on a diagonal), ``diagonal``
+(the diagonal of a square matrix, as a column; both are spelled ``diag`` in the language);
 ``maximum`` and ``minimum`` (elementwise, broadcasting), ``cmp`` (attr ``>``, ``<``, ``>=``,
 ``<=``: a 0/1 indicator matrix), ``where`` (cond, a, b).
 """
@@ -633,6 +634,25 @@ def diag(v: Node) -> Node:
     return Node("diag", (v,), None, (v.shape[0], v.shape[0]))
 
 
+def diagonal(m: Node) -> Node:
+    """The diagonal of the square matrix M as a column (NumPy's ``np.diag`` of a matrix)."""
+    if m.shape[0] != m.shape[1]:
+        raise ShapeError(f"the diagonal needs a square matrix, got {fmt_shape(m.shape)}")
+    if m.shape == SCALAR:
+        return m
+    if m.op == "diag":
+        return m.args[0]  # diag(diag(v)) = v
+    if m.op == "eye":
+        return ones((m.shape[0], 1))
+    if m.op == "matmul" and m.args[0].shape[1] == 1:
+        return mul(m.args[0], transpose(m.args[1]))  # the diagonal of uwᵀ is u ⊙ w
+    if m.op == "mul" and m.args[0].op == "const":
+        return scale(m.args[0].attr, diagonal(m.args[1]))
+    if m.op == "neg":
+        return neg(diagonal(m.args[0]))
+    return Node("diagonal", (m,), None, (m.shape[0], 1))
+
+
 def rebuild(node: Node, args: list[Node]) -> Node:
     """``node`` with new (typed) arguments, through the smart constructors."""
     op = node.op
@@ -656,6 +676,8 @@ def rebuild(node: Node, args: list[Node]) -> Node:
         return where(*args)
     if op == "diag":
         return diag(args[0])
+    if op == "diagonal":
+        return diagonal(args[0])
     if not args:
         return node
     raise ValueError(f"unknown op {op}")  # pragma: no cover

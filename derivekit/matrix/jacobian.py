@@ -38,7 +38,9 @@ from derivekit.matrix.expr import (
     tidy,
     transpose,
 )
+from derivekit.matrix.derivation_writer import moves_text
 from derivekit.matrix.printers import name_latex, name_text, to_latex, to_text
+from derivekit.matrix.tidy import tidy_textbook
 
 #: f -> f′ as a node builder, including the second derivatives the Hessian needs
 FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
@@ -143,6 +145,8 @@ class _Forward:
             self.note("mean")
             j = self.jac(node.args[0])
             return None if j is None else scale(1.0 / node.args[0].shape[0], colsum(j))
+        if op == "matmul" and node.args[0].op == "diag":
+            return self.jac(mul(node.args[0].args[0], node.args[1]))  # diag(u)v = u ⊙ v
         if op == "matmul":
             self.note("matmul")
             a, b = node.args
@@ -276,6 +280,7 @@ class MatrixJacobian(Displayable):
     result: object        # MatExpr
     rules: list[str]
     max_rel_error: float
+    moves: tuple = ()  # tidying moves (matrix.tidy.AppliedMove), of the input and the result
 
     @property
     def shape(self):
@@ -292,7 +297,9 @@ class MatrixJacobian(Displayable):
             return {"kind": self.kind, "expr": to_text(self.expr), "wrt": self.wrt,
                     "gradient": to_text(self.gradient) if self.gradient is not None else None,
                     "result": self.result.to_dict(), "rules": [FORWARD_RULES[r] for r in self.rules],
-                    "max_rel_error": self.max_rel_error}
+                    "max_rel_error": self.max_rel_error,
+                    "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
+                               "after": to_text(a.after)} for a in self.moves]}
         if fmt == "latex":
             lhs = (rf"\frac{{\partial^2 L}}{{\partial {name_latex(self.wrt, True)} \partial "
                    rf"{name_latex(self.wrt, True)}^\top}}" if self.kind == "hessian" else
@@ -301,6 +308,7 @@ class MatrixJacobian(Displayable):
         lines = [f"{title} with respect to {w} of {to_text(self.expr)}"]
         if self.gradient is not None:
             lines.append(f"  gradient  ∇L = {to_text(self.gradient)}")
+        lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
         lines.append(f"  {title:9} = {to_text(self.result.node)}    ({self.shape[0]}×{self.shape[1]})")
         lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}")
         lines.append("  forward-mode rules: " + "; ".join(FORWARD_RULES[r] for r in self.rules))
@@ -308,18 +316,28 @@ class MatrixJacobian(Displayable):
         return text if fmt == "text" else "```\n" + text + "\n```"
 
 
-def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss=None):
+def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss=None,
+              earlier: tuple = ()):
     from derivekit.matrix.gradient import MatExpr
     n, cols = shapes[wrt]
     if cols != 1:
-        raise UnsupportedError(f"{kind}s are computed for a column vector, but {wrt} is {n}×{cols}",
-                               hint="differentiate with respect to a vector x (n×1)")
+        what = ("∂²L/∂vec(X)∂vec(X)ᵀ, a matrix of size (mn)×(mn) that needs vec, the columns "
+                "stacked" if kind == "hessian" else "∂vec(f)/∂vec(X)ᵀ, which needs vec")
+        raise UnsupportedError(
+            f"{kind}s are computed for a column vector, but {wrt} is {n}×{cols}; with respect "
+            f"to a matrix the {kind} is {what}",
+            hint=f"differentiate with respect to a vector: declare {wrt} as {n * cols}×1 (vec of "
+                 f"{wrt}, columns stacked) and write the loss in terms of it, or ask for the "
+                 f"gradient ∂L/∂{wrt} instead")
     fwd = _Forward(wrt, n)
+    given = expr
+    expr, moves = tidy_textbook(expr)  # exp(z)/Σexp(z) is differentiated as softmax(z)
     result = fwd.jac(expr)
     if result is None:
         from derivekit.matrix.expr import zeros
         result = zeros((expr.shape[0], n))
-    result = tidy(result)
+    result, more = tidy_textbook(tidy(result))
+    moves = [*earlier, *moves, *more]
     # check column by column against central differences
     fn, jac_fn = compile_node(expr), compile_node(result)
     kinds = domains(loss if loss is not None else expr)
@@ -344,8 +362,8 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
     if worst > 1e-4:
         raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
-    return MatrixJacobian(kind, loss if loss is not None else expr, wrt, used, gradient,
-                          MatExpr(result), fwd.used, worst)
+    return MatrixJacobian(kind, loss if loss is not None else given, wrt, used, gradient,
+                          MatExpr(result), fwd.used, worst, tuple(moves))
 
 
 def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
@@ -369,4 +387,4 @@ def matrix_hessian(loss, wrt: str, shapes=None, *, syntax: str = "auto",
     with deadline(timeout):
         m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None)
         return _jacobian(m.result.node, wrt, dict(m.shapes), "hessian", gradient=m.result.node,
-                         loss=m.loss)
+                         loss=m.loss, earlier=m.moves)

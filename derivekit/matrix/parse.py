@@ -93,6 +93,7 @@ FUNCTIONS: dict[str, tuple[str, str | None]] = {
     "bce_with_logits": ("bce_logits", None),
     "binary_cross_entropy_with_logits": ("bce_logits", None), "transpose": ("T", None),
     "square": ("pow", None), "rowsum": ("rowsum", None), "colsum": ("colsum", None),
+    "diag": ("diag", None), "diagflat": ("diag", None), "diagonal": ("diagonal", None),
     "maximum": ("maximum", None), "minimum": ("minimum", None), "max": ("maximum", None),
     "min": ("minimum", None), "where": ("where", None), "dot": ("matmul", None),
     "matmul": ("matmul", None), "mm": ("matmul", None),

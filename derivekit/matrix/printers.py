@@ -144,7 +144,7 @@ def _wordy(node: Node | None) -> bool:
         name = _FUNC_TEXT.get(node.attr, node.attr)
         return len(name) >= 2 and name[:2].isalpha()
     return node.op in ("sum", "mean", "trace", "det", "logdet", "softmax", "log_softmax",
-                       "logsumexp", "diag", "softmax_ce", "bce_logits", "maximum", "minimum",
+                       "logsumexp", "diag", "diagonal", "softmax_ce", "bce_logits", "maximum", "minimum",
                        "where", "variance", "std", "norm", "batchmean")
 
 
@@ -329,6 +329,8 @@ class TextPrinter(_Printer):
     def p_diag(self, n):
         return f"diag({self.wrap(n.args[0], 0)})", 6
 
+    p_diagonal = p_diag  # diag(M) of a square M is its diagonal, as in NumPy
+
 
 class LatexPrinter(_Printer):
     def paren(self, text, square=False):
@@ -469,6 +471,8 @@ class LatexPrinter(_Printer):
     def p_diag(self, n):
         return rf"\operatorname{{diag}}\left({self.wrap(n.args[0], 0)}\right)", 6
 
+    p_diagonal = p_diag
+
 
 class NumpyPrinter(_Printer):
     """NumPy spelling, readable back by :mod:`derivekit.matrix.parse` (precedence: 1 sum,
@@ -544,6 +548,9 @@ class NumpyPrinter(_Printer):
 
     p_sum = p_mean = p_trace = p_det = p_logdet = p_inv = p_norm2 = generic
     p_softmax = p_log_softmax = p_logsumexp = p_softmax_ce = p_bce_logits = p_diag = generic
+    def p_diagonal(self, n):
+        return f"diag({self.wrap(n.args[0], 0)})", 6
+
     p_maximum = p_minimum = p_where = p_std = p_norm = generic
 
     def p_variance(self, n):
