@@ -145,6 +145,8 @@ class _Forward:
             self.note("mean")
             j = self.jac(node.args[0])
             return None if j is None else scale(1.0 / node.args[0].shape[0], colsum(j))
+        if op == "matmul" and node.args[1].shape == SCALAR:
+            return self.jac(mul(node.args[1], node.args[0]))  # u·s, a column times a 1×1
         if op == "matmul" and node.args[0].op == "diag":
             return self.jac(mul(node.args[0].args[0], node.args[1]))  # diag(u)v = u ⊙ v
         if op == "matmul":
@@ -154,11 +156,19 @@ class _Forward:
             jb = self.jac(b)
             if jb is not None:
                 if self.depends(a) and a.shape[0] != 1:
-                    raise UnsupportedError("the Jacobian rule table covers A u with A independent of x")
+                    raise UnsupportedError(
+                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
+                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
+                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
+                             "equally, left to right), or write the product entrywise")
                 terms.append(matmul(a, jb))
             if self.depends(a):
                 if a.shape[0] != 1:
-                    raise UnsupportedError("the Jacobian rule table covers A u with A independent of x")
+                    raise UnsupportedError(
+                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
+                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
+                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
+                             "equally, left to right), or write the product entrywise")
                 ja = self.jac(tidy(transpose(a)))          # a is a row uᵀ: uᵀb = bᵀu
                 if ja is not None:
                     terms.append(matmul(transpose(b), ja))
@@ -181,7 +191,7 @@ class _Forward:
             if jz is None or fp is None:
                 return None
             return matmul(diag(fp), jz)
-        if op == "sum":
+        if op in ("sum", "colsum"):
             self.note("sum")
             j = self.jac(node.args[0])
             return None if j is None else colsum(j)
