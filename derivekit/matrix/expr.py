@@ -642,6 +642,8 @@ def diagonal(m: Node) -> Node:
         return m
     if m.op == "diag":
         return m.args[0]  # diag(diag(v)) = v
+    if m.op == "T":
+        return diagonal(m.args[0])  # Mᵀ has M's diagonal
     if m.op == "eye":
         return ones((m.shape[0], 1))
     if m.op == "matmul" and m.args[0].shape[1] == 1:
