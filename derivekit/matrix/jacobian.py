@@ -334,7 +334,7 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
         what = ("∂²L/∂vec(X)∂vec(X)ᵀ, a matrix of size (mn)×(mn) that needs vec, the columns "
                 "stacked" if kind == "hessian" else "∂vec(f)/∂vec(X)ᵀ, which needs vec")
         raise UnsupportedError(
-            f"{kind}s are computed for a column vector, but {wrt} is {n}×{cols}; with respect "
+            f"{kind.capitalize()}s are computed for a column vector, but {wrt} is {n}×{cols}; with respect "
             f"to a matrix the {kind} is {what}",
             hint=f"differentiate with respect to a vector: declare {wrt} as {n * cols}×1 (vec of "
                  f"{wrt}, columns stacked) and write the loss in terms of it, or ask for the "
