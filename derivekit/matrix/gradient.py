@@ -41,9 +41,9 @@ from derivekit.matrix.expr import (
     tidy,
 )
 from derivekit.matrix.parse import parse_program
-from derivekit.matrix.tidy import tidy_textbook
 from derivekit.matrix.printers import to_latex, to_numpy_text, to_text
 from derivekit.matrix.shapes import annotate, resolve_shapes
+from derivekit.matrix.tidy import tidy_textbook
 
 _ACTIVATIONS = {"sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp"}
 

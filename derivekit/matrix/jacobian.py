@@ -17,6 +17,7 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import deadline
+from derivekit.matrix.derivation_writer import moves_text
 from derivekit.matrix.evaluate import check_values, compile_node, domains, sample
 from derivekit.matrix.expr import (
     SCALAR,
@@ -38,7 +39,6 @@ from derivekit.matrix.expr import (
     tidy,
     transpose,
 )
-from derivekit.matrix.derivation_writer import moves_text
 from derivekit.matrix.printers import name_latex, name_text, to_latex, to_text
 from derivekit.matrix.tidy import tidy_textbook
 

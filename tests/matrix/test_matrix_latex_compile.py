@@ -5,16 +5,16 @@ Skipped only when no LaTeX engine is on PATH (CI installs one: see .ci/run)."""
 from __future__ import annotations
 
 import pytest
-
-import derivekit as dk
-from derivekit.matrix.jacobian import matrix_hessian, matrix_jacobian
-from derivekit.render import latexdoc
 from test_jacobian_forward import LOGISTIC
 from test_jacobian_forward import SHAPES as FORWARD_SHAPES
 from test_language import CASES
 from test_matrix import COOKBOOK
 from test_matrix_tidy import SHAPES as TIDY_SHAPES
 from test_matrix_tidy import TEXTBOOK
+
+import derivekit as dk
+from derivekit.matrix.jacobian import matrix_hessian, matrix_jacobian
+from derivekit.render import latexdoc
 
 pytestmark = pytest.mark.skipif(latexdoc.find_engine() is None,
                                 reason="no LaTeX engine (latexmk/pdflatex) on PATH: apt-get "
