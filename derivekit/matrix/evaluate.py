@@ -80,7 +80,7 @@ OPS: dict[str, Callable] = {
     "det": _scalar(np.linalg.det), "logdet": _logdet, "inv": np.linalg.inv,
     "norm2": _scalar(lambda x: np.vdot(x, x)),
     "rowsum": lambda x: x.sum(axis=1, keepdims=True), "diag": np.diagflat,
-    "diagonal": lambda x: np.diagonal(x).reshape(-1, 1),
+    "diagonal": lambda x: np.diagonal(x).reshape(-1, 1), "kron": np.kron,
     "colsum": lambda x: x.sum(axis=0, keepdims=True),
     "softmax": _softmax, "log_softmax": _log_softmax, "logsumexp": _logsumexp,
     "softmax_ce": _scalar(lambda z, y: -np.sum(y * _log_softmax(z))),

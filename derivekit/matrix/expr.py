@@ -372,6 +372,10 @@ def matmul(a: Node, b: Node) -> Node:
         return a.args[0]
     if b.op == "matmul" and _inverse_pair(a, b.args[0]):
         return b.args[1]
+    if (mixed := _mixed_product(a, b)) is not None:
+        return mixed
+    if a.op == "matmul" and (mixed := _mixed_product(a.args[1], b)) is not None:
+        return matmul(a.args[0], mixed)
     if a.op == "diag" and b.op == "ones" and b.shape[1] == 1:
         return a.args[0]
     if a.op == "diag" and b.op == "matmul" and b.args[0].op == "ones" and b.args[0].shape[1] == 1:
@@ -381,6 +385,15 @@ def matmul(a: Node, b: Node) -> Node:
     if a.op == "ones" and a.shape[0] == 1 and a.shape[1] > 1:
         return colsum(b)
     return Node("matmul", (a, b), None, shape)
+
+
+def _mixed_product(a: Node, b: Node) -> Node | None:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD where the factors fit; None otherwise."""
+    if a.op == "kron" and b.op == "kron":
+        (p, q), (r, s) = a.args, b.args
+        if p.shape[1] == r.shape[0] and q.shape[1] == s.shape[0]:
+            return kron(matmul(p, r), matmul(q, s))
+    return None
 
 
 def _inverse_pair(a: Node, b: Node) -> bool:
@@ -655,6 +668,22 @@ def diagonal(m: Node) -> Node:
     return Node("diagonal", (m,), None, (m.shape[0], 1))
 
 
+def kron(a: Node, b: Node) -> Node:
+    """The Kronecker product A ⊗ B, of shape (r₁r₂)×(c₁c₂): vec(BXAᵀ) = (A ⊗ B) vec(X)."""
+    shape = (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
+    if a.op == "eye" and b.op == "eye":
+        return eye(shape[0])
+    if "zeros" in (a.op, b.op):
+        return zeros(shape)
+    if a.op == "const":
+        return scale(a.attr, b)
+    if b.op == "const":
+        return scale(b.attr, a)
+    if (factored := _signs_and_constants_out(a, b, kron)) is not None:
+        return factored
+    return Node("kron", (a, b), None, shape)
+
+
 def rebuild(node: Node, args: list[Node]) -> Node:
     """``node`` with new (typed) arguments, through the smart constructors."""
     op = node.op
@@ -686,7 +715,7 @@ def rebuild(node: Node, args: list[Node]) -> Node:
 
 
 BINARY = {"matmul": matmul, "add": add, "sub": sub, "mul": mul, "div": div,
-          "maximum": maximum, "minimum": minimum}
+          "maximum": maximum, "minimum": minimum, "kron": kron}
 
 
 def tidy(node: Node) -> Node:

@@ -28,6 +28,7 @@ from derivekit.matrix.expr import (
     div,
     eye,
     func,
+    kron,
     matmul,
     mul,
     neg,
@@ -76,6 +77,8 @@ FORWARD_RULES = {
     "log_softmax": "J(log softmax(u)) = (I − 𝟙sᵀ) J(u), s = softmax(u)",
     "logsumexp": "J(logsumexp(u)) = sᵀ J(u), s = softmax(u)",
     "mean": "J(mean(u)) = (1/n) 𝟙ᵀJ(u)",
+    "kron_left": "vec(AU) = (I ⊗ A) vec(U) for A not depending on X",
+    "kron_right": "vec(UB) = (Bᵀ ⊗ I) vec(U) for B not depending on X",
 }
 
 #: which argument each indicator selects: maximum(u, v) takes u where u ≥ v
@@ -311,8 +314,11 @@ class MatrixJacobian(Displayable):
                     "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
                                "after": to_text(a.after)} for a in self.moves]}
         if fmt == "latex":
-            lhs = (rf"\frac{{\partial^2 L}}{{\partial {name_latex(self.wrt, True)} \partial "
-                   rf"{name_latex(self.wrt, True)}^\top}}" if self.kind == "hessian" else
+            x = name_latex(self.wrt, True)
+            if self.shapes.get(self.wrt, (1, 1))[1] != 1:
+                x = rf"\operatorname{{vec}}({x})"
+            lhs = (rf"\frac{{\partial^2 L}}{{\partial {x} \partial {x}^\top}}"
+                   if self.kind == "hessian" else
                    rf"\frac{{\partial f}}{{\partial {name_latex(self.wrt, True)}^\top}}")
             return f"{lhs} = {to_latex(self.result.node)}"
         lines = [f"{title} with respect to {w} of {to_text(self.expr)}"]
@@ -376,6 +382,92 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
                           MatExpr(result), fwd.used, worst, tuple(moves))
 
 
+class _VecForward:
+    """∂vec(node)/∂vec(X)ᵀ for a node linear in the matrix X, as Kronecker products:
+    vec(AUB) = (Bᵀ ⊗ A) vec(U), with vec stacking columns."""
+
+    def __init__(self, wrt: str, shape):
+        self.wrt, self.shape = wrt, shape
+        self.used: list[str] = []
+
+    def refuse(self, node: Node):
+        m, n = self.shape
+        raise UnsupportedError(
+            f"the Hessian with respect to the matrix {self.wrt} ({m}×{n}) is ∂²L/∂vec({self.wrt})"
+            f"∂vec({self.wrt})ᵀ ({m * n}×{m * n}); derivekit writes it as Kronecker products "
+            f"where the gradient is linear in {self.wrt} (AXB + C), and here {to_text(node)} is not",
+            hint=f"differentiate with respect to a vector: declare {self.wrt} as {m * n}×1 (vec "
+                 f"of {self.wrt}, columns stacked) and write the loss in terms of it")
+
+    def jv(self, node: Node) -> Node | None:
+        if self.wrt not in node.names():
+            return None
+        op = node.op
+        if op == "var":
+            return eye(self.shape[0] * self.shape[1])
+        if op in ("add", "sub") and node.args[0].shape == node.args[1].shape:
+            a, b = (self.jv(arg) for arg in node.args)
+            if a is None:
+                return b if op == "add" or b is None else neg(b)
+            return a if b is None else add(a, b) if op == "add" else sub(a, b)
+        if op == "neg":
+            return neg(self.jv(node.args[0]))
+        if op == "mul" and node.args[0].shape == SCALAR and self.wrt not in node.args[0].names():
+            return mul(node.args[0], self.jv(node.args[1]))
+        if op == "matmul":
+            a, b = node.args
+            if self.wrt not in a.names():
+                self.note("kron_left")
+                return matmul(kron(eye(b.shape[1]), a), self.jv(b))
+            if self.wrt not in b.names():
+                self.note("kron_right")
+                return matmul(kron(transpose(b), eye(a.shape[0])), self.jv(a))
+        self.refuse(node)
+
+    def note(self, rule: str):
+        if rule not in self.used:
+            self.used.append(rule)
+
+
+def _hessian_by_matrix(m) -> MatrixJacobian:
+    """∂²L/∂vec(X)∂vec(X)ᵀ as a Kronecker form, checked against central differences of the
+    gradient, entry by entry of X in column-major (vec) order."""
+    from derivekit.matrix.gradient import MatExpr
+    wrt, (rows, cols) = m.wrt, m.shapes[m.wrt]
+    fwd = _VecForward(wrt, (rows, cols))
+    grad = m.result.node
+    result = fwd.jv(grad)
+    if result is None:
+        from derivekit.matrix.expr import zeros
+        result = zeros((rows * cols, rows * cols))
+    result = tidy(result)
+    grad_fn, hess_fn = compile_node(grad), compile_node(result)
+    worst = 0.0
+    for seed in (0, 1):
+        env = sample(m.shapes, domains(m.loss), np.random.default_rng(seed))
+        got = np.broadcast_to(hess_fn(env), result.shape)
+        base = env[wrt]
+        for k in range(rows * cols):
+            i, j = k % rows, k // rows
+            h = 1e-6 * max(1.0, abs(base[i, j]))
+            up, down = base.copy(), base.copy()
+            up[i, j] += h
+            down[i, j] -= h
+            env[wrt] = up
+            g_up = np.broadcast_to(grad_fn(env), (rows, cols)).flatten(order="F")
+            env[wrt] = down
+            g_down = np.broadcast_to(grad_fn(env), (rows, cols)).flatten(order="F")
+            env[wrt] = base
+            col = (g_up - g_down) / (2 * h)
+            scale_ = max(np.abs(col).max(), np.abs(got[:, k]).max(), 1e-6)
+            worst = max(worst, float(np.abs(col - got[:, k]).max() / scale_))
+    if not worst <= 1e-4:
+        raise DerivekitError(f"internal check failed: the Hessian {to_text(result)} disagrees with "
+                             f"central differences ({worst:.1e})", hint="please report this expression")
+    return MatrixJacobian("hessian", m.loss, wrt, dict(m.shapes), grad, MatExpr(result),
+                          ["var", *fwd.used], worst, tuple(m.moves))
+
+
 def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
                     timeout: float | None = 10.0) -> MatrixJacobian:
     """∂f/∂xᵀ for a column-valued ``expr`` and a column vector ``wrt``."""
@@ -396,5 +488,7 @@ def matrix_hessian(loss, wrt: str, shapes=None, *, syntax: str = "auto",
     from derivekit.matrix.gradient import matrix_gradient
     with deadline(timeout):
         m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None)
+        if m.shapes[wrt][1] != 1:
+            return _hessian_by_matrix(m)
         return _jacobian(m.result.node, wrt, dict(m.shapes), "hessian", gradient=m.result.node,
                          loss=m.loss, earlier=m.moves)

@@ -331,6 +331,9 @@ class TextPrinter(_Printer):
 
     p_diagonal = p_diag  # diag(M) of a square M is its diagonal, as in NumPy
 
+    def p_kron(self, n):
+        return f"{self.wrap(n.args[0], 4)} ⊗ {self.wrap(n.args[1], 4)}", 3
+
 
 class LatexPrinter(_Printer):
     def paren(self, text, square=False):
@@ -473,6 +476,9 @@ class LatexPrinter(_Printer):
 
     p_diagonal = p_diag
 
+    def p_kron(self, n):
+        return rf"{self.wrap(n.args[0], 4)} \otimes {self.wrap(n.args[1], 4)}", 3
+
 
 class NumpyPrinter(_Printer):
     """NumPy spelling, readable back by :mod:`derivekit.matrix.parse` (precedence: 1 sum,
@@ -550,6 +556,9 @@ class NumpyPrinter(_Printer):
     p_softmax = p_log_softmax = p_logsumexp = p_softmax_ce = p_bce_logits = p_diag = generic
     def p_diagonal(self, n):
         return f"diag({self.wrap(n.args[0], 0)})", 6
+
+    def p_kron(self, n):
+        return f"np.kron({self.wrap(n.args[0], 0)}, {self.wrap(n.args[1], 0)})", 6
 
     p_maximum = p_minimum = p_where = p_std = p_norm = generic
 

@@ -5,7 +5,7 @@ Skipped only when no LaTeX engine is on PATH (CI installs one: see .ci/run)."""
 from __future__ import annotations
 
 import pytest
-from test_jacobian_forward import LOGISTIC
+from test_jacobian_forward import KRON, LOGISTIC
 from test_jacobian_forward import SHAPES as FORWARD_SHAPES
 from test_language import CASES
 from test_matrix import COOKBOOK
@@ -42,6 +42,8 @@ def matrix_results():
         out.append((source, matrix_jacobian(source, wrt, FORWARD_SHAPES).to_latex()))
     for loss, wrt in [(loss, "w") for loss in LOGISTIC] + [("logsumexp(x)", "x"), ("x.T@A@x", "x")]:
         out.append((loss, matrix_hessian(loss, wrt, FORWARD_SHAPES).to_latex()))
+    for loss, shapes, *_ in KRON:
+        out.append((loss, matrix_hessian(loss, "X", shapes).to_latex()))
     return out
 
 
