@@ -11,6 +11,7 @@ check the tidied result against finite differences, as they check every result.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Callable
 
@@ -53,11 +54,18 @@ class AppliedMove:
 
 # --- what is symmetric -----------------------------------------------------------------------
 
+#: names declared symmetric for the tidying under way (``tidy_textbook(..., symmetric=)``)
+_DECLARED: ContextVar[frozenset] = ContextVar("declared_symmetric", default=frozenset())
+
+
 def is_symmetric(n: Node) -> bool:
     """Whether ``n`` is symmetric by its structure: I, diag(v), XᵀX, AᵀBA with B symmetric,
-    M + Mᵀ, and sums, scalings, inverses and elementwise functions of symmetric matrices."""
+    M + Mᵀ, and sums, scalings, inverses and elementwise functions of symmetric matrices;
+    also a name declared symmetric."""
     if n.shape is None or n.shape[0] != n.shape[1]:
         return False
+    if n.op == "var":
+        return n.attr in _DECLARED.get()
     if n.shape == SCALAR or n.op in ("eye", "diag", "zeros", "const"):
         return True
     if n.op == "ones":
@@ -93,7 +101,7 @@ def _triples(a: Node, b: Node):
 
 def _symmetric_transpose(n: Node) -> Node | None:
     """Pᵀ = P for a symmetric P, and P⁻ᵀ = P⁻¹."""
-    if n.op == "T" and n.args[0].op != "var" and is_symmetric(n.args[0]):
+    if n.op == "T" and is_symmetric(n.args[0]):
         return n.args[0]
     return None
 
@@ -225,10 +233,18 @@ MOVES: tuple[Move, ...] = (
 )
 
 
-def tidy_textbook(node: Node) -> tuple[Node, list[AppliedMove]]:
+def tidy_textbook(node: Node, symmetric=()) -> tuple[Node, list[AppliedMove]]:
     """``node`` rewritten by :data:`MOVES` until none applies, and the moves taken. The result
     is never longer than ``node`` (counted in nodes); where it would be, ``node`` comes back
-    unchanged with no moves."""
+    unchanged with no moves. ``symmetric`` names matrices declared symmetric (Aᵀ = A)."""
+    token = _DECLARED.set(frozenset(symmetric))
+    try:
+        return _tidy_textbook(node)
+    finally:
+        _DECLARED.reset(token)
+
+
+def _tidy_textbook(node: Node) -> tuple[Node, list[AppliedMove]]:
     applied: list[AppliedMove] = []
     memo: dict[Node, Node] = {}
 

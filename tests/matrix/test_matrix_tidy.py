@@ -64,6 +64,34 @@ def test_every_move_is_exercised_by_the_textbook_corpus():
     assert used == {m.name for m in MOVES}
 
 
+def test_declared_symmetric_names():
+    m = dk.matrix_gradient("trace(X@A@X.T)", wrt="X", shapes=SHAPES)
+    assert m.result.to_text() == "X(A + Aᵀ)"  # A is not known to be symmetric
+    untidied = m.sweep.expand(m.sweep.gradients["X"].expr)
+    tidied, moves = tidy_textbook(untidied, symmetric={"A"})
+    assert to_text(tidied) == "2XA" and moves[0].move.name == "symmetric transpose"
+    assert tidy_textbook(untidied)[0] == m.result.node
+
+
+@pytest.mark.parametrize("loss, wrt, text, move, closed", TEXTBOOK)
+def test_textbook_forms_read_back(loss, wrt, text, move, closed):
+    from derivekit.matrix.printers import to_numpy_text
+    m = dk.matrix_gradient(loss, wrt=wrt, shapes=SHAPES)
+    for claim in (to_latex(m.result.node), to_numpy_text(m.result.node)):
+        assert dk.verify_backprop(loss, claim, wrt, SHAPES).ok, claim
+
+
+def test_cli_shows_kronecker_hessian_and_textbook_gradient(capsys):
+    from derivekit.cli import main
+    assert main(["matgrad", "trace(X.T@A@X)", "--wrt", "X", "--shapes", "X=3x2,A=3x3",
+                 "--hessian"]) == 0
+    assert "Hessian   = I ⊗ (A + Aᵀ)    (6×6)" in capsys.readouterr().out
+    assert main(["matgrad", "logdet(X)", "--wrt", "X", "--shapes", "X=3x3", "--hessian"]) == 2
+    assert "vec(X)" in capsys.readouterr().err
+    assert main(["matgrad", "sqrt(trace(X.T@X))", "--wrt", "X", "--shapes", "X=5x3"]) == 0
+    assert "∂L/∂X = X / ‖X‖_F" in capsys.readouterr().out
+
+
 def test_symmetric_recognition():
     X, A = var("X", (5, 3)), var("A", (3, 3))
     xtx = matmul(transpose(X), X)
