@@ -97,6 +97,7 @@ DERIVATIVES: dict[str, Callable[[Node], Node]] = {
     "leaky_relu": lambda z: func("leaky_relu_prime", z),
     "softplus": lambda z: func("sigmoid", z),
     "exp": lambda z: func("exp", z),
+    "abs": lambda z: func("sign", z),
 }
 
 

@@ -66,7 +66,8 @@ def _scalar(fn):
 ELEMENTWISE_NUMPY: dict[str, Callable] = {
     "sigmoid": _sigmoid, "tanh": np.tanh, "relu": NUMPY_IMPLEMENTATIONS["relu"],
     "leaky_relu": NUMPY_IMPLEMENTATIONS["leaky_relu"], "softplus": _softplus, "exp": np.exp,
-    "log": np.log, "sqrt": np.sqrt, "sigmoid_prime": _sigmoid_prime,
+    "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
+    "sigmoid_prime": _sigmoid_prime,
     "tanh_prime": lambda z: 1.0 - np.tanh(z) ** 2,
     "relu_prime": lambda z: (z > 0).astype(float),
     "leaky_relu_prime": lambda z: np.where(z > 0, 1.0, 0.01),

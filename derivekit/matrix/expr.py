@@ -38,7 +38,7 @@ Shape = tuple[int, int]
 SCALAR: Shape = (1, 1)
 
 #: elementwise functions the engine knows (name -> derivative function name or None)
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt",
+ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt", "abs", "sign",
                "sigmoid_prime", "tanh_prime", "relu_prime", "leaky_relu_prime")
 UNARY_REDUCTIONS = {"sum": "scalar", "mean": "scalar", "norm2": "scalar", "trace": "square",
                     "det": "square", "logdet": "square", "inv": "square-same",
@@ -378,6 +378,8 @@ def matmul(a: Node, b: Node) -> Node:
         return matmul(a.args[0], mixed)
     if a.op == "diag" and b.op == "ones" and b.shape[1] == 1:
         return a.args[0]
+    if a.op == "diag" and b.shape[1] == 1 and b.shape[0] > 1:
+        return mul(a.args[0], b)  # diag(v)u = v ⊙ u for a column u
     if a.op == "diag" and b.op == "matmul" and b.args[0].op == "ones" and b.args[0].shape[1] == 1:
         return matmul(a.args[0], b.args[1])  # diag(v)𝟙R = vR
     if b.op == "ones" and b.shape[1] == 1 and b.shape[0] > 1:
@@ -453,6 +455,9 @@ def add(a: Node, b: Node) -> Node:
         return sub(b, scale(-a.args[0].attr, a.args[1]))
     if a == b:
         return scale(2, a)
+    for x, y in ((a, b), (b, a)):  # cA + A = (c + 1)A
+        if x.op == "mul" and x.args[0].op == "const" and x.args[1] == y and y.shape == shape:
+            return scale(Const.of(x.args[0].attr.value + 1), y)
     if a.op == "matmul" and b.op == "matmul":
         if a.args[1] == b.args[1]:
             terms = sorted((a.args[0], b.args[0]), key=_sum_key)

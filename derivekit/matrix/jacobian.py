@@ -55,6 +55,8 @@ FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
     "relu_prime": lambda z: None,
     "leaky_relu": lambda z: func("leaky_relu_prime", z),
     "leaky_relu_prime": lambda z: None,
+    "abs": lambda z: func("sign", z),
+    "sign": lambda z: None,
     "log": lambda z: div(ones(z.shape), z),
     "sqrt": lambda z: div(ones(z.shape), scale(2, func("sqrt", z))),
 }

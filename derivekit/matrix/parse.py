@@ -77,7 +77,7 @@ def _parser() -> Lark:
 #: text function name -> (node op, attr); elementwise functions use op "func"
 FUNCTIONS: dict[str, tuple[str, str | None]] = {
     **{name: ("func", name) for name in (
-        "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt",
+        "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt", "abs", "sign",
         "sigmoid_prime", "tanh_prime", "relu_prime", "leaky_relu_prime")},
     "ln": ("func", "log"), "σ": ("func", "sigmoid"), "dsigmoid": ("func", "sigmoid_prime"),
     "sigmoid′": ("func", "sigmoid_prime"), "σ′": ("func", "sigmoid_prime"),
@@ -422,7 +422,7 @@ _LATEX_FUNCS = {"exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "det": 
                 "LSE": "logsumexp", "logsumexp": "logsumexp", "sum": "sum", "mean": "mean",
                 "CE": "softmax_ce", "inv": "inv", "logdet": "logdet", "max": "maximum",
                 "min": "minimum", "where": "where", "var": "var", "std": "std", "norm": "norm",
-                "log_softmax": "log_softmax"}
+                "log_softmax": "log_softmax", "sign": "sign", "abs": "abs", "diag": "diag"}
 _PRIMED = {"sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime"}
 _IGNORED = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
             "limits", "\\,", "\\;", "\\!", "\\:", "\\ "}

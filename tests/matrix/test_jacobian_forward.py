@@ -220,3 +220,12 @@ def test_jacobian_refusals_are_clear():
         matrix_jacobian("W@x", "W", SHAPES)
     with pytest.raises(ShapeError):
         matrix_jacobian("diag(x.T)@x", "x", SHAPES)
+
+
+def test_abs_forward_and_reverse():
+    j = matrix_jacobian("abs(W@x) * x", "x", SHAPES)
+    _assert_matches(j, lambda e: np.abs(e["W"] @ e["x"]) * e["x"], "x", ["W", "x"])
+    import derivekit as dk
+    m = dk.matrix_gradient("sum(abs(W@x - b))", wrt="W", shapes=SHAPES)
+    assert m.result.to_text() == "sign(Wx − b)xᵀ" and m.check.ok
+    assert dk.verify_backprop("sum(abs(W@x - b))", m.result.to_latex(), "W", SHAPES).ok

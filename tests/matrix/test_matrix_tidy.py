@@ -189,3 +189,8 @@ def test_diag_of_a_row_or_a_rectangle_is_refused():
         dk.matrix_gradient("sum(diag(w.T))", wrt="w", shapes=SHAPES)
     with pytest.raises(dk.ShapeError, match="square matrix"):
         dk.matrix_gradient("sum(diag(X))", wrt="X", shapes=SHAPES)
+
+
+def test_diag_times_a_column_is_entrywise():
+    m = dk.matrix_gradient("v.T @ diag(v) @ v", wrt="v", shapes=SHAPES)
+    assert m.result.to_text() == "3[v ⊙ v]" and m.check.ok
