@@ -21,6 +21,8 @@ from derivekit.matrix.expr import (
     axis_sum,
     compare,
     const,
+    diag,
+    diagonal,
     div,
     expand_to,
     func,
@@ -95,6 +97,7 @@ DERIVATIVES: dict[str, Callable[[Node], Node]] = {
     "leaky_relu": lambda z: func("leaky_relu_prime", z),
     "softplus": lambda z: func("sigmoid", z),
     "exp": lambda z: func("exp", z),
+    "abs": lambda z: func("sign", z),
 }
 
 
@@ -203,6 +206,16 @@ def _bce_logits(y: Node, g: Node):
     return [(0, mul(g, sub(func("sigmoid", z), t))), (1, neg(mul(g, z)))]
 
 
+def _diag(y: Node, g: Node):
+    """Y = diag(v): only the diagonal of Ȳ reaches v."""
+    return [(0, diagonal(g))]
+
+
+def _diagonal(y: Node, g: Node):
+    """y = diag(M), the diagonal: M̄ = diag(ȳ), zero off the diagonal."""
+    return [(0, diag(g))]
+
+
 RULES: dict[str, AdjointRule] = {r.op: r for r in [
     AdjointRule("matmul", "matrix product", "Y = AB:  Ā += ȲBᵀ,  B̄ += AᵀȲ",
                 r"Y = AB:\ \bar A \mathrel{+}= \bar Y B^\top,\ \bar B \mathrel{+}= A^\top \bar Y",
@@ -302,6 +315,14 @@ RULES: dict[str, AdjointRule] = {r.op: r for r in [
                 r"\bar B \mathrel{+}= \operatorname{where}(C, 0, \bar Y)",
                 "each entry is copied from A or from B, so each gets the gradient of the entries "
                 "it supplied; the condition gets none (a step)", _where),
+    AdjointRule("diag", "diagonal matrix", "Y = diag(v):  v̄ = diag(Ȳ), the diagonal of Ȳ",
+                r"Y = \operatorname{diag}(v):\ \bar v = \operatorname{diag}(\bar Y)",
+                "v's entries sit on the diagonal, so only the diagonal of the upstream gradient "
+                "reaches them", _diag),
+    AdjointRule("diagonal", "diagonal of a matrix", "y = diag(M):  M̄ = diag(ȳ)",
+                r"y = \operatorname{diag}(M):\ \bar M = \operatorname{diag}(\bar y)",
+                "only M's diagonal entries are read, so the gradient is ȳ on the diagonal and "
+                "zero elsewhere", _diagonal),
     AdjointRule("bce_logits", "binary cross-entropy on logits", "L = BCE(σ(z), y):  z̄ = σ(z) − y",
                 r"L = \operatorname{BCE}(\sigma(z), y):\ \bar z = \sigma(z) - y",
                 "a known result: σ′ = σ(1 − σ) cancels the denominators of the log-loss", _bce_logits),

@@ -38,6 +38,16 @@ def _rules_line(rules) -> str:
     return "; ".join(RULES[r].title for r in rules)
 
 
+def moves_text(moves) -> list[str]:
+    """The tidying moves toward the textbook form, one line each (none: no lines)."""
+    if not moves:
+        return []
+    lines = ["", "textbook form (tidying moves)"]
+    for a in moves:
+        lines.append(f"  {a.move.name}: {to_text(a.before)} → {to_text(a.after)}    [{a.move.rule}]")
+    return lines
+
+
 def render_derivation(m, fmt: str, **settings):
     inter = {i.name: i for i in m.sweep.intermediates}
     shapes_text = ", ".join(f"{name_text(n)} {fmt_shape(s)}" for n, s in m.shapes.items())
@@ -59,6 +69,7 @@ def render_derivation(m, fmt: str, **settings):
                 symbol = _adj_text(step.name, shape)
                 lhs = symbol if symbol.startswith("∂") else f"{symbol} = {_grad_text(step.name)}"
             lines.append(f"  {lhs} = {to_text(step.expr)}    [{_rules_line(step.rules)}]")
+        lines += moves_text(m.moves)
         lines += ["", "result"]
         if m.named_result.node != m.result.node and m.named_result.node != m.steps[-1].expr:
             lines.append(f"  {_grad_text(m.wrt)} = {to_text(m.named_result.node)}")
@@ -96,6 +107,10 @@ def render_derivation(m, fmt: str, **settings):
             lhs = _grad_latex(step.name, m.shape) if step.is_parameter else \
                 _adj_latex(step.name, inter[step.name].body.shape)
             lines.append(f"- ${lhs} = {to_latex(step.expr)}$ — {_rules_line(step.rules)}")
+        if m.moves:
+            lines += ["", "**Textbook form** (tidying moves)", ""]
+            lines += [f"- *{a.move.name}*: ${to_latex(a.before)} = {to_latex(a.after)}$ ({a.move.rule})"
+                      for a in m.moves]
         lines += ["", "**Result**", "", f"$$ {_grad_latex(m.wrt, m.shape)} = {to_latex(m.result.node)} $$",
                   "", f"{m.check.describe()}.", "", "**Rules used**", ""]
         for r in used_rules:
@@ -112,6 +127,8 @@ def render_derivation(m, fmt: str, **settings):
                       "latex": to_latex(s.expr), "rules": list(s.rules)} for s in m.steps],
         "result": m.result.to_dict(),
         "named_result": m.named_result.to_dict(),
+        "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
+                   "after": to_text(a.after)} for a in m.moves],
         "check": {"ok": m.check.ok, "max_rel_error": m.check.max_rel_error,
                   "seeds": list(m.check.seeds), "directions": m.check.directions},
         "rules": [{"op": r, "title": RULES[r].title, "statement": RULES[r].statement,

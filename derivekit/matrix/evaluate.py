@@ -67,7 +67,8 @@ def _scalar(fn):
 ELEMENTWISE_NUMPY: dict[str, Callable] = {
     "sigmoid": _sigmoid, "tanh": np.tanh, "relu": NUMPY_IMPLEMENTATIONS["relu"],
     "leaky_relu": NUMPY_IMPLEMENTATIONS["leaky_relu"], "softplus": _softplus, "exp": np.exp,
-    "log": np.log, "sqrt": np.sqrt, "sigmoid_prime": _sigmoid_prime,
+    "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
+    "sigmoid_prime": _sigmoid_prime,
     "tanh_prime": lambda z: 1.0 - np.tanh(z) ** 2,
     "relu_prime": lambda z: (z > 0).astype(float),
     "leaky_relu_prime": lambda z: np.where(z > 0, 1.0, 0.01),
@@ -81,6 +82,7 @@ OPS: dict[str, Callable] = {
     "det": _scalar(np.linalg.det), "logdet": _logdet, "inv": np.linalg.inv,
     "norm2": _scalar(lambda x: np.vdot(x, x)),
     "rowsum": lambda x: x.sum(axis=1, keepdims=True), "diag": np.diagflat,
+    "diagonal": lambda x: np.diagonal(x).reshape(-1, 1), "kron": np.kron,
     "colsum": lambda x: x.sum(axis=0, keepdims=True),
     "softmax": _softmax, "log_softmax": _log_softmax, "logsumexp": _logsumexp,
     "softmax_ce": _scalar(lambda z, y: -np.sum(y * _log_softmax(z))),

@@ -20,7 +20,8 @@ unary: ``neg``, ``T``, ``pow`` (attr exponent), ``func`` (attr elementwise funct
 reductions and matrix functions: ``sum``, ``rowsum`` (X𝟙), ``colsum`` (𝟙ᵀX), ``mean``,
 ``trace``, ``det``, ``logdet``, ``inv``, ``norm2``; ``softmax``, ``log_softmax``,
 ``logsumexp`` and ``softmax_ce`` (z, y) with attr the axis they normalise along (0: per
-column, 1: per row), ``bce_logits`` (z, y); ``diag`` (a column on a diagonal, for Jacobians);
+column, 1: per row), ``bce_logits`` (z, y); ``diag`` (a column on a diagonal), ``diagonal``
+(the diagonal of a square matrix, as a column; both are spelled ``diag`` in the language);
 ``maximum`` and ``minimum`` (elementwise, broadcasting), ``cmp`` (attr ``>``, ``<``, ``>=``,
 ``<=``: a 0/1 indicator matrix), ``where`` (cond, a, b).
 """
@@ -37,7 +38,7 @@ Shape = tuple[int, int]
 SCALAR: Shape = (1, 1)
 
 #: elementwise functions the engine knows (name -> derivative function name or None)
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt",
+ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt", "abs", "sign",
                "sigmoid_prime", "tanh_prime", "relu_prime", "leaky_relu_prime")
 UNARY_REDUCTIONS = {"sum": "scalar", "mean": "scalar", "norm2": "scalar", "trace": "square",
                     "det": "square", "logdet": "square", "inv": "square-same",
@@ -371,8 +372,14 @@ def matmul(a: Node, b: Node) -> Node:
         return a.args[0]
     if b.op == "matmul" and _inverse_pair(a, b.args[0]):
         return b.args[1]
+    if (mixed := _mixed_product(a, b)) is not None:
+        return mixed
+    if a.op == "matmul" and (mixed := _mixed_product(a.args[1], b)) is not None:
+        return matmul(a.args[0], mixed)
     if a.op == "diag" and b.op == "ones" and b.shape[1] == 1:
         return a.args[0]
+    if a.op == "diag" and b.shape[1] == 1 and b.shape[0] > 1:
+        return mul(a.args[0], b)  # diag(v)u = v ⊙ u for a column u
     if a.op == "diag" and b.op == "matmul" and b.args[0].op == "ones" and b.args[0].shape[1] == 1:
         return matmul(a.args[0], b.args[1])  # diag(v)𝟙R = vR
     if b.op == "ones" and b.shape[1] == 1 and b.shape[0] > 1:
@@ -380,6 +387,15 @@ def matmul(a: Node, b: Node) -> Node:
     if a.op == "ones" and a.shape[0] == 1 and a.shape[1] > 1:
         return colsum(b)
     return Node("matmul", (a, b), None, shape)
+
+
+def _mixed_product(a: Node, b: Node) -> Node | None:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD where the factors fit; None otherwise."""
+    if a.op == "kron" and b.op == "kron":
+        (p, q), (r, s) = a.args, b.args
+        if p.shape[1] == r.shape[0] and q.shape[1] == s.shape[0]:
+            return kron(matmul(p, r), matmul(q, s))
+    return None
 
 
 def _inverse_pair(a: Node, b: Node) -> bool:
@@ -439,6 +455,9 @@ def add(a: Node, b: Node) -> Node:
         return sub(b, scale(-a.args[0].attr, a.args[1]))
     if a == b:
         return scale(2, a)
+    for x, y in ((a, b), (b, a)):  # cA + A = (c + 1)A
+        if x.op == "mul" and x.args[0].op == "const" and x.args[1] == y and y.shape == shape:
+            return scale(Const.of(x.args[0].attr.value + 1), y)
     if a.op == "matmul" and b.op == "matmul":
         if a.args[1] == b.args[1]:
             terms = sorted((a.args[0], b.args[0]), key=_sum_key)
@@ -461,6 +480,8 @@ def sub(a: Node, b: Node) -> Node:
         return add(a, b.args[0])
     if a == b:
         return zeros(shape)
+    if a.op == "neg" and a.args[0] == b:
+        return scale(-2, b)  # −B − B = −2B
     if a.op == "const" and b.op == "const":
         return const(Const.of(a.attr.value - b.attr.value))
     return Node("sub", (a, b), None, shape)
@@ -631,6 +652,43 @@ def diag(v: Node) -> Node:
     return Node("diag", (v,), None, (v.shape[0], v.shape[0]))
 
 
+def diagonal(m: Node) -> Node:
+    """The diagonal of the square matrix M as a column (NumPy's ``np.diag`` of a matrix)."""
+    if m.shape[0] != m.shape[1]:
+        raise ShapeError(f"the diagonal needs a square matrix, got {fmt_shape(m.shape)}")
+    if m.shape == SCALAR:
+        return m
+    if m.op == "diag":
+        return m.args[0]  # diag(diag(v)) = v
+    if m.op == "T":
+        return diagonal(m.args[0])  # Mᵀ has M's diagonal
+    if m.op == "eye":
+        return ones((m.shape[0], 1))
+    if m.op == "matmul" and m.args[0].shape[1] == 1:
+        return mul(m.args[0], transpose(m.args[1]))  # the diagonal of uwᵀ is u ⊙ w
+    if m.op == "mul" and m.args[0].op == "const":
+        return scale(m.args[0].attr, diagonal(m.args[1]))
+    if m.op == "neg":
+        return neg(diagonal(m.args[0]))
+    return Node("diagonal", (m,), None, (m.shape[0], 1))
+
+
+def kron(a: Node, b: Node) -> Node:
+    """The Kronecker product A ⊗ B, of shape (r₁r₂)×(c₁c₂): vec(BXAᵀ) = (A ⊗ B) vec(X)."""
+    shape = (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
+    if a.op == "eye" and b.op == "eye":
+        return eye(shape[0])
+    if "zeros" in (a.op, b.op):
+        return zeros(shape)
+    if a.op == "const":
+        return scale(a.attr, b)
+    if b.op == "const":
+        return scale(b.attr, a)
+    if (factored := _signs_and_constants_out(a, b, kron)) is not None:
+        return factored
+    return Node("kron", (a, b), None, shape)
+
+
 def rebuild(node: Node, args: list[Node]) -> Node:
     """``node`` with new (typed) arguments, through the smart constructors."""
     op = node.op
@@ -654,13 +712,15 @@ def rebuild(node: Node, args: list[Node]) -> Node:
         return where(*args)
     if op == "diag":
         return diag(args[0])
+    if op == "diagonal":
+        return diagonal(args[0])
     if not args:
         return node
     raise ValueError(f"unknown op {op}")  # pragma: no cover
 
 
 BINARY = {"matmul": matmul, "add": add, "sub": sub, "mul": mul, "div": div,
-          "maximum": maximum, "minimum": minimum}
+          "maximum": maximum, "minimum": minimum, "kron": kron}
 
 
 def tidy(node: Node) -> Node:

@@ -46,6 +46,7 @@ from derivekit.matrix.expr import (
 from derivekit.matrix.parse import parse_program
 from derivekit.matrix.printers import to_latex, to_numpy_text, to_text
 from derivekit.matrix.shapes import annotate, resolve_shapes
+from derivekit.matrix.tidy import tidy_textbook
 
 _ACTIVATIONS = {"sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp"}
 
@@ -304,6 +305,7 @@ class MatrixDerivation(Displayable):
     check: FiniteDifferenceCheck
     source: str = ""
     declared: dict = field(default_factory=dict)
+    moves: tuple = ()  # the tidying moves (matrix.tidy.AppliedMove) toward the textbook form
     _compiled: Any = field(default=None, repr=False)
 
     @property
@@ -468,7 +470,7 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
             zero = zeros(known[wrt])
             sweep.gradients[wrt] = BackwardStep(wrt, zero, (), True)
         step = sweep.gradients[wrt]
-        result = sweep.expand(step.expr)
+        result, moves = tidy_textbook(sweep.expand(step.expr))
         named_expr = _one_level(step.expr, sweep)
         used_shapes = {n: s for n, s in known.items() if n in typed.names()}
         declared = parse_assumptions(assume, used_shapes)
@@ -494,7 +496,7 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
                 f"central differences (relative error {fd.max_rel_error:.1e})",
                 hint="please report this expression; the result was not shown because it is wrong")
         m = MatrixDerivation(typed, wrt, used_shapes, sweep, MatExpr(result),
-                             MatExpr(named_expr), fd, source, declared)
+                             MatExpr(named_expr), fd, source, declared, tuple(moves))
         if check and m.assumptions:
             m.check = replace(fd, assumed=m.assumption_text())
         return m

@@ -17,6 +17,7 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import deadline
+from derivekit.matrix.derivation_writer import moves_text
 from derivekit.matrix.evaluate import (
     CannotCheckError,
     check_values,
@@ -24,6 +25,7 @@ from derivekit.matrix.evaluate import (
     domains,
     draw_points,
     finite,
+    sample,
 )
 from derivekit.matrix.expr import (
     SCALAR,
@@ -31,18 +33,23 @@ from derivekit.matrix.expr import (
     add,
     colsum,
     diag,
+    div,
     eye,
     func,
+    kron,
     matmul,
     mul,
     neg,
     ones,
+    power,
+    reduction,
     scale,
     sub,
     tidy,
     transpose,
 )
 from derivekit.matrix.printers import name_latex, name_text, to_latex, to_text
+from derivekit.matrix.tidy import tidy_textbook
 
 #: f -> f′ as a node builder, including the second derivatives the Hessian needs
 FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
@@ -54,6 +61,12 @@ FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
     "sigmoid_prime": lambda z: mul(func("sigmoid_prime", z), sub(ones(z.shape), scale(2, func("sigmoid", z)))),
     "tanh_prime": lambda z: scale(-2, mul(func("tanh", z), func("tanh_prime", z))),
     "relu_prime": lambda z: None,
+    "leaky_relu": lambda z: func("leaky_relu_prime", z),
+    "leaky_relu_prime": lambda z: None,
+    "abs": lambda z: func("sign", z),
+    "sign": lambda z: None,
+    "log": lambda z: div(ones(z.shape), z),
+    "sqrt": lambda z: div(ones(z.shape), scale(2, func("sqrt", z))),
 }
 
 #: op -> the rule in words (forward mode, J(·) = ∂(·)/∂xᵀ)
@@ -68,6 +81,14 @@ FORWARD_RULES = {
     "maximum": "J(max(u, v)) = diag(𝟙[u ≥ v])J(u) + diag(𝟙[u < v])J(v) (min likewise)",
     "cmp": "J(𝟙[u > v]) = 0 almost everywhere (a step)",
     "where": "J(where(c, u, v)) = diag(𝟙[c ≠ 0])J(u) + diag(𝟙[c = 0])J(v)",
+    "div": "J(u / v) = diag(1/v)J(u) − diag(u/v²)J(v) (a scalar v: J(u)/v − (u/v²)J(v))",
+    "pow": "J(u^∘k) = diag(k u^∘(k−1)) J(u)",
+    "softmax": "J(softmax(u)) = (diag(s) − ssᵀ) J(u), s = softmax(u)",
+    "log_softmax": "J(log softmax(u)) = (I − 𝟙sᵀ) J(u), s = softmax(u)",
+    "logsumexp": "J(logsumexp(u)) = sᵀ J(u), s = softmax(u)",
+    "mean": "J(mean(u)) = (1/n) 𝟙ᵀJ(u)",
+    "kron_left": "vec(AU) = (I ⊗ A) vec(U) for A not depending on X",
+    "kron_right": "vec(UB) = (Bᵀ ⊗ I) vec(U) for B not depending on X",
 }
 
 #: which argument each indicator selects: maximum(u, v) takes u where u ≥ v
@@ -122,9 +143,25 @@ class _Forward:
                 else:
                     terms.append(matmul(diag(other), j))
             return self._sum(terms)
-        if op == "div" and not self.depends(node.args[1]) and node.args[1].shape == SCALAR:
+        if op == "div":
+            self.note("div")
+            u, v = node.args
+            return self._sum([self._times(coef, self._lift(arg, node.shape)) for arg, coef in
+                              ((u, div(ones(v.shape), v)), (v, neg(div(u, power(v, 2)))))])
+        if op == "pow":
+            self.note("pow")
+            u, k = node.args[0], node.attr
+            return self._times(scale(k, power(u, k - 1)), self.jac(u))
+        if op in ("softmax", "log_softmax", "logsumexp"):
+            return self._normalised(node)
+        if op == "mean":
+            self.note("mean")
             j = self.jac(node.args[0])
-            return None if j is None else mul(transpose(transpose(j)), _reciprocal(node.args[1]))
+            return None if j is None else scale(1.0 / node.args[0].shape[0], colsum(j))
+        if op == "matmul" and node.args[1].shape == SCALAR:
+            return self.jac(mul(node.args[1], node.args[0]))  # u·s, a column times a 1×1
+        if op == "matmul" and node.args[0].op == "diag":
+            return self.jac(mul(node.args[0].args[0], node.args[1]))  # diag(u)v = u ⊙ v
         if op == "matmul":
             self.note("matmul")
             a, b = node.args
@@ -132,11 +169,19 @@ class _Forward:
             jb = self.jac(b)
             if jb is not None:
                 if self.depends(a) and a.shape[0] != 1:
-                    raise UnsupportedError("the Jacobian rule table covers A u with A independent of x")
+                    raise UnsupportedError(
+                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
+                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
+                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
+                             "equally, left to right), or write the product entrywise")
                 terms.append(matmul(a, jb))
             if self.depends(a):
                 if a.shape[0] != 1:
-                    raise UnsupportedError("the Jacobian rule table covers A u with A independent of x")
+                    raise UnsupportedError(
+                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
+                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
+                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
+                             "equally, left to right), or write the product entrywise")
                 ja = self.jac(tidy(transpose(a)))          # a is a row uᵀ: uᵀb = bᵀu
                 if ja is not None:
                     terms.append(matmul(transpose(b), ja))
@@ -159,7 +204,7 @@ class _Forward:
             if jz is None or fp is None:
                 return None
             return matmul(diag(fp), jz)
-        if op == "sum":
+        if op in ("sum", "colsum"):
             self.note("sum")
             j = self.jac(node.args[0])
             return None if j is None else colsum(j)
@@ -192,7 +237,36 @@ class _Forward:
             return self._sum(terms)
         raise UnsupportedError(f"no forward-mode rule for '{op}' in {to_text(node)}",
                                hint="Jacobians cover sums, products with constant matrices, "
-                                    "elementwise functions, sum and norm2")
+                                    "elementwise products, quotients and powers, activations, "
+                                    "sum, mean, norm2, softmax, log_softmax and logsumexp")
+
+    def _normalised(self, node: Node) -> Node | None:
+        """softmax, log_softmax and logsumexp of a column: along axis 0 they normalise the
+        column; along axis 1 each entry is its own slice (softmax 1, log_softmax 0,
+        logsumexp the entry itself)."""
+        self.note(node.op)
+        u = node.args[0]
+        j = self.jac(u)
+        if j is None:
+            return None
+        if node.attr == 1:
+            return j if node.op == "logsumexp" else None
+        s = reduction("softmax", u, 0)
+        if node.op == "softmax":
+            return matmul(sub(diag(s), matmul(s, transpose(s))), j)
+        if node.op == "log_softmax":
+            return matmul(sub(eye(u.shape[0]), matmul(ones((u.shape[0], 1)), transpose(s))), j)
+        return matmul(transpose(s), j)
+
+    @staticmethod
+    def _times(coef: Node, j: Node | None) -> Node | None:
+        """The Jacobian of an entrywise product with ``coef``: c·J for a scalar c, diag(c)J
+        for a column."""
+        if j is None:
+            return None
+        if coef.shape == SCALAR:
+            return scale(coef.attr, j) if coef.op == "const" else mul(coef, j)
+        return matmul(diag(coef), j)
 
     def _lift(self, node: Node, shape) -> Node | None:
         """J of a term broadcast to ``shape`` (a scalar term adds to every row)."""
@@ -203,6 +277,7 @@ class _Forward:
 
     @staticmethod
     def _sum(terms):
+        terms = [t for t in terms if t is not None]
         if not terms:
             return None
         out = terms[0]
@@ -228,6 +303,7 @@ class MatrixJacobian(Displayable):
     result: object        # MatExpr
     rules: list[str]
     max_rel_error: float
+    moves: tuple = ()  # tidying moves (matrix.tidy.AppliedMove), of the input and the result
 
     @property
     def shape(self):
@@ -244,15 +320,21 @@ class MatrixJacobian(Displayable):
             return {"kind": self.kind, "expr": to_text(self.expr), "wrt": self.wrt,
                     "gradient": to_text(self.gradient) if self.gradient is not None else None,
                     "result": self.result.to_dict(), "rules": [FORWARD_RULES[r] for r in self.rules],
-                    "max_rel_error": self.max_rel_error}
+                    "max_rel_error": self.max_rel_error,
+                    "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
+                               "after": to_text(a.after)} for a in self.moves]}
         if fmt == "latex":
-            lhs = (rf"\frac{{\partial^2 L}}{{\partial {name_latex(self.wrt, True)} \partial "
-                   rf"{name_latex(self.wrt, True)}^\top}}" if self.kind == "hessian" else
+            x = name_latex(self.wrt, True)
+            if self.shapes.get(self.wrt, (1, 1))[1] != 1:
+                x = rf"\operatorname{{vec}}({x})"
+            lhs = (rf"\frac{{\partial^2 L}}{{\partial {x} \partial {x}^\top}}"
+                   if self.kind == "hessian" else
                    rf"\frac{{\partial f}}{{\partial {name_latex(self.wrt, True)}^\top}}")
             return f"{lhs} = {to_latex(self.result.node)}"
         lines = [f"{title} with respect to {w} of {to_text(self.expr)}"]
         if self.gradient is not None:
             lines.append(f"  gradient  ∇L = {to_text(self.gradient)}")
+        lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
         lines.append(f"  {title:9} = {to_text(self.result.node)}    ({self.shape[0]}×{self.shape[1]})")
         lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}")
         lines.append("  forward-mode rules: " + "; ".join(FORWARD_RULES[r] for r in self.rules))
@@ -260,18 +342,28 @@ class MatrixJacobian(Displayable):
         return text if fmt == "text" else "```\n" + text + "\n```"
 
 
-def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss=None):
+def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss=None,
+              earlier: tuple = ()):
     from derivekit.matrix.gradient import MatExpr
     n, cols = shapes[wrt]
     if cols != 1:
-        raise UnsupportedError(f"{kind}s are computed for a column vector, but {wrt} is {n}×{cols}",
-                               hint="differentiate with respect to a vector x (n×1)")
+        what = ("∂²L/∂vec(X)∂vec(X)ᵀ, a matrix of size (mn)×(mn) that needs vec, the columns "
+                "stacked" if kind == "hessian" else "∂vec(f)/∂vec(X)ᵀ, which needs vec")
+        raise UnsupportedError(
+            f"{kind.capitalize()}s are computed for a column vector, but {wrt} is {n}×{cols}; with respect "
+            f"to a matrix the {kind} is {what}",
+            hint=f"differentiate with respect to a vector: declare {wrt} as {n * cols}×1 (vec of "
+                 f"{wrt}, columns stacked) and write the loss in terms of it, or ask for the "
+                 f"gradient ∂L/∂{wrt} instead")
     fwd = _Forward(wrt, n)
+    given = expr
+    expr, moves = tidy_textbook(expr)  # exp(z)/Σexp(z) is differentiated as softmax(z)
     result = fwd.jac(expr)
     if result is None:
         from derivekit.matrix.expr import zeros
         result = zeros((expr.shape[0], n))
-    result = tidy(result)
+    result, more = tidy_textbook(tidy(result))
+    moves = [*earlier, *moves, *more]
     # check column by column against central differences
     fn, jac_fn = compile_node(expr), compile_node(result)
     kinds = domains(loss if loss is not None else expr)
@@ -313,8 +405,99 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
     if worst > 1e-4:
         raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
-    return MatrixJacobian(kind, loss if loss is not None else expr, wrt, used, gradient,
-                          MatExpr(result), fwd.used, worst)
+    return MatrixJacobian(kind, loss if loss is not None else given, wrt, used, gradient,
+                          MatExpr(result), fwd.used, worst, tuple(moves))
+
+
+class _VecForward:
+    """∂vec(node)/∂vec(X)ᵀ for a node linear in the matrix X, as Kronecker products:
+    vec(AUB) = (Bᵀ ⊗ A) vec(U), with vec stacking columns."""
+
+    def __init__(self, wrt: str, shape):
+        self.wrt, self.shape = wrt, shape
+        self.used: list[str] = []
+
+    def refuse(self, node: Node):
+        m, n = self.shape
+        raise UnsupportedError(
+            f"the Hessian with respect to the matrix {self.wrt} ({m}×{n}) is ∂²L/∂vec({self.wrt})"
+            f"∂vec({self.wrt})ᵀ ({m * n}×{m * n}); derivekit writes it as Kronecker products "
+            f"where the gradient is linear in {self.wrt} (AXB + C), and here {to_text(node)} is not",
+            hint=f"differentiate with respect to a vector: declare {self.wrt} as {m * n}×1 (vec "
+                 f"of {self.wrt}, columns stacked) and write the loss in terms of it")
+
+    def jv(self, node: Node) -> Node | None:
+        if self.wrt not in node.names():
+            return None
+        op = node.op
+        if op == "var":
+            return eye(self.shape[0] * self.shape[1])
+        if op in ("add", "sub") and node.args[0].shape == node.args[1].shape:
+            a, b = (self.jv(arg) for arg in node.args)
+            if a is None:
+                return b if op == "add" or b is None else neg(b)
+            return a if b is None else add(a, b) if op == "add" else sub(a, b)
+        if op == "neg":
+            return neg(self.jv(node.args[0]))
+        if op == "mul" and node.args[0].shape == SCALAR and self.wrt not in node.args[0].names():
+            return mul(node.args[0], self.jv(node.args[1]))
+        if op == "matmul":
+            a, b = node.args
+            if self.wrt not in a.names():
+                self.note("kron_left")
+                return matmul(kron(eye(b.shape[1]), a), self.jv(b))
+            if self.wrt not in b.names():
+                self.note("kron_right")
+                return matmul(kron(transpose(b), eye(a.shape[0])), self.jv(a))
+        self.refuse(node)
+
+    def note(self, rule: str):
+        if rule not in self.used:
+            self.used.append(rule)
+
+
+def _hessian_by_matrix(m) -> MatrixJacobian:
+    """∂²L/∂vec(X)∂vec(X)ᵀ as a Kronecker form, checked against central differences of the
+    gradient, entry by entry of X in column-major (vec) order."""
+    from derivekit.matrix.gradient import MatExpr
+    wrt, (rows, cols) = m.wrt, m.shapes[m.wrt]
+    fwd = _VecForward(wrt, (rows, cols))
+    grad = m.result.node
+    result = fwd.jv(grad)
+    if result is None:
+        from derivekit.matrix.expr import zeros
+        result = zeros((rows * cols, rows * cols))
+    result = tidy(result)
+    grad_fn, hess_fn = compile_node(grad), compile_node(result)
+    worst = 0.0
+    for seed in (0, 1):
+        env = sample(m.shapes, domains(m.loss), np.random.default_rng(seed))
+        got = np.broadcast_to(hess_fn(env), result.shape)
+        base = env[wrt]
+        for k in range(rows * cols):
+            i, j = k % rows, k // rows
+            h = 1e-6 * max(1.0, abs(base[i, j]))
+            up, down = base.copy(), base.copy()
+            up[i, j] += h
+            down[i, j] -= h
+            env[wrt] = up
+            g_up = np.broadcast_to(grad_fn(env), (rows, cols)).flatten(order="F")
+            env[wrt] = down
+            g_down = np.broadcast_to(grad_fn(env), (rows, cols)).flatten(order="F")
+            env[wrt] = base
+            col = (g_up - g_down) / (2 * h)
+            scale_ = max(np.abs(col).max(), np.abs(got[:, k]).max(), 1e-6)
+            error = float(np.abs(col - got[:, k]).max() / scale_)
+            if not np.isfinite(error):  # max() would skip a NaN: a check never passes on one
+                reason = "the Hessian or its finite differences are not finite at a random input"
+                raise CannotCheckError(f"cannot check the Hessian {to_text(result)}: {reason}",
+                                       reason=reason, hint="declare the inputs' domain or structure")
+            worst = max(worst, error)
+    if not worst <= 1e-4:
+        raise DerivekitError(f"internal check failed: the Hessian {to_text(result)} disagrees with "
+                             f"central differences ({worst:.1e})", hint="please report this expression")
+    return MatrixJacobian("hessian", m.loss, wrt, dict(m.shapes), grad, MatExpr(result),
+                          ["var", *fwd.used], worst, tuple(m.moves))
 
 
 def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
@@ -337,5 +520,7 @@ def matrix_hessian(loss, wrt: str, shapes=None, *, syntax: str = "auto",
     from derivekit.matrix.gradient import matrix_gradient
     with deadline(timeout):
         m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None)
+        if m.shapes[wrt][1] != 1:
+            return _hessian_by_matrix(m)
         return _jacobian(m.result.node, wrt, dict(m.shapes), "hessian", gradient=m.result.node,
-                         loss=m.loss)
+                         loss=m.loss, earlier=m.moves)

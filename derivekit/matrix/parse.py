@@ -77,7 +77,7 @@ def _parser() -> Lark:
 #: text function name -> (node op, attr); elementwise functions use op "func"
 FUNCTIONS: dict[str, tuple[str, str | None]] = {
     **{name: ("func", name) for name in (
-        "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt",
+        "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "exp", "log", "sqrt", "abs", "sign",
         "sigmoid_prime", "tanh_prime", "relu_prime", "leaky_relu_prime")},
     "ln": ("func", "log"), "σ": ("func", "sigmoid"), "dsigmoid": ("func", "sigmoid_prime"),
     "sigmoid′": ("func", "sigmoid_prime"), "σ′": ("func", "sigmoid_prime"),
@@ -93,6 +93,7 @@ FUNCTIONS: dict[str, tuple[str, str | None]] = {
     "bce_with_logits": ("bce_logits", None),
     "binary_cross_entropy_with_logits": ("bce_logits", None), "transpose": ("T", None),
     "square": ("pow", None), "rowsum": ("rowsum", None), "colsum": ("colsum", None),
+    "diag": ("diag", None), "diagflat": ("diag", None), "diagonal": ("diagonal", None),
     "maximum": ("maximum", None), "minimum": ("minimum", None), "max": ("maximum", None),
     "min": ("minimum", None), "where": ("where", None), "dot": ("matmul", None),
     "matmul": ("matmul", None), "mm": ("matmul", None),
@@ -114,6 +115,23 @@ _FUNCTIONAL = {"softmax", "log_softmax", "relu", "sigmoid", "tanh", "softplus", 
 
 def _node(op, args=(), attr=None, meta=None) -> Node:
     return Node(op, tuple(args), attr, None)
+
+
+def _constant_exponent(node: Node) -> float | None:
+    """The value of an exponent built from numbers with + − * / (``(1/2)``, ``(-1)``),
+    or None when it involves a name or a function."""
+    if node.op == "const":
+        return node.attr.value
+    values = [_constant_exponent(a) for a in node.args]
+    if not node.args or None in values:
+        return None
+    if node.op == "neg":
+        return -values[0]
+    folds = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
+             "mul": lambda a, b: a * b, "juxt": lambda a, b: a * b,
+             "div": lambda a, b: a / b if b != 0 else None}
+    fold = folds.get(node.op)
+    return None if fold is None or len(values) != 2 else fold(*values)
 
 
 class _ToNode(Transformer):
@@ -267,12 +285,11 @@ class _ToNode(Transformer):
     @v_args(meta=True)
     def pow(self, meta, items):
         base, exponent = items
-        if exponent.op == "neg" and exponent.args[0].op == "const":
-            value = -exponent.args[0].attr.value
-        elif exponent.op == "const":
-            value = exponent.attr.value
-        else:
-            self._error("only a constant exponent is supported (elementwise power)", meta)
+        value = _constant_exponent(exponent)
+        if value is None:
+            self._error("only a constant exponent is supported (elementwise power)", meta,
+                        hint="write a number or a constant fraction: x**2, x**0.5, x**(1/2), "
+                             "x**(-1)")
         if abs(value) > 1000:
             self._error("exponent too large", meta)
         return Node("pow", (base,), float(value), None)
@@ -405,7 +422,7 @@ _LATEX_FUNCS = {"exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "det": 
                 "LSE": "logsumexp", "logsumexp": "logsumexp", "sum": "sum", "mean": "mean",
                 "CE": "softmax_ce", "inv": "inv", "logdet": "logdet", "max": "maximum",
                 "min": "minimum", "where": "where", "var": "var", "std": "std", "norm": "norm",
-                "log_softmax": "log_softmax"}
+                "log_softmax": "log_softmax", "sign": "sign", "abs": "abs", "diag": "diag"}
 _PRIMED = {"sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime"}
 _IGNORED = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
             "limits", "\\,", "\\;", "\\!", "\\:", "\\ "}

@@ -144,8 +144,29 @@ def _wordy(node: Node | None) -> bool:
         name = _FUNC_TEXT.get(node.attr, node.attr)
         return len(name) >= 2 and name[:2].isalpha()
     return node.op in ("sum", "mean", "trace", "det", "logdet", "softmax", "log_softmax",
-                       "logsumexp", "diag", "softmax_ce", "bce_logits", "maximum", "minimum",
+                       "logsumexp", "diag", "diagonal", "softmax_ce", "bce_logits", "maximum", "minimum",
                        "where", "variance", "std", "norm", "batchmean")
+
+
+def exponent_text(e: float) -> str:
+    """An exponent as written: 2, 0.5, −1 (integers without a decimal point)."""
+    return str(int(e)) if float(e).is_integer() else repr(float(e))
+
+
+def _is_norm(n: Node) -> bool:
+    """√‖X‖², which prints as the norm ‖X‖ (Frobenius for a matrix)."""
+    return n.attr == "sqrt" and n.args[0].op == "norm2"
+
+
+def _norm_subscript(n: Node, matrix: str, vector: str = "") -> str:
+    shape = n.args[0].args[0].shape
+    return matrix if shape is not None and min(shape) > 1 else vector
+
+
+def _carries_superscript(node: Node) -> bool:
+    """Whether ``node`` prints with a superscript of its own (‖X‖², Xᵀ, X⁻¹, X²), so that a
+    power of it needs brackets."""
+    return node.op in ("norm2", "T", "inv", "pow")
 
 
 class _Printer:
@@ -252,11 +273,15 @@ class TextPrinter(_Printer):
         return f"{self.wrap(n.args[0], 6)}⁻¹", 5
 
     def p_pow(self, n):
-        e = n.attr
-        sup = (str(int(e)) if float(e).is_integer() else str(e)).translate(_SUPERSCRIPT)
-        return f"{self.wrap(n.args[0], 6)}{sup}", 5
+        sup = exponent_text(n.attr).translate(_SUPERSCRIPT)
+        base = self.wrap(n.args[0], 6)
+        if _carries_superscript(n.args[0]):  # ‖X‖² to the power −½ is (‖X‖²)⁻⁰·⁵, not ‖X‖²⁻⁰·⁵
+            base = self.paren(base)
+        return f"{base}{sup}", 5
 
     def p_func(self, n):
+        if _is_norm(n):
+            return f"‖{self.wrap(n.args[0].args[0], 0)}‖{_norm_subscript(n, '_F')}", 6
         return f"{_FUNC_TEXT.get(n.attr, n.attr)}({self.wrap(n.args[0], 0)})", 6
 
     def p_norm2(self, n):
@@ -303,6 +328,11 @@ class TextPrinter(_Printer):
 
     def p_diag(self, n):
         return f"diag({self.wrap(n.args[0], 0)})", 6
+
+    p_diagonal = p_diag  # diag(M) of a square M is its diagonal, as in NumPy
+
+    def p_kron(self, n):
+        return f"{self.wrap(n.args[0], 4)} ⊗ {self.wrap(n.args[1], 4)}", 3
 
 
 class LatexPrinter(_Printer):
@@ -366,6 +396,8 @@ class LatexPrinter(_Printer):
         return rf"{self.wrap(a, 5)} \odot {self.wrap(b, 5)}", 3
 
     def p_div(self, n):
+        if n.args[1].shape == SCALAR:  # a division by a scalar is an ordinary fraction
+            return rf"\frac{{{self.wrap(n.args[0], 0)}}}{{{self.wrap(n.args[1], 0)}}}", 6
         return rf"{self.wrap(n.args[0], 4)} \oslash {self.wrap(n.args[1], 5)}", 3
 
     def p_T(self, n):
@@ -378,12 +410,17 @@ class LatexPrinter(_Printer):
         return f"{self.wrap(n.args[0], 6)}^{{-1}}", 5
 
     def p_pow(self, n):
-        e = n.attr
-        exp = str(int(e)) if float(e).is_integer() else str(e)
-        return f"{self.wrap(n.args[0], 6)}^{{\\circ {exp}}}", 5
+        base = self.wrap(n.args[0], 6)
+        if _carries_superscript(n.args[0]):  # one superscript per base: no x^2^3 in LaTeX
+            base = self.paren(base)
+        circ = "" if n.shape == SCALAR else "\\circ "  # a scalar's power is the ordinary one
+        return f"{base}^{{{circ}{exponent_text(n.attr)}}}", 5
 
     def p_func(self, n):
         name = _FUNC_LATEX.get(n.attr, rf"\operatorname{{{n.attr}}}")
+        if _is_norm(n):
+            inner = self.wrap(n.args[0].args[0], 0)
+            return rf"\left\|{inner}\right\|{_norm_subscript(n, '_F', '_2')}", 6
         if n.attr == "sqrt":
             return rf"\sqrt{{{self.wrap(n.args[0], 0)}}}", 6
         return rf"{name}\left({self.wrap(n.args[0], 0)}\right)", 6
@@ -436,6 +473,11 @@ class LatexPrinter(_Printer):
 
     def p_diag(self, n):
         return rf"\operatorname{{diag}}\left({self.wrap(n.args[0], 0)}\right)", 6
+
+    p_diagonal = p_diag
+
+    def p_kron(self, n):
+        return rf"{self.wrap(n.args[0], 4)} \otimes {self.wrap(n.args[1], 4)}", 3
 
 
 class NumpyPrinter(_Printer):
@@ -512,6 +554,12 @@ class NumpyPrinter(_Printer):
 
     p_sum = p_mean = p_trace = p_det = p_logdet = p_inv = p_norm2 = generic
     p_softmax = p_log_softmax = p_logsumexp = p_softmax_ce = p_bce_logits = p_diag = generic
+    def p_diagonal(self, n):
+        return f"diag({self.wrap(n.args[0], 0)})", 6
+
+    def p_kron(self, n):
+        return f"np.kron({self.wrap(n.args[0], 0)}, {self.wrap(n.args[1], 0)})", 6
+
     p_maximum = p_minimum = p_where = p_std = p_norm = generic
 
     def p_variance(self, n):

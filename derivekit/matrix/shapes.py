@@ -207,6 +207,15 @@ class _Inference:
                 return shapes[1] if self._is_one(r1, c1) else shapes[0]
             self.unify(c1, r2)
             return (r1, c2)
+        if op == "diag":  # a column goes on a diagonal; a square matrix gives its diagonal
+            r, c = shapes[0]
+            if self.find(c) == 1:
+                return (r, r)
+            self.unify(r, c)
+            return (r, 1)
+        if op == "diagonal":
+            self.unify(*shapes[0])
+            return (shapes[0][0], 1)
         if op == "where":
             out = shapes[0]
             for other in shapes[1:]:
@@ -433,6 +442,8 @@ class _Typer:
             return scale(_per(count, self.dims), inner)
         if op == "T":
             return Node("T", tuple(args), None, args[0].shape[::-1])
+        if op in ("diag", "diagonal"):
+            return _diag_call(op, args[0])
         if op in ("neg", "func", "pow"):
             return Node(op, tuple(args), node.attr, args[0].shape)
         if op == "meanaxis":
@@ -490,6 +501,26 @@ class _Typer:
         raise ParseError(f"unknown name '{name}'",
                          hint=f"give its shape, e.g. shapes={{'{name}': (rows, cols)}}, or "
                               f"define it ('{name} = ...')")
+
+
+def _diag_call(op: str, a: Node) -> Node:
+    """NumPy's ``diag``: a column v gives the matrix diag(v); a square matrix M gives its
+    diagonal as a column. A row or a non-square matrix is refused rather than guessed."""
+    from derivekit.matrix.expr import diag, diagonal
+    from derivekit.matrix.printers import to_text
+    r, c = a.shape
+    if op == "diag" and c == 1:
+        return diag(a)
+    if r == c:
+        return diagonal(a)
+    if r == 1:
+        raise ShapeError(f"diag of the row {to_text(a)} ({fmt_shape(a.shape)}) is ambiguous: "
+                         f"NumPy's np.diag of a 1×{c} array is its single diagonal entry",
+                         hint=f"for the {c}×{c} matrix with it on the diagonal write "
+                              f"diag({to_text(a)}.T), or declare it as a column {c}×1")
+    raise ShapeError(f"diag of {to_text(a)} ({fmt_shape(a.shape)}) needs a column vector or a "
+                     f"square matrix", hint="diag(v) puts a column on a diagonal; diag(M) reads "
+                                            "the diagonal of a square M")
 
 
 def _per(count: int, dims: dict) -> Const:

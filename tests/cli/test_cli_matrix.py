@@ -96,5 +96,8 @@ def test_matgrad_hessian_and_jacobian_flags(capsys):
                  "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["kind"] == "jacobian" and data["result"]["text"] == "diag(σ′(Wx))W"
-    assert main(["matgrad", "sum(W@x)", "--wrt", "W", "--shapes", "W=3x4,x=4x1", "--hessian"]) == 2
-    assert "column vector" in capsys.readouterr().err
+    # by a matrix: ∂²L/∂vec(W)∂vec(W)ᵀ where it has a Kronecker form, else a refusal naming vec
+    assert main(["matgrad", "sum(W@x)", "--wrt", "W", "--shapes", "W=3x4,x=4x1", "--hessian"]) == 0
+    assert "Hessian   = 0    (12×12)" in capsys.readouterr().out
+    assert main(["matgrad", "logdet(W)", "--wrt", "W", "--shapes", "W=3x3", "--hessian"]) == 2
+    assert "vec(W)" in capsys.readouterr().err

@@ -307,7 +307,7 @@ def test_latex_bias_times_ones_row_spans_the_batch():
     ("det(inv(V))", "−det(V⁻¹)V⁻ᵀ"),          # was −V⁻ᵀ·det(V⁻¹)VᵀV⁻ᵀ
     ("logdet(inv(V))", "−V⁻ᵀ"),
     ("trace(V@inv(V)@A)", "0"),
-    ("sqrt(trace(V.T@V))", "2(1 / (2√(tr(VᵀV))))V"),  # was V((c)I + ((c)I)ᵀ)
+    ("sqrt(trace(V.T@V))", "V / ‖V‖_F"),  # was 2(1 / (2√(tr(VᵀV))))V, V((c)I + ((c)I)ᵀ)
 ])
 def test_inverse_pairs_cancel_and_scalars_leave_products(loss, text):
     m = dk.matrix_gradient(loss, "V", {"V": (3, 3), "A": (3, 3)})
