@@ -94,7 +94,7 @@ _CALLABLE_COMMANDS = {
     "sigma": "sigmoid", "exp": "exp", "ln": "ln", "log": "log", "sqrt": "sqrt",
     "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
     "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "max": "max",
-    "min": "min",
+    "min": "min", "cot": "cot", "sec": "sec", "csc": "csc", "coth": "coth", "Gamma": "gamma",
 }
 _CALL_POWER = re.compile(r"\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[0-9A-Za-z])")
 _NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
@@ -321,9 +321,30 @@ def _marker_position(message: str, latex: str, source: str) -> int | None:
 
 # --- stage 1: rewriting -----------------------------------------------------------------
 
+#: f -> f⁻¹ for ``\sin^{-1}`` and friends: in notes the power -1 on a trigonometric or
+#: hyperbolic function names its inverse, never the reciprocal
+INVERSE_FUNCTIONS = {
+    "sin": r"\arcsin", "cos": r"\arccos", "tan": r"\arctan", "cot": r"\operatorname{arccot}",
+    "sec": r"\operatorname{arcsec}", "csc": r"\operatorname{arccsc}",
+    "sinh": r"\operatorname{arsinh}", "cosh": r"\operatorname{arcosh}",
+    "tanh": r"\operatorname{artanh}", "coth": r"\operatorname{arcoth}",
+    "sech": r"\operatorname{arsech}", "csch": r"\operatorname{arcsch}",
+}
+_INVERSE_POWER = re.compile(
+    r"\\(?:operatorname\s*\{\s*([A-Za-z]+)\s*\}|([A-Za-z]+))\s*\^\s*(?:\{\s*-\s*1\s*\}|-\s*1(?![0-9]))")
+
+
+def _inverse_function(match: re.Match) -> str:
+    r"""``\sin^{-1}`` -> ``\arcsin``, ``\sinh^{-1}`` -> ``\operatorname{arsinh}``; other
+    functions keep their power -1 (and a known function's call refuses it as ambiguous)."""
+    name = match.group(1) or match.group(2)
+    return INVERSE_FUNCTIONS.get(name, match.group(0)) + " "
+
+
 def rewrite_latex(latex: str, context: _Context) -> str:
     """Normalise deep-learning notation into LaTeX that latex2sympy reads reliably."""
     text = _SPACING.sub(" ", latex)
+    text = _INVERSE_POWER.sub(_inverse_function, text)
     text = _LEFT_RIGHT.sub(_left_right_delimiter, text)
     text = _TRANSPOSE.sub("", text)
     text = text.replace(r"\odot", r"\cdot ").replace(r"\ast", r"\cdot ")
@@ -538,7 +559,14 @@ class _Scanner:
         value = (primed_call(name, primes, args, self.context.source, where) if primes
                  else call_function(name, args, self.context.source, where))
         if power is not None:
-            value = safe_pow(value, _convert(power, self.context), self.context.source)
+            exponent = _convert(power, self.context)
+            if exponent == -1:
+                raise self._error(f"{name}^{{-1}}(...) is ambiguous (an inverse function or a "
+                                  "reciprocal?)", rf"write \frac{{1}}{{\operatorname{{{name}}}(x)}} "
+                                  "for the reciprocal; only trigonometric and hyperbolic "
+                                  r"functions have inverses here (\sin^{-1} is \arcsin)",
+                                  near="^")
+            value = safe_pow(value, exponent, self.context.source)
         self.out.append(self.context.hold(value))
 
     # -- what the scanner recognises
@@ -623,6 +651,8 @@ class _Scanner:
 
 
 def _function_name(word: str) -> str | None:
+    if word in FUNCTIONS:  # H (the step function) before h (an abstract function)
+        return word
     lower = word.lower()
     lower = _LATEX_FUNCTION_ALIASES.get(lower, lower)
     return lower if lower in FUNCTIONS else None
