@@ -36,11 +36,14 @@ from derivekit.errors import DerivekitError, ParseError
 from derivekit.parsing.parse import (
     FUNCTIONS,
     GREEK_NAMES,
+    SOFTMAX_MATRIX_SPELLING,
+    SOFTMAX_VECTOR_HINT,
     InputLimitError,
     Norm,
     call_function,
     is_abstract_function_name,
     make_number,
+    make_sum,
     primed_call,
     safe_pow,
     unknown_function_hint,
@@ -96,6 +99,7 @@ _CALLABLE_COMMANDS = {
     "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "max": "max",
     "min": "min", "cot": "cot", "sec": "sec", "csc": "csc", "coth": "coth", "Gamma": "gamma",
 }
+_CALL_SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([^{}]*?)\s*\}|([A-Za-z0-9]))")
 _CALL_POWER = re.compile(r"\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[0-9A-Za-z])")
 _NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_(?:[A-Za-z0-9]+|\{[A-Za-z0-9+\-*, ]+\}))?$")
@@ -343,7 +347,8 @@ def _inverse_function(match: re.Match) -> str:
 
 def rewrite_latex(latex: str, context: _Context) -> str:
     """Normalise deep-learning notation into LaTeX that latex2sympy reads reliably."""
-    text = _SPACING.sub(" ", latex)
+    text = _cases_to_piecewise(latex, context)
+    text = _SPACING.sub(" ", text)
     text = _INVERSE_POWER.sub(_inverse_function, text)
     text = _LEFT_RIGHT.sub(_left_right_delimiter, text)
     text = _TRANSPOSE.sub("", text)
@@ -357,6 +362,148 @@ def rewrite_latex(latex: str, context: _Context) -> str:
     text = _norms_to_calls(text, context)
     text = _NUMBER_OR_SKIP.sub(lambda m: _hold_number(m, text, context), text)
     return _Scanner(text, context).run()
+
+
+_BEGIN_CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}")
+_ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{\s*[A-Za-z*]+\s*\}")
+_CONDITION_WORDS = re.compile(
+    r"^(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*(?:for|if|when|where)\s*\}|for|if)\s*"
+    r"(?:\\[,:;! ]|\\quad|\s)*")
+_OTHERWISE = re.compile(
+    r"^(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*(?:otherwise|else|elsewhere)\s*\}|otherwise|"
+    r"else)$")
+_JOINERS = re.compile(r"\\(?:wedge|land|vee|lor)(?![A-Za-z])|"
+                      r"\\(?:text|mathrm)\s*\{\s*(?:and|or)\s*\}|,")
+_RELATION_TOKENS = re.compile(r"\\(?:geqslant|leqslant|geq|leq|neq|ge|le|ne|gt|lt)(?![A-Za-z])|"
+                              r">=|<=|!=|[<>=≥≤≠]")
+_LATEX_RELATIONS = {
+    ">": sp.StrictGreaterThan, r"\gt": sp.StrictGreaterThan, "<": sp.StrictLessThan,
+    r"\lt": sp.StrictLessThan, ">=": sp.GreaterThan, r"\geq": sp.GreaterThan,
+    r"\ge": sp.GreaterThan, r"\geqslant": sp.GreaterThan, "≥": sp.GreaterThan,
+    "<=": sp.LessThan, r"\leq": sp.LessThan, r"\le": sp.LessThan, r"\leqslant": sp.LessThan,
+    "≤": sp.LessThan, "=": sp.Eq, "!=": sp.Ne, r"\neq": sp.Ne, r"\ne": sp.Ne, "≠": sp.Ne,
+}
+
+
+def _cases_to_piecewise(text: str, context: _Context) -> str:
+    r"""``\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}`` -> a held
+    ``Piecewise``: each row is ``value & condition`` (``\text{for}``/``if`` may precede the
+    condition; ``\text{otherwise}`` is the last row)."""
+    while True:
+        begin = _BEGIN_CASES.search(text)
+        if begin is None:
+            return text
+        body_end, after = _environment_end(text, begin.end(), context)
+        rows = [row for row in _split_top(text[begin.end():body_end], "\\\\") if row.strip()]
+        pieces = []
+        for row in rows:
+            cells = _split_top(row, "&")
+            if len(cells) != 2:
+                raise ParseError("each row of a cases environment needs 'value & condition'",
+                                 source=context.source, position=context.source.find(row.strip()),
+                                 hint=r"write \begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} "
+                                      r"\end{cases}")
+            pieces.append((_convert(cells[0], context), _case_condition(cells[1], context)))
+        if any(cond is sp.true for _, cond in pieces[:-1]):
+            raise ParseError("'otherwise' must be the last row of cases", source=context.source,
+                             position=None, hint="move the otherwise row to the end")
+        held = context.hold(sp.Piecewise(*pieces))
+        text = text[:begin.start()] + "{" + held.strip() + "}" + text[after:]
+
+
+def _environment_end(text: str, start: int, context: _Context) -> tuple[int, int]:
+    """Where the environment opened just before ``start`` ends: (body end, after \end)."""
+    depth = 1
+    for match in _ENVIRONMENT.finditer(text, start):
+        depth += 1 if match.group(1) == "begin" else -1
+        if depth == 0:
+            return match.start(), match.end()
+    raise ParseError(r"\begin{cases} is not closed", source=context.source,
+                     position=context.source.find(r"\begin"), hint=r"add \end{cases}")
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """Split at ``separator`` outside braces, brackets and nested environments."""
+    parts, depth, last, index = [], 0, 0, 0
+    while index < len(text):
+        environment = _ENVIRONMENT.match(text, index)
+        if environment:
+            depth += 1 if environment.group(1) == "begin" else -1
+            index = environment.end()
+            continue
+        char = text[index]
+        if char == "\\" and text.startswith(separator, index) and depth == 0:
+            parts.append(text[last:index])
+            index += len(separator)
+            last = index
+            continue
+        if char == "\\":
+            index += 2  # an escaped character (\{, \\) never opens or splits
+            continue
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            parts.append(text[last:index])
+            last = index + len(separator)
+        index += 1
+    parts.append(text[last:])
+    return parts
+
+
+def _case_condition(text: str, context: _Context) -> sp.Basic:
+    """``\text{for}\: x > 0``, ``x \geq 0 \wedge y < 1``, ``0 < x < 1``, ``\text{otherwise}``."""
+    text = _CONDITION_WORDS.sub("", text.strip()).strip()
+    if _OTHERWISE.match(text):
+        return sp.true
+    if not text:
+        raise ParseError("a row of cases has no condition", source=context.source, position=None,
+                         hint=r"write the condition after &, e.g. 1 & x > 0, or \text{otherwise}")
+    joined, parts, last = None, [], 0
+    for match in _JOINERS.finditer(text):
+        parts.append((text[last:match.start()], match.group(0)))
+        last = match.end()
+    parts.append((text[last:], None))
+    result, pending = None, None
+    for chunk, joiner in parts:
+        condition = _comparison_chain(chunk, context)
+        if result is None:
+            result = condition
+        else:
+            result = sp.Or(result, condition) if pending and ("vee" in pending or "lor" in pending
+                                                              or "or" in pending) \
+                else sp.And(result, condition)
+        pending = joiner
+    return result
+
+
+def _comparison_chain(text: str, context: _Context) -> sp.Basic:
+    """``a < b``, or a chain ``0 < x \leq 1`` read as both comparisons."""
+    operands, relations, last = [], [], 0
+    for match in _RELATION_TOKENS.finditer(text):
+        if _inside_group(text, match.start()):
+            continue
+        operands.append(text[last:match.start()])
+        relations.append(match.group(0))
+        last = match.end()
+    operands.append(text[last:])
+    if not relations or any(not operand.strip() for operand in operands):
+        raise ParseError(f"cannot read the condition '{text.strip()}'", source=context.source,
+                         position=context.source.find(text.strip()),
+                         hint=r"write a comparison such as x > 0, x \leq 1 or 0 < x < 1")
+    values = [_convert(operand, context) for operand in operands]
+    comparisons = [_LATEX_RELATIONS[relation](values[k], values[k + 1])
+                   for k, relation in enumerate(relations)]
+    return sp.And(*comparisons) if len(comparisons) > 1 else comparisons[0]
+
+
+def _inside_group(text: str, position: int) -> bool:
+    depth = 0
+    for char in text[:position]:
+        depth += char in "{(["
+        depth -= char in "})]"
+    return depth > 0
 
 
 def _layer_indexed_symbol(match: re.Match, context: _Context) -> str:
@@ -556,8 +703,11 @@ class _Scanner:
         self.pos = end
         where = self.context.source.find(inside) - 1 if inside else -1
         where = where if where >= 0 else None
-        value = (primed_call(name, primes, args, self.context.source, where) if primes
-                 else call_function(name, args, self.context.source, where))
+        if name == "softmax" and not primes:
+            value = self._softmax_output(args, where)
+        else:
+            value = (primed_call(name, primes, args, self.context.source, where) if primes
+                     else call_function(name, args, self.context.source, where))
         if power is not None:
             exponent = _convert(power, self.context)
             if exponent == -1:
@@ -568,6 +718,26 @@ class _Scanner:
                                   near="^")
             value = safe_pow(value, exponent, self.context.source)
         self.out.append(self.context.hold(value))
+
+    def _softmax_output(self, args: list, where: int | None) -> sp.Basic:
+        r"""``\operatorname{softmax}(z_1, z_2)_{1}``: the subscript after the call picks the
+        output (as derivekit prints it); without one the first argument is the index, as
+        in text (``softmax(1, z_1, z_2)``)."""
+        match = _CALL_SUBSCRIPT.match(self.text, self.pos)
+        if match is None:
+            if len(args) == 1:
+                raise self._error("softmax(z) of a whole vector is a vector, not a scalar",
+                                  SOFTMAX_VECTOR_HINT, near="softmax")
+            return call_function("softmax", args, self.context.source, where)
+        self.pos = match.end()
+        index = (match.group(1) or match.group(2)).strip()
+        if not index.isdigit():
+            raise self._error(f"softmax(...)_{index} needs a numeric output index here",
+                              r"the scalar language needs the inputs written out, e.g. "
+                              r"\operatorname{softmax}(z_1, z_2, z_3)_1; for a vector z "
+                              "use the matrix engine, e.g. " + SOFTMAX_MATRIX_SPELLING,
+                              near="softmax")
+        return call_function("softmax", [sp.Integer(index), *args], self.context.source, where)
 
     # -- what the scanner recognises
     def _command(self) -> None:
@@ -777,14 +947,23 @@ def _undefined_call(expr, context: _Context) -> sp.Basic:
 
 
 def _sum(expr, context: _Context) -> sp.Basic:
+    r"""``\sum_{i=1}^{n}``: a ``Sum``; numeric bounds expand it (``make_sum``); no bounds
+    (``\sum_i``) run from 1 to ``N_i``."""
     body = finish(expr.function, context)
-    bounds = []
-    for index, low, high in expr.limits:
+    for index, low, high in expr.limits:  # innermost first
         index = finish(index, context)
         if getattr(low, "name", None) == _SUM_LOW:
             low, high = sp.Integer(1), sp.Symbol(f"N_{index.name}")
         else:
             low, high = finish(low, context), finish(high, context)
-        bounds.append((index, low, high))
-    return sp.Sum(body, *bounds)
+        try:
+            body = make_sum(body, index, low, high)
+        except ValueError as exc:
+            if isinstance(exc, DerivekitError):
+                raise
+            raise ParseError(f"cannot read the sum: {exc}", source=context.source,
+                             position=context.source.find(r"\sum"),
+                             hint=r"write \sum_{i=1}^{n} with an index letter and integer or "
+                                  "symbolic bounds") from None
+    return body
 

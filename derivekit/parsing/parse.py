@@ -173,6 +173,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Basic], int, int | None]] = {
     "sqrt": (sp.sqrt, 1, 1), "abs": (sp.Abs, 1, 1), "sign": (sp.sign, 1, 1), "sgn": (sp.sign, 1, 1),
     "H": (heaviside, 1, 2), "heaviside": (heaviside, 1, 2), "step": (heaviside, 1, 1),
     "erf": (sp.erf, 1, 1), "gamma": (sp.gamma, 1, 1), "atan2": (sp.atan2, 2, 2),
+    "polygamma": (sp.polygamma, 2, 2), "digamma": (sp.digamma, 1, 1),
     "sin": (sp.sin, 1, 1), "cos": (sp.cos, 1, 1), "tan": (sp.tan, 1, 1),
     "cot": (sp.cot, 1, 1), "sec": (sp.sec, 1, 1), "csc": (sp.csc, 1, 1),
     "asin": (sp.asin, 1, 1), "acos": (sp.acos, 1, 1), "atan": (sp.atan, 1, 1),
@@ -198,9 +199,11 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Basic], int, int | None]] = {
     **{name: (_refuse_with(hint), 0, None) for name, hint in NAME_HINTS.items() if name != "sum"},
 }
 
+#: the matrix engine's spelling of a softmax cross-entropy over a vector z
+SOFTMAX_MATRIX_SPELLING = 'derivekit matgrad "-sum(y*log(softmax(z)))" --wrt z --shapes z=nx1,y=nx1'
 SOFTMAX_VECTOR_HINT = ("write one output of explicit inputs as softmax(1, z1, z2, z3) (the first of "
-                       "three), or use the matrix engine for a vector z, e.g. derivekit matgrad "
-                       '"-sum(y*log(softmax(z)))" --wrt z --shapes z=nx1,y=nx1')
+                       "three), or use the matrix engine for a vector z, e.g. "
+                       + SOFTMAX_MATRIX_SPELLING)
 
 #: whitelisted names that are also ordinary symbols when not called (H for entropy, step)
 SYMBOL_TOO = frozenset({"H", "step", "gamma"})

@@ -66,6 +66,17 @@ def _script(text: str, table: dict, fallback: str) -> str:
     return f"{fallback}{text}" if len(text) == 1 else f"{fallback}({text})"
 
 
+def _modifier_suffix(base: str) -> tuple[str, str]:
+    """``yhat`` -> (``y``, hat mark), as SymPy's LaTeX printer writes it ``\hat{y}``: one
+    letter or Greek name followed by a modifier; anything else is left alone."""
+    for modifier in sorted(_MODIFIERS, key=len, reverse=True):
+        head = base[:-len(modifier)]
+        if base.endswith(modifier) and (len(head) == 1 and head.isalpha()
+                                        or head.lower() in greeks):
+            return head, _MODIFIERS[modifier]
+    return base, ""
+
+
 def superscript(n: int) -> str:
     return "".join(_SUP[ch] for ch in str(n))
 
@@ -77,7 +88,8 @@ def unicode_symbol_name(name: str) -> str:
     marks = ""
     while subs and subs[-1] in _MODIFIERS:  # y_hat: a modifier, not a subscript
         marks += _MODIFIERS[subs.pop()]
-    text = (_greek(base) or base) + marks
+    base, suffix_marks = _modifier_suffix(base)
+    text = (_greek(base) or base) + suffix_marks + marks
     for sub in subs:
         text += _script(_greek(sub) or sub, _SUB, "_")
     for sup in sups:
@@ -332,6 +344,19 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
     def _print_BooleanTrue(self, expr):
         return "true"
 
+    def _print_And(self, expr):
+        return " and ".join(self.parenthesize(a, PRECEDENCE["And"], strict=True) for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(self.parenthesize(a, PRECEDENCE["Or"], strict=True) for a in expr.args)
+
+    def _print_Sum(self, expr):
+        """``sum(body, i, 1, n)``, the spelling the text parser reads back."""
+        text = self._print(expr.function)
+        for index, low, high in expr.limits:  # the first limit is the innermost sum
+            text = f"sum({text}, {self._print(index)}, {self._print(low)}, {self._print(high)})"
+        return text
+
     def _print_Derivative(self, expr):
         if applied := _applied_at(expr):
             func, n = applied
@@ -410,6 +435,21 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
 
     def _print_Heaviside(self, expr):
         return rf"H\left({self._print(expr.args[0])}\right)"
+
+    def _print_Sum(self, expr):
+        """Nested ``\sum_{j=1}^{m} \sum_{i=1}^{n}`` rather than SymPy's ``\substack`` form."""
+        if len(expr.limits) == 1:
+            return LatexPrinter._print_Sum(self, expr)
+        inner = sp.Sum(expr.function, expr.limits[0])
+        for limit in expr.limits[1:-1]:
+            inner = sp.Sum(inner, limit)
+        index, low, high = expr.limits[-1]
+        body = self._print(inner)
+        return (rf"\sum_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}} "
+                + body)
+
+    def _print_atan2(self, expr):
+        return rf"\operatorname{{atan2}}\left({self._print(expr.args[0])}, {self._print(expr.args[1])}\right)"
 
     def _print_Symbol(self, expr, style="plain"):
         # theta_hat -> thetahat, which SymPy prints as \hat{\theta} (as the text printer does)
