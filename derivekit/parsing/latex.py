@@ -100,7 +100,7 @@ _CALLABLE_COMMANDS = {
     "min": "min", "cot": "cot", "sec": "sec", "csc": "csc", "coth": "coth", "Gamma": "gamma",
 }
 _CALL_SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([^{}]*?)\s*\}|([A-Za-z0-9]))")
-_CALL_POWER = re.compile(r"\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[0-9A-Za-z])")
+_CALL_POWER = re.compile(r"\s*\^\s*(\{|\\[A-Za-z]+|[0-9A-Za-z])")
 _NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_(?:[A-Za-z0-9]+|\{[A-Za-z0-9+\-*, ]+\}))?$")
 _PLACEHOLDER = "dkph"
@@ -590,7 +590,11 @@ def _hold_number(match: re.Match, text: str, context: _Context) -> str:
         return match.group(1)
     held = context.hold(make_number(match.group(2), context.source))
     before = text[:match.start()].rstrip()
-    return "{" + held.strip() + "}" if before.endswith(("^", "_")) else held
+    if before.endswith(("^", "_")):  # \sin^2(x): the bracket belongs to the function
+        return "{" + held.strip() + "}"
+    if text[match.end():].lstrip().startswith("("):
+        held += r" \cdot "  # 18 (x)^9 is 18·x⁹: latex2sympy would read a call of "18"
+    return held
 
 
 def _left_right_delimiter(match: re.Match) -> str:
@@ -677,8 +681,11 @@ class _Scanner:
         match = _CALL_POWER.match(text, pos)
         if match and allow_power:
             power = match.group(1)
-            power = power[1:-1] if power.startswith("{") else power
             pos = match.end()
+            if power.startswith("{"):  # braces nested deeper than the pattern: \frac{3}{2}
+                end = _matching(text, match.start(1), "{", "}")
+                power, pos = text[match.start(1):end + 1], end + 1
+            power = power[1:-1] if power.startswith("{") else power
         while pos < len(text) and text[pos] == " ":
             pos += 1
         if pos < len(text) and text[pos] == "(":
@@ -935,6 +942,9 @@ def _undefined_call(expr, context: _Context) -> sp.Basic:
     """latex2sympy's ``x(y)`` for a name that is not a function: an abstract function for
     f, g, h, otherwise the product ``x*y``."""
     name = expr.func.__name__.lstrip("\\")
+    held = re.fullmatch(r"(?:text|mathrm)\{(\w+)\}", name)
+    if held and held.group(1) in context.placeholders:  # 2 (\sigma(x)): a held value times
+        name = held.group(1)                            # a bracket, not a call
     args = [finish(arg, context) for arg in expr.args]
     if is_abstract_function_name(name):
         return sp.Function(name)(*args)

@@ -115,7 +115,7 @@ RELATION: ">=" | "<=" | "!=" | ">" | "<" | "≥" | "≤" | "≠" | "="
 ROOT: "√"
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 NAME: /[LETTERS][LETTERS0-9]*MARKS(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[SUBSCRIPTS]+)?/
-FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?'*(?=\s*\()/
+FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?['′″‴]*(?=\s*\()/
 
 %ignore /\s+/
 """.replace("LETTERS", _LETTER).replace("SUBSCRIPTS", _SUBSCRIPT_CHARS).replace("MARKS", _MARKS)
@@ -251,10 +251,11 @@ def _build(node, source: str) -> sp.Basic:
             else None
         inner = children[1:-1] if index is not None else children[1:]
         args = [_build(child, source) for child in inner if child is not None]
-        name = _normalise_name(str(head).rstrip("'"))
+        name = _normalise_name(str(head).rstrip("'′″‴"))
         if index is not None:
             return _indexed_call(name, args, index, source, head.start_pos)
-        primes = len(str(head)) - len(str(head).rstrip("'"))
+        marks = str(head)[len(str(head).rstrip("'′″‴")):]
+        primes = sum(_PRIME_COUNT[mark] for mark in marks)
         if primes:
             return primed_call(name, primes, args, source, head.start_pos)
         return call_function(name, args, source, head.start_pos)
@@ -368,6 +369,7 @@ def _superscript_value(token, source: str) -> sp.Rational:
     return -value if str(token).startswith("⁻") else value
 
 
+_PRIME_COUNT = {"'": 1, "′": 1, "″": 2, "‴": 3}
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", "⁻⁺")
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 

@@ -297,7 +297,10 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         shown_base = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
         if exp.is_Integer:
             return shown_base + superscript(int(exp))
-        return f"{shown_base}^{self.parenthesize(exp, PRECEDENCE['Pow'], strict=True)}"
+        shown_exp = self._print(exp)
+        if not _is_one_token(shown_exp):  # x^(1/√y), x^(3/2): the exponent is bracketed whole
+            shown_exp = f"({shown_exp})"
+        return f"{shown_base}^{shown_exp}"
 
     # functions
     def _print_Function(self, expr):
@@ -378,6 +381,25 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
 
     def _print_MatrixBase(self, expr):
         return "\n".join(matrix_grid([[self._print(e) for e in expr.row(i)] for i in range(expr.rows)]))
+
+
+def _is_one_token(text: str) -> bool:
+    """A name, a number, or one call ``f(…)`` (brackets closing at the end): safe unbracketed
+    after ``^``."""
+    head = re.match(r"[^\W_][\w′″‴\u0300-\u036f\u20d7]*", text)
+    if head is None:
+        return False
+    rest = text[head.end():]
+    if not rest:
+        return True
+    if not rest.startswith("("):
+        return False
+    depth = 0
+    for position, char in enumerate(rest):
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            return position == len(rest) - 1 or (position == len(rest) - 2 and rest[-1] in _SUB.values())
+    return False
 
 
 def prime_marks(n: int) -> str:
