@@ -44,6 +44,7 @@ from derivekit.parsing.parse import (
     is_abstract_function_name,
     make_number,
     make_sum,
+    partial_call,
     primed_call,
     safe_pow,
     unknown_function_hint,
@@ -99,6 +100,7 @@ _CALLABLE_COMMANDS = {
     "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "max": "max",
     "min": "min", "cot": "cot", "sec": "sec", "csc": "csc", "coth": "coth", "Gamma": "gamma",
 }
+_PARTIAL_INDEX = re.compile(r"\s*_\s*(?:\{\s*(\d)\s*\}|(\d))\s*([fghFG])(?![A-Za-z])")
 _CALL_SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([^{}]*?)\s*\}|([A-Za-z0-9]))")
 _CALL_POWER = re.compile(r"\s*\^\s*(\{|\\[A-Za-z]+|[0-9A-Za-z])")
 _NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
@@ -460,8 +462,10 @@ def _case_condition(text: str, context: _Context) -> sp.Basic:
     if not text:
         raise ParseError("a row of cases has no condition", source=context.source, position=None,
                          hint=r"write the condition after &, e.g. 1 & x > 0, or \text{otherwise}")
-    joined, parts, last = None, [], 0
+    parts, last = [], 0
     for match in _JOINERS.finditer(text):
+        if _inside_group(text, match.start()):
+            continue  # a comma between a call's arguments
         parts.append((text[last:match.start()], match.group(0)))
         last = match.end()
     parts.append((text[last:], None))
@@ -640,7 +644,18 @@ class _Scanner:
             else:
                 self.out.append(char)
                 self.pos += 1
+                if char.isalpha() and self._letter_before_bracket():
+                    self.out.append(r" \cdot ")
         return "".join(self.out)
+
+    def _letter_before_bracket(self) -> bool:
+        """``a (x + 1)^2`` is a·(x + 1)²: latex2sympy would call ``a`` and square the call.
+        True for a lone letter (not a command's, a word's, or a script's) before ``(``."""
+        text, pos = self.text, self.pos
+        start = pos - 1
+        if start and (text[start - 1].isalpha() or text[start - 1] in "\\^_{"):
+            return False
+        return text[pos:].lstrip(" ").startswith("(")
 
     # -- helpers
     def _error(self, message: str, hint: str, near: str | None = None) -> ParseError:
@@ -725,6 +740,8 @@ class _Scanner:
                                   near="^")
             value = safe_pow(value, exponent, self.context.source)
         self.out.append(self.context.hold(value))
+        if self.text[self.pos:].lstrip(" ").startswith("("):
+            self.out.append(r" \cdot ")  # \sigma(x)(1 - \sigma(x))^2: a product, not a call
 
     def _softmax_output(self, args: list, where: int | None) -> sp.Basic:
         r"""``\operatorname{softmax}(z_1, z_2)_{1}``: the subscript after the call picks the
@@ -761,6 +778,8 @@ class _Scanner:
                 self.out.append(rf" \text{{{word}}} ")
             else:
                 self._named(word, command)
+        elif command == "partial" and self._partial_of_unknown():
+            pass
         elif command in _CALLABLE_COMMANDS and self._followed_by_paren(command != "sigma"):
             # \sigma^2(x - \mu) is a variance times a bracket, never a squared sigmoid
             self._call(_CALLABLE_COMMANDS[command], allow_power=command != "sigma")
@@ -773,6 +792,26 @@ class _Scanner:
                                   f"put a space after \\{prefix}: \\{prefix} {command[len(prefix):]}",
                                   near="\\" + command)
             self.out.append(match.group(0))
+
+    def _partial_of_unknown(self) -> bool:
+        r"""``\partial_{1} g(p, q)``: the partial derivative of an unknown function in its
+        first argument, at (p, q), as derivekit prints it."""
+        match = _PARTIAL_INDEX.match(self.text, self.pos)
+        if match is None:
+            return False
+        start = self.pos
+        self.pos = match.end()
+        span = self._call_span(allow_power=False)
+        if span is None:
+            self.pos = start
+            return False
+        inside, _, end, _ = span
+        args = [_convert(arg, self.context) for arg in _split_args(inside)]
+        self.pos = end
+        index = int(match.group(1) or match.group(2))
+        self.out.append(self.context.hold(partial_call(index, match.group(3), args,
+                                                       self.context.source)))
+        return True
 
     def _unwrapped(self, inside: str) -> str:
         """``\\mathbf{w}`` -> ``w``; a longer body keeps its braces as a group."""

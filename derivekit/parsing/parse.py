@@ -485,6 +485,33 @@ def primed_call(name: str, primes: int, args: list[sp.Basic], source: str | None
     return sp.Subs(derivative, stand_in, argument)
 
 
+_PARTIAL_DUMMY_INDEX = 314159
+
+
+def partial_call(index: int, name: str, args: list[sp.Basic], source: str | None = None,
+                 position: int | None = None) -> sp.Basic:
+    """``∂₁g(p, q)``: the partial derivative of an unknown function in its ``index``-th
+    argument, at (p, q). As ``sympy.diff`` writes it: ``Derivative(g(x, q), x)`` when that
+    argument is a symbol found nowhere else, else ``Subs(Derivative(g(ξ, q), ξ), ξ, p)``."""
+    if not is_abstract_function_name(name):
+        raise ParseError(f"∂{index} applies to an unknown function such as g(x, y), not {name}",
+                         source=source, position=position,
+                         hint="differentiate a known function with derivekit diff / dk.derive")
+    if not 1 <= index <= len(args):
+        raise ParseError(f"{name} has {len(args)} argument(s), so there is no argument {index}",
+                         source=source, position=position,
+                         hint=f"write ∂1{name}(...) to ∂{len(args)}{name}(...)")
+    argument = args[index - 1]
+    others = args[:index - 1] + args[index:]
+    function = sp.Function(name)
+    if argument.is_Symbol and not any(other.has(argument) for other in others):
+        return sp.Derivative(function(*args), argument)
+    stand_in = sp.Dummy("xi", dummy_index=_PARTIAL_DUMMY_INDEX + index)
+    at = list(args)
+    at[index - 1] = stand_in
+    return sp.Subs(sp.Derivative(function(*at), stand_in), stand_in, argument)
+
+
 def is_abstract_function_name(name: str) -> bool:
     """f, g, h, F, G, H, optionally subscripted (``f_1``, ``g2``): abstract functions."""
     return bool(_ABSTRACT_RE.match(name))
@@ -551,6 +578,6 @@ def to_text_source(expr: sp.Basic) -> str:
     return sp.sstr(expr, order="none")
 
 
-__all__ += ["primed_call", "is_abstract_function_name", "check_not_bare_function", "check_size",
+__all__ += ["primed_call", "partial_call", "is_abstract_function_name", "check_not_bare_function", "check_size",
             "check_brackets", "make_number", "safe_pow", "call_function", "constant_or_symbol",
             "unknown_function_hint", "spell_greek", "looks_like_latex"]

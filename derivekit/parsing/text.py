@@ -40,6 +40,7 @@ from derivekit.parsing.parse import (
     check_not_bare_function,
     constant_or_symbol,
     make_number,
+    partial_call,
     primed_call,
     safe_pow,
 )
@@ -99,6 +100,7 @@ comparison: sum RELATION sum
          | call
          | "(" sum ")"
          | "[" sum "]"
+         | PARTIAL call             -> partial
          | ROOT iprimary            -> root
          | ROOT NUMBER              -> root
 
@@ -113,6 +115,7 @@ SUPERSCRIPT: /[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+/
 CALL_INDEX: /_(\d+|\{\d+\})|[₀-₉]+/
 RELATION: ">=" | "<=" | "!=" | ">" | "<" | "≥" | "≤" | "≠" | "="
 ROOT: "√"
+PARTIAL: /∂(_\d|_\{\d\}|[₁-₉])/
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 NAME: /[LETTERS][LETTERS0-9]*MARKS(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[SUBSCRIPTS]+)?/
 FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?['′″‴]*(?=\s*\()/
@@ -259,6 +262,12 @@ def _build(node, source: str) -> sp.Basic:
         if primes:
             return primed_call(name, primes, args, source, head.start_pos)
         return call_function(name, args, source, head.start_pos)
+    if kind == "partial":
+        index = int(str(children[0])[1:].strip("_{}").translate(_SUBSCRIPT_DIGITS))
+        call = children[1]
+        args = [_build(child, source) for child in call.children[1:] if child is not None]
+        return partial_call(index, _normalise_name(str(call.children[0])), args, source,
+                            children[0].start_pos)
     if kind == "piecewise":
         return _piecewise(children, source)
     if kind in ("comparison", "both", "either"):

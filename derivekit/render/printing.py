@@ -181,6 +181,32 @@ class TextbookOrder:
         return factors
 
 
+def _partial_of_unknown(expr):
+    """(g, k, args) when ``expr`` is the first partial derivative of an unknown function g of
+    several arguments in its k-th argument, at ``args``: ``Derivative(g(x, y), x)`` or
+    ``Subs(Derivative(g(ξ, y), ξ), ξ, p)``. Printed ∂ₖg(args), which the parser reads back."""
+    point = None
+    if isinstance(expr, sp.Subs):
+        if len(expr.variables) != 1:
+            return None
+        point, expr = expr.point[0], expr.expr
+    if not isinstance(expr, sp.Derivative) or len(expr.variables) != 1:
+        return None
+    inner, variable = expr.expr, expr.variables[0]
+    if not (isinstance(inner, sp.core.function.AppliedUndef) and len(inner.args) > 1):
+        return None
+    places = [k for k, arg in enumerate(inner.args) if arg == variable]
+    if len(places) != 1 or any(arg.has(variable) for k, arg in enumerate(inner.args)
+                               if k != places[0]):
+        return None
+    if point is None and not variable.is_Symbol:
+        return None
+    args = list(inner.args)
+    if point is not None:
+        args[places[0]] = point
+    return inner.func, places[0] + 1, args
+
+
 def _is_unevaluated(expr) -> bool:
     """A Mul built with evaluate=False keeps its argument order on purpose (SymPy's test)."""
     args = expr.args
@@ -364,6 +390,8 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         if applied := _applied_at(expr):
             func, n = applied
             return f"{self._print(func)}{prime_marks(n)}({self._print(expr.variables[0])})"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_text(*partial)
         d = "∂" if requires_partial(expr.expr) else "d"
         order = sum(int(n) for _, n in expr.variable_count)
         below = "".join(f"{d}{self._print(v)}{superscript(int(n)) if n > 1 else ''}"
@@ -376,8 +404,13 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         if isinstance(inner, sp.Derivative) and (applied := _applied_at(inner)) and old == (inner.variables[0],):
             func, n = applied
             return f"{self._print(func)}{prime_marks(n)}({self._print(new[0])})"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_text(*partial)
         where = ", ".join(f"{self._print(o)} = {self._print(n)}" for o, n in zip(old, new))
         return f"[{self._print(inner)}]_({where})"
+
+    def _partial_text(self, func, index, args):
+        return f"∂{_script(str(index), _SUB, '_')}{self._print(func)}({', '.join(self._print(a) for a in args)})"
 
     def _print_MatrixBase(self, expr):
         return "\n".join(matrix_grid([[self._print(e) for e in expr.row(i)] for i in range(expr.rows)]))
@@ -386,7 +419,7 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
 def _is_one_token(text: str) -> bool:
     """A name, a number, or one call ``f(…)`` (brackets closing at the end): safe unbracketed
     after ``^``."""
-    head = re.match(r"[^\W_][\w′″‴\u0300-\u036f\u20d7]*", text)
+    head = re.match(r"\d+(?![\w.])|[^\W\d_][\w′″‴\u0300-\u036f\u20d7]*", text)
     if head is None:
         return False
     rest = text[head.end():]
@@ -486,13 +519,21 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
         if applied := _applied_at(expr):
             func, n = applied
             return f"{self._print(func)}{latex_primes(n)}\\left({self._print(expr.variables[0])}\\right)"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_latex(*partial)
         return LatexPrinter._print_Derivative(self, expr)
+
+    def _partial_latex(self, func, index, args):
+        shown = ", ".join(self._print(a) for a in args)
+        return rf"\partial_{{{index}}} {self._print(func)}\left({shown}\right)"
 
     def _print_Subs(self, expr):
         inner, old, new = expr.args
         if isinstance(inner, sp.Derivative) and (applied := _applied_at(inner)) and old == (inner.variables[0],):
             func, n = applied
             return f"{self._print(func)}{latex_primes(n)}\\left({self._print(new[0])}\\right)"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_latex(*partial)
         return LatexPrinter._print_Subs(self, expr)
 
 
