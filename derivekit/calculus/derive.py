@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import sympy as sp
 
 from derivekit.calculus.engine import Engine, node_count
+from derivekit.calculus.rules import refuse_vector_norms
 from derivekit.calculus.steps import Derivation, MatrixOfDerivations, Step
 from derivekit.calculus.tidy import tidy
 from derivekit.errors import DerivekitError
@@ -49,6 +50,7 @@ def _as_expr(expr) -> sp.Expr:
     if not isinstance(expr, sp.Expr):
         raise DerivekitError(f"cannot differentiate {type(expr).__name__} {expr!s:.60}",
                              hint="pass a scalar expression, as a string or a SymPy Expr")
+    refuse_vector_norms(expr)  # ‖x‖ is vector calculus: say how to ask the matrix engine
     return expr
 
 

@@ -194,7 +194,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Basic], int, int | None]] = {
     "max": (sp.Max, 1, None), "min": (sp.Min, 1, None),
     "logsumexp": (logsumexp, 1, None), "lse": (logsumexp, 1, None),
     "softmax": (_softmax, 1, None),
-    "norm": (Norm, 1, 1),
+    "norm": (lambda v: sp.Abs(v) if v.is_number else Norm(v), 1, 1),  # ‖3‖ = |3|
     "sum": (make_sum, 4, 4),
     **{name: (_refuse_with(hint), 0, None) for name, hint in NAME_HINTS.items() if name != "sum"},
 }
