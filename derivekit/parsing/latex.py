@@ -414,7 +414,7 @@ def _cases_to_piecewise(text: str, context: _Context) -> str:
 
 
 def _environment_end(text: str, start: int, context: _Context) -> tuple[int, int]:
-    """Where the environment opened just before ``start`` ends: (body end, after \end)."""
+    r"""Where the environment opened just before ``start`` ends: (body end, after \end)."""
     depth = 1
     for match in _ENVIRONMENT.finditer(text, start):
         depth += 1 if match.group(1) == "begin" else -1
@@ -455,35 +455,39 @@ def _split_top(text: str, separator: str) -> list[str]:
 
 
 def _case_condition(text: str, context: _Context) -> sp.Basic:
-    """``\text{for}\: x > 0``, ``x \geq 0 \wedge y < 1``, ``0 < x < 1``, ``\text{otherwise}``."""
+    r"""``\text{for}\: x > 0``, ``x \geq 0 \wedge y < 1``, ``0 < x < 1``, ``\text{otherwise}``;
+    ``\vee`` (or) binds looser than ``\wedge`` (and, also a comma), and brackets group."""
     text = _CONDITION_WORDS.sub("", text.strip()).strip()
     if _OTHERWISE.match(text):
         return sp.true
     if not text:
         raise ParseError("a row of cases has no condition", source=context.source, position=None,
                          hint=r"write the condition after &, e.g. 1 & x > 0, or \text{otherwise}")
-    parts, last = [], 0
-    for match in _JOINERS.finditer(text):
-        if _inside_group(text, match.start()):
-            continue  # a comma between a call's arguments
-        parts.append((text[last:match.start()], match.group(0)))
-        last = match.end()
-    parts.append((text[last:], None))
-    result, pending = None, None
-    for chunk, joiner in parts:
-        condition = _comparison_chain(chunk, context)
-        if result is None:
-            result = condition
-        else:
-            result = sp.Or(result, condition) if pending and ("vee" in pending or "lor" in pending
-                                                              or "or" in pending) \
-                else sp.And(result, condition)
-        pending = joiner
-    return result
+    return _joined_condition(text, context)
+
+
+def _joined_condition(text: str, context: _Context) -> sp.Basic:
+    for family, combine in (("or", sp.Or), ("and", sp.And)):
+        chunks, last = [], 0
+        for match in _JOINERS.finditer(text):
+            word = match.group(0)
+            is_or = "vee" in word or "lor" in word or "or" in word.split("{")[-1]
+            if _inside_group(text, match.start()) or is_or != (family == "or"):
+                continue
+            chunks.append(text[last:match.start()])
+            last = match.end()
+        if chunks:
+            chunks.append(text[last:])
+            return combine(*[_joined_condition(chunk, context) for chunk in chunks])
+    inner = text.strip()
+    bracketed = re.fullmatch(r"(?:\\left\s*)?\((.*?)(?:\\right\s*)?\)", inner, re.S)
+    if bracketed and _matching(inner, inner.index("("), "(", ")") == len(inner) - 1:
+        return _joined_condition(bracketed.group(1), context)
+    return _comparison_chain(inner, context)
 
 
 def _comparison_chain(text: str, context: _Context) -> sp.Basic:
-    """``a < b``, or a chain ``0 < x \leq 1`` read as both comparisons."""
+    r"""``a < b``, or a chain ``0 < x \leq 1`` read as both comparisons."""
     operands, relations, last = [], [], 0
     for match in _RELATION_TOKENS.finditer(text):
         if _inside_group(text, match.start()):
@@ -653,7 +657,10 @@ class _Scanner:
         True for a lone letter (not a command's, a word's, or a script's) before ``(``."""
         text, pos = self.text, self.pos
         start = pos - 1
-        if start and (text[start - 1].isalpha() or text[start - 1] in "\\^_{"):
+        before = text[start - 1] if start else ""
+        if before.isalpha() or before in ("\\", "^", "_"):
+            return False
+        if before == "{" and start > 1 and text[start - 2] in "^_":  # x_{i}(: a script
             return False
         return text[pos:].lstrip(" ").startswith("(")
 

@@ -90,9 +90,14 @@ GRAMMAR = r"""
 piece: sum "if" condition           -> piece_if
      | sum "otherwise"              -> piece_otherwise
 
-?condition: comparison
-          | condition "and" comparison -> both
-          | condition "or" comparison  -> either
+?condition: conjunction
+          | condition "or" conjunction  -> either
+
+?conjunction: catom
+            | conjunction "and" catom   -> both
+
+?catom: comparison
+      | "(" condition ")"
 
 comparison: sum RELATION sum
 
@@ -118,7 +123,7 @@ ROOT: "√"
 PARTIAL: /∂(_\d|_\{\d\}|[₁-₉])/
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 NAME: /[LETTERS][LETTERS0-9]*MARKS(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[SUBSCRIPTS]+)?/
-FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?['′″‴]*(?=\s*\()/
+FUNC.2: /(?!(?:if|and|or|otherwise)\b)[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?['′″‴]*(?=\s*\()/
 
 %ignore /\s+/
 """.replace("LETTERS", _LETTER).replace("SUBSCRIPTS", _SUBSCRIPT_CHARS).replace("MARKS", _MARKS)

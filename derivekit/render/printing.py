@@ -67,7 +67,7 @@ def _script(text: str, table: dict, fallback: str) -> str:
 
 
 def _modifier_suffix(base: str) -> tuple[str, str]:
-    """``yhat`` -> (``y``, hat mark), as SymPy's LaTeX printer writes it ``\hat{y}``: one
+    r"""``yhat`` -> (``y``, hat mark), as SymPy's LaTeX printer writes it ``\hat{y}``: one
     letter or Greek name followed by a modifier; anything else is left alone."""
     for modifier in sorted(_MODIFIERS, key=len, reverse=True):
         head = base[:-len(modifier)]
@@ -199,8 +199,6 @@ def _partial_of_unknown(expr):
     if len(places) != 1 or any(arg.has(variable) for k, arg in enumerate(inner.args)
                                if k != places[0]):
         return None
-    if point is None and not variable.is_Symbol:
-        return None
     args = list(inner.args)
     if point is not None:
         args[places[0]] = point
@@ -316,8 +314,8 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
         if exp is sp.S.Half:
-            return "√" + self.parenthesize(base, PRECEDENCE["Pow"], strict=True) \
-                if not (base.is_Atom or base.is_Function) else "√" + self._print(base)
+            shown = self._print(base)
+            return "√" + (shown if _is_one_token(shown) else f"({shown})")
         if exp.is_Number and exp.is_negative:
             return f"1/{self._print(sp.Pow(base, -exp)) if exp != -1 else self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}"
         shown_base = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
@@ -378,6 +376,9 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
 
     def _print_Or(self, expr):
         return " or ".join(self.parenthesize(a, PRECEDENCE["Or"], strict=True) for a in expr.args)
+
+    def _print_ITE(self, expr):
+        return self._print(expr.to_nnf())  # if-then-else as and/or, which reads back
 
     def _print_Sum(self, expr):
         """``sum(body, i, 1, n)``, the spelling the text parser reads back."""
@@ -488,11 +489,15 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
         name = getattr(cls, "latex_name", "")
         return name or LatexPrinter._print_FunctionClass(self, cls)
 
-    def _print_Heaviside(self, expr):
-        return rf"H\left({self._print(expr.args[0])}\right)"
+    def _print_ITE(self, expr):
+        return self._print(expr.to_nnf())
+
+    def _print_Heaviside(self, expr, exp=None):
+        body = rf"H\left({self._print(expr.args[0])}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
 
     def _print_Sum(self, expr):
-        """Nested ``\sum_{j=1}^{m} \sum_{i=1}^{n}`` rather than SymPy's ``\substack`` form."""
+        r"""Nested ``\sum_{j=1}^{m} \sum_{i=1}^{n}`` rather than SymPy's ``\substack`` form."""
         if len(expr.limits) == 1:
             return LatexPrinter._print_Sum(self, expr)
         inner = sp.Sum(expr.function, expr.limits[0])
@@ -503,8 +508,9 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
         return (rf"\sum_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}} "
                 + body)
 
-    def _print_atan2(self, expr):
-        return rf"\operatorname{{atan2}}\left({self._print(expr.args[0])}, {self._print(expr.args[1])}\right)"
+    def _print_atan2(self, expr, exp=None):
+        body = rf"\operatorname{{atan2}}\left({self._print(expr.args[0])}, {self._print(expr.args[1])}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
 
     def _print_Symbol(self, expr, style="plain"):
         # theta_hat -> thetahat, which SymPy prints as \hat{\theta} (as the text printer does)
