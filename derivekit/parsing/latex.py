@@ -53,7 +53,7 @@ from derivekit.parsing.parse import (
 #: DL function names accepted after \operatorname / \mathrm / \text (lower-cased lookup)
 _LATEX_FUNCTION_ALIASES = {"lse": "logsumexp", "leakyrelu": "leaky_relu", "σ": "sigmoid"}
 
-_SPACING = re.compile(r"\\(?:[,;:! ]|(?:quad|qquad|displaystyle|textstyle|scriptstyle|"
+_SPACING = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|displaystyle|textstyle|scriptstyle|"
                       r"[bB]igg?[lrm]?)(?![A-Za-z]))|~")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right)(?![A-Za-z])\s*(\\[A-Za-z]+|\\\||\\\{|\\\}|.)")
 _TRANSPOSE = re.compile(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal|T|\\mathsf\{T\}|"
@@ -347,8 +347,34 @@ def _inverse_function(match: re.Match) -> str:
     return INVERSE_FUNCTIONS.get(name, match.group(0)) + " "
 
 
+_PMATRIX = re.compile(r"\{\s*[pvBV]?matrix\s*\}")
+_ARGMAX = re.compile(r"\\arg\s*\\?(?:max|min)|\\operatorname\*?\s*\{\s*arg\s*(?:\\[,;: ])?\s*(?:max|min)\s*\}")
+_MAX_OVER_INDEX = re.compile(r"\\(max|min)\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9])\s*(?!\s*\()")
+
+
+def _refuse_index_reductions(text: str, context: _Context) -> None:
+    r"""``\arg\max_i z_i`` and ``\max_i z_i`` range over a vector's entries: refused with
+    the spelling that works (the entries listed), never read as a product."""
+    argmax = _ARGMAX.search(text)
+    if argmax:
+        raise ParseError("argmax picks an index, not a value: it has no derivative to take "
+                         "(0 almost everywhere)", source=context.source,
+                         position=context.source.find(argmax.group(0)),
+                         hint=r"for the largest value write \max(z_1, z_2, z_3); for a "
+                              r"smooth choice write \operatorname{softmax}(z_1, z_2, z_3)_1")
+    over = _MAX_OVER_INDEX.search(text)
+    if over:
+        name = over.group(1)
+        raise ParseError(rf"\{name} over an index ranges over a vector's entries",
+                         source=context.source, position=context.source.find(over.group(0)),
+                         hint=rf"list the entries: \{name}(z_1, z_2, z_3); or use the matrix "
+                              "engine for a whole vector")
+
+
 def rewrite_latex(latex: str, context: _Context) -> str:
     """Normalise deep-learning notation into LaTeX that latex2sympy reads reliably."""
+    _refuse_index_reductions(latex, context)
+    latex = _PMATRIX.sub("{bmatrix}", latex)  # (x) and [x] vectors are the same matrix here
     text = _cases_to_piecewise(latex, context)
     text = _SPACING.sub(" ", text)
     text = _INVERSE_POWER.sub(_inverse_function, text)
@@ -835,7 +861,14 @@ class _Scanner:
         return rf" \text{{{letter}{suffix}}} "
 
     def _named(self, word: str, command: str) -> None:
-        if not _WORD.fullmatch(word):
+        snake = word.replace("\\_", "_").replace(" ", "")
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+", snake) and \
+                self._followed_by_paren():  # \operatorname{leaky\_relu}(x): a function name
+            word = snake
+            if _function_name(word) is None:
+                raise self._error(f"unknown function '{word}'", unknown_function_hint(word),
+                                  near=word.split("_")[0])
+        if not _WORD.fullmatch(word) and _function_name(word) is None:
             raise self._error(rf"\{command}{{{word}}} must hold a plain name",
                               r"write e.g. \operatorname{ReLU}(x) or \text{loss}", near=word)
         known = _function_name(word)
