@@ -537,7 +537,10 @@ def _arity_text(fewest: int, most: int | None) -> str:
 def _arity_example(name: str, fewest: int, most: int | None) -> str:
     examples = {"log": "log(x) or log(x, 2)", "softmax": "softmax(1, z1, z2, z3)",
                 "leaky_relu": "leaky_relu(x) or leaky_relu(x, 0.1)", "elu": "elu(x) or elu(x, 1)",
-                "max": "max(0, x)", "min": "min(0, x)", "logsumexp": "logsumexp(z1, z2)"}
+                "max": "max(0, x)", "min": "min(0, x)", "logsumexp": "logsumexp(z1, z2)",
+                "sum": "sum(body, i, 1, n), e.g. sum(x_i^2, i, 1, 3)", "atan2": "atan2(y, x)",
+                "polygamma": "polygamma(0, x)", "h": "H(x) or H(x, 0)",
+                "heaviside": "heaviside(x) or heaviside(x, 0)"}
     return examples.get(name.lower(), f"{name}(x)")
 
 
