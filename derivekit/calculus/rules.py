@@ -639,7 +639,7 @@ def refuse_vector_norms(expr: sp.Basic) -> None:
     wrt = vectors[0] if vectors else "x"
     command = f'derivekit matgrad "{source}" --wrt {wrt} --shapes {shapes}'
     raise NeedsMatrixEngine(
-        f"{norms[0]} is the norm of a vector, which the scalar engine cannot differentiate",
+        f"‖{norms[0].args[0]}‖ is the norm of a vector, which the scalar engine cannot differentiate",
         hint=f"use the matrix engine: {command} (or dk.matrix_gradient with the same text)",
         matrix_source=source)
 
