@@ -139,7 +139,10 @@ def _fast_derivative(expr: sp.Expr, var: sp.Symbol, order: int) -> sp.Expr:
 
 
 def _wants_steps(steps: bool | None, exprs: Sequence[sp.Expr], entries: int) -> bool:
-    """``steps`` if given; otherwise steps unless nodes × entries exceeds the budget."""
+    """``steps`` if given; otherwise steps unless nodes × entries exceeds the budget. Sums
+    over an index always take the step engine: the symengine fast path has no ``Sum``."""
+    if any(e.has(sp.Sum) for e in exprs):
+        return True
     if steps is not None:
         return bool(steps)
     cap = AUTO_STEP_BUDGET // max(entries, 1) + 1

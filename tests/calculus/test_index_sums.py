@@ -100,3 +100,9 @@ def test_the_suggested_matrix_spelling_runs():
 
 def test_a_norm_of_a_number_is_its_absolute_value():
     assert parse(r"\|-3\| x") == 3 * sp.Symbol("x")
+
+
+def test_sums_take_the_step_engine_even_when_the_fast_path_is_asked_for():
+    from derivekit.calculus.derive import gradient
+    g = gradient("sum(x_i^2, i, 1, n) + w", ["x_1", "w"], steps=False)
+    assert list(g.result) == [2 * sp.Symbol("x_1"), 1]
