@@ -14,7 +14,11 @@ The grammar, in words (loosest binding first):
   Unicode superscripts work too (``x²``, ``x⁻¹``), as do ``√x`` and subscripts ``x₁``, so
   derivekit's own Unicode output reads back;
 * atoms: numbers (``3``, ``0.25``, ``.5``, ``1e-3``, all exact), names, calls ``f(a, b)``,
-  brackets ``( )`` / ``[ ]`` and absolute values ``|x|`` (not juxtaposed: write ``2*|x|``).
+  brackets ``( )`` / ``[ ]`` and absolute values ``|x|`` (not juxtaposed: write ``2*|x|``);
+* as derivekit prints them: piecewise ``{a if x > 0; b otherwise}`` (conditions compare with
+  ``> < >= <= ≥ ≤ = ≠``, joined by ``and``/``or``, brackets group), indexed outputs
+  ``softmax(z₁, z₂)₁``, partials of unknown functions ``∂₁g(p, q)``, sums
+  ``sum(body, i, a, b)``, names ``xᵢⱼ``/``ŷ`` and primes ``f′(x)``.
 
 A name is a letter (ASCII or Greek) followed by letters and digits, with an optional
 subscript ``_1``, ``_ij`` or ``_{12}`` (written without braces in the result: ``W_12``).
