@@ -319,6 +319,8 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         if exp.is_Number and exp.is_negative:
             return f"1/{self._print(sp.Pow(base, -exp)) if exp != -1 else self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}"
         shown_base = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+        if base.is_Pow and not shown_base.startswith("("):  # (x³)^(3/2), (√x)³: one base
+            shown_base = f"({shown_base})"
         if exp.is_Integer:
             return shown_base + superscript(int(exp))
         shown_exp = self._print(exp)
