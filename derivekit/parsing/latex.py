@@ -377,6 +377,7 @@ def rewrite_latex(latex: str, context: _Context) -> str:
     latex = _PMATRIX.sub("{bmatrix}", latex)  # (x) and [x] vectors are the same matrix here
     text = _cases_to_piecewise(latex, context)
     text = _SPACING.sub(" ", text)
+    text = _absolute_bars(text)
     text = _INVERSE_POWER.sub(_inverse_function, text)
     text = _LEFT_RIGHT.sub(_left_right_delimiter, text)
     text = _TRANSPOSE.sub("", text)
@@ -411,6 +412,29 @@ _LATEX_RELATIONS = {
     "<=": sp.LessThan, r"\leq": sp.LessThan, r"\le": sp.LessThan, r"\leqslant": sp.LessThan,
     "≤": sp.LessThan, "=": sp.Eq, "!=": sp.Ne, r"\neq": sp.Ne, r"\ne": sp.Ne, "≠": sp.Ne,
 }
+
+
+_LEFT_OR_RIGHT = re.compile(r"\\(left|right)(?![A-Za-z])\s*(\\[A-Za-z]+|\\.|.)")
+
+
+def _absolute_bars(text: str) -> str:
+    r"""``\left| a \right|`` -> ``\operatorname{abs}(a)``: the sized bars say which bar opens
+    and which closes, which plain ``|`` (all latex2sympy sees after ``\left``/``\right`` are
+    dropped) cannot, so ``|a| b |c|`` would pair the wrong bars."""
+    while True:
+        start = text.find(r"\left|")
+        if start < 0:
+            return text
+        depth, end = 0, None
+        for match in _LEFT_OR_RIGHT.finditer(text, start):
+            depth += 1 if match.group(1) == "left" else -1
+            if depth == 0:
+                end = match
+                break
+        if end is None or end.group(2) != "|":
+            return text  # unbalanced: leave it for latex2sympy to report
+        inside = text[start + len(r"\left|"):end.start()]
+        text = text[:start] + r"\operatorname{abs}(" + inside + ")" + text[end.end():]
 
 
 def _cases_to_piecewise(text: str, context: _Context) -> str:

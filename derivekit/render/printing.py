@@ -42,6 +42,7 @@ NOTATIONS = ("leibniz", "prime")
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvxβγρφχ",
                 "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ"))
 _SUP = dict(zip("0123456789+-=()niT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀ"))
+_SUP_CHARS = frozenset(_SUP.values())
 _PRIMES = {1: "′", 2: "″", 3: "‴"}
 # SymPy's symbol-name modifiers (theta_hat) as combining marks
 _MODIFIERS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307",
@@ -423,7 +424,7 @@ def _is_one_token(text: str) -> bool:
     """A name, a number, or one call ``f(…)`` (brackets closing at the end): safe unbracketed
     after ``^``."""
     head = re.match(r"\d+(?![\w.])|[^\W\d_][\w′″‴\u0300-\u036f\u20d7]*", text)
-    if head is None:
+    if head is None or any(ch in _SUP_CHARS for ch in head.group(0)):  # x³ is a power
         return False
     rest = text[head.end():]
     if not rest:

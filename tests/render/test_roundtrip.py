@@ -23,11 +23,22 @@ POINTS = [sp.Symbol(name) for name in "xya"]
 PRINTERS = {"text": to_text, "latex": to_latex}
 
 
+def _at_point(derivative: sp.Derivative) -> sp.Subs:
+    """d/dv g(…, v, …) for an expression v, written as SymPy's Subs at v (what ∂ₖg reads)."""
+    (variable,) = derivative.variables
+    stand_in = sp.Dummy("xi")
+    return sp.Subs(sp.Derivative(derivative.expr.xreplace({variable: stand_in}), stand_in),
+                   stand_in, variable)
+
+
 def canonical(expr: sp.Basic) -> sp.Basic:
-    """Heaviside with its value at 0 spelled out (0, derivekit's convention), and every
-    bound dummy (Subs's ξ) the same symbol, so that equal readings compare equal."""
+    """Heaviside with its value at 0 spelled out (0, derivekit's convention), derivatives in
+    an expression as Subs, and every bound dummy (Subs's ξ) the same symbol, so that equal
+    readings compare equal."""
     expr = expr.replace(lambda e: isinstance(e, sp.Heaviside) and len(e.args) == 1,
                         lambda e: sp.Heaviside(e.args[0], 0))
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and len(e.variables) == 1
+                        and not e.variables[0].is_Symbol, _at_point)
     return expr.xreplace({d: sp.Symbol("xi") for d in expr.atoms(sp.Dummy)})
 
 
