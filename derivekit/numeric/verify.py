@@ -34,6 +34,8 @@ DEFAULT_TIMEOUT_S = 2.0
 MIN_TIMEOUT_S = 0.01
 #: simplify is not tried on differences larger than this (the deadline bounds time, this size)
 MAX_SIMPLIFY_OPS = 400
+#: the exact (30-digit) evaluation at a counterexample gives up after this long
+EXACT_TIMEOUT_S = 1.0
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -141,11 +143,16 @@ def symbolic_difference_is_zero(claim: sp.Expr, expected: sp.Expr,
 
 
 def exact_difference_at(claim: sp.Expr, expected: sp.Expr, point: dict[sp.Symbol, float]) -> float | None:
-    """claim − expected evaluated with 30 digits at ``point`` (None if not a real number)."""
+    """claim − expected evaluated with 30 digits at ``point`` (None if not a real number, or
+    not done within :data:`EXACT_TIMEOUT_S`)."""
+    from derivekit.limits import deadline
     try:
-        value = (claim - expected).subs({s: sp.Rational(repr(float(v))) for s, v in point.items()}).evalf(30)
-        return abs(float(value)) if value.is_real else None
-    except (TypeError, ValueError, AttributeError):
+        # 30-digit floats hold each sample exactly; rationals would let SymPy expand
+        # r^(p/q) powers exactly (e^(−r·log s) with rational r, s never finishes)
+        with deadline(EXACT_TIMEOUT_S):
+            value = (claim - expected).subs({s: sp.Float(float(v), 30) for s, v in point.items()}).evalf(30)
+            return abs(float(value)) if value.is_real else None
+    except (TypeError, ValueError, AttributeError, LimitError):
         return None
 
 
