@@ -281,7 +281,7 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
                 return None
 
         ctx = Context(activations=_activation_sites(m), dims=tuple(sorted(dims.items())), text=text,
-                      shape=shape)
+                      shape=shape, wrt=wrt, **_slip_sites(m))
 
         def verdict(ok, words, cls, err, **kw):
             return BackpropVerdict(ok, words, cls, expected, err, wrt=wrt,
@@ -507,6 +507,23 @@ def _activation_sites(m) -> tuple:
                 s[1] == n.args[0].attr and s[0] == n.attr for s in sites):
             sites.append((n.attr, n.args[0].attr, None))
     return tuple(sites)
+
+
+def _slip_sites(m) -> dict:
+    """Where the slips of :mod:`derivekit.matrix.diagnose` can happen in this loss: normalised
+    intermediates, softmaxes, targets and the numeric constants (regulariser weights)."""
+    normalised, softmaxes = [], []
+    for inter in m.sweep.intermediates:
+        body = inter.body
+        if body.op == "div" and any(n.op == "func" and n.attr == "sqrt" for n in body.args[1].walk()):
+            normalised.append(inter.name)
+        if body.op == "softmax":
+            softmaxes.append((inter.name, body.attr))
+    nodes = [n for inter in m.sweep.intermediates for n in inter.body.walk()] + list(m.sweep.root.walk())
+    constants = tuple(float(n.attr.value) for n in nodes if n.op == "const" and not n.attr.dims)
+    targets = tuple(name for name in m.shapes if name[:1] in "yY")  # the usual names for targets
+    return {"normalised": tuple(normalised), "softmaxes": tuple(softmaxes), "targets": targets,
+            "loss_constants": constants}
 
 
 def _common_ratio(expected, values) -> float | None:

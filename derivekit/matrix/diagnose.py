@@ -29,6 +29,10 @@ CLASSES: dict[str, str] = {
     "xt_wrong_side": "xᵀ on the wrong side",
     "extra_factor": "an extra factor",
     "wrong_activation_derivative": "the derivative of the wrong activation, or at the wrong layer",
+    "norm_statistics_constant": "the mean and variance treated as constants",
+    "softmax_jacobian_dropped": "the softmax Jacobian dropped",
+    "target_missing": "the target term missing",
+    "regulariser_missing": "the regulariser's gradient missing",
     "assumed_symmetric": "a result that holds only for a symmetric matrix",
     "needs_assumption": "a result that holds only under an undeclared assumption",
     "cannot_check": "nothing to compare: too few random inputs give finite values",
@@ -56,6 +60,15 @@ class Context:
     dims: tuple[tuple[str, int], ...]
     text: Callable[[Node], str]
     shape: Callable[[Node], tuple | None] = lambda node: None
+    #: names of normalised intermediates x̂ = (x − μ)/√(σ² + ε)
+    normalised: tuple[str, ...] = ()
+    #: softmax intermediates (name, axis: 0, 1 or None)
+    softmaxes: tuple[tuple[str, int | None], ...] = ()
+    #: target inputs (y, Y): inputs a loss compares the prediction with
+    targets: tuple[str, ...] = ()
+    #: the variable differentiated, and the loss's numeric constants (regulariser weights)
+    wrt: str = ""
+    loss_constants: tuple[float, ...] = ()
 
 
 def _paths(node: Node, path=()) -> Iterator[tuple[tuple[int, ...], Node]]:
@@ -259,11 +272,86 @@ def inner_sums(claim: Node, ctx: Context) -> Iterator[Edit]:
                            _replace(claim, path, _raw(op, node)))
 
 
+def _var(name: str) -> Node:
+    return _raw("var", attr=name)
+
+
+#: averages along one axis: (op, words); a dim's 1/n turns a sum into a mean
+_AXIS_SUMS = (("colsum", "over the rows"), ("rowsum", "over the columns"))
+
+
+def _averages(ctx: Context):
+    """(function building the mean of a node along an axis, words)."""
+    yield (lambda n: _raw("mean", n)), "over all entries"
+    for op, words in _AXIS_SUMS:
+        for name, size in ctx.dims:
+            c = Const.dim(name, size).reciprocal()
+            yield (lambda n, op=op, c=c, size=size: _raw("mul", _const(1.0 / size, c), _raw(op, n))), \
+                f"{words} ({name} of them)"
+
+
+def norm_statistics_paths(claim: Node, ctx: Context) -> Iterator[Edit]:
+    """Batch or layer norm differentiated with μ and σ² held constant: for x̂ = (x − μ)/σ
+    the claim is C = ∂L/∂x̂ / σ, the path through x̂ alone. Adding the paths through μ and σ²
+    gives ∂L/∂x = C − mean(C) − x̂ ⊙ mean(C ⊙ x̂), the means taken along the normalised axis."""
+    for xh in ctx.normalised:
+        for mean, words in _averages(ctx):
+            fixed = _raw("sub", _raw("sub", claim, mean(claim)),
+                         _raw("mul", _var(xh), mean(_raw("mul", claim, _var(xh)))))
+            yield Edit("norm_statistics_constant",
+                       f"μ and σ² depend on the input too, and their paths were dropped: "
+                       f"with C = {ctx.text(claim)}, the gradient is C − mean(C) − {xh} ⊙ mean(C ⊙ {xh}), "
+                       f"the means taken {words}", fixed)
+
+
+def softmax_jacobian(claim: Node, ctx: Context) -> Iterator[Edit]:
+    """Attention (or any softmax A = softmax(S)) differentiated as if ∂A/∂S were the identity:
+    the claim uses ∂L/∂A where ∂L/∂S = A ⊙ (∂L/∂A − rowsum(∂L/∂A ⊙ A)) belongs (the softmax
+    Jacobian diag(a) − aaᵀ applied row by row, or column by column for axis 0)."""
+    for a, axis in ctx.softmaxes:
+        want = ctx.shape(_var(a))
+        op = {1: "rowsum", 0: "colsum"}.get(axis, "sum")
+        for path, node in sorted(_paths(claim), key=lambda pn: pn[1].size()):
+            if node.op == "const" or (want is not None and ctx.shape(node) not in (want, None)):
+                continue
+            fixed = _raw("mul", _var(a), _raw("sub", node, _raw(op, _raw("mul", node, _var(a)))))
+            yield Edit("softmax_jacobian_dropped",
+                       f"{ctx.text(node)} is ∂L/∂{a}; the softmax's input needs "
+                       f"{ctx.text(fixed)}, i.e. {a} ⊙ (dA − {op}(dA ⊙ {a}))",
+                       _replace(claim, path, fixed))
+
+
+def target_subtracted(claim: Node, ctx: Context) -> Iterator[Edit]:
+    """The target forgotten: softmax(Z) (or σ(z), the prediction) where the loss's gradient
+    is prediction − Y, the derivative of cross-entropy (or of ½‖ŷ − y‖²) at the logits."""
+    for y in ctx.targets:
+        want = ctx.shape(_var(y))
+        for path, node in sorted(_paths(claim), key=lambda pn: pn[1].size()):
+            if node.op == "const" or node.attr == y or (want is not None and ctx.shape(node) not in (want, None)):
+                continue
+            fixed = _raw("sub", node, _var(y))
+            yield Edit("target_missing", f"{ctx.text(node)} should be {ctx.text(fixed)}", _replace(claim, path, fixed))
+
+
+def regulariser_added(claim: Node, ctx: Context) -> Iterator[Edit]:
+    """The regulariser's gradient forgotten: L = data term + λ‖w‖² has ∂L/∂w = (data
+    gradient) + 2λw; the claim stops at the data gradient."""
+    if not ctx.wrt:
+        return
+    for c in dict.fromkeys(ctx.loss_constants):
+        for k, how in ((2 * c, f"2·{c:g}, from d/dw {c:g}‖w‖² = 2·{c:g}w"), (c, f"{c:g}")):
+            term = _raw("mul", _const(k), _var(ctx.wrt))
+            yield Edit("regulariser_missing",
+                       f"add {k:g}·{ctx.wrt} ({how})",
+                       _raw("add", claim, term))
+
+
 #: the search order: one generator per kind of single edit
 EDIT_GENERATORS: tuple[Callable[[Node, Context], Iterator[Edit]], ...] = (
     summed_over_batch, whole_transposed, swapped_products, toggled_transposes,
     activation_for_derivative, inserted_derivative, swapped_derivatives, scaled_subterms,
-    dropped_factors, inner_sums,
+    dropped_factors, inner_sums, target_subtracted, regulariser_added, softmax_jacobian,
+    norm_statistics_paths,
 )
 
 

@@ -34,6 +34,8 @@ DEFAULT_TIMEOUT_S = 2.0
 MIN_TIMEOUT_S = 0.01
 #: simplify is not tried on differences larger than this (the deadline bounds time, this size)
 MAX_SIMPLIFY_OPS = 400
+#: the exact (30-digit) evaluation at a counterexample gives up after this long
+EXACT_TIMEOUT_S = 1.0
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -141,11 +143,16 @@ def symbolic_difference_is_zero(claim: sp.Expr, expected: sp.Expr,
 
 
 def exact_difference_at(claim: sp.Expr, expected: sp.Expr, point: dict[sp.Symbol, float]) -> float | None:
-    """claim − expected evaluated with 30 digits at ``point`` (None if not a real number)."""
+    """claim − expected evaluated with 30 digits at ``point`` (None if not a real number, or
+    not done within :data:`EXACT_TIMEOUT_S`)."""
+    from derivekit.limits import deadline
     try:
-        value = (claim - expected).subs({s: sp.Rational(repr(float(v))) for s, v in point.items()}).evalf(30)
-        return abs(float(value)) if value.is_real else None
-    except (TypeError, ValueError, AttributeError):
+        # 30-digit floats hold each sample exactly; rationals would let SymPy expand
+        # r^(p/q) powers exactly (e^(−r·log s) with rational r, s never finishes)
+        with deadline(EXACT_TIMEOUT_S):
+            value = (claim - expected).subs({s: sp.Float(float(v), 30) for s, v in point.items()}).evalf(30)
+            return abs(float(value)) if value.is_real else None
+    except (TypeError, ValueError, AttributeError, LimitError):
         return None
 
 
@@ -298,6 +305,9 @@ class ConstantFactor:
             message = "the claim is 0, but the derivative is not"
         elif frac == -1:
             message = "sign error: the claim is the negative of the derivative"
+            if _quotient_parts(case.f, case.var) is not None:  # the usual cause for a quotient
+                message += ("; for a quotient p/q that is the quotient rule's numerator in the wrong "
+                            "order: it is (p′q − pq′)/q², not (pq′ − p′q)/q²")
         else:
             message = f"off by a constant factor: the claim is {shown} times the derivative"
             inner = [g for g in _inner_functions(case.f, case.var)
@@ -366,6 +376,138 @@ class WrongActivationDerivative:
         return None
 
 
+# --- product and quotient rule slips ---------------------------------------------------------
+
+def _depends(e: sp.Expr, var: sp.Symbol) -> bool:
+    return e.has(var)
+
+
+def _quotient_parts(node: sp.Expr, var: sp.Symbol):
+    """(c, p, q) with node = c·p/q, p and q depending on var and c not; None when node is not
+    such a quotient."""
+    if not isinstance(node, sp.Mul):
+        return None
+    c, p, q = [], [], []
+    for a in node.args:
+        if not _depends(a, var):
+            c.append(a)
+        elif isinstance(a, sp.Pow) and a.exp.is_number and a.exp.is_negative:
+            q.append(a.base ** (-a.exp))
+        else:
+            p.append(a)
+    if not p or not q:
+        return None
+    return sp.Mul(*c), sp.Mul(*p), sp.Mul(*q)
+
+
+def _product_splits(node: sp.Expr, var: sp.Symbol):
+    """(c, u, v) with node = c·u·v, u one factor depending on var and v the product of the
+    others that do (at least one); quotients are left to the quotient rule."""
+    if not isinstance(node, sp.Mul) or _quotient_parts(node, var) is not None:
+        return
+    dependent = [a for a in node.args if _depends(a, var)]
+    if len(dependent) < 2:
+        return
+    c = sp.Mul(*[a for a in node.args if not _depends(a, var)])
+    for k, u in enumerate(dependent):
+        yield c, u, sp.Mul(*(dependent[:k] + dependent[k + 1:]))
+
+
+def derivative_with_node_rule(f: sp.Expr, var: sp.Symbol, node: sp.Expr, node_derivative: sp.Expr) -> sp.Expr:
+    """∂f/∂var computed as if ∂node/∂var were ``node_derivative`` (the chain rule above
+    ``node`` done right)."""
+    stand_in = sp.Function("node_as_stated")(var)
+    swapped = f.xreplace({node: stand_in})
+    d = sp.diff(swapped, var)
+    return d.xreplace({sp.Derivative(stand_in, var): node_derivative}).xreplace({stand_in: node})
+
+
+class _NodeSlip:
+    """Common search: for each product or quotient node of f, each slipped derivative of the
+    node from :meth:`slips`, the whole derivative with that slip; the first one that the claim
+    equals at every sample point names the slip."""
+
+    name: ClassVar[str] = ""
+
+    def slips(self, node, var):  # pragma: no cover - each row gives its own
+        return ()
+
+    def detect(self, case: Case) -> Diagnosis | None:
+        nodes = [n for n in sp.preorder_traversal(case.f) if isinstance(n, sp.Mul) and n.has(case.var)]
+        for node in dict.fromkeys(nodes):
+            for slipped, words in self.slips(node, case.var):
+                try:
+                    candidate = derivative_with_node_rule(case.f, case.var, node, slipped)
+                except (TypeError, ValueError):
+                    continue
+                if candidate != case.expected and case.claim_is(candidate):
+                    return Diagnosis(self.name, words, {"at": show(node)})
+        return None
+
+
+def _d(e, var):
+    return sp.diff(e, var)
+
+
+class ProductRuleSign(_NodeSlip):
+    """(uv)′ written u′v − uv′ (or uv′ − u′v) instead of u′v + uv′: the product rule's sum
+    became a difference, as in the quotient rule's numerator."""
+
+    name: ClassVar[str] = "product_rule_sign"
+
+    def slips(self, node, var):
+        for c, u, v in _product_splits(node, var):
+            words = (f"product-rule sign slip in d/d{var.name} [{show(u)}·{show(v)}]: the claim uses "
+                     f"f′g − fg′ (with f = {show(u)}, g = {show(v)}); the product rule is f′g + fg′, "
+                     f"a sum (f′g − fg′ belongs to the quotient rule's numerator)")
+            yield c * (_d(u, var) * v - u * _d(v, var)), words
+        return
+
+
+class ProductRuleBothFactors(_NodeSlip):
+    """(uv)′ written u′v′: both factors differentiated at once, instead of u′v + uv′."""
+
+    name: ClassVar[str] = "product_rule_both_factors"
+
+    def slips(self, node, var):
+        for c, u, v in _product_splits(node, var):
+            yield c * _d(u, var) * _d(v, var), (
+                f"both factors differentiated: the derivative of {show(u)}·{show(v)} was written f′g′ = "
+                f"{show(_d(u, var))}·{show(_d(v, var))}; the product rule is f′g + fg′ (differentiate "
+                f"one factor at a time and add)")
+            break  # f′g′ is symmetric: one split says it
+
+
+class QuotientRuleSlip(_NodeSlip):
+    """(p/q)′ written (p′q + pq′)/q² (sum for difference) or (pq′ − p′q)/q² (numerator in the
+    wrong order), instead of (p′q − pq′)/q²."""
+
+    name: ClassVar[str] = "quotient_rule_slip"
+
+    def slips(self, node, var):
+        parts = _quotient_parts(node, var)
+        if parts is None:
+            return
+        c, p, q = parts
+        dp, dq = _d(p, var), _d(q, var)
+        rule = f"the quotient rule is (p′q − pq′)/q² with p = {show(p)}, q = {show(q)}"
+        yield c * (dp * q + p * dq) / q**2, f"quotient-rule sign slip: the numerator was written p′q + pq′; {rule}"
+        yield c * (p * dq - dp * q) / q**2, f"quotient-rule order slip: the numerator was written pq′ − p′q; {rule}"
+
+
+class MissingProductTerm(_NodeSlip):
+    """(uv)′ written u′v or uv′ alone: one of the product rule's two terms was dropped."""
+
+    name: ClassVar[str] = "missing_product_term"
+
+    def slips(self, node, var):
+        for c, u, v in _product_splits(node, var):
+            yield c * u * _d(v, var), (
+                f"missing product-rule term: d/d{var.name} [{show(u)}·{show(v)}] = f′g + fg′ has the term "
+                f"{show(_d(u, var) * v)} (f′g, with f = {show(u)}) as well")
+
+
+
 def _terms(*forms: sp.Expr) -> list[sp.Expr]:
     out: list[sp.Expr] = []
     for form in forms:
@@ -415,7 +557,8 @@ class MissingFactor:
     name: ClassVar[str] = "missing_factor"
 
     def detect(self, case: Case) -> Diagnosis | None:
-        for factor in sp.Mul.make_args(case.expected):
+        factors = sp.Mul.make_args(case.expected)
+        for factor in factors if len(factors) > 1 else ():  # the whole derivative is no "factor"
             if factor.is_number or not factor.free_symbols:
                 continue
             if case.claim_is(case.expected / factor):
@@ -432,12 +575,13 @@ class Unrecognised:
     def detect(self, case: Case) -> Diagnosis | None:
         return Diagnosis(self.name, "the claim differs from the derivative; none of the common "
                          "mistakes (constant factor, chain rule, activation derivative, wrong variable, "
-                         "missing or extra term or factor) explains it — compare with the steps below")
+                         "product or quotient rule, missing or extra term or factor) explains it — compare with the steps below")
 
 
 #: tried in order; the first that recognises the mistake names it
 DIAGNOSES = [UnknownSymbol(), MissingChainFactor(), WrongVariable(), ConstantFactor(),
-             WrongActivationDerivative(), MissingTerm(), ExtraTerm(), MissingFactor(), Unrecognised()]
+             WrongActivationDerivative(), ProductRuleSign(), ProductRuleBothFactors(), QuotientRuleSlip(),
+             MissingTerm(), ExtraTerm(), MissingProductTerm(), MissingFactor(), Unrecognised()]
 ERROR_CLASSES = tuple(d.name for d in DIAGNOSES)
 
 

@@ -205,3 +205,95 @@ def test_mutation_corpus_sample():
 def test_mutation_corpus_full():
     stats = _run(CORPUS)
     assert len(CORPUS) >= 200 and stats["accepted"] >= 300 and stats["rejected"] >= 1000
+
+
+# --- product- and quotient-rule slips, on generated products and quotients -------------------
+
+_FACTORS = [lambda t: t**2, lambda t: t**3 + 1, sp.sin, sp.cos, sp.exp, lambda t: sp.log(1 + t**2),
+            sigmoid, sp.tanh, lambda t: sp.sqrt(1 + t**2), softplus]
+_ARGS = [x, w * x, w * x + b, x + y, 2 * x]
+
+
+def _rule_slips(u, v, var):
+    """(class, claim) for each slip of (uv)′ and (u/v)′, built independently of verify.py."""
+    du, dv = sp.diff(u, var), sp.diff(v, var)
+    yield "product_rule_sign", u * v, du * v - u * dv
+    yield "product_rule_both_factors", u * v, du * dv
+    if not isinstance(v, sp.exp):  # u/e^t is the product u·e^(−t) to SymPy and to a student
+        yield "quotient_rule_slip", u / v, (du * v + u * dv) / v**2
+
+
+def rule_slip_corpus(n: int = 120, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    cases = []
+    while len(cases) < n:
+        i, j = rng.choice(len(_FACTORS), 2, replace=False)
+        u = _FACTORS[i](_ARGS[rng.integers(len(_ARGS))])
+        v = _FACTORS[j](_ARGS[rng.integers(len(_ARGS))])
+        for kind, f, claim in _rule_slips(u, v, x):
+            cases.append((kind, f, claim))
+    return cases
+
+
+def _rule_slip_run(cases):
+    counts, ambiguous = {}, 0
+    for kind, f, claim in cases:
+        expected = sp.diff(f, x)
+        if _same(claim, expected):
+            continue
+        if _coincides_with_earlier_class(kind, f, x, claim, expected):
+            ambiguous += 1
+            continue
+        verdict = dk.verify(f, claim, x, timeout=0.5)
+        assert not verdict.ok
+        assert verdict.error_class == kind, (
+            f"slip {kind}: claim {claim} for d/dx {f} diagnosed {verdict.error_class}: {verdict.diagnosis}")
+        counts[kind] = counts.get(kind, 0) + 1
+    assert ambiguous <= 0.1 * len(cases), ambiguous
+    return counts
+
+
+def test_rule_slips_are_named_on_generated_products_and_quotients():
+    counts = _rule_slip_run(rule_slip_corpus(30))
+    assert all(counts.get(k, 0) >= 8 for k in ("product_rule_sign", "product_rule_both_factors",
+                                                 "quotient_rule_slip")), counts
+
+
+@pytest.mark.slow
+def test_rule_slips_full():
+    counts = _rule_slip_run(rule_slip_corpus(150))
+    assert sum(counts.values()) >= 140, counts
+
+
+@pytest.mark.parametrize("f, claim, kind, words", [
+    ("sin(x)*cos(x)", "cos(x)^2 + sin(x)^2", "product_rule_sign", "f′g − fg′"),
+    ("x^2*sin(x)", "2*x*cos(x)", "product_rule_both_factors", "f′g′"),
+    ("sin(x)/x", "(x*cos(x) + sin(x))/x^2", "quotient_rule_slip", "p′q + pq′"),
+    ("sin(x)/x", "(sin(x) - x*cos(x))/x^2", "constant_factor", "wrong order"),
+    ("x^2*sin(x)", "2*x*sin(x)", "missing_term", "x²·cos(x)"),
+])
+def test_issue_14_scalar_slips_are_named(f, claim, kind, words):
+    verdict = dk.verify(f, claim, "x")
+    assert verdict.error_class == kind, verdict.diagnosis
+    assert words in verdict.diagnosis
+
+
+def test_a_wrong_claim_is_not_called_a_missing_factor_equal_to_the_whole_derivative():
+    verdict = dk.verify("x^3 + sin(x)", "1", "x")
+    assert verdict.error_class != "missing_factor", verdict.diagnosis
+
+
+def test_a_dropped_product_rule_term_is_named_as_a_missing_term():
+    """Drop f′g or fg′ from (fg)′ under an activation: each is named a missing term, and the
+    product-rule row names those that no term of the expanded derivative explains."""
+    from derivekit.numeric.verify import derivative_with_node_rule
+    seen = []
+    for outer in (sp.tanh, sigmoid, sp.sin):
+        for u, v in ((x**2, sp.sin(x)), (x, sp.cos(x)), (x**3, sp.cos(2 * x)), (x + 1, sp.log(1 + x**2))):
+            f = outer(u * v)
+            for claim in (derivative_with_node_rule(f, x, u * v, u * sp.diff(v, x)),
+                          derivative_with_node_rule(f, x, u * v, sp.diff(u, x) * v)):
+                verdict = dk.verify(f, claim, x, timeout=0.5)
+                assert verdict.error_class in ("missing_term", "missing_product_term"), verdict.diagnosis
+                seen.append(verdict.error_class)
+    assert "missing_product_term" in seen
