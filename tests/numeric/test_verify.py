@@ -197,3 +197,12 @@ def test_wrong_verdicts_latex_compiles(tmp_path):
     body += [latexdoc.display_math(v._repr_latex_()) for v in verdicts]
     pdf = latexdoc.compile_pdf(latexdoc.document("\n\n".join(body)), tmp_path / "verdicts.pdf")
     assert pdf.stat().st_size > 1000
+
+
+def test_a_sum_with_symbolic_bounds_is_checked_through_its_derivative():
+    # the sum itself has no values; its derivative and the claim do
+    right = dk.verify("sum(x_i^2, i, 1, n)", "2*x_2", "x_2")
+    assert right.ok and any("not evaluated" in r for r in right.remarks)
+    wrong = dk.verify("sum(x_i^2, i, 1, n)", "x_2", "x_2")
+    assert not wrong.ok and wrong.diagnosis is not None
+    assert "does not appear in the function" not in wrong.diagnosis
