@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
+from sympy.core.function import AppliedUndef, ArgumentIndexError
 
 from derivekit.calculus.steps import Rule, Step
 from derivekit.errors import NeedsMatrixEngine, UnsupportedError
@@ -508,7 +508,13 @@ def multivariable_rule(expr: sp.Expr, var, ctx, rule: str | None = None, **detai
     for index, arg in enumerate(expr.args, start=1):
         if not _depends(arg, var):
             continue
-        partial = expr.fdiff(index)
+        try:
+            partial = expr.fdiff(index)
+        except ArgumentIndexError:  # e.g. H(x, h0): SymPy has no ∂/∂h0
+            raise UnsupportedError(f"no derivative of {expr.func.__name__} with respect to its "
+                                   f"argument {index} ({arg})",
+                                   hint="keep that argument a constant, or differentiate with "
+                                        "respect to another variable") from None
         inner = ctx.derive(arg, var)
         substeps.append(inner)
         partials.append(partial)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derivekit.errors import DerivekitError
+from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import too_deep_is_a_limit
 
 BACKENDS = ("auto", "numpy", "math", "jax")
@@ -250,6 +250,13 @@ NUMPY_EXTRAS = {"DiracDelta": lambda z, k=0: np.zeros_like(np.asarray(z, dtype=f
 MATH_EXTRAS = {"DiracDelta": lambda z, k=0: 0.0}
 
 
+def _undefined_globals(function: Callable) -> list[str]:
+    """Global names the generated code loads but its namespace does not define."""
+    import dis
+    names = {i.argval for i in dis.get_instructions(function) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    return sorted(n for n in names if n not in function.__globals__ and not hasattr(builtins, n))
+
+
 def _modules(backend: str) -> list:
     from derivekit.parsing.functions import MATH_IMPLEMENTATIONS, NUMPY_IMPLEMENTATIONS
     if backend == "numpy":
@@ -346,8 +353,14 @@ class CompiledFunction:
             # sees everything) and the ufunc writes it straight into the output row
             target = [part for split in self._splits for part in split]
         modules = _modules(backend)
-        return sp.lambdify(self.args, target, modules=modules, cse=self.cse,
-                           printer=_unordered_printer(modules) if backend == "numpy" else None)
+        function = sp.lambdify(self.args, target, modules=modules, cse=self.cse,
+                               printer=_unordered_printer(modules) if backend == "numpy" else None)
+        missing = _undefined_globals(function)
+        if missing:  # lambdify prints what its backend lacks by name, to fail when called
+            raise UnsupportedError(f"cannot evaluate {', '.join(missing)} numerically with the "
+                                   f"{backend} backend", hint="derivekit can still differentiate it "
+                                   "symbolically; numeric checks need functions NumPy can evaluate")
+        return function
 
     @property
     def numpy_function(self) -> Callable:
@@ -373,12 +386,15 @@ class CompiledFunction:
         if self.backend == "auto" and all(type(v) in (float, int) for v in values):
             try:
                 result = self.math_function(*values)
-            except (ValueError, OverflowError, ZeroDivisionError, TypeError):
-                pass  # outside math's domain: NumPy gives inf/nan instead of raising
+            except (ValueError, OverflowError, ZeroDivisionError, TypeError, UnsupportedError):
+                pass  # outside math's domain (NumPy gives inf/nan), or a function math lacks
             else:
-                if self.shape == ():
-                    return np.float64(result)
-                return np.asarray(result, dtype=float).reshape(self.shape)
+                # math returns a complex number for a negative base to a fractional power;
+                # NumPy's float route gives nan there, as everywhere outside the domain
+                if not any(isinstance(r, complex) for r in np.ravel(np.asarray(result, dtype=object))):
+                    if self.shape == ():
+                        return np.float64(result)
+                    return np.asarray(result, dtype=float).reshape(self.shape)
         return self.evaluate_numpy(*values)
 
     def _evaluate_jax(self, *values):

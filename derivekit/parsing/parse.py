@@ -263,7 +263,7 @@ def _guarded(front: Callable[[str], sp.Basic], source: str) -> sp.Basic:
     deadline already running); turn any stray library exception into a ParseError."""
     try:
         with limits.deadline(limits.PARSE_DEADLINE_S):
-            return front(source)
+            expr = front(source)
     except ParseError:
         raise
     except LimitError as exc:
@@ -277,6 +277,13 @@ def _guarded(front: Callable[[str], sp.Basic], source: str) -> sp.Basic:
                          f"{_first_line(str(exc))})", source=source, position=None,
                          hint="check the syntax; see docs/parsing.md for what is understood"
                          ) from None
+    if isinstance(expr, sp.Basic) and expr.has(sp.zoo, sp.nan):
+        # log(0), tan(π/2), 0/0 written out: there is no function to differentiate
+        raise ParseError("the expression has a part that is not a finite number "
+                         f"({'undefined' if expr.has(sp.nan) else 'complex infinity'}), e.g. log(0)",
+                         source=source, position=None,
+                         hint="remove or change the constant part that is infinite or undefined")
+    return expr
 
 
 def _first_line(text: str) -> str:
