@@ -41,3 +41,15 @@ class UnsupportedError(DerivekitError):
 
 class ShapeError(DerivekitError):
     """Matrix or vector shapes do not fit together."""
+
+
+class NeedsMatrixEngine(UnsupportedError):
+    """The input is vector or matrix calculus (a norm of a vector, ``@``, ``.T``), which the
+    scalar engine cannot differentiate. ``matrix_source`` is the same loss spelled in the
+    matrix language (``0.5*norm2(x)``) when derivekit could write it, else None; a caller
+    such as the CLI may route the request to :func:`derivekit.matrix_gradient` with it."""
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 matrix_source: str | None = None):
+        self.matrix_source = matrix_source
+        super().__init__(message, hint=hint)

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import sympy as sp
 
 from derivekit.calculus.engine import Engine, node_count
+from derivekit.calculus.rules import refuse_vector_norms
 from derivekit.calculus.steps import Derivation, MatrixOfDerivations, Step
 from derivekit.calculus.tidy import tidy
 from derivekit.errors import DerivekitError
@@ -50,6 +51,7 @@ def _as_expr(expr) -> sp.Expr:
     if not isinstance(expr, sp.Expr):
         raise DerivekitError(f"cannot differentiate {type(expr).__name__} {expr!s:.60}",
                              hint="pass a scalar expression, as a string or a SymPy Expr")
+    refuse_vector_norms(expr)  # ‖x‖ is vector calculus: say how to ask the matrix engine
     return expr
 
 
@@ -141,7 +143,10 @@ def _fast_derivative(expr: sp.Expr, var: sp.Symbol, order: int) -> sp.Expr:
 
 
 def _wants_steps(steps: bool | None, exprs: Sequence[sp.Expr], entries: int) -> bool:
-    """``steps`` if given; otherwise steps unless nodes × entries exceeds the budget."""
+    """``steps`` if given; otherwise steps unless nodes × entries exceeds the budget. Sums
+    over an index always take the step engine: the symengine fast path has no ``Sum``."""
+    if any(e.has(sp.Sum) for e in exprs):
+        return True
     if steps is not None:
         return bool(steps)
     cap = AUTO_STEP_BUDGET // max(entries, 1) + 1

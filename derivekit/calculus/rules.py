@@ -17,6 +17,7 @@ derivative 0 away from the jump.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -24,7 +25,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derivekit.calculus.steps import Rule, Step
-from derivekit.errors import UnsupportedError
+from derivekit.errors import NeedsMatrixEngine, UnsupportedError
 from derivekit.parsing import functions as dl
 
 
@@ -125,6 +126,16 @@ _GENERAL_RULES = [
           r"\frac{d}{dx} \frac{d^{n} f}{dx^{n}} = \frac{d^{n+1} f}{dx^{n+1}}",
           "d/dx (dⁿf/dxⁿ) = dⁿ⁺¹f/dxⁿ⁺¹",
           "{expr} is already a derivative of an unknown function; differentiating again raises its order."),
+    _rule("sum_inside", "Derivative of a sum over an index",
+          r"\frac{d}{dx} \sum_{i} f_i = \sum_{i} \frac{df_i}{dx}",
+          "d/dx Σᵢ fᵢ = Σᵢ dfᵢ/dx",
+          "{var} is the same in every term of the sum over {index}, so differentiate the "
+          "summand and keep the sum."),
+    _rule("sum_index", "One term of a sum over an index",
+          r"\frac{\partial}{\partial x_k} \sum_{i} f(x_i) = f'(x_k)",
+          "∂/∂xₖ Σᵢ f(xᵢ) = f′(xₖ)",
+          "Only the term {index} = {value} of the sum contains {var} (for {low} ≤ {value} ≤ "
+          "{high}); every other term is constant, so the derivative is that term's."),
     _rule("implicit", "Implicit differentiation",
           r"F(x, y) = 0 \implies \frac{dy}{dx} = -\frac{F_x}{F_y}",
           "F(x, y) = 0 ⇒ dy/dx = −F_x/F_y",
@@ -285,7 +296,33 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in _GENERAL_RULES + _FUNCTION
 # --- small helpers -----------------------------------------------------------------------
 
 def _depends(expr: sp.Basic, var: sp.Symbol) -> bool:
-    return expr.has(var)
+    """``expr`` contains ``var``, directly or as a term of a sum over an index
+    (Σᵢ xᵢ² contains x₂ and x_k)."""
+    if expr.has(var):
+        return True
+    return any(_indexed_terms(node.function, [limit[0] for limit in node.limits], var)
+               for node in expr.atoms(sp.Sum))
+
+
+def _name_parts(symbol: sp.Symbol) -> tuple[str, str] | None:
+    """``x_i`` -> (``x``, ``i``); a name without a subscript -> None."""
+    head, underscore, sub = symbol.name.partition("_")
+    return (head, sub.strip("{}")) if underscore and head and sub else None
+
+
+def _indexed_terms(body: sp.Basic, indices: list[sp.Symbol], var: sp.Symbol) -> list[sp.Symbol]:
+    """The symbols of a summand that name ``var`` for some value of an index: with var = x₂
+    or x_k, the summand's x_i, x_{i+1} or x_ij (same head, an index in the subscript)."""
+    parts = _name_parts(var)
+    if parts is None:
+        return []
+    indices = {index.name for index in indices}
+    found = []
+    for symbol in body.free_symbols:
+        own = _name_parts(symbol)
+        if own and own[0] == parts[0] and symbol != var and any(i in own[1] for i in indices):
+            found.append(symbol)
+    return found
 
 
 def _step(rule: str, expr, var, result, substeps=(), facts=(), **detail) -> Step:
@@ -558,6 +595,81 @@ def piecewise_rule(expr: sp.Piecewise, var, ctx) -> Step:
     return _step("piecewise", expr, var, result, substeps, count=len(expr.args))
 
 
+def index_sum_rule(expr: sp.Sum, var, ctx) -> Step:
+    """d/dx Σᵢ fᵢ = Σᵢ dfᵢ/dx when x is the same in every term; ∂/∂x_k Σᵢ f(xᵢ) = f′(x_k)
+    when x_k is the term i = k (a ≤ k ≤ b assumed, and stated). Other index patterns
+    (x_{i+1}, a name both inside and outside the index) are refused with a hint."""
+    # Σ_j Σ_i f: the outer sum (over the last limit) of the inner one
+    body = sp.Sum(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
+    index, low, high = expr.limits[-1]
+    indexed = _indexed_terms(body, [index], var)
+    if not indexed:
+        inner = ctx.derive(body, var)
+        result = sp.Sum(inner.result, (index, low, high)) if inner.result != 0 else sp.S.Zero
+        return _step("sum_inside", expr, var, result, [inner], index=index)
+    value = _index_value(index, var, indexed)
+    if _depends(body, var):  # also through an inner sum's index: Σ_j Σ_i (x_i + x_j)
+        raise UnsupportedError(
+            f"{var} appears in the sum {expr} both as a term x_{index} and on its own",
+            hint=f"give the sum numeric bounds (e.g. {index} from 1 to 3) so derivekit expands "
+                 "it, or use a different name for the fixed variable")
+    from derivekit.parsing.parse import substitute_index
+    term = substitute_index(body, index, value)
+    inner = ctx.derive(term, var)
+    return _step("sum_index", expr, var, inner.result, [inner], index=index, value=value,
+                 low=low, high=high)
+
+
+def _index_value(index: sp.Symbol, var: sp.Symbol, indexed: list[sp.Symbol]) -> sp.Basic:
+    """The index value at which the summand's x_i is ``var`` (x₂ -> 2, x_k -> k)."""
+    head, sub = _name_parts(var)
+    exact = [s for s in indexed if _name_parts(s)[1] == index.name]
+    if len(exact) != len(indexed) or not re.fullmatch(r"[A-Za-z]|\d+", sub):
+        shown = ", ".join(sorted(s.name for s in indexed))
+        raise UnsupportedError(
+            f"cannot tell which term of the sum over {index} holds {var} (the summand has "
+            f"{shown})",
+            hint=f"write the summand with {head}_{index} only, or give the sum numeric bounds "
+                 f"(e.g. {index} from 1 to 3) so derivekit expands it")
+    return sp.Integer(sub) if sub.isdigit() else sp.Symbol(sub)
+
+
+def norm_rule(expr, var, ctx) -> Step:
+    """‖v‖ of a vector has no scalar derivative here: refused, naming the matrix engine."""
+    refuse_vector_norms(expr)
+    raise AssertionError("unreachable")  # refuse_vector_norms always raises for a Norm
+
+
+def refuse_vector_norms(expr: sp.Basic) -> None:
+    """Raise :class:`NeedsMatrixEngine` when ``expr`` holds a norm ‖v‖ (of a vector: the
+    parser turns a norm of a number into |·|), spelling the same loss for ``matgrad``."""
+    from derivekit.parsing.parse import Norm
+    norms = list(expr.atoms(Norm))
+    if not norms:
+        return
+    source = matrix_spelling(expr)
+    vectors = sorted({s.name for n in norms for s in n.free_symbols})
+    others = sorted(s.name for s in expr.free_symbols if s.name not in vectors)
+    shapes = ",".join([f"{v}=nx1" for v in vectors] + [f"{o}=1x1" for o in others])
+    wrt = vectors[0] if vectors else "x"
+    command = f'derivekit matgrad "{source}" --wrt {wrt} --shapes {shapes}'
+    raise NeedsMatrixEngine(
+        f"‖{norms[0].args[0]}‖ is the norm of a vector, which the scalar engine cannot differentiate",
+        hint=f"use the matrix engine: {command} (or dk.matrix_gradient with the same text)",
+        matrix_source=source)
+
+
+def matrix_spelling(expr: sp.Basic) -> str:
+    """``expr`` in the matrix language: ‖v‖² -> ``norm2(v)``, ‖v‖ -> ``sqrt(norm2(v))``."""
+    from derivekit.parsing.parse import Norm
+    norm2 = sp.Function("norm2")
+    squared = expr.replace(lambda e: e.is_Pow and isinstance(e.base, Norm) and e.exp.is_even,
+                           lambda e: norm2(e.base.args[0]) ** (e.exp / 2))
+    plain = squared.replace(lambda e: isinstance(e, Norm),
+                            lambda e: sp.sqrt(norm2(e.args[0])))
+    return sp.sstr(plain)
+
+
 #: expression head (class) -> rule function; the MRO is searched, so subclasses inherit
 HEAD_RULES: dict[type, RuleFunction] = {
     sp.Add: sum_rule,
@@ -571,6 +683,7 @@ HEAD_RULES: dict[type, RuleFunction] = {
     AppliedUndef: abstract_function_rule,
     sp.Derivative: symbolic_derivative_rule,
     sp.Subs: symbolic_derivative_rule,
+    sp.Sum: index_sum_rule,
     **{cls: function_rule for cls in FUNCTION_DERIVATIVES},
     sp.Function: known_function_rule,  # the fallback: found last in any function's MRO
 }
@@ -578,6 +691,9 @@ HEAD_RULES: dict[type, RuleFunction] = {
 
 def rule_for(expr: sp.Basic) -> RuleFunction:
     """The rule function for ``expr``'s head, or a clear error naming the head."""
+    from derivekit.parsing.parse import Norm
+    if isinstance(expr, Norm):
+        return norm_rule
     for klass in type(expr).__mro__:
         if klass in HEAD_RULES:
             return HEAD_RULES[klass]

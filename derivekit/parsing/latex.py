@@ -36,11 +36,15 @@ from derivekit.errors import DerivekitError, ParseError
 from derivekit.parsing.parse import (
     FUNCTIONS,
     GREEK_NAMES,
+    SOFTMAX_MATRIX_SPELLING,
+    SOFTMAX_VECTOR_HINT,
     InputLimitError,
     Norm,
     call_function,
     is_abstract_function_name,
     make_number,
+    make_sum,
+    partial_call,
     primed_call,
     safe_pow,
     unknown_function_hint,
@@ -49,7 +53,7 @@ from derivekit.parsing.parse import (
 #: DL function names accepted after \operatorname / \mathrm / \text (lower-cased lookup)
 _LATEX_FUNCTION_ALIASES = {"lse": "logsumexp", "leakyrelu": "leaky_relu", "σ": "sigmoid"}
 
-_SPACING = re.compile(r"\\(?:[,;:! ]|(?:quad|qquad|displaystyle|textstyle|scriptstyle|"
+_SPACING = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|displaystyle|textstyle|scriptstyle|"
                       r"[bB]igg?[lrm]?)(?![A-Za-z]))|~")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right)(?![A-Za-z])\s*(\\[A-Za-z]+|\\\||\\\{|\\\}|.)")
 _TRANSPOSE = re.compile(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal|T|\\mathsf\{T\}|"
@@ -96,9 +100,11 @@ _CALLABLE_COMMANDS = {
     "sigma": "sigmoid", "exp": "exp", "ln": "ln", "log": "log", "sqrt": "sqrt",
     "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
     "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "max": "max",
-    "min": "min",
+    "min": "min", "cot": "cot", "sec": "sec", "csc": "csc", "coth": "coth", "Gamma": "gamma",
 }
-_CALL_POWER = re.compile(r"\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[0-9A-Za-z])")
+_PARTIAL_INDEX = re.compile(r"\s*_\s*(?:\{\s*(\d)\s*\}|(\d))\s*([fghFG])(?![A-Za-z])")
+_CALL_SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([^{}]*?)\s*\}|([A-Za-z0-9]))")
+_CALL_POWER = re.compile(r"\s*\^\s*(\{|\\[A-Za-z]+|[0-9A-Za-z])")
 _NAME_COMMANDS = ("operatorname", "mathrm", "text", "textrm", "textit", "mbox")
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_(?:[A-Za-z0-9]+|\{[A-Za-z0-9+\-*, ]+\}))?$")
 _PLACEHOLDER = "dkph"
@@ -336,9 +342,58 @@ def _marker_position(message: str, latex: str, source: str) -> int | None:
 
 # --- stage 1: rewriting -----------------------------------------------------------------
 
+#: f -> f⁻¹ for ``\sin^{-1}`` and friends: in notes the power -1 on a trigonometric or
+#: hyperbolic function names its inverse, never the reciprocal
+INVERSE_FUNCTIONS = {
+    "sin": r"\arcsin", "cos": r"\arccos", "tan": r"\arctan", "cot": r"\operatorname{arccot}",
+    "sec": r"\operatorname{arcsec}", "csc": r"\operatorname{arccsc}",
+    "sinh": r"\operatorname{arsinh}", "cosh": r"\operatorname{arcosh}",
+    "tanh": r"\operatorname{artanh}", "coth": r"\operatorname{arcoth}",
+    "sech": r"\operatorname{arsech}", "csch": r"\operatorname{arcsch}",
+}
+_INVERSE_POWER = re.compile(
+    r"\\(?:operatorname\s*\{\s*([A-Za-z]+)\s*\}|([A-Za-z]+))\s*\^\s*(?:\{\s*-\s*1\s*\}|-\s*1(?![0-9]))")
+
+
+def _inverse_function(match: re.Match) -> str:
+    r"""``\sin^{-1}`` -> ``\arcsin``, ``\sinh^{-1}`` -> ``\operatorname{arsinh}``; other
+    functions keep their power -1 (and a known function's call refuses it as ambiguous)."""
+    name = match.group(1) or match.group(2)
+    return INVERSE_FUNCTIONS.get(name, match.group(0)) + " "
+
+
+_PMATRIX = re.compile(r"\{\s*[pvBV]?matrix\s*\}")
+_ARGMAX = re.compile(r"\\arg\s*\\?(?:max|min)|\\operatorname\*?\s*\{\s*arg\s*(?:\\[,;: ])?\s*(?:max|min)\s*\}")
+_MAX_OVER_INDEX = re.compile(r"\\(max|min)\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9])\s*(?!\s*\()")
+
+
+def _refuse_index_reductions(text: str, context: _Context) -> None:
+    r"""``\arg\max_i z_i`` and ``\max_i z_i`` range over a vector's entries: refused with
+    the spelling that works (the entries listed), never read as a product."""
+    argmax = _ARGMAX.search(text)
+    if argmax:
+        raise ParseError("argmax picks an index, not a value: it has no derivative to take "
+                         "(0 almost everywhere)", source=context.source,
+                         position=context.source.find(argmax.group(0)),
+                         hint=r"for the largest value write \max(z_1, z_2, z_3); for a "
+                              r"smooth choice write \operatorname{softmax}(z_1, z_2, z_3)_1")
+    over = _MAX_OVER_INDEX.search(text)
+    if over:
+        name = over.group(1)
+        raise ParseError(rf"\{name} over an index ranges over a vector's entries",
+                         source=context.source, position=context.source.find(over.group(0)),
+                         hint=rf"list the entries: \{name}(z_1, z_2, z_3); or use the matrix "
+                              "engine for a whole vector")
+
+
 def rewrite_latex(latex: str, context: _Context) -> str:
     """Normalise deep-learning notation into LaTeX that latex2sympy reads reliably."""
-    text = _SPACING.sub(" ", latex)
+    _refuse_index_reductions(latex, context)
+    latex = _PMATRIX.sub("{bmatrix}", latex)  # (x) and [x] vectors are the same matrix here
+    text = _cases_to_piecewise(latex, context)
+    text = _SPACING.sub(" ", text)
+    text = _absolute_bars(text)
+    text = _INVERSE_POWER.sub(_inverse_function, text)
     text = _LEFT_RIGHT.sub(_left_right_delimiter, text)
     text = _TRANSPOSE.sub("", text)
     text = text.replace(r"\odot", r"\cdot ").replace(r"\ast", r"\cdot ")
@@ -351,6 +406,177 @@ def rewrite_latex(latex: str, context: _Context) -> str:
     text = _norms_to_calls(text, context)
     text = _NUMBER_OR_SKIP.sub(lambda m: _hold_number(m, text, context), text)
     return _Scanner(text, context).run()
+
+
+_BEGIN_CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}")
+_ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{\s*[A-Za-z*]+\s*\}")
+_CONDITION_WORDS = re.compile(
+    r"^(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*(?:for|if|when|where)\s*\}|for|if)\s*"
+    r"(?:\\[,:;! ]|\\quad|\s)*")
+_OTHERWISE = re.compile(
+    r"^(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*(?:otherwise|else|elsewhere)\s*\}|otherwise|"
+    r"else)$")
+_JOINERS = re.compile(r"\\(?:wedge|land|vee|lor)(?![A-Za-z])|"
+                      r"\\(?:text|mathrm)\s*\{\s*(?:and|or)\s*\}|,")
+_RELATION_TOKENS = re.compile(r"\\(?:geqslant|leqslant|geq|leq|neq|ge|le|ne|gt|lt)(?![A-Za-z])|"
+                              r">=|<=|!=|[<>=≥≤≠]")
+_LATEX_RELATIONS = {
+    ">": sp.StrictGreaterThan, r"\gt": sp.StrictGreaterThan, "<": sp.StrictLessThan,
+    r"\lt": sp.StrictLessThan, ">=": sp.GreaterThan, r"\geq": sp.GreaterThan,
+    r"\ge": sp.GreaterThan, r"\geqslant": sp.GreaterThan, "≥": sp.GreaterThan,
+    "<=": sp.LessThan, r"\leq": sp.LessThan, r"\le": sp.LessThan, r"\leqslant": sp.LessThan,
+    "≤": sp.LessThan, "=": sp.Eq, "!=": sp.Ne, r"\neq": sp.Ne, r"\ne": sp.Ne, "≠": sp.Ne,
+}
+
+
+_LEFT_OR_RIGHT = re.compile(r"\\(left|right)(?![A-Za-z])\s*(\\[A-Za-z]+|\\.|.)")
+
+
+def _absolute_bars(text: str) -> str:
+    r"""``\left| a \right|`` -> ``\operatorname{abs}(a)``: the sized bars say which bar opens
+    and which closes, which plain ``|`` (all latex2sympy sees after ``\left``/``\right`` are
+    dropped) cannot, so ``|a| b |c|`` would pair the wrong bars."""
+    while True:
+        start = text.find(r"\left|")
+        if start < 0:
+            return text
+        depth, end = 0, None
+        for match in _LEFT_OR_RIGHT.finditer(text, start):
+            depth += 1 if match.group(1) == "left" else -1
+            if depth == 0:
+                end = match
+                break
+        if end is None or end.group(2) != "|":
+            return text  # unbalanced: leave it for latex2sympy to report
+        inside = text[start + len(r"\left|"):end.start()]
+        text = text[:start] + r"\operatorname{abs}(" + inside + ")" + text[end.end():]
+
+
+def _cases_to_piecewise(text: str, context: _Context) -> str:
+    r"""``\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}`` -> a held
+    ``Piecewise``: each row is ``value & condition`` (``\text{for}``/``if`` may precede the
+    condition; ``\text{otherwise}`` is the last row)."""
+    while True:
+        begin = _BEGIN_CASES.search(text)
+        if begin is None:
+            return text
+        body_end, after = _environment_end(text, begin.end(), context)
+        rows = [row for row in _split_top(text[begin.end():body_end], "\\\\") if row.strip()]
+        pieces = []
+        for row in rows:
+            cells = _split_top(row, "&")
+            if len(cells) != 2:
+                raise ParseError("each row of a cases environment needs 'value & condition'",
+                                 source=context.source, position=context.source.find(row.strip()),
+                                 hint=r"write \begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} "
+                                      r"\end{cases}")
+            pieces.append((_convert(cells[0], context), _case_condition(cells[1], context)))
+        if any(cond is sp.true for _, cond in pieces[:-1]):
+            raise ParseError("'otherwise' must be the last row of cases", source=context.source,
+                             position=None, hint="move the otherwise row to the end")
+        held = context.hold(sp.Piecewise(*pieces))
+        text = text[:begin.start()] + "{" + held.strip() + "}" + text[after:]
+
+
+def _environment_end(text: str, start: int, context: _Context) -> tuple[int, int]:
+    r"""Where the environment opened just before ``start`` ends: (body end, after \end)."""
+    depth = 1
+    for match in _ENVIRONMENT.finditer(text, start):
+        depth += 1 if match.group(1) == "begin" else -1
+        if depth == 0:
+            return match.start(), match.end()
+    raise ParseError(r"\begin{cases} is not closed", source=context.source,
+                     position=context.source.find(r"\begin"), hint=r"add \end{cases}")
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """Split at ``separator`` outside braces, brackets and nested environments."""
+    parts, depth, last, index = [], 0, 0, 0
+    while index < len(text):
+        environment = _ENVIRONMENT.match(text, index)
+        if environment:
+            depth += 1 if environment.group(1) == "begin" else -1
+            index = environment.end()
+            continue
+        char = text[index]
+        if char == "\\" and text.startswith(separator, index) and depth == 0:
+            parts.append(text[last:index])
+            index += len(separator)
+            last = index
+            continue
+        if char == "\\":
+            index += 2  # an escaped character (\{, \\) never opens or splits
+            continue
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            parts.append(text[last:index])
+            last = index + len(separator)
+        index += 1
+    parts.append(text[last:])
+    return parts
+
+
+def _case_condition(text: str, context: _Context) -> sp.Basic:
+    r"""``\text{for}\: x > 0``, ``x \geq 0 \wedge y < 1``, ``0 < x < 1``, ``\text{otherwise}``;
+    ``\vee`` (or) binds looser than ``\wedge`` (and, also a comma), and brackets group."""
+    text = _CONDITION_WORDS.sub("", text.strip()).strip()
+    if _OTHERWISE.match(text):
+        return sp.true
+    if not text:
+        raise ParseError("a row of cases has no condition", source=context.source, position=None,
+                         hint=r"write the condition after &, e.g. 1 & x > 0, or \text{otherwise}")
+    return _joined_condition(text, context)
+
+
+def _joined_condition(text: str, context: _Context) -> sp.Basic:
+    for family, combine in (("or", sp.Or), ("and", sp.And)):
+        chunks, last = [], 0
+        for match in _JOINERS.finditer(text):
+            word = match.group(0)
+            is_or = "vee" in word or "lor" in word or "or" in word.split("{")[-1]
+            if _inside_group(text, match.start()) or is_or != (family == "or"):
+                continue
+            chunks.append(text[last:match.start()])
+            last = match.end()
+        if chunks:
+            chunks.append(text[last:])
+            return combine(*[_joined_condition(chunk, context) for chunk in chunks])
+    inner = text.strip()
+    bracketed = re.fullmatch(r"(?:\\left\s*)?\((.*?)(?:\\right\s*)?\)", inner, re.S)
+    if bracketed and _matching(inner, inner.index("("), "(", ")") == len(inner) - 1:
+        return _joined_condition(bracketed.group(1), context)
+    return _comparison_chain(inner, context)
+
+
+def _comparison_chain(text: str, context: _Context) -> sp.Basic:
+    r"""``a < b``, or a chain ``0 < x \leq 1`` read as both comparisons."""
+    operands, relations, last = [], [], 0
+    for match in _RELATION_TOKENS.finditer(text):
+        if _inside_group(text, match.start()):
+            continue
+        operands.append(text[last:match.start()])
+        relations.append(match.group(0))
+        last = match.end()
+    operands.append(text[last:])
+    if not relations or any(not operand.strip() for operand in operands):
+        raise ParseError(f"cannot read the condition '{text.strip()}'", source=context.source,
+                         position=context.source.find(text.strip()),
+                         hint=r"write a comparison such as x > 0, x \leq 1 or 0 < x < 1")
+    values = [_convert(operand, context) for operand in operands]
+    comparisons = [_LATEX_RELATIONS[relation](values[k], values[k + 1])
+                   for k, relation in enumerate(relations)]
+    return sp.And(*comparisons) if len(comparisons) > 1 else comparisons[0]
+
+
+def _inside_group(text: str, position: int) -> bool:
+    depth = 0
+    for char in text[:position]:
+        depth += char in "{(["
+        depth -= char in "})]"
+    return depth > 0
 
 
 def _layer_indexed_symbol(match: re.Match, context: _Context) -> str:
@@ -439,7 +665,11 @@ def _hold_number(match: re.Match, text: str, context: _Context) -> str:
         return match.group(1)
     held = context.hold(make_number(match.group(2), context.source))
     before = text[:match.start()].rstrip()
-    return "{" + held.strip() + "}" if before.endswith(("^", "_")) else held
+    if before.endswith(("^", "_")):  # \sin^2(x): the bracket belongs to the function
+        return "{" + held.strip() + "}"
+    if text[match.end():].lstrip().startswith("("):
+        held += r" \cdot "  # 18 (x)^9 is 18·x⁹: latex2sympy would read a call of "18"
+    return held
 
 
 def _left_right_delimiter(match: re.Match) -> str:
@@ -485,7 +715,21 @@ class _Scanner:
             else:
                 self.out.append(char)
                 self.pos += 1
+                if char.isalpha() and self._letter_before_bracket():
+                    self.out.append(r" \cdot ")
         return "".join(self.out)
+
+    def _letter_before_bracket(self) -> bool:
+        """``a (x + 1)^2`` is a·(x + 1)²: latex2sympy would call ``a`` and square the call.
+        True for a lone letter (not a command's, a word's, or a script's) before ``(``."""
+        text, pos = self.text, self.pos
+        start = pos - 1
+        before = text[start - 1] if start else ""
+        if before.isalpha() or before in ("\\", "^", "_"):
+            return False
+        if before == "{" and start > 1 and text[start - 2] in "^_":  # x_{i}(: a script
+            return False
+        return text[pos:].lstrip(" ").startswith("(")
 
     # -- helpers
     def _error(self, message: str, hint: str, near: str | None = None) -> ParseError:
@@ -526,8 +770,11 @@ class _Scanner:
         match = _CALL_POWER.match(text, pos)
         if match and allow_power:
             power = match.group(1)
-            power = power[1:-1] if power.startswith("{") else power
             pos = match.end()
+            if power.startswith("{"):  # braces nested deeper than the pattern: \frac{3}{2}
+                end = _matching(text, match.start(1), "{", "}")
+                power, pos = text[match.start(1):end + 1], end + 1
+            power = power[1:-1] if power.startswith("{") else power
         while pos < len(text) and text[pos] == " ":
             pos += 1
         if pos < len(text) and text[pos] == "(":
@@ -552,11 +799,43 @@ class _Scanner:
         self.pos = end
         where = self.context.source.find(inside) - 1 if inside else -1
         where = where if where >= 0 else None
-        value = (primed_call(name, primes, args, self.context.source, where) if primes
-                 else call_function(name, args, self.context.source, where))
+        if name == "softmax" and not primes:
+            value = self._softmax_output(args, where)
+        else:
+            value = (primed_call(name, primes, args, self.context.source, where) if primes
+                     else call_function(name, args, self.context.source, where))
         if power is not None:
-            value = safe_pow(value, _convert(power, self.context), self.context.source)
+            exponent = _convert(power, self.context)
+            if exponent == -1:
+                raise self._error(f"{name}^{{-1}}(...) is ambiguous (an inverse function or a "
+                                  "reciprocal?)", rf"write \frac{{1}}{{\operatorname{{{name}}}(x)}} "
+                                  "for the reciprocal; only trigonometric and hyperbolic "
+                                  r"functions have inverses here (\sin^{-1} is \arcsin)",
+                                  near="^")
+            value = safe_pow(value, exponent, self.context.source)
         self.out.append(self.context.hold(value))
+        if self.text[self.pos:].lstrip(" ").startswith("("):
+            self.out.append(r" \cdot ")  # \sigma(x)(1 - \sigma(x))^2: a product, not a call
+
+    def _softmax_output(self, args: list, where: int | None) -> sp.Basic:
+        r"""``\operatorname{softmax}(z_1, z_2)_{1}``: the subscript after the call picks the
+        output (as derivekit prints it); without one the first argument is the index, as
+        in text (``softmax(1, z_1, z_2)``)."""
+        match = _CALL_SUBSCRIPT.match(self.text, self.pos)
+        if match is None:
+            if len(args) == 1:
+                raise self._error("softmax(z) of a whole vector is a vector, not a scalar",
+                                  SOFTMAX_VECTOR_HINT, near="softmax")
+            return call_function("softmax", args, self.context.source, where)
+        self.pos = match.end()
+        index = (match.group(1) or match.group(2)).strip()
+        if not index.isdigit():
+            raise self._error(f"softmax(...)_{index} needs a numeric output index here",
+                              r"the scalar language needs the inputs written out, e.g. "
+                              r"\operatorname{softmax}(z_1, z_2, z_3)_1; for a vector z "
+                              "use the matrix engine, e.g. " + SOFTMAX_MATRIX_SPELLING,
+                              near="softmax")
+        return call_function("softmax", [sp.Integer(index), *args], self.context.source, where)
 
     # -- what the scanner recognises
     def _command(self) -> None:
@@ -573,6 +852,8 @@ class _Scanner:
                 self.out.append(rf" \text{{{word}}} ")
             else:
                 self._named(word, command)
+        elif command == "partial" and self._partial_of_unknown():
+            pass
         elif command in _CALLABLE_COMMANDS and self._followed_by_paren(command != "sigma"):
             # \sigma^2(x - \mu) is a variance times a bracket, never a squared sigmoid
             self._call(_CALLABLE_COMMANDS[command], allow_power=command != "sigma")
@@ -585,6 +866,26 @@ class _Scanner:
                                   f"put a space after \\{prefix}: \\{prefix} {command[len(prefix):]}",
                                   near="\\" + command)
             self.out.append(match.group(0))
+
+    def _partial_of_unknown(self) -> bool:
+        r"""``\partial_{1} g(p, q)``: the partial derivative of an unknown function in its
+        first argument, at (p, q), as derivekit prints it."""
+        match = _PARTIAL_INDEX.match(self.text, self.pos)
+        if match is None:
+            return False
+        start = self.pos
+        self.pos = match.end()
+        span = self._call_span(allow_power=False)
+        if span is None:
+            self.pos = start
+            return False
+        inside, _, end, _ = span
+        args = [_convert(arg, self.context) for arg in _split_args(inside)]
+        self.pos = end
+        index = int(match.group(1) or match.group(2))
+        self.out.append(self.context.hold(partial_call(index, match.group(3), args,
+                                                       self.context.source)))
+        return True
 
     def _unwrapped(self, inside: str) -> str:
         """``\\mathbf{w}`` -> ``w``; a longer body keeps its braces as a group."""
@@ -601,7 +902,14 @@ class _Scanner:
         return rf" \text{{{letter}{suffix}}} "
 
     def _named(self, word: str, command: str) -> None:
-        if not _WORD.fullmatch(word):
+        snake = word.replace("\\_", "_").replace(" ", "")
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+", snake) and \
+                self._followed_by_paren():  # \operatorname{leaky\_relu}(x): a function name
+            word = snake
+            if _function_name(word) is None:
+                raise self._error(f"unknown function '{word}'", unknown_function_hint(word),
+                                  near=word.split("_")[0])
+        if not _WORD.fullmatch(word) and _function_name(word) is None:
             raise self._error(rf"\{command}{{{word}}} must hold a plain name",
                               r"write e.g. \operatorname{ReLU}(x) or \text{loss}", near=word)
         known = _function_name(word)
@@ -640,6 +948,8 @@ class _Scanner:
 
 
 def _function_name(word: str) -> str | None:
+    if word in FUNCTIONS:  # H (the step function) before h (an abstract function)
+        return word
     lower = word.lower()
     lower = _LATEX_FUNCTION_ALIASES.get(lower, lower)
     return lower if lower in FUNCTIONS else None
@@ -785,6 +1095,9 @@ def _undefined_call(expr, context: _Context) -> sp.Basic:
     """latex2sympy's ``x(y)`` for a name that is not a function: an abstract function for
     f, g, h, otherwise the product ``x*y``."""
     name = expr.func.__name__.lstrip("\\")
+    held = re.fullmatch(r"(?:text|mathrm)\{(\w+)\}", name)
+    if held and held.group(1) in context.placeholders:  # 2 (\sigma(x)): a held value times
+        name = held.group(1)                            # a bracket, not a call
     args = [finish(arg, context) for arg in expr.args]
     if is_abstract_function_name(name):
         return sp.Function(name)(*args)
@@ -797,14 +1110,23 @@ def _undefined_call(expr, context: _Context) -> sp.Basic:
 
 
 def _sum(expr, context: _Context) -> sp.Basic:
+    r"""``\sum_{i=1}^{n}``: a ``Sum``; numeric bounds expand it (``make_sum``); no bounds
+    (``\sum_i``) run from 1 to ``N_i``."""
     body = finish(expr.function, context)
-    bounds = []
-    for index, low, high in expr.limits:
+    for index, low, high in expr.limits:  # innermost first
         index = finish(index, context)
         if getattr(low, "name", None) == _SUM_LOW:
             low, high = sp.Integer(1), sp.Symbol(f"N_{index.name}")
         else:
             low, high = finish(low, context), finish(high, context)
-        bounds.append((index, low, high))
-    return sp.Sum(body, *bounds)
+        try:
+            body = make_sum(body, index, low, high)
+        except ValueError as exc:
+            if isinstance(exc, DerivekitError):
+                raise
+            raise ParseError(f"cannot read the sum: {exc}", source=context.source,
+                             position=context.source.find(r"\sum"),
+                             hint=r"write \sum_{i=1}^{n} with an index letter and integer or "
+                                  "symbolic bounds") from None
+    return body
 

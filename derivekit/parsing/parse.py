@@ -39,7 +39,7 @@ from derivekit.parsing.functions import (
 )
 
 __all__ = ["parse", "InputLimitError", "FUNCTIONS", "ABSTRACT_FUNCTION_NAMES", "GREEK_NAMES",
-           "Norm", "to_text_source"]
+           "Norm", "to_text_source", "NAME_HINTS", "MAX_SUM_TERMS", "make_sum"]
 
 SYNTAXES = ("auto", "text", "latex")
 
@@ -59,33 +59,158 @@ def _log(x, base=None):
 
 def _softmax(index, *zs):
     """``softmax(i, z1, ..., zn)``: the i-th (1-based) output; ``i`` must be an integer."""
+    if not zs:
+        raise ValueError("softmax(z) of a whole vector is a vector, not a scalar")
     if not (index.is_Integer and 1 <= int(index) <= len(zs)):
         raise ValueError(f"the index must be an integer from 1 to {len(zs)}")
     return softmax(index, *zs)
 
 
+def heaviside(x, at_zero=sp.S.Zero):
+    """H(x): 1 for x > 0, 0 for x < 0, and ``at_zero`` (derivekit's convention: 0, as in
+    ReLU′ = H) at the jump."""
+    return sp.Heaviside(x, at_zero)
+
+
+#: the most terms a sum with numeric bounds is expanded into
+MAX_SUM_TERMS = 1_000
+
+
+def make_sum(body, index, low, high):
+    """``sum(body, i, low, high)`` = Σ_{i=low}^{high} body.
+
+    Numeric bounds expand the sum (at most :data:`MAX_SUM_TERMS` terms), replacing the index
+    in subscripts too (``x_i`` → ``x_1``, ``x_2`` …); symbolic bounds keep a ``Sum``.
+    """
+    if not index.is_Symbol:
+        raise ValueError(f"the summation index must be a name, not {index}")
+    if low.is_Integer and high.is_Integer:
+        count = int(high) - int(low) + 1
+        if count > MAX_SUM_TERMS:
+            raise LimitError(f"the sum has {count} terms, over the limit of {MAX_SUM_TERMS}",
+                             hint="keep the upper bound symbolic (e.g. n) or sum fewer terms")
+        return sp.Add(*[substitute_index(body, index, sp.Integer(k))
+                        for k in range(int(low), int(high) + 1)])
+    if low.is_Number or high.is_Number:
+        if not (low.is_Integer or low.free_symbols) or not (high.is_Integer or high.free_symbols):
+            raise ValueError("the bounds of a sum must be integers or symbols")
+    return sp.Sum(body, (index, low, high))
+
+
+_SUBSCRIPT_RE = re.compile(r"^(?P<head>[^_]+)_(?P<sub>\{?[A-Za-z0-9+\-]+\}?)$")
+
+
+def substitute_index(expr: sp.Basic, index: sp.Symbol, value: sp.Basic) -> sp.Basic:
+    """``expr`` with ``index`` = ``value``, in subscripts as well: with i = 2, ``x_i`` → ``x_2``,
+    ``w_ij`` → ``w_2j``, ``x_{i+1}`` → ``x_3`` (a subscript is a name's part after ``_``)."""
+    name = index.name
+    swaps = {}
+    for symbol in expr.free_symbols:
+        match = _SUBSCRIPT_RE.match(symbol.name) if symbol != index else None
+        if match is None:
+            continue
+        sub = match.group("sub").strip("{}")
+        new = _subscript_at(sub, name, value)
+        if new is not None and new != sub:
+            swaps[symbol] = sp.Symbol(f"{match.group('head')}_{new}")
+    return expr.xreplace({**swaps, index: value})
+
+
+def _subscript_at(sub: str, index: str, value: sp.Basic) -> str | None:
+    """A subscript with the index replaced: ``i`` → ``2``, ``ij`` → ``2j``, ``i+1`` → ``3``;
+    None when the index is not in it."""
+    offset = re.fullmatch(rf"{re.escape(index)}([+-])(\d+)", sub)
+    if offset and value.is_Integer:
+        shift = int(offset.group(2)) * (1 if offset.group(1) == "+" else -1)
+        return str(int(value) + shift)
+    if len(index) == 1 and sub.isalnum() and index in sub:
+        return sub.replace(index, str(value))
+    if sub == index:
+        return str(value)
+    return None
+
+
+def _refuse_with(hint: str) -> Callable[..., sp.Basic]:
+    def refuse(*args):
+        raise _NamedRefusal(hint)
+    return refuse
+
+
+class _NamedRefusal(ValueError):
+    """A known name with no scalar meaning: the message is the hint saying what to write."""
+
+
+#: names people type that have no scalar meaning -> what to write instead
+NAME_HINTS = {
+    "mse": "the mean squared error is a loss over vectors: write one sample as (y - yhat)^2, "
+           "n samples as sum((y_i - yhat_i)^2, i, 1, n)/n, or use the matrix engine: "
+           'derivekit matgrad "mean((yhat - y)**2)" --wrt yhat --shapes yhat=nx1,y=nx1',
+    "cross_entropy": "write the loss for one example of true class 1 of three logits as "
+                     "-log(softmax(1, z1, z2, z3)), or use the matrix engine: derivekit matgrad "
+                     '"-sum(y*log(softmax(z)))" --wrt z --shapes z=nx1,y=nx1',
+    "crossentropy": "write the loss for one example of true class 1 of three logits as "
+                    "-log(softmax(1, z1, z2, z3)), or use the matrix engine: derivekit matgrad "
+                    '"-sum(y*log(softmax(z)))" --wrt z --shapes z=nx1,y=nx1',
+    "bce": "binary cross-entropy of a label y and a probability p is "
+           "-(y*log(p) + (1 - y)*log(1 - p)); from a logit z use p = sigmoid(z)",
+    "nll": "the negative log-likelihood of class k is -log(p_k), e.g. "
+           "-log(softmax(1, z1, z2, z3)) for class 1 of three logits",
+    "sum": "write sum(body, i, 1, n), e.g. sum(x_i^2, i, 1, 3)",
+}
+
+
+def _log_base(base: int) -> Callable[[sp.Basic], sp.Basic]:
+    def log_to_base(x):
+        return sp.log(x, base)
+    log_to_base.__doc__ = f"log{base}(x) = ln(x)/ln({base})."
+    return log_to_base
+
+
 #: whitelisted function name -> (builder, fewest arguments, most arguments or None)
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Basic], int, int | None]] = {
     "exp": (sp.exp, 1, 1), "log": (_log, 1, 2), "ln": (sp.log, 1, 1),
+    "log10": (_log_base(10), 1, 1), "log2": (_log_base(2), 1, 1),
     "sqrt": (sp.sqrt, 1, 1), "abs": (sp.Abs, 1, 1), "sign": (sp.sign, 1, 1), "sgn": (sp.sign, 1, 1),
-    "erf": (sp.erf, 1, 1),
+    "H": (heaviside, 1, 2), "heaviside": (heaviside, 1, 2), "step": (heaviside, 1, 1),
+    "erf": (sp.erf, 1, 1), "gamma": (sp.gamma, 1, 1), "atan2": (sp.atan2, 2, 2),
+    "polygamma": (sp.polygamma, 2, 2), "digamma": (sp.digamma, 1, 1),
     "sin": (sp.sin, 1, 1), "cos": (sp.cos, 1, 1), "tan": (sp.tan, 1, 1),
+    "cot": (sp.cot, 1, 1), "sec": (sp.sec, 1, 1), "csc": (sp.csc, 1, 1),
     "asin": (sp.asin, 1, 1), "acos": (sp.acos, 1, 1), "atan": (sp.atan, 1, 1),
+    "acot": (sp.acot, 1, 1), "asec": (sp.asec, 1, 1), "acsc": (sp.acsc, 1, 1),
     "arcsin": (sp.asin, 1, 1), "arccos": (sp.acos, 1, 1), "arctan": (sp.atan, 1, 1),
+    "arccot": (sp.acot, 1, 1), "arcsec": (sp.asec, 1, 1), "arccsc": (sp.acsc, 1, 1),
     "sinh": (sp.sinh, 1, 1), "cosh": (sp.cosh, 1, 1), "tanh": (sp.tanh, 1, 1),
+    "coth": (sp.coth, 1, 1), "sech": (sp.sech, 1, 1), "csch": (sp.csch, 1, 1),
+    "asinh": (sp.asinh, 1, 1), "acosh": (sp.acosh, 1, 1), "atanh": (sp.atanh, 1, 1),
+    "acoth": (sp.acoth, 1, 1), "asech": (sp.asech, 1, 1), "acsch": (sp.acsch, 1, 1),
+    "arsinh": (sp.asinh, 1, 1), "arcosh": (sp.acosh, 1, 1), "artanh": (sp.atanh, 1, 1),
+    "arcsinh": (sp.asinh, 1, 1), "arccosh": (sp.acosh, 1, 1), "arctanh": (sp.atanh, 1, 1),
+    "arcoth": (sp.acoth, 1, 1), "arsech": (sp.asech, 1, 1), "arcsch": (sp.acsch, 1, 1),
     "sigmoid": (sigmoid, 1, 1), "sigma": (sigmoid, 1, 1), "σ": (sigmoid, 1, 1),
     "relu": (relu, 1, 1), "leaky_relu": (leaky_relu, 1, 2), "leakyrelu": (leaky_relu, 1, 2),
     "softplus": (softplus, 1, 1), "silu": (silu, 1, 1), "swish": (silu, 1, 1),
     "gelu": (gelu, 1, 1), "elu": (elu, 1, 2),
     "max": (sp.Max, 1, None), "min": (sp.Min, 1, None),
     "logsumexp": (logsumexp, 1, None), "lse": (logsumexp, 1, None),
-    "softmax": (_softmax, 2, None),
-    "norm": (Norm, 1, 1),
+    "softmax": (_softmax, 1, None),
+    "norm": (lambda v: sp.Abs(v) if v.is_number else Norm(v), 1, 1),  # ‖3‖ = |3|
+    "sum": (make_sum, 4, 4),
+    **{name: (_refuse_with(hint), 0, None) for name, hint in NAME_HINTS.items() if name != "sum"},
 }
 
+#: the matrix engine's spelling of a softmax cross-entropy over a vector z
+SOFTMAX_MATRIX_SPELLING = 'derivekit matgrad "-sum(y*log(softmax(z)))" --wrt z --shapes z=nx1,y=nx1'
+SOFTMAX_VECTOR_HINT = ("write one output of explicit inputs as softmax(1, z1, z2, z3) (the first of "
+                       "three), or use the matrix engine for a vector z, e.g. "
+                       + SOFTMAX_MATRIX_SPELLING)
+
+#: whitelisted names that are also ordinary symbols when not called (H for entropy, step)
+SYMBOL_TOO = frozenset({"H", "step", "gamma"})
+
 #: names usable as abstract (undefined) functions: f(x), g(x, y), h_1(t), F(x, y) ...
-ABSTRACT_FUNCTION_NAMES = frozenset("fghFGH")
-_ABSTRACT_RE = re.compile(r"^[fghFGH](?:_[A-Za-z0-9]+|\d+)?$")
+ABSTRACT_FUNCTION_NAMES = frozenset("fghFG")  # H is the step function
+_ABSTRACT_RE = re.compile(r"^(?:[fghFG](?:_[A-Za-z0-9]+|\d+)?|H(?:_[A-Za-z0-9]+|\d+))$")
 _LOG_BASE_RE = re.compile(r"^log_(\d+|e|[A-Za-z])$")
 
 #: Greek letter names read as single symbols (never split into letters)
@@ -299,6 +424,10 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
     subscript) is an error with a did-you-mean hint. ``log_2(x)`` / ``log_b(x)`` are logs to
     that base.
     """
+    refusal = NAME_HINTS.get(name.lower())
+    if refusal is not None and name.lower() != "sum":
+        raise ParseError(f"'{name}' is not a function of the scalar language", source=source,
+                         position=position, hint=refusal)
     if not args:
         raise ParseError(f"{name}() needs an argument", source=source, position=position,
                          hint=f"write {name}(x)")
@@ -322,6 +451,9 @@ def call_function(name: str, args: list[sp.Basic], source: str | None = None,
     except DerivekitError:  # a deadline's LimitError is a ValueError too: let it through
         raise
     except (TypeError, ValueError) as exc:
+        if name.lower() == "softmax" and len(args) == 1:
+            raise ParseError("softmax(z) of a whole vector is a vector, not a scalar",
+                             source=source, position=position, hint=SOFTMAX_VECTOR_HINT) from None
         raise ParseError(f"cannot apply {name}() here: {exc}", source=source,
                          position=position, hint=f"call it as {_arity_example(name, fewest, most)}"
                          ) from None
@@ -355,6 +487,33 @@ def primed_call(name: str, primes: int, args: list[sp.Basic], source: str | None
     return sp.Subs(derivative, stand_in, argument)
 
 
+_PARTIAL_DUMMY_INDEX = 314159
+
+
+def partial_call(index: int, name: str, args: list[sp.Basic], source: str | None = None,
+                 position: int | None = None) -> sp.Basic:
+    """``∂₁g(p, q)``: the partial derivative of an unknown function in its ``index``-th
+    argument, at (p, q). As ``sympy.diff`` writes it: ``Derivative(g(x, q), x)`` when that
+    argument is a symbol found nowhere else, else ``Subs(Derivative(g(ξ, q), ξ), ξ, p)``."""
+    if not is_abstract_function_name(name):
+        raise ParseError(f"∂{index} applies to an unknown function such as g(x, y), not {name}",
+                         source=source, position=position,
+                         hint="differentiate a known function with derivekit diff / dk.derive")
+    if not 1 <= index <= len(args):
+        raise ParseError(f"{name} has {len(args)} argument(s), so there is no argument {index}",
+                         source=source, position=position,
+                         hint=f"write ∂1{name}(...) to ∂{len(args)}{name}(...)")
+    argument = args[index - 1]
+    others = args[:index - 1] + args[index:]
+    function = sp.Function(name)
+    if argument.is_Symbol and not any(other.has(argument) for other in others):
+        return sp.Derivative(function(*args), argument)
+    stand_in = sp.Dummy("xi", dummy_index=_PARTIAL_DUMMY_INDEX + index)
+    at = list(args)
+    at[index - 1] = stand_in
+    return sp.Subs(sp.Derivative(function(*at), stand_in), stand_in, argument)
+
+
 def is_abstract_function_name(name: str) -> bool:
     """f, g, h, F, G, H, optionally subscripted (``f_1``, ``g2``): abstract functions."""
     return bool(_ABSTRACT_RE.match(name))
@@ -380,7 +539,10 @@ def _arity_text(fewest: int, most: int | None) -> str:
 def _arity_example(name: str, fewest: int, most: int | None) -> str:
     examples = {"log": "log(x) or log(x, 2)", "softmax": "softmax(1, z1, z2, z3)",
                 "leaky_relu": "leaky_relu(x) or leaky_relu(x, 0.1)", "elu": "elu(x) or elu(x, 1)",
-                "max": "max(0, x)", "min": "min(0, x)", "logsumexp": "logsumexp(z1, z2)"}
+                "max": "max(0, x)", "min": "min(0, x)", "logsumexp": "logsumexp(z1, z2)",
+                "sum": "sum(body, i, 1, n), e.g. sum(x_i^2, i, 1, 3)", "atan2": "atan2(y, x)",
+                "polygamma": "polygamma(0, x)", "h": "H(x) or H(x, 0)",
+                "heaviside": "heaviside(x) or heaviside(x, 0)"}
     return examples.get(name.lower(), f"{name}(x)")
 
 
@@ -388,7 +550,7 @@ def check_not_bare_function(name: str, source: str | None = None,
                             position: int | None = None) -> None:
     """A whitelisted function name used without brackets (``sin x``, ``log x``) is an error,
     never the symbol ``sin``; ``sigma`` alone is the Greek-letter symbol."""
-    if name != "sigma" and name not in UNICODE_GREEK.values() and (
+    if name != "sigma" and name not in SYMBOL_TOO and name not in UNICODE_GREEK.values() and (
             name in FUNCTIONS or name.lower() in FUNCTIONS):
         raise ParseError(f"the function '{name}' needs brackets", source=source,
                          position=position, hint=f"write {name}(x)")
@@ -421,6 +583,6 @@ def to_text_source(expr: sp.Basic) -> str:
     return sp.sstr(expr, order="none")
 
 
-__all__ += ["primed_call", "is_abstract_function_name", "check_not_bare_function", "check_size",
+__all__ += ["primed_call", "partial_call", "is_abstract_function_name", "check_not_bare_function", "check_size",
             "check_brackets", "make_number", "safe_pow", "call_function", "constant_or_symbol",
             "unknown_function_hint", "spell_greek", "looks_like_latex"]

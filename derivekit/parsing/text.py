@@ -14,7 +14,11 @@ The grammar, in words (loosest binding first):
   Unicode superscripts work too (``x²``, ``x⁻¹``), as do ``√x`` and subscripts ``x₁``, so
   derivekit's own Unicode output reads back;
 * atoms: numbers (``3``, ``0.25``, ``.5``, ``1e-3``, all exact), names, calls ``f(a, b)``,
-  brackets ``( )`` / ``[ ]`` and absolute values ``|x|`` (not juxtaposed: write ``2*|x|``).
+  brackets ``( )`` / ``[ ]`` and absolute values ``|x|`` (not juxtaposed: write ``2*|x|``);
+* as derivekit prints them: piecewise ``{a if x > 0; b otherwise}`` (conditions compare with
+  ``> < >= <= ≥ ≤ = ≠``, joined by ``and``/``or``, brackets group), indexed outputs
+  ``softmax(z₁, z₂)₁``, partials of unknown functions ``∂₁g(p, q)``, sums
+  ``sum(body, i, a, b)``, names ``xᵢⱼ``/``ŷ`` and primes ``f′(x)``.
 
 A name is a letter (ASCII or Greek) followed by letters and digits, with an optional
 subscript ``_1``, ``_ij`` or ``_{12}`` (written without braces in the result: ``W_12``).
@@ -27,6 +31,7 @@ Primes mark derivatives of one-argument functions: ``f'(x)``, ``sigmoid'(z)``, `
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import sympy as sp
@@ -39,11 +44,18 @@ from derivekit.parsing.parse import (
     check_not_bare_function,
     constant_or_symbol,
     make_number,
+    partial_call,
     primed_call,
     safe_pow,
 )
 
 _LETTER = r"A-Za-zα-ωΑ-Ωϵϑϕ"
+#: Unicode subscripts derivekit prints (x₁, xᵢⱼ) and accents on a letter (ŷ, x̄, θ̃)
+_SUBSCRIPT_LETTERS = "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"
+_SUBSCRIPT_CHARS = "₀-₉" + _SUBSCRIPT_LETTERS
+_ACCENT_MARKS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde", "\u0307": "dot",
+                 "\u0308": "ddot", "\u20d7": "vec"}
+_MARKS = "[" + "".join(_ACCENT_MARKS) + "]*"
 
 GRAMMAR = r"""
 ?start: sum
@@ -77,15 +89,31 @@ GRAMMAR = r"""
 ?primary: NUMBER                    -> number
         | iprimary
         | "|" sum "|"               -> abs
+        | "{" piece (";" piece)* "}" -> piecewise
+
+piece: sum "if" condition           -> piece_if
+     | sum "otherwise"              -> piece_otherwise
+
+?condition: conjunction
+          | condition "or" conjunction  -> either
+
+?conjunction: catom
+            | conjunction "and" catom   -> both
+
+?catom: comparison
+      | "(" condition ")"
+
+comparison: sum RELATION sum
 
 ?iprimary: NAME                     -> name
          | call
          | "(" sum ")"
          | "[" sum "]"
+         | PARTIAL call             -> partial
          | ROOT iprimary            -> root
          | ROOT NUMBER              -> root
 
-call: FUNC "(" [sum ("," sum)*] ")"
+call: FUNC "(" [sum ("," sum)*] ")" [CALL_INDEX]
 
 PLUS: "+"
 MINUS: "-" | "−"
@@ -93,13 +121,16 @@ TIMES: "*" | "·" | "×" | "⋅"
 DIVIDE: "/" | "÷"
 POW: "^" | "**"
 SUPERSCRIPT: /[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+/
+CALL_INDEX: /_(\d+|\{\d+\})|[₀-₉]+/
+RELATION: ">=" | "<=" | "!=" | ">" | "<" | "≥" | "≤" | "≠" | "="
 ROOT: "√"
+PARTIAL: /∂(_\d|_\{\d\}|[₁-₉])/
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
-NAME: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?/
-FUNC.2: /[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?'*(?=\s*\()/
+NAME: /[LETTERS][LETTERS0-9]*MARKS(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[SUBSCRIPTS]+)?/
+FUNC.2: /(?!(?:if|and|or|otherwise)\b)[LETTERS][LETTERS0-9]*(_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)|[₀-₉]+)?['′″‴]*(?=\s*\()/
 
 %ignore /\s+/
-""".replace("LETTERS", _LETTER)
+""".replace("LETTERS", _LETTER).replace("SUBSCRIPTS", _SUBSCRIPT_CHARS).replace("MARKS", _MARKS)
 
 
 @lru_cache(maxsize=1)
@@ -112,12 +143,24 @@ def text_parser():
 def parse_text(source: str) -> sp.Basic:
     """Parse plain-text ``source`` into SymPy (limits already checked by ``parse``)."""
     from lark.exceptions import UnexpectedInput
+    source = _decompose_accents(source)
     try:
         tree = text_parser().parse(source)
     except UnexpectedInput as exc:
         raise _syntax_error(source, exc) from None
     _check_tree_depth(tree, source)
     return _build(tree, source)
+
+
+def _decompose_accents(source: str) -> str:
+    """``ŷ`` typed as one character -> ``y`` + combining hat, as derivekit prints it."""
+    if source.isascii():
+        return source
+    out = []
+    for char in source:
+        parts = unicodedata.normalize("NFD", char)
+        out.append(parts if len(parts) == 2 and parts[1] in _ACCENT_MARKS else char)
+    return "".join(out)
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -216,12 +259,28 @@ def _build(node, source: str) -> sp.Basic:
         return _name_value(children[0], source)
     if kind == "call":
         head = children[0]
-        args = [_build(child, source) for child in children[1:] if child is not None]
-        name = _normalise_name(str(head).rstrip("'"))
-        primes = len(str(head)) - len(str(head).rstrip("'"))
+        index = children[-1] if children and getattr(children[-1], "type", "") == "CALL_INDEX" \
+            else None
+        inner = children[1:-1] if index is not None else children[1:]
+        args = [_build(child, source) for child in inner if child is not None]
+        name = _normalise_name(str(head).rstrip("'′″‴"))
+        if index is not None:
+            return _indexed_call(name, args, index, source, head.start_pos)
+        marks = str(head)[len(str(head).rstrip("'′″‴")):]
+        primes = sum(_PRIME_COUNT[mark] for mark in marks)
         if primes:
             return primed_call(name, primes, args, source, head.start_pos)
         return call_function(name, args, source, head.start_pos)
+    if kind == "partial":
+        index = int(str(children[0])[1:].strip("_{}").translate(_SUBSCRIPT_DIGITS))
+        call = children[1]
+        args = [_build(child, source) for child in call.children[1:] if child is not None]
+        return partial_call(index, _normalise_name(str(call.children[0])), args, source,
+                            children[0].start_pos)
+    if kind == "piecewise":
+        return _piecewise(children, source)
+    if kind in ("comparison", "both", "either"):
+        return _condition(node, source)
     if kind == "abs":
         return sp.Abs(_build(children[0], source))
     if kind == "root":
@@ -242,6 +301,46 @@ def _build(node, source: str) -> sp.Basic:
         return sp.Eq(left, right, evaluate=False)
     raise ParseError(f"unsupported construct {kind!r}", source=source,
                      position=_tree_position(node), hint="see docs/parsing.md")
+
+
+def _indexed_call(name: str, args: list, index, source: str, position) -> sp.Basic:
+    """``softmax(z₁, z₂)₁``: the subscript picks one output of a vector-valued function."""
+    if name.lower() != "softmax":
+        raise ParseError(f"a subscript after {name}(...) is not understood", source=source,
+                         position=index.start_pos,
+                         hint="only softmax has indexed outputs, as in softmax(z1, z2, z3)_1")
+    number = str(index).strip("_{}").translate(_SUBSCRIPT_DIGITS)
+    return call_function("softmax", [make_number(number, source, index.start_pos), *args],
+                         source, position)
+
+
+def _piecewise(pieces, source: str) -> sp.Basic:
+    """``{1 if x > 0; 1/100 otherwise}``: derivekit's printed piecewise form."""
+    pairs = []
+    for piece in pieces:
+        value = _build(piece.children[0], source)
+        if piece.data == "piece_otherwise":
+            pairs.append((value, sp.true))
+        else:
+            pairs.append((value, _condition(piece.children[1], source)))
+    if any(cond is sp.true for _, cond in pairs[:-1]):
+        raise ParseError("'otherwise' must be the last piece", source=source,
+                         position=None, hint="write {a if x > 0; b otherwise}")
+    return sp.Piecewise(*pairs)
+
+
+_RELATIONS = {">": sp.StrictGreaterThan, "<": sp.StrictLessThan, ">=": sp.GreaterThan,
+              "≥": sp.GreaterThan, "<=": sp.LessThan, "≤": sp.LessThan, "=": sp.Eq,
+              "!=": sp.Ne, "≠": sp.Ne}
+
+
+def _condition(node, source: str) -> sp.Basic:
+    """A comparison ``a > b`` or conditions joined by ``and`` / ``or``."""
+    if node.data == "comparison":
+        left, relation, right = node.children
+        return _RELATIONS[str(relation)](_build(left, source), _build(right, source))
+    first, second = (_condition(child, source) for child in node.children)
+    return sp.And(first, second) if node.data == "both" else sp.Or(first, second)
 
 
 def _build_chain(node, source: str) -> sp.Basic:
@@ -288,14 +387,27 @@ def _superscript_value(token, source: str) -> sp.Rational:
     return -value if str(token).startswith("⁻") else value
 
 
+_PRIME_COUNT = {"'": 1, "′": 1, "″": 2, "‴": 3}
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", "⁻⁺")
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
+_SUBSCRIPT_TO_ASCII = str.maketrans("₀₁₂₃₄₅₆₇₈₉" + _SUBSCRIPT_LETTERS,
+                                     "0123456789" + "aehijklmnoprstuvx")
+
+
 def _normalise_name(name: str) -> str:
-    """``W_{12}`` -> ``W_12``; ``x₁`` -> ``x_1``; other names unchanged."""
+    """``W_{12}`` -> ``W_12``; ``x₁`` -> ``x_1``, ``xᵢⱼ`` -> ``x_ij``; ``ŷ`` -> ``y_hat`` (as
+    derivekit prints a name with a modifier); other names unchanged."""
     name = name.replace("{", "").replace("}", "")
-    head = name.rstrip("₀₁₂₃₄₅₆₇₈₉")
+    head = name.rstrip("₀₁₂₃₄₅₆₇₈₉" + _SUBSCRIPT_LETTERS)
     if head != name:
-        name = f"{head}_{name[len(head):].translate(_SUBSCRIPT_DIGITS)}"
+        name = f"{head}_{name[len(head):].translate(_SUBSCRIPT_TO_ASCII)}"
+    base, underscore, rest = name.partition("_")
+    if any(mark in base for mark in _ACCENT_MARKS):  # ŷ₁ -> yhat_1, as \hat{y}_1 reads
+        modifiers = [_ACCENT_MARKS[c] for c in base if c in _ACCENT_MARKS]
+        base = "".join(c for c in base if c not in _ACCENT_MARKS) + "".join(modifiers)
+        name = base + underscore + rest
+    elif rest in _ACCENT_MARKS.values():  # y_hat is \hat{y}: one name, yhat
+        name = base + rest
     return name

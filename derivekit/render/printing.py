@@ -42,6 +42,7 @@ NOTATIONS = ("leibniz", "prime")
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvxβγρφχ",
                 "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ"))
 _SUP = dict(zip("0123456789+-=()niT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀ"))
+_SUP_CHARS = frozenset(_SUP.values())
 _PRIMES = {1: "′", 2: "″", 3: "‴"}
 # SymPy's symbol-name modifiers (theta_hat) as combining marks
 _MODIFIERS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307",
@@ -66,6 +67,17 @@ def _script(text: str, table: dict, fallback: str) -> str:
     return f"{fallback}{text}" if len(text) == 1 else f"{fallback}({text})"
 
 
+def _modifier_suffix(base: str) -> tuple[str, str]:
+    r"""``yhat`` -> (``y``, hat mark), as SymPy's LaTeX printer writes it ``\hat{y}``: one
+    letter or Greek name followed by a modifier; anything else is left alone."""
+    for modifier in sorted(_MODIFIERS, key=len, reverse=True):
+        head = base[:-len(modifier)]
+        if base.endswith(modifier) and (len(head) == 1 and head.isalpha()
+                                        or head.lower() in greeks):
+            return head, _MODIFIERS[modifier]
+    return base, ""
+
+
 def superscript(n: int) -> str:
     return "".join(_SUP[ch] for ch in str(n))
 
@@ -77,7 +89,8 @@ def unicode_symbol_name(name: str) -> str:
     marks = ""
     while subs and subs[-1] in _MODIFIERS:  # y_hat: a modifier, not a subscript
         marks += _MODIFIERS[subs.pop()]
-    text = (_greek(base) or base) + marks
+    base, suffix_marks = _modifier_suffix(base)
+    text = (_greek(base) or base) + suffix_marks + marks
     for sub in subs:
         text += _script(_greek(sub) or sub, _SUB, "_")
     for sup in sups:
@@ -167,6 +180,30 @@ class TextbookOrder:
         if self._textbook:
             factors = sorted(factors, key=_factor_rank)  # stable: SymPy's order within a rank
         return factors
+
+
+def _partial_of_unknown(expr):
+    """(g, k, args) when ``expr`` is the first partial derivative of an unknown function g of
+    several arguments in its k-th argument, at ``args``: ``Derivative(g(x, y), x)`` or
+    ``Subs(Derivative(g(ξ, y), ξ), ξ, p)``. Printed ∂ₖg(args), which the parser reads back."""
+    point = None
+    if isinstance(expr, sp.Subs):
+        if len(expr.variables) != 1:
+            return None
+        point, expr = expr.point[0], expr.expr
+    if not isinstance(expr, sp.Derivative) or len(expr.variables) != 1:
+        return None
+    inner, variable = expr.expr, expr.variables[0]
+    if not (isinstance(inner, sp.core.function.AppliedUndef) and len(inner.args) > 1):
+        return None
+    places = [k for k, arg in enumerate(inner.args) if arg == variable]
+    if len(places) != 1 or any(arg.has(variable) for k, arg in enumerate(inner.args)
+                               if k != places[0]):
+        return None
+    args = list(inner.args)
+    if point is not None:
+        args[places[0]] = point
+    return inner.func, places[0] + 1, args
 
 
 def _is_unevaluated(expr) -> bool:
@@ -278,14 +315,19 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
         if exp is sp.S.Half:
-            return "√" + self.parenthesize(base, PRECEDENCE["Pow"], strict=True) \
-                if not (base.is_Atom or base.is_Function) else "√" + self._print(base)
+            shown = self._print(base)
+            return "√" + (shown if _is_one_token(shown) else f"({shown})")
         if exp.is_Number and exp.is_negative:
             return f"1/{self._print(sp.Pow(base, -exp)) if exp != -1 else self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}"
         shown_base = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+        if base.is_Pow and not shown_base.startswith("("):  # (x³)^(3/2), (√x)³: one base
+            shown_base = f"({shown_base})"
         if exp.is_Integer:
             return shown_base + superscript(int(exp))
-        return f"{shown_base}^{self.parenthesize(exp, PRECEDENCE['Pow'], strict=True)}"
+        shown_exp = self._print(exp)
+        if not _is_one_token(shown_exp):  # x^(1/√y), x^(3/2): the exponent is bracketed whole
+            shown_exp = f"({shown_exp})"
+        return f"{shown_base}^{shown_exp}"
 
     # functions
     def _print_Function(self, expr):
@@ -332,10 +374,28 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
     def _print_BooleanTrue(self, expr):
         return "true"
 
+    def _print_And(self, expr):
+        return " and ".join(self.parenthesize(a, PRECEDENCE["And"], strict=True) for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(self.parenthesize(a, PRECEDENCE["Or"], strict=True) for a in expr.args)
+
+    def _print_ITE(self, expr):
+        return self._print(expr.to_nnf())  # if-then-else as and/or, which reads back
+
+    def _print_Sum(self, expr):
+        """``sum(body, i, 1, n)``, the spelling the text parser reads back."""
+        text = self._print(expr.function)
+        for index, low, high in expr.limits:  # the first limit is the innermost sum
+            text = f"sum({text}, {self._print(index)}, {self._print(low)}, {self._print(high)})"
+        return text
+
     def _print_Derivative(self, expr):
         if applied := _applied_at(expr):
             func, n = applied
             return f"{self._print(func)}{prime_marks(n)}({self._print(expr.variables[0])})"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_text(*partial)
         d = "∂" if requires_partial(expr.expr) else "d"
         order = sum(int(n) for _, n in expr.variable_count)
         below = "".join(f"{d}{self._print(v)}{superscript(int(n)) if n > 1 else ''}"
@@ -348,11 +408,35 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         if isinstance(inner, sp.Derivative) and (applied := _applied_at(inner)) and old == (inner.variables[0],):
             func, n = applied
             return f"{self._print(func)}{prime_marks(n)}({self._print(new[0])})"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_text(*partial)
         where = ", ".join(f"{self._print(o)} = {self._print(n)}" for o, n in zip(old, new))
         return f"[{self._print(inner)}]_({where})"
 
+    def _partial_text(self, func, index, args):
+        return f"∂{_script(str(index), _SUB, '_')}{self._print(func)}({', '.join(self._print(a) for a in args)})"
+
     def _print_MatrixBase(self, expr):
         return "\n".join(matrix_grid([[self._print(e) for e in expr.row(i)] for i in range(expr.rows)]))
+
+
+def _is_one_token(text: str) -> bool:
+    """A name, a number, or one call ``f(…)`` (brackets closing at the end): safe unbracketed
+    after ``^``."""
+    head = re.match(r"\d+(?![\w.])|[^\W\d_][\w′″‴\u0300-\u036f\u20d7]*", text)
+    if head is None or any(ch in _SUP_CHARS for ch in head.group(0)):  # x³ is a power
+        return False
+    rest = text[head.end():]
+    if not rest:
+        return True
+    if not rest.startswith("("):
+        return False
+    depth = 0
+    for position, char in enumerate(rest):
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            return position == len(rest) - 1 or (position == len(rest) - 2 and rest[-1] in _SUB.values())
+    return False
 
 
 def prime_marks(n: int) -> str:
@@ -408,10 +492,28 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
         name = getattr(cls, "latex_name", "")
         return name or LatexPrinter._print_FunctionClass(self, cls)
 
+    def _print_ITE(self, expr):
+        return self._print(expr.to_nnf())
+
     def _print_Heaviside(self, expr, exp=None):
-        # SymPy's power printer passes exp= for H(x)^2: the power goes on the H
-        text = rf"H\left({self._print(expr.args[0])}\right)"
-        return text if exp is None else rf"{text}^{{{exp}}}"
+        body = rf"H\left({self._print(expr.args[0])}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
+
+    def _print_Sum(self, expr):
+        r"""Nested ``\sum_{j=1}^{m} \sum_{i=1}^{n}`` rather than SymPy's ``\substack`` form."""
+        if len(expr.limits) == 1:
+            return LatexPrinter._print_Sum(self, expr)
+        inner = sp.Sum(expr.function, expr.limits[0])
+        for limit in expr.limits[1:-1]:
+            inner = sp.Sum(inner, limit)
+        index, low, high = expr.limits[-1]
+        body = self._print(inner)
+        return (rf"\sum_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}} "
+                + body)
+
+    def _print_atan2(self, expr, exp=None):
+        body = rf"\operatorname{{atan2}}\left({self._print(expr.args[0])}, {self._print(expr.args[1])}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
 
     def _print_Symbol(self, expr, style="plain"):
         # theta_hat -> thetahat, which SymPy prints as \hat{\theta} (as the text printer does)
@@ -426,13 +528,21 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
         if applied := _applied_at(expr):
             func, n = applied
             return f"{self._print(func)}{latex_primes(n)}\\left({self._print(expr.variables[0])}\\right)"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_latex(*partial)
         return LatexPrinter._print_Derivative(self, expr)
+
+    def _partial_latex(self, func, index, args):
+        shown = ", ".join(self._print(a) for a in args)
+        return rf"\partial_{{{index}}} {self._print(func)}\left({shown}\right)"
 
     def _print_Subs(self, expr):
         inner, old, new = expr.args
         if isinstance(inner, sp.Derivative) and (applied := _applied_at(inner)) and old == (inner.variables[0],):
             func, n = applied
             return f"{self._print(func)}{latex_primes(n)}\\left({self._print(new[0])}\\right)"
+        if partial := _partial_of_unknown(expr):
+            return self._partial_latex(*partial)
         return LatexPrinter._print_Subs(self, expr)
 
 

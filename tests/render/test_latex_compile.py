@@ -46,6 +46,7 @@ def rule_corpus():
         (functions.softmax(1, x, y), "x"),
         ("-(y*log(sigmoid(w*x + b)) + (1 - y)*log(1 - sigmoid(w*x + b)))", "w"),
         ("log(exp(z_1) + exp(z_2))", "z_1"),
+        (r"\sum_{i=1}^{n} x_i^2", "x_k"), ("sum((y_i - w*x_i)^2, i, 1, n)", "w"),
     ]
 
 
