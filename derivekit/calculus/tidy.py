@@ -290,6 +290,9 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         rewrites.append(Rewrite("Recognise the sigmoid: eᵛ/(1 + eᵛ) = σ(v), 1/(1 + eᵛ) = 1 − σ(v)",
                                 current, recognised, order=order))
         current = _tidy_algebra(recognised, rewrites, order)
+
+    if _score(current) > _score(raw):
+        return raw, []  # tidying never makes a result longer
     return current, rewrites
 
 
@@ -361,7 +364,8 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
                 for t in sp.preorder_traversal(skeleton))):
         # σ(1 − σ)(1 − 2σ) out of 2σ³ − 3σ² + σ: the second derivatives of σ and friends
         paths.append([("polynomial", _leading_ones_positive(sp.factor(skeleton)))])
-    best = min(paths, key=lambda path: (_score(path[-1][1]) + _path_cost(path), len(path)))
+    # scored with the frozen pieces put back: a repeated H(9x + 3y) costs its full length
+    best = min(paths, key=lambda path: (_score(back(path[-1][1])) + _path_cost(path), len(path)))
     previous = skeleton
     for move, value in best:
         if value == previous or move == "raw":
