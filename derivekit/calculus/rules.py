@@ -495,10 +495,45 @@ def _with_chain(expr, inner, var, ctx, outer_rule, outer_at_inner=None) -> Step:
     if outer_at_inner is None:
         outer_at_inner = _substitute_back(outer_step.result, name, inner, expr)
     result = outer_at_inner * inner_step.result
+    cancelled = cancelled_factor(outer_at_inner, inner_step.result)
+    extra = {} if cancelled is None else {"cancelled": cancelled, "outer_at": outer_at_inner,
+                                          "reason": _cancellation_reason(cancelled)}
     return _step("chain", expr, var, result, [outer_step, inner_step], facts=[(name, inner)],
                  outer=outer, inner=inner, name=name, outer_derivative=outer_step.result,
                  inner_derivative=inner_step.result,
-                 product=sp.Mul(outer_at_inner, inner_step.result, evaluate=False))
+                 product=sp.Mul(outer_at_inner, inner_step.result, evaluate=False), **extra)
+
+
+#: the sentence a chain step adds when f′(g) divides by a factor that g′ multiplies by:
+#: the cancellation is the step's insight (σ′/σ = 1 − σ in the BCE gradient), so it is said
+CANCELLATION = ("Here {cancelled} cancels: it divides in {outer_at} and multiplies in "
+                "{inner_derivative}, so the product is {result}{reason}.")
+
+
+def _cancellation_reason(cancelled: sp.Expr) -> str:
+    """Why it cancels, for the cancellations a student should recognise by name."""
+    from derivekit.parsing.functions import sigmoid
+    if isinstance(cancelled, sigmoid):
+        return " (σ′/σ = 1 − σ, because σ′ = σ(1 − σ))"
+    if isinstance(1 - cancelled, sigmoid):
+        return " ((1 − σ)′/(1 − σ) = −σ, because σ′ = σ(1 − σ))"
+    return ""
+
+
+def cancelled_factor(outer: sp.Expr, inner: sp.Expr) -> sp.Expr | None:
+    """The factors that ``outer`` divides by and ``inner`` multiplies by (σ(z) in
+    1/σ(z) · xσ(z)(1 − σ(z))), or None: they cancel in the chain rule's product."""
+    divides = {}
+    for factor in sp.Mul.make_args(outer):
+        base, power = factor.as_base_exp()
+        if power.is_Integer and power < 0 and not base.is_number:
+            divides[base] = -power
+    common = sp.S.One
+    for factor in sp.Mul.make_args(inner):
+        base, power = factor.as_base_exp()
+        if base in divides and power.is_Integer and power > 0:
+            common *= base ** min(power, divides[base])
+    return None if common == 1 else common
 
 
 def multivariable_rule(expr: sp.Expr, var, ctx, rule: str | None = None, **detail) -> Step:

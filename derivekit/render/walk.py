@@ -120,7 +120,11 @@ def sentence(view: StepView, writer) -> str:
     if view.rule is None:
         return writer.prose(f"Apply the rule '{step.rule}'.")
     values = {**step.detail, "expr": step.expr, "var": step.var, "result": step.result}
-    return fill_template(view.rule.explanation, values, writer)
+    text = fill_template(view.rule.explanation, values, writer)
+    if "cancelled" in step.detail:  # a cancellation is a step of its own in the sentence
+        from derivekit.calculus.rules import CANCELLATION
+        text += writer.prose(" ") + fill_template(CANCELLATION, values, writer)
+    return text
 
 
 # --- writers: how one format prints math, prose and derivative operators -------------------

@@ -74,3 +74,17 @@ def test_moves_are_named_for_what_they_are():
     assert any(t.startswith("Factor numerator and denominator") and "exp(z1)" in t for t in texts)
     sig = derive("exp(-z)/(1+exp(-z))", "z")
     assert any("e⁻ᵛ" in r.description for r in sig.rewrites)  # the sign the expression has
+
+
+def test_bce_cancellation_is_said_with_its_reason():
+    # issue 14: σ′/σ = 1 − σ is the insight of the BCE gradient; the chain step says it
+    from derivekit.calculus.rules import cancelled_factor
+    s = sigmoid(w * x + b)
+    assert cancelled_factor(1 / s, x * s * (1 - s)) == s
+    assert cancelled_factor(1 / (1 - s), -x * s * (1 - s)) == 1 - s
+    assert cancelled_factor(sp.cos(x), x) is None
+    d = derive("-(y*log(sigmoid(w*x + b)) + (1 - y)*log(1 - sigmoid(w*x + b)))", "w")
+    text = d.to_text()
+    assert "Here σ(w·x + b) cancels" in text and "σ′/σ = 1 − σ" in text
+    assert "Here 1 − σ(w·x + b) cancels" in text and "(1 − σ)′/(1 − σ) = −σ" in text
+    assert "cancels" in d.to_latex()
