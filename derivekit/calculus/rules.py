@@ -65,11 +65,14 @@ _GENERAL_RULES = [
     _rule("product", "Product rule",
           r"\frac{d}{dx}\left(f g\right) = \frac{df}{dx} g + f \frac{dg}{dx}",
           "d/dx (f·g) = f′·g + f·g′",
-          "Differentiate each of the {count} factors in turn, keeping the others, and add the results."),
+          "Differentiate each of the {count} factors in turn, keeping the others, and add "
+          "the results: {assembled}."),
     _rule("quotient", "Quotient rule",
           r"\frac{d}{dx}\frac{f}{g} = \frac{f' g - f g'}{g^{2}}", "d/dx (f/g) = (f′·g − f·g′)/g²",
           "With numerator {numerator} and denominator {denominator}: "
-          "(numerator′ · denominator − numerator · denominator′) / denominator²."),
+          "(numerator′ · denominator − numerator · denominator′) / denominator². Here "
+          "numerator′ = {top} and denominator′ = {bottom}, so it is "
+          "[({top})·({denominator}) − ({numerator})·({bottom})] / ({denominator})²."),
     _rule("chain", "Chain rule",
           r"\frac{d}{dx} f(g(x)) = f'(g(x))\, g'(x)", "d/dx f(g(x)) = f′(g(x))·g′(x)",
           "Substitute {name} = {inner}: the derivative is d/d{name} {outer} = {outer_derivative}, "
@@ -235,7 +238,9 @@ _FUNCTION_RULES = [
     _rule("cosh", "Hyperbolic cosine rule", r"\frac{d}{dx}\cosh x = \sinh x", "d/dx cosh x = sinh x",
           "The derivative of cosh is sinh."),
     _rule("tanh", "Hyperbolic tangent rule", r"\frac{d}{dx}\tanh x = 1 - \tanh^{2} x",
-          "d/dx tanh x = 1 − tanh²x", "The derivative of tanh is 1 − tanh²."),
+          "d/dx tanh x = 1 − tanh²x",
+          "From {expr} = {definition}, the quotient rule gives {derivation} = {result}, "
+          "since cosh² − sinh² = 1."),
     _rule("coth", "Hyperbolic cotangent rule", r"\frac{d}{dx}\coth x = 1 - \coth^{2} x",
           "d/dx coth x = 1 − coth²x", "The derivative of coth is 1 − coth²."),
     _rule("sech", "Hyperbolic secant rule", r"\frac{d}{dx}\operatorname{sech} x = -\operatorname{sech} x \tanh x",
@@ -255,9 +260,13 @@ _FUNCTION_RULES = [
     _rule("erf", "Error function rule", r"\frac{d}{dx}\operatorname{erf} x = \frac{2}{\sqrt{\pi}} e^{-x^{2}}",
           "d/dx erf x = (2/√π)·e^(−x²)", "The derivative of erf is the Gaussian 2e^(−u²)/√π."),
     _rule("sigmoid", "Sigmoid rule", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)",
-          "σ′(x) = σ(x)(1 − σ(x))", "The logistic sigmoid's derivative is σ(1 − σ)."),
+          "σ′(x) = σ(x)(1 − σ(x))",
+          "From {expr} = {definition}, the chain rule gives {derivation} = {result}: the "
+          "logistic sigmoid's derivative is σ(1 − σ)."),
     _rule("softplus", "Softplus rule", r"\frac{d}{dx}\operatorname{softplus}(x) = \sigma(x)",
-          "d/dx softplus(x) = σ(x)", "softplus = ln(1 + eᵘ), whose derivative is the sigmoid σ(u)."),
+          "d/dx softplus(x) = σ(x)",
+          "From {expr} = {definition}, the chain rule gives {derivation} = {result}, the "
+          "sigmoid."),
     _rule("relu", "ReLU rule",
           r"\frac{d}{dx}\operatorname{ReLU}(x) = H(x) = \begin{cases} 1 & x > 0 \\ 0 & x < 0 \end{cases}",
           "d/dx ReLU(x) = H(x): 1 for x > 0, 0 for x < 0",
@@ -405,11 +414,21 @@ def product_rule(expr: sp.Mul, var, ctx) -> Step:
     """d/dx (f₁ f₂ ⋯ fₙ) = Σᵢ fᵢ′ ∏_{j≠i} fⱼ."""
     factors = expr.args
     substeps = [ctx.derive(f, var) for f in factors]
-    terms = []
+    terms, shown = [], []
     for i, step in enumerate(substeps):
         others = factors[:i] + factors[i + 1:]
         terms.append(step.result * sp.Mul(*others))
-    return _step("product", expr, var, sp.Add(*terms), substeps, count=len(factors))
+        shown.append(_held_product(step.result, *others))
+    return _step("product", expr, var, sp.Add(*terms), substeps, count=len(factors),
+                 assembled=sp.Add(*shown, evaluate=False))
+
+
+def _held_product(*factors) -> sp.Expr:
+    """f′·g as written, before SymPy multiplies it out (a factor 1 left out, 0 kept whole)."""
+    kept = [f for f in factors if f != 1]
+    if any(f == 0 for f in kept):
+        return sp.S.Zero
+    return kept[0] if len(kept) == 1 else sp.Mul(*kept, evaluate=False)
 
 
 def quotient_rule(expr: sp.Mul, var, ctx) -> Step:
@@ -419,7 +438,7 @@ def quotient_rule(expr: sp.Mul, var, ctx) -> Step:
     top, bottom = ctx.derive(numerator, var), ctx.derive(denominator, var)
     result = (top.result * denominator - numerator * bottom.result) / denominator ** 2
     return _step("quotient", expr, var, result, [top, bottom], numerator=numerator,
-                 denominator=denominator)
+                 denominator=denominator, top=top.result, bottom=bottom.result)
 
 
 def pow_rule(expr: sp.Pow, var, ctx) -> Step:
@@ -462,7 +481,30 @@ def _function_outer(expr: sp.Expr, var) -> Step:
     detail = {}
     if entry.kink is not None:
         detail["kink"] = entry.kink(expr)
+    if entry.rule in OWN_DERIVATIONS:
+        detail["definition"], detail["derivation"] = OWN_DERIVATIONS[entry.rule](expr.args[0])
     return _step(entry.rule, expr, var, entry.derivative(expr), **detail)
+
+
+def _sigmoid_derivation(u):
+    """σ(u) = 1/(1 + e^(−u)); the chain rule gives e^(−u)/(1 + e^(−u))² = σ(u)(1 − σ(u))."""
+    return 1 / (1 + sp.exp(-u)), sp.exp(-u) / (1 + sp.exp(-u)) ** 2
+
+
+def _tanh_derivation(u):
+    """tanh u = sinh u/cosh u; the quotient rule gives (cosh² u − sinh² u)/cosh² u = 1 − tanh² u."""
+    return sp.sinh(u) / sp.cosh(u), (sp.cosh(u) ** 2 - sp.sinh(u) ** 2) / sp.cosh(u) ** 2
+
+
+def _softplus_derivation(u):
+    """softplus(u) = ln(1 + eᵘ); the chain rule gives eᵘ/(1 + eᵘ) = σ(u)."""
+    return sp.log(1 + sp.exp(u)), sp.exp(u) / (1 + sp.exp(u))
+
+
+#: deep-learning functions whose rule shows where its derivative comes from: (definition,
+#: the derivative of the definition before it is recognised)
+OWN_DERIVATIONS = {"sigmoid": _sigmoid_derivation, "tanh": _tanh_derivation,
+                   "softplus": _softplus_derivation}
 
 
 def _function_entry(cls: type) -> FunctionDerivative:
