@@ -87,7 +87,8 @@ _GENERAL_RULES = [
           "d/dx aˣ = aˣ·ln a",
           "A constant base {base} raised to the variable gives itself times ln {base}."),
     _rule("log", "Logarithm rule", r"\frac{d}{dx} \ln x = \frac{1}{x}", "d/dx ln x = 1/x",
-          "The derivative of the natural logarithm is the reciprocal of its argument."),
+          "log is the natural logarithm (ln, base e) throughout; for {var} > 0 its derivative "
+          "is 1/{var}."),
     _rule("log_base", "Logarithm to another base",
           r"\frac{d}{dx} \log_b x = \frac{1}{x \ln b}", "d/dx log_b x = 1/(x·ln b)",
           "log_{base} is ln divided by the constant ln {base}, so differentiate ln and divide by ln {base}."),
@@ -96,12 +97,13 @@ _GENERAL_RULES = [
           "d/dx f^g = f^g·(g′·ln f + g·f′/f)",
           "Both base and exponent depend on {var}: take logs, ln y = {log_form}, "
           "differentiate, and multiply by y = {expr}."),
-    _rule("abs", "Absolute value rule", r"\frac{d}{dx} |x| = \operatorname{sign}(x)",
-          "d/dx |x| = sign(x)",
-          "|u| has slope sign(u): −1 left of 0 and +1 right of it; the kink at {kink} has no derivative."),
-    _rule("sign", "Sign function rule", r"\frac{d}{dx} \operatorname{sign}(x) = 0 \quad (x \ne 0)",
-          "d/dx sign(x) = 0 (x ≠ 0)",
-          "sign is constant on each side of its jump at {kink}, so its derivative is 0 away from the jump."),
+    _rule("abs", "Absolute value rule", r"\frac{d}{dx} |x| = \operatorname{sgn}(x)",
+          "d/dx |x| = sgn(x)",
+          "|{var}| has slope sgn({var}), the sign function (−1 for negative and +1 for positive "
+          "arguments); the kink at {kink} has no derivative."),
+    _rule("sign", "Sign function rule", r"\frac{d}{dx} \operatorname{sgn}(x) = 0 \quad (x \ne 0)",
+          "d/dx sgn(x) = 0 (x ≠ 0)",
+          "sgn, the sign function, is constant on each side of its jump at {kink}, so its derivative is 0 away from the jump."),
     _rule("heaviside", "Step function rule", r"\frac{d}{dx} H(x) = 0 \quad (x \ne 0)",
           "d/dx H(x) = 0 (x ≠ 0)",
           "The step function is flat on each side of its jump at {kink}, so its derivative is 0 "
@@ -114,11 +116,12 @@ _GENERAL_RULES = [
     _rule("max", "Maximum rule",
           r"\frac{d}{dx}\max(f, g) = \begin{cases} f' & f > g \\ g' & f < g \end{cases}",
           "d/dx max(f, g) = f′ where f > g, g′ where f < g",
-          "The derivative follows whichever argument is largest; at the kink, {kink}, it does not exist."),
+          "The derivative follows the {which} argument; at the kink, {kink}, it does not exist "
+          "(ReLU′ uses the same rule, with the convention H(0) = 0 there)."),
     _rule("min", "Minimum rule",
           r"\frac{d}{dx}\min(f, g) = \begin{cases} f' & f < g \\ g' & f > g \end{cases}",
           "d/dx min(f, g) = f′ where f < g, g′ where f > g",
-          "The derivative follows whichever argument is smallest; at the kink, {kink}, it does not exist."),
+          "The derivative follows the {which} argument; at the kink, {kink}, it does not exist."),
     _rule("abstract_function", "Unknown function",
           r"\frac{d}{dx} f(x) = f'(x)", "d/dx f(x) = f′(x)",
           "{function} is not specified, so its derivative is kept symbolic as {result}."),
@@ -222,11 +225,13 @@ _FUNCTION_RULES = [
     _rule("csc", "Cosecant rule", r"\frac{d}{dx}\csc x = -\csc x \cot x",
           "d/dx csc x = −csc x·cot x", "The derivative of cosecant is minus cosecant times cotangent."),
     _rule("asin", "Arcsine rule", r"\frac{d}{dx}\arcsin x = \frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is 1/√(1 − u²)."),
+          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is 1/√(1 − {var}²), for −1 < {var} < 1 (arcsin is defined "
+          "on [−1, 1] and has no derivative at ±1)."),
     _rule("acos", "Arccosine rule", r"\frac{d}{dx}\arccos x = -\frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is −1/√(1 − u²)."),
+          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is −1/√(1 − {var}²), for −1 < {var} < 1 (arccos is defined "
+          "on [−1, 1] and has no derivative at ±1)."),
     _rule("atan", "Arctangent rule", r"\frac{d}{dx}\arctan x = \frac{1}{1 + x^{2}}",
-          "d/dx arctan x = 1/(1 + x²)", "The derivative of arctangent is 1/(1 + u²)."),
+          "d/dx arctan x = 1/(1 + x²)", "The derivative of arctangent is 1/(1 + {var}²), for every real {var}."),
     _rule("acot", "Arccotangent rule", r"\frac{d}{dx}\operatorname{arccot} x = -\frac{1}{1 + x^{2}}",
           "d/dx arccot x = −1/(1 + x²)", "The derivative of arccotangent is −1/(1 + u²)."),
     _rule("asec", "Arcsecant rule", r"\frac{d}{dx}\operatorname{arcsec} x = \frac{1}{x^{2}\sqrt{1 - x^{-2}}}",
@@ -252,7 +257,8 @@ _FUNCTION_RULES = [
     _rule("acosh", "Inverse hyperbolic cosine rule",
           r"\frac{d}{dx}\operatorname{arcosh} x = \frac{1}{\sqrt{x - 1}\,\sqrt{x + 1}}",
           "d/dx arcosh x = 1/(√(x − 1)·√(x + 1))",
-          "The derivative of arcosh is 1/(√(u − 1)√(u + 1)), which is 1/√(u² − 1) for u > 1."),
+          "The derivative of arcosh is 1/(√({var} − 1)√({var} + 1)), which is 1/√({var}² − 1) "
+          "for {var} > 1 (arcosh is defined for {var} ≥ 1)."),
     _rule("atanh", "Inverse hyperbolic tangent rule", r"\frac{d}{dx}\operatorname{artanh} x = \frac{1}{1 - x^{2}}",
           "d/dx artanh x = 1/(1 − x²)", "The derivative of artanh is 1/(1 − u²)."),
     _rule("acoth", "Inverse hyperbolic cotangent rule", r"\frac{d}{dx}\operatorname{arcoth} x = \frac{1}{1 - x^{2}}",
@@ -270,24 +276,26 @@ _FUNCTION_RULES = [
     _rule("relu", "ReLU rule",
           r"\frac{d}{dx}\operatorname{ReLU}(x) = H(x) = \begin{cases} 1 & x > 0 \\ 0 & x < 0 \end{cases}",
           "d/dx ReLU(x) = H(x): 1 for x > 0, 0 for x < 0",
-          "ReLU = max(0, u) has slope 1 for u > 0 and 0 for u < 0; at the kink, {kink}, it has "
+          "ReLU({var}) = max(0, {var}) has slope H({var}), the step function: 1 for {var} > 0 and "
+          "0 for {var} < 0; at the kink, {kink}, it has "
           "no derivative (the convention H(0) = 0 is used)."),
     _rule("leaky_relu", "Leaky ReLU rule",
           r"\frac{d}{dx}\operatorname{LeakyReLU}(x) = \begin{cases} 1 & x > 0 \\ a & x < 0 \end{cases}",
           "d/dx LeakyReLU(x) = 1 for x > 0, a for x < 0",
-          "Leaky ReLU has slope 1 for u > 0 and its leak slope for u < 0; at the kink, {kink}, "
+          "Leaky ReLU has slope 1 for {var} > 0 and its leak slope for {var} < 0; at the kink, {kink}, "
           "the convention is the leak slope."),
     _rule("elu", "ELU rule",
           r"\frac{d}{dx}\operatorname{ELU}(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
           "d/dx ELU(x) = 1 for x > 0, α·eˣ for x ≤ 0",
-          "ELU has slope 1 for u > 0 and α·eᵘ below; the kink is at {kink}."),
+          "ELU has slope 1 for {var} > 0 and α·exp({var}) below; the kink is at {kink}."),
     _rule("silu", "SiLU (swish) rule",
           r"\frac{d}{dx}\operatorname{SiLU}(x) = \sigma(x)\left(1 + x\left(1 - \sigma(x)\right)\right)",
           "d/dx SiLU(x) = σ(x)(1 + x(1 − σ(x)))",
-          "SiLU = u·σ(u); the product rule with σ′ = σ(1 − σ) gives σ(u)(1 + u(1 − σ(u)))."),
+          "SiLU({var}) = {var}·σ({var}); the product rule with σ′ = σ(1 − σ) gives {result}."),
     _rule("gelu", "GELU rule", r"\frac{d}{dx}\operatorname{GELU}(x) = \Phi(x) + x\,\varphi(x)",
           "d/dx GELU(x) = Φ(x) + x·φ(x)",
-          "GELU = u·Φ(u) with Φ the normal CDF, so its derivative is Φ(u) + u·φ(u)."),
+          "GELU({var}) = {var}·Φ({var}) with Φ the standard normal CDF and φ its density, so its "
+          "derivative is Φ({var}) + {var}·φ({var})."),
     _rule("logsumexp", "Log-sum-exp rule",
           r"\frac{\partial}{\partial z_i} \log \sum_j e^{z_j} = \operatorname{softmax}(z)_i",
           "∂/∂zᵢ log Σⱼ e^(zⱼ) = softmax(z)ᵢ",
@@ -606,7 +614,9 @@ def max_min_rule(expr, var, ctx) -> Step:
         kink = sp.Eq(first, second, evaluate=False)
     else:
         kink = "two arguments tie"
-    return multivariable_rule(expr, var, ctx, rule, kink=kink)
+    which = ("larger" if rule == "max" else "smaller") if len(expr.args) == 2 else \
+        ("largest" if rule == "max" else "smallest")
+    return multivariable_rule(expr, var, ctx, rule, kink=kink, which=which)
 
 
 def logsumexp_rule(expr, var, ctx) -> Step:

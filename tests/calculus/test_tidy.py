@@ -88,3 +88,23 @@ def test_bce_cancellation_is_said_with_its_reason():
     assert "Here σ(w·x + b) cancels" in text and "σ′/σ = 1 − σ" in text
     assert "Here 1 − σ(w·x + b) cancels" in text and "(1 − σ)′/(1 − σ) = −σ" in text
     assert "cancels" in d.to_latex()
+
+
+@pytest.mark.parametrize("source, wanted, unwanted", [
+    ("asin(x/2)", ["u₁²), for −1 < u₁ < 1", "[−1, 1]"], ["1 − u²"]),
+    ("abs(x^2 - 1)", ["|u₁| has slope sgn(u₁), the sign function"], ["sign(u", "|u|"]),
+    ("relu(3*x)", ["has slope H(u₁), the step function", "H(0) = 0"], ["u > 0"]),
+    ("max(x, x^2)", ["follows the larger argument"], ["whichever", "largest"]),
+    ("log(x^2 + 1)", ["natural logarithm (ln, base e)", "for u₁ > 0"], []),
+    ("tanh(3*x)", ["sinh(u₁)/cosh(u₁)", "cosh² − sinh² = 1"], []),
+    ("softplus(x)", ["log(exp(x) + 1)", "= σ(x)"], []),
+    ("x/(1 + x^2)", ["numerator′ = 1 and denominator′ = 2x"], []),
+])
+def test_rule_sentences_name_their_placeholders(source, wanted, unwanted):
+    # issue 14: placeholders named in the sentence that uses them, one spelling each,
+    # domains for inverse trig and log, DL rules derived from their definitions
+    text = derive(source, "x").to_text()
+    for piece in wanted:
+        assert piece in text, (piece, text)
+    for piece in unwanted:
+        assert piece not in text, (piece, text)
