@@ -509,6 +509,13 @@ def _softplus_derivation(u):
     return sp.log(1 + sp.exp(u)), sp.exp(u) / (1 + sp.exp(u))
 
 
+#: what those rules say when the derivation is not shown (a later use, or ``brief=True``)
+BRIEF_EXPLANATIONS = {
+    "sigmoid": "The logistic sigmoid's derivative is σ(1 − σ).",
+    "tanh": "The derivative of tanh is 1 − tanh².",
+    "softplus": "softplus = log(1 + exp({var})), whose derivative is the sigmoid σ({var}).",
+}
+
 #: deep-learning functions whose rule shows where its derivative comes from: (definition,
 #: the derivative of the definition before it is recognised)
 OWN_DERIVATIONS = {"sigmoid": _sigmoid_derivation, "tanh": _tanh_derivation,

@@ -33,6 +33,7 @@ DEFAULT_SETTINGS: dict = {
     "document": False,       # LaTeX: align* for a full document instead of aligned
     "order": None,           # None: textbook term order; else a SymPy order ("lex", "none")
     "width": None,           # text: wrap each step's sentence to this many columns
+    "brief": False,          # True: σ, tanh, softplus state their derivative, never derive it
 }
 
 NOTATIONS = ("leibniz", "prime")

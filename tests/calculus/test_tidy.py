@@ -108,3 +108,22 @@ def test_rule_sentences_name_their_placeholders(source, wanted, unwanted):
         assert piece in text, (piece, text)
     for piece in unwanted:
         assert piece not in text, (piece, text)
+
+
+def test_dl_rules_derive_themselves_on_first_use_and_brief_hides_it():
+    from derivekit.cli import main
+    d = derive("sigmoid(w*x + b) + sigmoid(x)", "x")  # two uses of the sigmoid rule
+    text = d.to_text()
+    assert text.count("From σ(") == 1 and "1/(exp(−" in text
+    assert "The logistic sigmoid's derivative is σ(1 − σ)." in text  # the second use
+    assert "From σ(" not in d.to_text(brief=True)
+    assert "From σ(" not in d.to_latex(brief=True) and "From " in d.to_latex()
+
+
+def test_cli_brief_flag(capsys):
+    from derivekit.cli import main
+    assert main(["diff", "tanh(3*x)", "--wrt", "x"]) == 0
+    assert "sinh(u₁)/cosh(u₁)" in capsys.readouterr().out
+    assert main(["diff", "tanh(3*x)", "--wrt", "x", "--brief"]) == 0
+    out = capsys.readouterr().out
+    assert "sinh" not in out and "The derivative of tanh is 1 − tanh²." in out
