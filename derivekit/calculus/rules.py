@@ -65,11 +65,14 @@ _GENERAL_RULES = [
     _rule("product", "Product rule",
           r"\frac{d}{dx}\left(f g\right) = \frac{df}{dx} g + f \frac{dg}{dx}",
           "d/dx (f·g) = f′·g + f·g′",
-          "Differentiate each of the {count} factors in turn, keeping the others, and add the results."),
+          "Differentiate each of the {count} factors in turn, keeping the others, and add "
+          "the results: {assembled}."),
     _rule("quotient", "Quotient rule",
           r"\frac{d}{dx}\frac{f}{g} = \frac{f' g - f g'}{g^{2}}", "d/dx (f/g) = (f′·g − f·g′)/g²",
           "With numerator {numerator} and denominator {denominator}: "
-          "(numerator′ · denominator − numerator · denominator′) / denominator²."),
+          "(numerator′ · denominator − numerator · denominator′) / denominator². Here "
+          "numerator′ = {top} and denominator′ = {bottom}, so it is "
+          "[({top})·({denominator}) − ({numerator})·({bottom})] / ({denominator})²."),
     _rule("chain", "Chain rule",
           r"\frac{d}{dx} f(g(x)) = f'(g(x))\, g'(x)", "d/dx f(g(x)) = f′(g(x))·g′(x)",
           "Substitute {name} = {inner}: the derivative is d/d{name} {outer} = {outer_derivative}, "
@@ -84,7 +87,8 @@ _GENERAL_RULES = [
           "d/dx aˣ = aˣ·ln a",
           "A constant base {base} raised to the variable gives itself times ln {base}."),
     _rule("log", "Logarithm rule", r"\frac{d}{dx} \ln x = \frac{1}{x}", "d/dx ln x = 1/x",
-          "The derivative of the natural logarithm is the reciprocal of its argument."),
+          "log is the natural logarithm (ln, base e) throughout; for {var} > 0 its derivative "
+          "is 1/{var}."),
     _rule("log_base", "Logarithm to another base",
           r"\frac{d}{dx} \log_b x = \frac{1}{x \ln b}", "d/dx log_b x = 1/(x·ln b)",
           "log_{base} is ln divided by the constant ln {base}, so differentiate ln and divide by ln {base}."),
@@ -93,12 +97,13 @@ _GENERAL_RULES = [
           "d/dx f^g = f^g·(g′·ln f + g·f′/f)",
           "Both base and exponent depend on {var}: take logs, ln y = {log_form}, "
           "differentiate, and multiply by y = {expr}."),
-    _rule("abs", "Absolute value rule", r"\frac{d}{dx} |x| = \operatorname{sign}(x)",
-          "d/dx |x| = sign(x)",
-          "|u| has slope sign(u): −1 left of 0 and +1 right of it; the kink at {kink} has no derivative."),
-    _rule("sign", "Sign function rule", r"\frac{d}{dx} \operatorname{sign}(x) = 0 \quad (x \ne 0)",
-          "d/dx sign(x) = 0 (x ≠ 0)",
-          "sign is constant on each side of its jump at {kink}, so its derivative is 0 away from the jump."),
+    _rule("abs", "Absolute value rule", r"\frac{d}{dx} |x| = \operatorname{sgn}(x)",
+          "d/dx |x| = sgn(x)",
+          "|{var}| has slope sgn({var}), the sign function (−1 for negative and +1 for positive "
+          "arguments); the kink at {kink} has no derivative."),
+    _rule("sign", "Sign function rule", r"\frac{d}{dx} \operatorname{sgn}(x) = 0 \quad (x \ne 0)",
+          "d/dx sgn(x) = 0 (x ≠ 0)",
+          "sgn, the sign function, is constant on each side of its jump at {kink}, so its derivative is 0 away from the jump."),
     _rule("heaviside", "Step function rule", r"\frac{d}{dx} H(x) = 0 \quad (x \ne 0)",
           "d/dx H(x) = 0 (x ≠ 0)",
           "The step function is flat on each side of its jump at {kink}, so its derivative is 0 "
@@ -111,11 +116,12 @@ _GENERAL_RULES = [
     _rule("max", "Maximum rule",
           r"\frac{d}{dx}\max(f, g) = \begin{cases} f' & f > g \\ g' & f < g \end{cases}",
           "d/dx max(f, g) = f′ where f > g, g′ where f < g",
-          "The derivative follows whichever argument is largest; at the kink, {kink}, it does not exist."),
+          "The derivative follows the {which} argument; at the kink, {kink}, it does not exist "
+          "(ReLU′ uses the same rule, with the convention H(0) = 0 there)."),
     _rule("min", "Minimum rule",
           r"\frac{d}{dx}\min(f, g) = \begin{cases} f' & f < g \\ g' & f > g \end{cases}",
           "d/dx min(f, g) = f′ where f < g, g′ where f > g",
-          "The derivative follows whichever argument is smallest; at the kink, {kink}, it does not exist."),
+          "The derivative follows the {which} argument; at the kink, {kink}, it does not exist."),
     _rule("abstract_function", "Unknown function",
           r"\frac{d}{dx} f(x) = f'(x)", "d/dx f(x) = f′(x)",
           "{function} is not specified, so its derivative is kept symbolic as {result}."),
@@ -219,11 +225,13 @@ _FUNCTION_RULES = [
     _rule("csc", "Cosecant rule", r"\frac{d}{dx}\csc x = -\csc x \cot x",
           "d/dx csc x = −csc x·cot x", "The derivative of cosecant is minus cosecant times cotangent."),
     _rule("asin", "Arcsine rule", r"\frac{d}{dx}\arcsin x = \frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is 1/√(1 − u²)."),
+          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is 1/√(1 − {var}²), for −1 < {var} < 1 (arcsin is defined "
+          "on [−1, 1] and has no derivative at ±1)."),
     _rule("acos", "Arccosine rule", r"\frac{d}{dx}\arccos x = -\frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is −1/√(1 − u²)."),
+          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is −1/√(1 − {var}²), for −1 < {var} < 1 (arccos is defined "
+          "on [−1, 1] and has no derivative at ±1)."),
     _rule("atan", "Arctangent rule", r"\frac{d}{dx}\arctan x = \frac{1}{1 + x^{2}}",
-          "d/dx arctan x = 1/(1 + x²)", "The derivative of arctangent is 1/(1 + u²)."),
+          "d/dx arctan x = 1/(1 + x²)", "The derivative of arctangent is 1/(1 + {var}²), for every real {var}."),
     _rule("acot", "Arccotangent rule", r"\frac{d}{dx}\operatorname{arccot} x = -\frac{1}{1 + x^{2}}",
           "d/dx arccot x = −1/(1 + x²)", "The derivative of arccotangent is −1/(1 + u²)."),
     _rule("asec", "Arcsecant rule", r"\frac{d}{dx}\operatorname{arcsec} x = \frac{1}{x^{2}\sqrt{1 - x^{-2}}}",
@@ -235,7 +243,9 @@ _FUNCTION_RULES = [
     _rule("cosh", "Hyperbolic cosine rule", r"\frac{d}{dx}\cosh x = \sinh x", "d/dx cosh x = sinh x",
           "The derivative of cosh is sinh."),
     _rule("tanh", "Hyperbolic tangent rule", r"\frac{d}{dx}\tanh x = 1 - \tanh^{2} x",
-          "d/dx tanh x = 1 − tanh²x", "The derivative of tanh is 1 − tanh²."),
+          "d/dx tanh x = 1 − tanh²x",
+          "From {expr} = {definition}, the quotient rule gives {derivation} = {result}, "
+          "since cosh² − sinh² = 1."),
     _rule("coth", "Hyperbolic cotangent rule", r"\frac{d}{dx}\coth x = 1 - \coth^{2} x",
           "d/dx coth x = 1 − coth²x", "The derivative of coth is 1 − coth²."),
     _rule("sech", "Hyperbolic secant rule", r"\frac{d}{dx}\operatorname{sech} x = -\operatorname{sech} x \tanh x",
@@ -247,7 +257,8 @@ _FUNCTION_RULES = [
     _rule("acosh", "Inverse hyperbolic cosine rule",
           r"\frac{d}{dx}\operatorname{arcosh} x = \frac{1}{\sqrt{x - 1}\,\sqrt{x + 1}}",
           "d/dx arcosh x = 1/(√(x − 1)·√(x + 1))",
-          "The derivative of arcosh is 1/(√(u − 1)√(u + 1)), which is 1/√(u² − 1) for u > 1."),
+          "The derivative of arcosh is 1/(√({var} − 1)√({var} + 1)), which is 1/√({var}² − 1) "
+          "for {var} > 1 (arcosh is defined for {var} ≥ 1)."),
     _rule("atanh", "Inverse hyperbolic tangent rule", r"\frac{d}{dx}\operatorname{artanh} x = \frac{1}{1 - x^{2}}",
           "d/dx artanh x = 1/(1 − x²)", "The derivative of artanh is 1/(1 − u²)."),
     _rule("acoth", "Inverse hyperbolic cotangent rule", r"\frac{d}{dx}\operatorname{arcoth} x = \frac{1}{1 - x^{2}}",
@@ -255,30 +266,36 @@ _FUNCTION_RULES = [
     _rule("erf", "Error function rule", r"\frac{d}{dx}\operatorname{erf} x = \frac{2}{\sqrt{\pi}} e^{-x^{2}}",
           "d/dx erf x = (2/√π)·e^(−x²)", "The derivative of erf is the Gaussian 2e^(−u²)/√π."),
     _rule("sigmoid", "Sigmoid rule", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)",
-          "σ′(x) = σ(x)(1 − σ(x))", "The logistic sigmoid's derivative is σ(1 − σ)."),
+          "σ′(x) = σ(x)(1 − σ(x))",
+          "From {expr} = {definition}, the chain rule gives {derivation} = {result}: the "
+          "logistic sigmoid's derivative is σ(1 − σ)."),
     _rule("softplus", "Softplus rule", r"\frac{d}{dx}\operatorname{softplus}(x) = \sigma(x)",
-          "d/dx softplus(x) = σ(x)", "softplus = ln(1 + eᵘ), whose derivative is the sigmoid σ(u)."),
+          "d/dx softplus(x) = σ(x)",
+          "From {expr} = {definition}, the chain rule gives {derivation} = {result}, the "
+          "sigmoid."),
     _rule("relu", "ReLU rule",
           r"\frac{d}{dx}\operatorname{ReLU}(x) = H(x) = \begin{cases} 1 & x > 0 \\ 0 & x < 0 \end{cases}",
           "d/dx ReLU(x) = H(x): 1 for x > 0, 0 for x < 0",
-          "ReLU = max(0, u) has slope 1 for u > 0 and 0 for u < 0; at the kink, {kink}, it has "
+          "ReLU({var}) = max(0, {var}) has slope H({var}), the step function: 1 for {var} > 0 and "
+          "0 for {var} < 0; at the kink, {kink}, it has "
           "no derivative (the convention H(0) = 0 is used)."),
     _rule("leaky_relu", "Leaky ReLU rule",
           r"\frac{d}{dx}\operatorname{LeakyReLU}(x) = \begin{cases} 1 & x > 0 \\ a & x < 0 \end{cases}",
           "d/dx LeakyReLU(x) = 1 for x > 0, a for x < 0",
-          "Leaky ReLU has slope 1 for u > 0 and its leak slope for u < 0; at the kink, {kink}, "
+          "Leaky ReLU has slope 1 for {var} > 0 and its leak slope for {var} < 0; at the kink, {kink}, "
           "the convention is the leak slope."),
     _rule("elu", "ELU rule",
           r"\frac{d}{dx}\operatorname{ELU}(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
           "d/dx ELU(x) = 1 for x > 0, α·eˣ for x ≤ 0",
-          "ELU has slope 1 for u > 0 and α·eᵘ below; the kink is at {kink}."),
+          "ELU has slope 1 for {var} > 0 and α·exp({var}) below; the kink is at {kink}."),
     _rule("silu", "SiLU (swish) rule",
           r"\frac{d}{dx}\operatorname{SiLU}(x) = \sigma(x)\left(1 + x\left(1 - \sigma(x)\right)\right)",
           "d/dx SiLU(x) = σ(x)(1 + x(1 − σ(x)))",
-          "SiLU = u·σ(u); the product rule with σ′ = σ(1 − σ) gives σ(u)(1 + u(1 − σ(u)))."),
+          "SiLU({var}) = {var}·σ({var}); the product rule with σ′ = σ(1 − σ) gives {result}."),
     _rule("gelu", "GELU rule", r"\frac{d}{dx}\operatorname{GELU}(x) = \Phi(x) + x\,\varphi(x)",
           "d/dx GELU(x) = Φ(x) + x·φ(x)",
-          "GELU = u·Φ(u) with Φ the normal CDF, so its derivative is Φ(u) + u·φ(u)."),
+          "GELU({var}) = {var}·Φ({var}) with Φ the standard normal CDF and φ its density, so its "
+          "derivative is Φ({var}) + {var}·φ({var})."),
     _rule("logsumexp", "Log-sum-exp rule",
           r"\frac{\partial}{\partial z_i} \log \sum_j e^{z_j} = \operatorname{softmax}(z)_i",
           "∂/∂zᵢ log Σⱼ e^(zⱼ) = softmax(z)ᵢ",
@@ -405,11 +422,21 @@ def product_rule(expr: sp.Mul, var, ctx) -> Step:
     """d/dx (f₁ f₂ ⋯ fₙ) = Σᵢ fᵢ′ ∏_{j≠i} fⱼ."""
     factors = expr.args
     substeps = [ctx.derive(f, var) for f in factors]
-    terms = []
+    terms, shown = [], []
     for i, step in enumerate(substeps):
         others = factors[:i] + factors[i + 1:]
         terms.append(step.result * sp.Mul(*others))
-    return _step("product", expr, var, sp.Add(*terms), substeps, count=len(factors))
+        shown.append(_held_product(step.result, *others))
+    return _step("product", expr, var, sp.Add(*terms), substeps, count=len(factors),
+                 assembled=sp.Add(*shown, evaluate=False))
+
+
+def _held_product(*factors) -> sp.Expr:
+    """f′·g as written, before SymPy multiplies it out (a factor 1 left out, 0 kept whole)."""
+    kept = [f for f in factors if f != 1]
+    if any(f == 0 for f in kept):
+        return sp.S.Zero
+    return kept[0] if len(kept) == 1 else sp.Mul(*kept, evaluate=False)
 
 
 def quotient_rule(expr: sp.Mul, var, ctx) -> Step:
@@ -419,7 +446,7 @@ def quotient_rule(expr: sp.Mul, var, ctx) -> Step:
     top, bottom = ctx.derive(numerator, var), ctx.derive(denominator, var)
     result = (top.result * denominator - numerator * bottom.result) / denominator ** 2
     return _step("quotient", expr, var, result, [top, bottom], numerator=numerator,
-                 denominator=denominator)
+                 denominator=denominator, top=top.result, bottom=bottom.result)
 
 
 def pow_rule(expr: sp.Pow, var, ctx) -> Step:
@@ -462,7 +489,37 @@ def _function_outer(expr: sp.Expr, var) -> Step:
     detail = {}
     if entry.kink is not None:
         detail["kink"] = entry.kink(expr)
+    if entry.rule in OWN_DERIVATIONS:
+        detail["definition"], detail["derivation"] = OWN_DERIVATIONS[entry.rule](expr.args[0])
     return _step(entry.rule, expr, var, entry.derivative(expr), **detail)
+
+
+def _sigmoid_derivation(u):
+    """σ(u) = 1/(1 + e^(−u)); the chain rule gives e^(−u)/(1 + e^(−u))² = σ(u)(1 − σ(u))."""
+    return 1 / (1 + sp.exp(-u)), sp.exp(-u) / (1 + sp.exp(-u)) ** 2
+
+
+def _tanh_derivation(u):
+    """tanh u = sinh u/cosh u; the quotient rule gives (cosh² u − sinh² u)/cosh² u = 1 − tanh² u."""
+    return sp.sinh(u) / sp.cosh(u), (sp.cosh(u) ** 2 - sp.sinh(u) ** 2) / sp.cosh(u) ** 2
+
+
+def _softplus_derivation(u):
+    """softplus(u) = ln(1 + eᵘ); the chain rule gives eᵘ/(1 + eᵘ) = σ(u)."""
+    return sp.log(1 + sp.exp(u)), sp.exp(u) / (1 + sp.exp(u))
+
+
+#: what those rules say when the derivation is not shown (a later use, or ``brief=True``)
+BRIEF_EXPLANATIONS = {
+    "sigmoid": "The logistic sigmoid's derivative is σ(1 − σ).",
+    "tanh": "The derivative of tanh is 1 − tanh².",
+    "softplus": "softplus = log(1 + exp({var})), whose derivative is the sigmoid σ({var}).",
+}
+
+#: deep-learning functions whose rule shows where its derivative comes from: (definition,
+#: the derivative of the definition before it is recognised)
+OWN_DERIVATIONS = {"sigmoid": _sigmoid_derivation, "tanh": _tanh_derivation,
+                   "softplus": _softplus_derivation}
 
 
 def _function_entry(cls: type) -> FunctionDerivative:
@@ -495,10 +552,45 @@ def _with_chain(expr, inner, var, ctx, outer_rule, outer_at_inner=None) -> Step:
     if outer_at_inner is None:
         outer_at_inner = _substitute_back(outer_step.result, name, inner, expr)
     result = outer_at_inner * inner_step.result
+    cancelled = cancelled_factor(outer_at_inner, inner_step.result)
+    extra = {} if cancelled is None else {"cancelled": cancelled, "outer_at": outer_at_inner,
+                                          "reason": _cancellation_reason(cancelled)}
     return _step("chain", expr, var, result, [outer_step, inner_step], facts=[(name, inner)],
                  outer=outer, inner=inner, name=name, outer_derivative=outer_step.result,
                  inner_derivative=inner_step.result,
-                 product=sp.Mul(outer_at_inner, inner_step.result, evaluate=False))
+                 product=sp.Mul(outer_at_inner, inner_step.result, evaluate=False), **extra)
+
+
+#: the sentence a chain step adds when f′(g) divides by a factor that g′ multiplies by:
+#: the cancellation is the step's insight (σ′/σ = 1 − σ in the BCE gradient), so it is said
+CANCELLATION = ("Here {cancelled} cancels: it divides in {outer_at} and multiplies in "
+                "{inner_derivative}, so the product is {result}{reason}.")
+
+
+def _cancellation_reason(cancelled: sp.Expr) -> str:
+    """Why it cancels, for the cancellations a student should recognise by name."""
+    from derivekit.parsing.functions import sigmoid
+    if isinstance(cancelled, sigmoid):
+        return " (σ′/σ = 1 − σ, because σ′ = σ(1 − σ))"
+    if isinstance(1 - cancelled, sigmoid):
+        return " ((1 − σ)′/(1 − σ) = −σ, because σ′ = σ(1 − σ))"
+    return ""
+
+
+def cancelled_factor(outer: sp.Expr, inner: sp.Expr) -> sp.Expr | None:
+    """The factors that ``outer`` divides by and ``inner`` multiplies by (σ(z) in
+    1/σ(z) · xσ(z)(1 − σ(z))), or None: they cancel in the chain rule's product."""
+    divides = {}
+    for factor in sp.Mul.make_args(outer):
+        base, power = factor.as_base_exp()
+        if power.is_Integer and power < 0 and not base.is_number:
+            divides[base] = -power
+    common = sp.S.One
+    for factor in sp.Mul.make_args(inner):
+        base, power = factor.as_base_exp()
+        if base in divides and power.is_Integer and power > 0:
+            common *= base ** min(power, divides[base])
+    return None if common == 1 else common
 
 
 def multivariable_rule(expr: sp.Expr, var, ctx, rule: str | None = None, **detail) -> Step:
@@ -535,7 +627,9 @@ def max_min_rule(expr, var, ctx) -> Step:
         kink = sp.Eq(first, second, evaluate=False)
     else:
         kink = "two arguments tie"
-    return multivariable_rule(expr, var, ctx, rule, kink=kink)
+    which = ("larger" if rule == "max" else "smaller") if len(expr.args) == 2 else \
+        ("largest" if rule == "max" else "smallest")
+    return multivariable_rule(expr, var, ctx, rule, kink=kink, which=which)
 
 
 def logsumexp_rule(expr, var, ctx) -> Step:

@@ -42,6 +42,9 @@ def _atomize(expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Dummy, sp.Expr]]:
             power, rest = node.args[0].as_coeff_Mul()
             if power.is_Integer and power != 1 and rest != 1:
                 return visit(sp.exp(rest)) ** power
+        if isinstance(node, sp.Pow) and node.exp.is_Rational and node.exp.q == 2 \
+                and node.exp.p != 1:  # B^(−1/2) is (√B)^(−1): one atom, so √B/√B meet
+            return visit(sp.sqrt(node.base)) ** node.exp.p
         if node not in atoms:
             atoms[node] = sp.Dummy("a")
         return atoms[node]
@@ -197,6 +200,14 @@ def _recognise_softmax(expr: sp.Expr) -> sp.Expr:
                     if complement is not None:
                         rest = [f for k, f in enumerate(factors) if k != i and k not in involved]
                         return sp.Mul(complement, *rest)
+            if exponent < -1:
+                # e^(zᵢ)(Σ e^z − e^(zᵢ))/(Σ e^z)² is softmaxᵢ(1 − softmaxᵢ), for any n classes
+                for j, numerator in enumerate(factors):
+                    complement = complement_ratio(numerator, inputs) if j != i else None
+                    if complement is not None:
+                        rest = [f for k, f in enumerate(factors) if k not in (i, j)]
+                        inner = sp.Mul(*rest, base ** (exponent + 1))
+                        return sp.Mul(complement, rewrite(inner) if isinstance(inner, sp.Mul) else inner)
             matched = [m for m in numerator_exps(factors, i) if m[1] in inputs]
             if sum(count for _, _, count in matched) != -exponent:
                 continue  # e^(zᵢ)·e^(zⱼ)/(Σ e^z)² is softmaxᵢ·softmaxⱼ; a partial match is left
@@ -278,19 +289,100 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
        (:func:`_tidy_algebra`: expand, cancel, factor out, or leave); when recognising it
        first changed something, the route that tidies the algebra first is tried too and the
        tidier result kept (−log softmax₁ needs the cancellation before the softmax shows);
-    2. recognise the sigmoid, e^v/(1 + e^v) = σ(v), and tidy the algebra once more.
+    2. recognise the sigmoid, e^v/(1 + e^v) = σ(v), and tidy the algebra once more; the
+       route that expands a quotient's numerator before recognising σ is tried too
+       (e^(−z)/(1 + e^(−z)) gives −e^(−z)/(1 + e^(−z))², which is −σ(z)(1 − σ(z)));
+    3. for two classes, softmax₂ = 1 − softmax₁.
+
+    The result is never longer (in operations, :func:`_score`) than ``raw``.
     """
     current, rewrites = _tidy_softmax(raw, order, softmax_first=True)
     if rewrites and rewrites[0].before is raw and "softmax" in rewrites[0].description:
         other, other_rewrites = _tidy_softmax(raw, order, softmax_first=False)
         if _score(other) < _score(current):
             current, rewrites = other, other_rewrites
+    current = _sigmoid_route(current, rewrites, order)
+    numerator, denominator = sp.fraction(raw)
+    if denominator != 1 and raw.has(sp.exp) and _expansion_terms(numerator) <= MAX_EXPANDED_TERMS:
+        expanded = sp.expand(numerator, power_base=False, power_exp=False, log=False) / denominator
+        if expanded != raw:
+            other_rewrites = [Rewrite("Expand the numerator", raw, expanded, order=order)]
+            other = _sigmoid_route(expanded, other_rewrites, order)
+            if other.has(sigmoid_function()) and _score(other) < _score(current):
+                current, rewrites = other, other_rewrites
+    if _score(current) > _score(raw):
+        return raw, []  # tidying never makes a result longer
+    outside = _number_out(current)
+    if outside is not current:
+        rewrites.append(Rewrite(f"Take the common factor {outside.args[0]} out", current, outside,
+                                order=order))
+        current = outside
+    paired = _two_class_softmax(current)  # s₁s₂ → s₁(1 − s₁): two operations for the textbook's form
+    if paired != current and _score(paired) <= _score(raw):
+        rewrites.append(Rewrite("For two classes the probabilities add up to 1: "
+                                "softmax(z)₂ = 1 − softmax(z)₁", current, paired, order=order))
+        current = paired
+    return current, rewrites
+
+
+def _number_out(expr: sp.Expr) -> sp.Expr:
+    """2b + 2wx − 2y as 2(b + wx − y), held unevaluated (SymPy would distribute the 2 again),
+    when that is shorter; the same tidy whichever variable was differentiated. Else ``expr``."""
+    if not isinstance(expr, sp.Add):
+        return expr
+    content, primitive = expr.primitive()
+    if all(term.could_extract_minus_sign() for term in expr.args):
+        content, primitive = -content, -primitive
+    if content == 1 or not isinstance(primitive, sp.Add):
+        return expr
+    factored = sp.Mul(content, primitive, evaluate=False)
+    return factored if _score(factored) <= _score(expr) else expr
+
+
+def sigmoid_function():
+    from derivekit.parsing.functions import sigmoid
+    return sigmoid
+
+
+def _sigmoid_route(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.Expr:
+    """σ recognised in ``current`` (when it leaves no exponential of its argument behind),
+    then the algebra tidied; appends the moves taken."""
     recognised = _recognise_sigmoid(current)
     if recognised != current and _sigmoid_complete(recognised, current):
-        rewrites.append(Rewrite("Recognise the sigmoid: eᵛ/(1 + eᵛ) = σ(v), 1/(1 + eᵛ) = 1 − σ(v)",
-                                current, recognised, order=order))
+        rewrites.append(Rewrite(_sigmoid_sentence(current, recognised), current, recognised,
+                                order=order))
         current = _tidy_algebra(recognised, rewrites, order)
-    return current, rewrites
+    return current
+
+
+def _sigmoid_sentence(before: sp.Expr, after: sp.Expr) -> str:
+    """The identities used, written with the exponent the expression has (e^(−z), not eᵛ)."""
+    sigmoid = sigmoid_function()
+    new = {s.args[0] for s in after.atoms(sigmoid)} - {s.args[0] for s in before.atoms(sigmoid)}
+    if any(sp.exp(-v) in before.atoms(sp.exp) or before.has(sp.exp(-v)) for v in new):
+        return "Recognise the sigmoid: e⁻ᵛ/(1 + e⁻ᵛ) = 1 − σ(v), 1/(1 + e⁻ᵛ) = σ(v)"
+    return "Recognise the sigmoid: eᵛ/(1 + eᵛ) = σ(v), 1/(1 + eᵛ) = 1 − σ(v)"
+
+
+def _two_class_softmax(expr: sp.Expr) -> sp.Expr:
+    """softmax(z₁, z₂)₁·softmax(z₁, z₂)₂ written sᵢ(1 − sᵢ) (the lower index kept): with
+    two classes the probabilities sum to 1, and the diagonal form is the textbook's. A
+    negative product is the off-diagonal −sᵢsⱼ and stays."""
+    from derivekit.parsing.functions import softmax
+
+    def rewrite(node):
+        if node.could_extract_minus_sign():
+            return node  # −s₁s₂ is the off-diagonal entry ∂s₁/∂z₂, already textbook
+        pairs = [f for f in node.args if isinstance(f, softmax) and len(f.args) == 3]
+        for first in pairs:
+            for second in pairs:
+                if first.args[1:] == second.args[1:] and first.args[0] < second.args[0]:
+                    rest = list(node.args)
+                    rest.remove(second)
+                    return sp.Mul(*rest, 1 - first)
+        return node
+
+    return expr.replace(lambda n: isinstance(n, sp.Mul), rewrite)
 
 
 def _tidy_softmax(raw: sp.Expr, order: int, softmax_first: bool) -> tuple[sp.Expr, list[Rewrite]]:
@@ -361,7 +453,15 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
                 for t in sp.preorder_traversal(skeleton))):
         # σ(1 − σ)(1 − 2σ) out of 2σ³ − 3σ² + σ: the second derivatives of σ and friends
         paths.append([("polynomial", _leading_ones_positive(sp.factor(skeleton)))])
-    best = min(paths, key=lambda path: (_score(path[-1][1]) + _path_cost(path), len(path)))
+    # scored with the frozen pieces put back: a repeated H(9x + 3y) costs its full length
+    radicands = {d: node.base for d, node in atoms.items() if isinstance(node, sp.Pow)
+                 and node.exp == sp.S.Half and node.base.is_rational_function()}
+    if radicands and size <= MAX_CANCEL_OPS and _has_fraction(skeleton):
+        # 1/√(x²+1)·x² − √(x²+1) over one denominator, (√(x²+1))² = x² + 1 used
+        paths.append([("radical", _over_radicals(skeleton, radicands))])
+    elif size <= MAX_CANCEL_OPS and isinstance(skeleton, sp.Add) and _has_fraction(skeleton):
+        paths.append([("together", sp.together(skeleton))])
+    best = min(paths, key=lambda path: (_score(back(path[-1][1])) + _path_cost(path), len(path)))
     previous = skeleton
     for move, value in best:
         if value == previous or move == "raw":
@@ -369,6 +469,23 @@ def _tidy_algebra(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.E
         rewrites.append(_describe(move, previous, value, back, order))
         previous = value
     return back(previous) if previous is not skeleton else current
+
+
+def _has_fraction(expr: sp.Expr) -> bool:
+    return any(t.is_Pow and t.exp.is_negative for t in sp.preorder_traversal(expr))
+
+
+def _over_radicals(skeleton: sp.Expr, radicands: dict) -> sp.Expr:
+    """``skeleton`` over one denominator, each (√B)^k with |k| ≥ 2 written B^(k // 2)·√B^(k % 2)
+    and the numerator expanded: x²/√(x²+1) − √(x²+1) = (x² − (x² + 1))/√(x²+1) = −1/√(x²+1)."""
+    def reduce(expr):
+        return expr.replace(
+            lambda n: isinstance(n, sp.Pow) and n.base in radicands and n.exp.is_Integer
+            and abs(n.exp) >= 2,
+            lambda n: radicands[n.base] ** (int(n.exp) // 2) * n.base ** (int(n.exp) % 2))
+    numerator, denominator = sp.fraction(sp.together(skeleton))
+    numerator = sp.expand(reduce(sp.expand(numerator)))
+    return _factor_out(numerator) / reduce(denominator)
 
 
 def _content_out(product: sp.Mul) -> sp.Expr:
@@ -395,6 +512,19 @@ def _leading_ones_positive(expr: sp.Expr) -> sp.Expr:
             sign *= (-1) ** int(power)
         factors.append(factor)
     return sign * sp.Mul(*factors)
+
+
+def _factor_sentence(before: sp.Expr, back) -> str:
+    """The factoring move named for what it factors: a polynomial, a rational function, or
+    one in frozen pieces such as exp(z1) (never "polynomial" for a quotient of exponentials)."""
+    numerator, denominator = sp.fraction(before)
+    pieces = sorted((back(d) for d in before.free_symbols if back(d) != d), key=sp.default_sort_key)
+    if not pieces:
+        return "Factor the polynomial" if denominator == 1 else "Factor numerator and denominator"
+    names = ", ".join(_plain(p) for p in pieces)
+    if denominator == 1:
+        return f"Factor, treating {names} as unknowns"
+    return f"Factor numerator and denominator, treating {names} as unknowns"
 
 
 def _describe(move: str, before, after, back, order: int) -> Rewrite:
@@ -427,7 +557,16 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
         return Rewrite(f"Collect the terms in {names}", back(before), back(after), order=order,
                        detail={"collected": gathered})
     if move == "polynomial":
-        return Rewrite("Factor the polynomial", back(before), back(after), order=order)
+        return Rewrite(_factor_sentence(before, back), back(before), back(after), order=order)
+    if move == "radical":
+        roots = sorted((back(d) for d in before.free_symbols if d in after.free_symbols
+                        and isinstance(back(d), sp.Pow) and back(d).exp == sp.S.Half),
+                       key=sp.default_sort_key)
+        squares = ", ".join(f"({_plain(r)})**2 = {_plain(r.base)}" for r in roots)
+        text = "Write over a common denominator" + (f" and use {squares}" if squares else "")
+        return Rewrite(text, back(before), back(after), order=order)
+    if move == "together":
+        return Rewrite("Write over a common denominator", back(before), back(after), order=order)
     return Rewrite("Write as one fraction and cancel common factors", back(before), back(after),
                    order=order)
 

@@ -76,6 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notation", choices=("leibniz", "prime"), default="leibniz",
                         help="d/dx and ∂/∂x (default), or f′")
     parser.add_argument("--no-steps", action="store_true", help="print the result only")
+    parser.add_argument("--brief", action="store_true",
+                        help="state the derivatives of σ, tanh and softplus without deriving them")
     parser.add_argument("--syntax", choices=("auto", "text", "latex"), default="auto",
                         help="input syntax (default auto: LaTeX when it contains a backslash)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
@@ -218,7 +220,7 @@ def compute(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from derivekit.limits import deadline
 
-    settings = {"notation": args.notation, "steps": not args.no_steps}
+    settings = {"notation": args.notation, "steps": not args.no_steps, "brief": args.brief}
     if args.format == "text" and sys.stdout.isatty():  # wrap sentences to the terminal
         import shutil
         settings["width"] = shutil.get_terminal_size().columns - 1

@@ -33,6 +33,7 @@ DEFAULT_SETTINGS: dict = {
     "document": False,       # LaTeX: align* for a full document instead of aligned
     "order": None,           # None: textbook term order; else a SymPy order ("lex", "none")
     "width": None,           # text: wrap each step's sentence to this many columns
+    "brief": False,          # True: σ, tanh, softplus state their derivative, never derive it
 }
 
 NOTATIONS = ("leibniz", "prime")
@@ -480,6 +481,13 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
 
     def _print_Mul(self, expr):
         if _is_unevaluated(expr):
+            if any(isinstance(f, sp.Mul) and f.args[0].is_Number and f.args[0].is_positive
+                   for f in expr.args[1:]) and not any(
+                    f.is_Number or f.is_Pow and f.exp.is_negative for f in expr.args):
+                # a held product f·g′ whose second factor starts with a number: x \cdot 2x,
+                # never "x 2 x", which reads as x·2·x... or 2x²
+                return r" \cdot ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+                                       for f in expr.args)
             return LatexPrinter._print_Mul(self, expr)
         if _is_negative(expr):
             positive = -expr
@@ -620,7 +628,7 @@ def to_latex(expr, **settings) -> str:
 _TEXT_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?'()[]-/+=*@`\"")
 _MATH_FOR_CHAR = {
     "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-    "~": r"\sim", "^": r"\wedge", "\\": r"\backslash", "<": "<", ">": ">", "|": "|",
+    "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash", "<": "<", ">": ">", "|": "|",
     "′": "'", "″": "''", "‴": "'''", "−": "-", "·": r"\cdot", "×": r"\times", "→": r"\to",
     "←": r"\leftarrow", "⇒": r"\Rightarrow", "≤": r"\le", "≥": r"\ge", "≠": r"\ne",
     "≈": r"\approx", "∞": r"\infty", "∂": r"\partial", "∇": r"\nabla", "√": r"\surd",
@@ -654,10 +662,19 @@ COMBINING_ACCENTS = {"\u0300": r"\grave", "\u0301": r"\acute", "\u0302": r"\hat"
                      "\u20d7": r"\vec"}
 
 
+#: a power written in prose, e^(−x²): its exponent becomes a LaTeX superscript
+_SUPERSCRIPT = re.compile(r"\^\(([^()]*)\)")
+
+
 def latex_prose(text: str) -> str:
     r"""English for use in math mode: ``\text{…}`` runs, with special and non-ASCII
     characters as math (``σ′`` → ``\sigma '``, ``X̂`` → ``\hat{X}``), so no engine needs
-    ``$`` inside ``\text``."""
+    ``$`` inside ``\text``. ``e^(zᵢ)`` is a superscript, never ``e \wedge (z_i)``."""
+    pieces = _SUPERSCRIPT.split(text)
+    if len(pieces) > 1:
+        return _join_scripts("".join(latex_prose(piece) if k % 2 == 0
+                                     else "^{" + latex_prose(piece) + "}"
+                                     for k, piece in enumerate(pieces) if piece))
     out, run = [], ""
     for i, ch in enumerate(text):
         if ch in COMBINING_ACCENTS:

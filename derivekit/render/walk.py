@@ -50,6 +50,7 @@ class StepView:
     rule: Rule | None
     partial: bool
     children: list[StepView] = field(default_factory=list)
+    first_use: bool = True  # the first step of its rule in what is rendered together
 
     @property
     def title(self) -> str:
@@ -75,6 +76,7 @@ class Walk:
         self.labels: dict[str, int] = {}
         self.unshown = dict(shared or {})
         self.rules = _load_rules()
+        self.seen_rules: set[str] = set()
 
     def derivation(self, d: Derivation, force_partial: bool = False) -> DerivationView:
         partial = force_partial or bool(d.expr.free_symbols - {d.wrt})
@@ -91,7 +93,9 @@ class Walk:
         # ∂ when other symbols are held constant; a step on the derivation's own variable
         # follows the derivation, so d and ∂ do not alternate within one tree
         partial = bool(step.expr.free_symbols - {step.var}) or (step.var == top_var and top_partial)
-        view = StepView(number, depth, step, self.rules.get(step.rule), partial)
+        view = StepView(number, depth, step, self.rules.get(step.rule), partial,
+                        first_use=step.rule not in self.seen_rules)
+        self.seen_rules.add(step.rule)
         if not step.ref:  # a reference repeats its target and shows no sub-steps
             view.children = [self.step(s, depth + 1, top_var, top_partial) for s in step.substeps]
         return view
@@ -120,7 +124,16 @@ def sentence(view: StepView, writer) -> str:
     if view.rule is None:
         return writer.prose(f"Apply the rule '{step.rule}'.")
     values = {**step.detail, "expr": step.expr, "var": step.var, "result": step.result}
-    return fill_template(view.rule.explanation, values, writer)
+    template = view.rule.explanation
+    if "definition" in step.detail and (writer.settings.get("brief") or not view.first_use):
+        # a DL rule derives itself on first use; later uses, or brief=True, only state it
+        from derivekit.calculus.rules import BRIEF_EXPLANATIONS
+        template = BRIEF_EXPLANATIONS.get(step.rule, template)
+    text = fill_template(template, values, writer)
+    if "cancelled" in step.detail:  # a cancellation is a step of its own in the sentence
+        from derivekit.calculus.rules import CANCELLATION
+        text += writer.prose(" ") + fill_template(CANCELLATION, values, writer)
+    return text
 
 
 # --- writers: how one format prints math, prose and derivative operators -------------------

@@ -49,7 +49,7 @@ EXPLAIN_TOPICS: dict[str, ExplainTopic] = {
     "softmax": ExplainTopic("log(exp(z_1) + exp(z_2) + exp(z_3))", "z_1",
                             "the derivative of log-sum-exp, which is where softmax comes from",
                             "∂LSE/∂zᵢ = softmax(z)ᵢ. Compute it with the maximum subtracted "
-                            "first, or exp overflows; and softmax with cross-entropy has the "
+                            "first, or exp overflows; and with cross-entropy on top, the "
                             "gradient collapses to softmax(z) − y, which frameworks fuse into one "
                             "numerically stable operation."),
     "cross_entropy": ExplainTopic(
@@ -258,6 +258,15 @@ PITFALLS_BY_FUNCTION = (
 )
 DEFAULT_PITFALL = ("Forgetting an inner derivative is the classic slip: every nested function "
                    "contributes one factor.")
+def _lower_title(title: str) -> str:
+    """A title inside a sentence: "Chain rule" → "chain rule", but "ReLU rule" and "BCE"
+    keep their capitals (a first word with another capital is a name)."""
+    word = title.split(" ", 1)[0]
+    if any(c.isupper() for c in word[1:]):
+        return title
+    return title[0].lower() + title[1:]
+
+
 #: rules too basic to name as "the rule" when a more telling one is used too
 BASIC_RULES = ("constant", "variable", "sum", "constant_multiple", "difference", "identity")
 
@@ -334,11 +343,11 @@ class Explanation(Displayable):
         if not self.rules:
             return "Only the basic rules (constants, sums, powers) are needed."
         first, *others = self.rules
-        text = f"The key rule is the {first.title[0].lower() + first.title[1:]}: " \
+        text = f"The key rule is the {_lower_title(first.title)}: " \
                f"{first.statement_text}."
         if others:
             text += " It also uses " + "; ".join(
-                f"the {r.title[0].lower() + r.title[1:]}, {r.statement_text}" for r in others) + "."
+                f"the {_lower_title(r.title)}, {r.statement_text}" for r in others) + "."
         return text
 
     def _render(self, fmt: str, **settings):

@@ -72,7 +72,7 @@ def test_softmax_cross_entropy_and_softmax_quotient_come_out_as_softmax():
         assert d.result == -s2, steps
         assert d.rewrites[-1].after == d.result
     assert derive(cross_entropy, z2).result == s2
-    assert derive(e1 / (e1 + e2), z1).result == s1 * s2
+    assert derive(e1 / (e1 + e2), z1).result == s1 * (1 - s1)  # the diagonal sᵢ(1 − sᵢ)
     assert derive(e1 / (e1 + e2), z2).result == -s1 * s2
     z3 = sp.Symbol("z3")
     three = [z1, z2, z3]
@@ -113,8 +113,10 @@ def test_multiclass_cross_entropy_gradient_is_softmax_times_label_sum_minus_labe
 def test_two_class_and_binary_cross_entropy_unchanged_by_collecting_softmax():
     s1 = softmax(1, z1, z2)
     y1, y2 = sp.symbols("y1 y2")
+    # scored with the softmax's own length (issue 14), the collected form is the shorter one,
+    # the same softmaxᵢ·Σy − yᵢ as for more classes
     assert derive(-(y1 * sp.log(s1) + y2 * sp.log(softmax(2, z1, z2))), z1).result \
-        == -y1 * (1 - s1) + y2 * s1
+        == (y1 + y2) * s1 - y1
     assert derive(-sp.log(s1), z1).result == s1 - 1
     assert derive(BCE, w).result == (S - y) * x
     assert derive(-y * sp.log(sigmoid(z1)) - (1 - y) * sp.log(1 - sigmoid(z1)), z1).result \

@@ -159,3 +159,11 @@ def test_prose_puts_combining_accents_over_their_letter():
     tex = latex_prose("X̂ = T Wₖ + μ; m̂, σ̂")
     assert tex.isascii()
     assert r"\hat{X}" in tex and r"\hat{m}" in tex and r"\hat{\sigma}" in tex
+
+
+def test_prose_power_is_a_superscript_not_a_logical_and():
+    # issue 14: the softmax sentence rendered e^(z_i) as e \wedge (z_i)
+    from derivekit.render.printing import latex_prose
+    tex = latex_prose("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ")
+    assert r"\wedge" not in tex and "^{" in tex and r"\text{z}_{i}" in tex
+    assert r"\wedge" not in latex_prose("a^b")

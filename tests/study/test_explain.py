@@ -166,3 +166,18 @@ def test_cli_explain_result_topics(capsys):
     assert main(["explain", "--list"]) == 0
     listing = capsys.readouterr().out
     assert all(topic in listing for topic in RESULT_TOPICS)
+
+
+@pytest.mark.parametrize("topic", explain_module.topic_names())
+def test_every_topic_reads_as_english(topic):
+    # issue 14: "uses the reLU rule", "has the gradient collapses to"; no mixed spellings
+    text = explain_module.explain(topic).to_text()
+    assert "reLU" not in text and "has the gradient collapses" not in text
+    assert not ("sgn" in text and "sign(" in text)
+    assert "{" not in text
+
+
+def test_a_capitalised_name_keeps_its_capitals_inside_a_sentence():
+    assert explain_module._lower_title("ReLU rule") == "ReLU rule"
+    assert explain_module._lower_title("Chain rule") == "chain rule"
+    assert "the ReLU rule" in explain_module.explain("relu").to_text()
