@@ -35,6 +35,8 @@ ALLOWED: dict[str, set[str]] = {
 EXCEPTIONS: dict[tuple[str, str], str] = {
     ("derivekit.calculus.steps", "render"):
         "the render dispatch: a Derivation prints itself through the renderer",
+    ("derivekit.calculus.steps", "plots"):
+        "Derivation.plot draws f, f′ and the tangent with matplotlib, an optional extra",
     ("derivekit.optim.trajectory", "plots"): "Trajectory.plot draws with matplotlib, an optional extra",
     ("derivekit.linalg.eigen", "plots"): "EigenResult.plot draws with matplotlib, an optional extra",
     ("derivekit.linalg.pca", "plots"): "PCAResult.plot draws with matplotlib, an optional extra",

@@ -104,6 +104,19 @@ class Derivation(Displayable):
         from derivekit.render import walk as render
         return render.render(self, fmt, **settings)
 
+    def plot(self, at: float | None = None, path=None):
+        """A matplotlib Figure of f, f′ and the tangent y = f(x₀) + f′(x₀)(x − x₀) at
+        x₀ = ``at`` (default 1), the figure of ``derivekit diff … --plot FILE``; saved to
+        ``path`` (.png or .svg) when given. Displays inline in Jupyter. A first derivative of
+        a function of ``wrt`` alone only (anything else is a DerivekitError saying so)."""
+        from derivekit.errors import DerivekitError
+        from derivekit.plots.tangent import samples, tangent_figure  # matplotlib: optional extra
+
+        if self.order != 1:
+            raise DerivekitError(f"the tangent graph draws a first derivative, and this one is of order {self.order}",
+                                 hint=f"plot diff(f, {self.wrt.name}) instead")
+        return tangent_figure(samples(self.expr, self.result, self.wrt, 1.0 if at is None else float(at)), path)
+
 
 @dataclass(eq=False)
 class MatrixOfDerivations(Displayable):

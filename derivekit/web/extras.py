@@ -139,7 +139,7 @@ MAX_NOTE_BLOCKS = 24
 
 def notes_page(params: dict) -> dict:
     """Pasted notes (Markdown with ```derivekit blocks) as Markdown and LaTeX; no file is
-    read or written, and the PDF is left to ``derivekit notes --pdf`` on the user's machine."""
+    read or written (the PDF is :func:`notes_pdf`)."""
     from derivekit.study import notes
     from derivekit.web.endpoints import RequestError, _text
 
@@ -151,6 +151,56 @@ def notes_page(params: dict) -> dict:
                            hint="split them into several pages")
     doc = notes.evaluate(notes.parse_notes(text, source="<pasted notes>"))
     return {"markdown": notes.to_markdown(doc), "tex": notes.to_tex(doc), "topics": len(doc.topics)}
+
+
+MAX_TEX_CHARS = 200_000  # a document's source, before it reaches the engine
+MAX_PDF_BYTES = 2_000_000  # the PDF sent back
+PDF_TIMEOUT_S = 6.0  # per engine run; the worker's deadline (worker.DEADLINE_S) bounds the whole
+
+
+def compiled_pdf(tex: str) -> dict:
+    """``tex`` (a document derivekit wrote, its user math already re-emitted by
+    :mod:`derivekit.render.safetex`) compiled by the hardened
+    :func:`derivekit.render.latexdoc.compile_pdf` in a folder of the worker's own; the PDF as
+    base64, refused above :data:`MAX_TEX_CHARS` of source or :data:`MAX_PDF_BYTES` of PDF."""
+    from derivekit.render.latexdoc import INSTALL_HINT, compile_pdf, find_engine
+
+    if find_engine() is None:
+        raise DerivekitError("this server has no TeX engine, so it cannot make a PDF", hint=INSTALL_HINT)
+    if len(tex) > MAX_TEX_CHARS:
+        raise DerivekitError(f"the document is over {MAX_TEX_CHARS // 1000} K characters of LaTeX",
+                             hint="download the .tex and compile it yourself, or shorten the input")
+    with tempfile.TemporaryDirectory(prefix="derivekit-web-") as folder:
+        path = compile_pdf(tex, os.path.join(folder, "document.pdf"), timeout=PDF_TIMEOUT_S)
+        if os.path.getsize(path) > MAX_PDF_BYTES:
+            raise DerivekitError(f"the PDF is over {MAX_PDF_BYTES / 1e6:g} MB",
+                                 hint="download the .tex and compile it yourself")
+        with open(path, "rb") as handle:
+            data = handle.read()
+    return {"pdf": base64.b64encode(data).decode("ascii"), "bytes": len(data)}
+
+
+def derive_pdf(params: dict) -> dict:
+    """The derivation of the /derive page (any kind) as a PDF: the notes' rendering of a
+    result (:func:`derivekit.study.notes.result_latex`) in derivekit's document preamble."""
+    from derivekit.render.latexdoc import document
+    from derivekit.study.notes import result_latex
+
+    params = dict(params)
+    kind = params.pop("kind", None) or "derivative"
+    if kind not in KINDS:
+        raise DerivekitError(f"unknown kind {kind!r}", hint="derivative, gradient, jacobian or hessian")
+    params.pop("at", None)
+    if KINDS[kind] != "derive":
+        params.pop("order", None)
+    module, args = parsed_cli(KINDS[kind], params)
+    return compiled_pdf(document(result_latex(module.compute(args)), title=f"derivekit: the {kind}"))
+
+
+def notes_pdf(params: dict) -> dict:
+    """Pasted notes as a PDF: :func:`notes_page`'s LaTeX (prose escaped, math re-emitted
+    from allowed tokens, so ``$\\input{/etc/passwd}$`` is refused before any compile)."""
+    return compiled_pdf(notes_page(params)["tex"])
 
 
 def drill_page(params: dict) -> dict:
@@ -186,6 +236,8 @@ EXTRAS = {
     "drill_page": drill_page,
     "preview": preview,
     "derive_page": derive_page,
+    "derive_pdf": derive_pdf,
+    "notes_pdf": notes_pdf,
     "descend_page": with_figure("descend", ".svg"),
     "gradflow_page": with_figure("gradflow"),
     "eig_page": with_figure("eig"),

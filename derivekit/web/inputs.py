@@ -88,14 +88,15 @@ def _cache_key(job: tuple) -> str | None:
     return key if len(key) <= 4096 else None
 
 
-async def compute(request: Request, job: tuple) -> tuple[int, dict]:
+async def compute(request: Request, job: tuple, cache: bool = True) -> tuple[int, dict]:
     """(status, payload) of ``job`` run in the pool; overload and deadline as error payloads.
 
     Every job is deterministic (random points come from seeds), so the last CACHE_SIZE
-    successful answers are kept and a repeated request (a shared URL) costs no worker."""
+    successful answers are kept and a repeated request (a shared URL) costs no worker;
+    ``cache=False`` for large answers (a PDF), which would make the cache's memory unbounded."""
     pool: WorkerPool = request.app.state.pool
     _cache: OrderedDict = request.app.state.cache
-    key = _cache_key(job)
+    key = _cache_key(job) if cache else None
     if key is not None and key in _cache:
         _cache.move_to_end(key)
         return 200, _cache[key]

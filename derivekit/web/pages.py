@@ -66,6 +66,22 @@ def _query(params: dict, **changes) -> str:
 TEMPLATES.env.globals["query"] = _query
 
 
+def tex_engine() -> str | None:
+    """The TeX engine the PDF downloads use, or None (the pages then say there is none)."""
+    from derivekit.render.latexdoc import find_engine
+    return find_engine()
+
+
+TEMPLATES.env.globals["tex_engine"] = tex_engine
+
+
+def pdf_response(status: int, payload: dict, filename: str) -> Response:
+    """A compiled PDF (extras.compiled_pdf's payload) as a download."""
+    import base64
+    return Response(base64.b64decode(payload["pdf"]), status_code=status, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def render(request: Request, template: str, status: int = 200, **context) -> Response:
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
@@ -168,7 +184,8 @@ async def drill(request: Request) -> Response:
 
 
 async def notes_view(request: Request) -> Response:
-    """Pasted notes previewed as HTML; downloads of the Markdown and the LaTeX."""
+    """Pasted notes previewed as HTML; downloads of the Markdown, the LaTeX and the PDF
+    (compiled in a worker by the hardened :func:`derivekit.render.latexdoc.compile_pdf`)."""
     from derivekit.web.markdown import to_html
     try:
         params = await request_params(request)
@@ -177,7 +194,13 @@ async def notes_view(request: Request) -> Response:
                       error={"error": exc.message, "hint": exc.hint})
     context = {"params": params, "result": None, "error": None, "preview": None}
     status = 200
-    if params.get("text"):
+    if params.get("text") and params.get("download") == "pdf":
+        status, payload = await compute(request, ("extra", "notes_pdf", {"text": params["text"]}),
+                                         cache=False)
+        if status == 200:
+            return pdf_response(status, payload, "notes.pdf")
+        context["error"] = payload
+    elif params.get("text"):
         status, payload = await compute(request, ("extra", "notes_page", {"text": params["text"]}))
         if status == 200:
             download = params.get("download")
@@ -193,15 +216,22 @@ async def notes_view(request: Request) -> Response:
 
 
 async def export(request: Request) -> Response:
-    """A derivation as a file: .tex, .md, .json or .txt (the CLI's own formats)."""
+    """A derivation as a file: .tex, .md, .json or .txt (the CLI's own formats), or .pdf
+    (compiled in a worker by the hardened :func:`derivekit.render.latexdoc.compile_pdf`)."""
     fmt = request.path_params["fmt"]
-    if fmt not in EXPORTS:
-        return PlainTextResponse("unknown format; use tex, md, json or txt", status_code=404)
-    kind_of_job, media, ext = EXPORTS[fmt]
+    if fmt not in EXPORTS and fmt != "pdf":
+        return PlainTextResponse("unknown format; use tex, md, json, txt or pdf", status_code=404)
     try:
         params = await request_params(request)
     except BadRequest as exc:
         return PlainTextResponse(exc.message, status_code=exc.status)
+    if fmt == "pdf":
+        status, payload = await compute(request, ("extra", "derive_pdf", params), cache=False)
+        if status == 200:
+            return pdf_response(status, payload, "derivation.pdf")
+        return PlainTextResponse(f"error: {payload.get('error')}\nhint: {payload.get('hint')}\n",
+                                 status_code=status)
+    kind_of_job, media, ext = EXPORTS[fmt]
     kind = params.pop("kind", None) or "derivative"
     params.pop("at", None)
     if kind not in DERIVE_KINDS:

@@ -42,3 +42,37 @@ def test_diff_plot_writes_the_figure(tmp_path, capsys):
     assert out.read_text().lstrip().startswith("<?xml") and "3x² − 2" in capsys.readouterr().out
     assert main(["diff", "x*y", "--wrt", "x", "--plot", str(tmp_path / "t.png")]) == 2
     assert main(["diff", "x^3", "--plot", str(tmp_path / "t.txt")]) == 2
+
+
+@pytest.mark.parametrize("source,at", [("x^3 - 2*x", None), ("sigmoid(3*x)", -0.5), ("log(1 + x^2)", 2.0)])
+def test_derivation_plot_is_the_cli_figure_and_shows_inline(source, at, tmp_path):
+    """``Derivation.plot(at)`` in Jupyter: the figure ``diff --plot`` draws (same curves),
+    its tangent has f's finite-difference slope at x₀, and it renders as PNG inline."""
+    pytest.importorskip("matplotlib")
+    expr = dk.parse(source)
+    (var,) = expr.free_symbols
+    derivation = dk.derive(expr, var)
+    fig = derivation.plot(at=at)
+    x0 = 1.0 if at is None else at
+    data = samples(expr, derivation.result, var, x0)
+    f_line, fp_line, tangent_line = fig.axes[0].get_lines()[:3]
+    assert np.array_equal(f_line.get_xdata(), data.xs)
+    assert np.allclose(f_line.get_ydata(), data.f, equal_nan=True)
+    assert np.allclose(fp_line.get_ydata(), data.fprime, equal_nan=True)
+    fn, eps = dk.compile(expr, [var]), 1e-6
+    slope = (float(fn(x0 + eps)) - float(fn(x0 - eps))) / (2 * eps)
+    xs, ys = tangent_line.get_xdata(), tangent_line.get_ydata()
+    assert np.allclose(ys, float(fn(x0)) + slope * (xs - x0), rtol=1e-4, atol=1e-4)
+    assert fig._repr_png_().startswith(b"\x89PNG")
+    out = derivation.plot(at=at, path=tmp_path / "t.svg")
+    assert (tmp_path / "t.svg").read_text().lstrip().startswith("<?xml") and out is not None
+
+
+def test_derivation_plot_refuses_what_it_cannot_draw():
+    pytest.importorskip("matplotlib")
+    with pytest.raises(DerivekitError, match="first derivative"):
+        dk.derive("x^3", "x", order=2).plot()
+    expr = dk.parse("x*y")
+    x = sorted(expr.free_symbols, key=lambda s: s.name)[0]
+    with pytest.raises(DerivekitError, match="alone"):
+        dk.derive(expr, x).plot()
