@@ -265,7 +265,7 @@ def result_latex(result) -> str:
         return markdown_to_latex(markdown, heading_command="paragraph")
     cut = markdown.rfind("**Result**")
     steps = markdown[:cut] if cut > 0 else markdown
-    return (markdown_to_latex(steps, heading_command="paragraph") + "\n\n\\paragraph*{Result}\n"
+    return (markdown_to_latex(steps, heading_command="paragraph") + "\n\n\\paragraph*{Result}\\leavevmode\\par\n"
             + display_math(check_generated(result.to_latex(document=True, steps=False))))
 
 
@@ -474,7 +474,9 @@ def markdown_to_latex(text: str, heading_command: str | None = None, *,
         if heading:
             command = heading_command or SECTIONS[min(len(heading[1]), 5)]
             star = "*" if heading_command else ""
-            out.append(rf"\{command}{star}{{{inline_to_latex(heading[2].strip(), math)}}}")
+            # \paragraph runs into the text after it: end its own paragraph so steps start below
+            run_in = r"\leavevmode\par" if command == "paragraph" else ""
+            out.append(rf"\{command}{star}{{{inline_to_latex(heading[2].strip(), math)}}}{run_in}")
         elif item:
             env = "enumerate" if item[2][0].isdigit() else "itemize"
             close_lists(indent)

@@ -118,6 +118,9 @@ def test_curriculum_pdf_holds_the_derived_results(curriculum_pdf):
     assert "xσ(wx+b)(1-σ(wx+b))" in squashed               # the sigmoid neuron
     assert "x(σ(wx+b)-y)" in squashed or "(σ(wx+b)-y)x" in squashed   # BCE cancels to this
     assert "x2ex+2xex" in squashed or "x(x+2)ex" in squashed or "2xex+x2ex" in squashed
+    # a result's heading stands on its own line: its first step starts below it
+    lines = [line.strip() for line in text.splitlines()]
+    assert "Matrix product AB" in lines
 
 
 def test_every_result_type_latex_compiles(tmp_path):

@@ -139,7 +139,7 @@ def test_markdown_to_latex_nested_lists_tables_and_rows():
     assert tex.index("\\[\na = b\n\\]") < tex.index("\\item inner")
     assert "\\begin{longtable}{rc}" in tex and "1 & $x$ \\\\" in tex
     assert "\\begin{gather*}\na \\\\ b\n\\end{gather*}" in tex
-    assert notes.markdown_to_latex("### Head", heading_command="paragraph") == "\\paragraph*{Head}"
+    assert notes.markdown_to_latex("### Head", heading_command="paragraph") == "\\paragraph*{Head}\\leavevmode\\par"
 
 
 def test_display_math_wraps_fragments_only():
