@@ -87,6 +87,19 @@ def _top_help() -> str:
     return "\n".join(lines)
 
 
+def add_engine_arguments(parser: argparse.ArgumentParser, models: str, rows: str) -> None:
+    """``--engine``, ``--scheduler`` and ``--out`` of the commands that read data past memory
+    (the dask engine); ``models`` says what the engine covers, ``rows`` what ``--out`` holds."""
+    parser.add_argument("--engine", choices=("numpy", "dask"), default="numpy",
+                        help="numpy (default: the CSV in memory) or dask (read in blocks; "
+                             f"{models}needs the dask extra)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="with --engine dask: a Dask cluster's scheduler, e.g. "
+                             "tcp://10.0.0.5:8786 (default: Dask's local scheduler)")
+    parser.add_argument("--out", metavar="FILE.csv",
+                        help=f"with --engine dask: write every row's {rows} to this CSV file")
+
+
 def build_parser(name: str):
     """Return (parser, module) for subcommand ``name``."""
     module_name, summary, example = COMMANDS[name]

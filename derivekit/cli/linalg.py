@@ -61,15 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--plot", metavar="FILE.png",
                             help="write a scree plot and the projection with component arrows")
         parser.add_argument("--force", action="store_true", help="overwrite an existing plot file")
-        # data past memory: the dask engine (derivekit.linalg.pca_dask)
-        parser.add_argument("--engine", choices=("numpy", "dask"), default="numpy",
-                            help="numpy (default: the CSV in memory) or dask (read in blocks; "
-                                 "needs the dask extra)")
-        parser.add_argument("--scheduler", metavar="ADDRESS",
-                            help="with --engine dask: a Dask cluster's scheduler, e.g. "
-                                 "tcp://10.0.0.5:8786 (default: Dask's local scheduler)")
-        parser.add_argument("--out", metavar="FILE.csv",
-                            help="with --engine dask: write every row's scores to this CSV file")
+        from derivekit.cli.dispatch import add_engine_arguments
+        add_engine_arguments(parser, "", "scores")  # data past memory: linalg/pca_dask.py
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--no-steps", dest="steps", action="store_false",
                         help="print the answer without the steps")

@@ -36,15 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--noise", type=float, default=0.1, help="noise of the built-in dataset (0.1)")
         parser.add_argument("--batch-size", type=int,
                             help="rows per update (default: sgd 1, minibatch 32, others all rows)")
-        # data past memory: the dask engine (derivekit.optim.fit_dask)
-        parser.add_argument("--engine", choices=("numpy", "dask"), default="numpy",
-                            help="numpy (default: the CSV in memory) or dask (read in blocks; "
-                                 "linear and logistic models; needs the dask extra)")
-        parser.add_argument("--scheduler", metavar="ADDRESS",
-                            help="with --engine dask: a Dask cluster's scheduler, e.g. "
-                                 "tcp://10.0.0.5:8786 (default: Dask's local scheduler)")
-        parser.add_argument("--out", metavar="FILE.csv",
-                            help="with --engine dask: write every row's prediction to this CSV file")
+        from derivekit.cli.dispatch import add_engine_arguments
+        add_engine_arguments(parser, "linear and logistic models; ", "prediction")  # optim/fit_dask.py
     else:
         parser.add_argument("expr", help='the objective, e.g. "x^2 + 10*y^2" or LaTeX')
         parser.add_argument("--start", help="start point, e.g. x=1,y=1")

@@ -162,13 +162,7 @@ def pca(data: Any = None, k: int | None = None, *, standardize: bool = False,
     dataset = load_data(data, columns)
     X = dataset.data
     n, d = X.shape
-    if n < 2:
-        raise ShapeError(f"PCA needs at least 2 samples, got {n}",
-                         hint="rows are samples and columns are features")
-    k = min(2, d) if k is None else int(k)
-    if not 1 <= k <= d:
-        raise ShapeError(f"k = {k} components asked for, but the data has {d} features",
-                         hint=f"choose k between 1 and {d}")
+    k = components_to_keep(n, d, k)
 
     mean = X.mean(axis=0)
     Xc = X - mean
@@ -198,6 +192,18 @@ def pca(data: Any = None, k: int | None = None, *, standardize: bool = False,
                        reconstruction, error, mse)
     result.steps = _steps(result, Xc)
     return result
+
+
+def components_to_keep(n: int, d: int, k) -> int:
+    """``k`` (default: 2, or d if fewer) checked against n samples and d features."""
+    if n < 2:
+        raise ShapeError(f"PCA needs at least 2 samples, got {n}",
+                         hint="rows are samples and columns are features")
+    k = min(2, d) if k is None else int(k)
+    if not 1 <= k <= d:
+        raise ShapeError(f"k = {k} components asked for, but the data has {d} features",
+                         hint=f"choose k between 1 and {d}")
+    return k
 
 
 def principal_axes(covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

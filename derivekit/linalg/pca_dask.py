@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from derivekit.columns import skipped_note
 from derivekit.dask_blocks import (
     DEFAULT_BLOCKSIZE,
     Engine,
@@ -30,9 +31,14 @@ from derivekit.dask_blocks import (
     open_csv,
     output_path,
 )
-from derivekit.columns import skipped_note
-from derivekit.errors import DerivekitError, ShapeError
-from derivekit.linalg.pca import SHOWN_ROWS, SMALL_FEATURES, PCAResult, principal_axes
+from derivekit.errors import DerivekitError
+from derivekit.linalg.pca import (
+    SHOWN_ROWS,
+    SMALL_FEATURES,
+    PCAResult,
+    components_to_keep,
+    principal_axes,
+)
 from derivekit.linalg.rowops import subscript
 from derivekit.linalg.steps import (
     LinalgStep,
@@ -88,13 +94,7 @@ def pca_dask(data: Any, k: int | None = None, *, standardize: bool = False,
         if not keep:
             raise DerivekitError(f"{table.path} has only ID-like columns", hint="choose columns with --columns")
         n, d = stats.n, len(keep)
-        if n < 2:
-            raise ShapeError(f"PCA needs at least 2 samples, got {n}",
-                             hint="rows are samples and columns are features")
-        k = min(2, d) if k is None else int(k)
-        if not 1 <= k <= d:
-            raise ShapeError(f"k = {k} components asked for, but the data has {d} features",
-                             hint=f"choose k between 1 and {d}")
+        k = components_to_keep(n, d, k)
         mean = stats.mean[keep]
         covariance = stats.scatter[np.ix_(keep, keep)] / (n - 1)
         scale = None
