@@ -43,6 +43,11 @@ class ShapeError(DerivekitError):
     """Matrix or vector shapes do not fit together."""
 
 
+class AmbiguousShapeError(ShapeError):
+    """The shapes could fit, but the text does not say which size a 𝟙 or I has: nothing is
+    wrong with the maths, so a claim written this way cannot be checked, not rejected."""
+
+
 class NeedsMatrixEngine(UnsupportedError):
     """The input is vector or matrix calculus (a norm of a vector, ``@``, ``.T``), which the
     scalar engine cannot differentiate. ``matrix_source`` is the same loss spelled in the

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from derivekit.display import Displayable
-from derivekit.errors import ShapeError
+from derivekit.errors import AmbiguousShapeError, ShapeError
 from derivekit.limits import deadline
 from derivekit.matrix.assumptions import KINDS, declaration, describe
 from derivekit.matrix.diagnose import (
@@ -307,6 +307,8 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
         for name, body in definitions:
             try:
                 node = typed(body, claim_refs)
+            except AmbiguousShapeError as exc:
+                return _cannot_check(_ambiguous(exc), wrt, MatExpr(m.result.node), m)
             except ShapeError as exc:
                 fix = _search_fix(body, ctx, setting, lambda n: typed(n, claim_refs), None) if diagnose else None
                 return _shape_verdict(verdict, exc, fix, stage=name)
@@ -350,6 +352,8 @@ def check_claim(loss, claim, wrt, shapes, *, seeds=(0, 1, 2), syntax="auto", dia
 
         try:
             node = type_final(raw)
+        except AmbiguousShapeError as exc:
+            return _cannot_check(_ambiguous(exc), wrt, MatExpr(m.result.node), m)
         except ShapeError as exc:
             fix = _search_fix(raw, ctx, setting, type_final, None) if diagnose else None
             return _shape_verdict(verdict, exc, _shown_fix(fix, shown))
@@ -573,6 +577,11 @@ def _search_fix(raw: Node, ctx, setting, type_fn, want=None, want_shape=None):
 
 def _shown_fix(hit, shown):
     return None if hit is None else (hit[0], shown(hit[1]))
+
+
+def _ambiguous(exc: ShapeError) -> str:
+    return (f"{exc.message}{': ' + exc.hint if exc.hint else ''}; write the claim in NumPy "
+            "spelling (matgrad prints it as 'as NumPy (paste into --claim)'), where sums say their axis")
 
 
 def _shape_verdict(verdict, exc: ShapeError, hit, stage=None):

@@ -75,6 +75,8 @@ def render_derivation(m, fmt: str, **settings):
             lines.append(f"  {_grad_text(m.wrt)} = {to_text(m.named_result.node)}")
         lines.append(f"  {_grad_text(m.wrt)} = {to_text(m.result.node)}    "
                      f"({fmt_shape(m.shape)}, the shape of {name_text(m.wrt)})")
+        # the form a claim reads back: the Unicode line above is for reading
+        lines.append(f"  as NumPy (paste into --claim): {to_numpy_text(m.result.node)}")
         lines.append(f"  {m.check.describe()}")
         lines += ["", "rules used"]
         for r in used_rules:

@@ -426,7 +426,7 @@ _LATEX_FUNCS = {"exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "det": 
 _PRIMED = {"sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime"}
 _IGNORED = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
             "limits", "\\,", "\\;", "\\!", "\\:", "\\ "}
-_OPS = {"odot": "*", "circ": "*", "cdot": "&", "times": "&", "ast": "*", "geq": ">=",
+_OPS = {"odot": "*", "oslash": "/", "circ": "*", "cdot": "&", "times": "&", "ast": "*", "geq": ">=",
         "ge": ">=", "leq": "<=", "le": "<=", "gt": ">", "lt": "<"}
 
 

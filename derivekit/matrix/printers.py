@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from derivekit.matrix.expr import SCALAR, AxisSpec, Const, Node, vector_axis
 
 _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "theta": "θ",
@@ -46,8 +48,8 @@ def name_latex(name: str, bold: bool) -> str:
     if base in _GREEK:
         base = "\\" + ("lambda" if base == "lam" else base)
         core = rf"\boldsymbol{{{base}}}" if bold else base
-    else:
-        core = rf"\mathbf{{{base}}}" if bold else base
+    else:  # a scalar name of several letters is one upright name (eps, not e·p·s), read back whole
+        core = rf"\mathbf{{{base}}}" if bold else (rf"\mathrm{{{base}}}" if len(base) > 1 else base)
     if hat:
         core = rf"\hat{{{core}}}"
     return core + (f"_{{{sub}}}" if sub else "")
@@ -69,17 +71,18 @@ def const_text(c: Const) -> str:
 
 
 def const_latex(c: Const) -> str:
-    if c.coeff is None:
-        return f"{c.value:.6g}"
+    if c.coeff is None:  # positional: LaTeX has no 1e-05, and a reader would see the letter e
+        return np.format_float_positional(float(f"{c.value:.6g}"), trim="-")
     num, den = c.coeff.numerator, c.coeff.denominator
     top = [str(abs(num))] if abs(num) != 1 or not any(p > 0 for _, p in c.dims) else []
     bottom = [str(den)] if den != 1 else []
     for name, power in c.dims:
+        name = name_latex(name, bold=False)  # eps as one name, not e·p·s
         part = name if abs(power) == 1 else f"{name}^{{{abs(power)}}}"
         (top if power > 0 else bottom).append(part)
-    text = "".join(top) or "1"
+    text = " ".join(top) or "1"
     if bottom:
-        text = rf"\frac{{{text}}}{{{''.join(bottom)}}}"
+        text = rf"\frac{{{text}}}{{{' '.join(bottom)}}}"
     return ("-" if num < 0 else "") + text
 
 

@@ -13,7 +13,7 @@ import itertools
 import math
 import re
 
-from derivekit.errors import ParseError, ShapeError
+from derivekit.errors import AmbiguousShapeError, ParseError, ShapeError
 from derivekit.matrix.expr import (
     AXIS_OPS,
     PAIR_LOSSES,
@@ -367,7 +367,7 @@ class _Typer:
             return Node("const", (), node.attr, SCALAR)
         if op in ("ones", "eye", "zeros"):
             if want is None:
-                raise ShapeError(f"cannot tell the size of {'𝟙' if op == 'ones' else 'I'} here",
+                raise AmbiguousShapeError(f"cannot tell the size of {'𝟙' if op == 'ones' else 'I'} here",
                                  hint="use it next to a matrix whose shape fixes it")
             return Node(op, (), None, want)
         if op in ("matmul", "juxt"):
@@ -405,7 +405,7 @@ class _Typer:
                 elif _outer_ones(node.args[1]):
                     b = self.type(node.args[1])
                 else:
-                    raise ShapeError("cannot tell the size of 𝟙 or I here")
+                    raise AmbiguousShapeError("cannot tell the size of 𝟙 or I here")
             a = a if a is not None else self.type(node.args[0], b.shape)
             b = b if b is not None else self.type(node.args[1], a.shape)
             if a.op == "const" and b.op == "const" and op in ("mul", "div"):
