@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise DerivekitError(f"--port must be between 1 and 65535, not {args.port}")
     if not 1 <= args.workers <= 64:
         raise DerivekitError(f"--workers must be between 1 and 64, not {args.workers}")
+    _check_can_listen(args.host, args.port)
     if args.host not in LOOPBACK:
         print(f"warning: binding {args.host}: the page, and the work it does, is open to every "
               "machine that can reach this one; derivekit serve has no login", file=sys.stderr)
@@ -50,7 +51,27 @@ def run(args: argparse.Namespace) -> int:
     if args.open:
         import threading
         import webbrowser
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+        opener = threading.Timer(1.0, webbrowser.open, args=(url,))
+        opener.daemon = True  # never keeps the process alive on its own
+        opener.start()
     app = create_app(workers=args.workers, queue=max(0, args.queue))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse an empty or unknown host, or a port already taken, before the server starts
+    (uvicorn would print a traceback for a port in use)."""
+    import socket
+
+    from derivekit.errors import DerivekitError
+    if not host.strip():
+        raise DerivekitError("--host is empty", hint="leave it out for 127.0.0.1 (this machine only)")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise DerivekitError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                             hint="choose another --port, or stop the program that uses it") from None

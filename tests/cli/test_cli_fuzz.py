@@ -87,12 +87,22 @@ def _stdin(text: str):
         sys.stdin = saved
 
 
+@contextlib.contextmanager
+def _no_server():
+    """serve with good arguments runs until stopped: check everything up to the start, but do
+    not start a server (nor open a browser) for each fuzzed call."""
+    from unittest import mock
+    with mock.patch("uvicorn.run", lambda *a, **k: None), mock.patch("webbrowser.open", lambda *a, **k: True), \
+            mock.patch("threading.Timer"):  # --open's delayed browser start
+        yield
+
+
 def run_one(argv: list[str]) -> tuple[int | None, str]:
     """(exit code, or None when the deadline cut the call; everything printed)."""
     out, err = io.StringIO(), io.StringIO()
     code = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _in_scratch_directory(), \
-            _stdin(""):
+            _stdin(""), _no_server():
         try:
             with deadline(CALL_DEADLINE_S):
                 code = main(argv)
