@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from derivekit.errors import DerivekitError
+from derivekit.limits import MAX_INPUT_CHARS
+
 
 class RequestError(DerivekitError):
     """The request itself is malformed (unknown or missing parameter, wrong kind of value):
     answered 400, like a parse error."""
 
 
-MAX_VALUE_CHARS = 20_000  # the parser's own input limit (limits.MAX_INPUT_CHARS)
+MAX_VALUE_CHARS = MAX_INPUT_CHARS  # one value: the parser's own input limit
 MAX_LIST_ITEMS = 20
 
 
