@@ -7,8 +7,8 @@ block by block in a tree.
 
 It sits at the top level because two wings read CSV blocks with it: ``linalg/pca_dask.py``
 and ``optim/fit_dask.py``; linalg may not import optim (nor numeric), and optim may not
-import linalg, so the one reader lives below both. It imports only ``errors`` and
-``columns`` (the ID-column rules) of derivekit. Dask is an optional extra (``pip install "derivekit[dask]"``).
+import linalg, so the one reader lives below both. It imports only ``errors``, ``files`` (the
+cell rule) and ``columns`` (the ID-column rules) of derivekit. Dask is an optional extra (``pip install "derivekit[dask]"``).
 
 Column rules (as the NumPy engine): a first row with a non-number is the header; without
 one, columns are named 1, 2, …. Given columns are used as given. Otherwise every column is
@@ -33,6 +33,7 @@ import numpy as np
 
 from derivekit.columns import named_like_an_id
 from derivekit.errors import DerivekitError
+from derivekit.files import finite_cell
 
 #: bytes of CSV text per block (about 8 000 rows of 21 numbers). Parsing a block takes several
 #: times its size while it runs (text, tokens, columns, array, the thread's allocator), so
@@ -198,11 +199,7 @@ def block_array(frame, columns) -> np.ndarray:
 
 
 def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return cell.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+    return finite_cell(cell) is not None  # the NumPy engine's rule, so a header is read alike
 
 
 def _first_row(path: Path) -> list[str]:

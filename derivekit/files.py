@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import stat
 from pathlib import Path
@@ -63,6 +64,21 @@ def _decode(data: bytes, path: Path, line: int | None = None) -> str:
         raise DerivekitError(f"{where} is not UTF-8 text (byte {exc.start + 1} of "
                              f"{'the line' if line else 'the file'} cannot be decoded)",
                              hint="save the file as UTF-8 text") from None
+
+
+MAX_CELL_CHARS = 100  # one CSV cell; a 5,000-digit number is no measurement
+
+
+def finite_cell(cell: str) -> float | None:
+    """A CSV cell as a finite float written in at most :data:`MAX_CELL_CHARS` characters, else
+    None (so ``nan``, ``+infinity`` and ``1e999``, which overflows to inf, are not numbers)."""
+    if len(cell) > MAX_CELL_CHARS:
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def looks_like_csv(path: str | Path) -> bool:
@@ -167,44 +183,37 @@ def output_path(path: str | Path, *, force: bool = False, suffixes: tuple[str, .
     return path
 
 
-def write_text(path: Path, text: str, *, force: bool = False) -> None:
-    """Write ``text`` to ``path`` without following a link at the last component unless
-    ``force`` (``O_NOFOLLOW``), so that a link placed after the check is not followed."""
+def _open_for_writing(path: Path, force: bool) -> int:
+    """A descriptor truncating ``path`` for writing; the last component is not followed if it
+    is a link unless ``force`` (``O_NOFOLLOW``), so that a link placed after a check is not
+    followed either."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     if not force:
         flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags, 0o644)
+        return os.open(path, flags, 0o644)
     except OSError as exc:
         raise DerivekitError(f"cannot write {path}: {exc.strerror or exc}",
                              hint="choose another file") from None
+
+
+def write_text(path: Path, text: str, *, force: bool = False) -> None:
+    """Write ``text`` to ``path`` without following a link at the last component unless
+    ``force`` (``O_NOFOLLOW``), so that a link placed after the check is not followed."""
+    fd = _open_for_writing(path, force)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
 
 
 def open_binary(path: Path, *, force: bool = False):
     """A binary handle for writing ``path`` with the same no-link rule as :func:`write_text`."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    if not force:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o644)
-    except OSError as exc:
-        raise DerivekitError(f"cannot write {path}: {exc.strerror or exc}",
-                             hint="choose another file") from None
+    fd = _open_for_writing(path, force)
     return os.fdopen(fd, "wb")
 
 
 def copy_file(source: Path, target: Path, *, force: bool = False) -> None:
     """Copy ``source`` to ``target`` with the same no-link rule as :func:`write_text`."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    if not force:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(target, flags, 0o644)
-    except OSError as exc:
-        raise DerivekitError(f"cannot write {target}: {exc.strerror or exc}",
-                             hint="choose another file") from None
+    fd = _open_for_writing(target, force)
     with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
         while chunk := src.read(1 << 20):
             out.write(chunk)

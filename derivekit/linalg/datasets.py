@@ -9,7 +9,6 @@ the docs) shows the same numbers:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +96,7 @@ def read_csv(path: str | Path, columns: list[str] | None = None, *, skip_ids: bo
                                      + (f":{quote}" if quote else "") + " is not a finite number",
                                      hint="choose numeric columns with --columns; every cell "
                                           "must be a finite number written in at most "
-                                          f"{MAX_NUMBER_CHARS} characters")
+                                          f"{files.MAX_CELL_CHARS} characters")
             data[i, j] = float(cell)
     kept, source = tuple(names[p] for p in picks), str(path)
     if skip_ids and not columns and header:
@@ -110,16 +109,6 @@ def read_csv(path: str | Path, columns: list[str] | None = None, *, skip_ids: bo
     return Dataset(data, kept, source)
 
 
-MAX_NUMBER_CHARS = 100  # one cell; a 5,000-digit number is no measurement
-
-
 def _is_number(cell: str) -> bool:
-    """A finite float written in at most :data:`MAX_NUMBER_CHARS` characters (so ``nan``,
-    ``+infinity`` and ``1e999``, which overflows to inf, are not numbers here)."""
-    if len(cell) > MAX_NUMBER_CHARS:
-        return False
-    try:
-        value = float(cell)
-    except ValueError:
-        return False
-    return math.isfinite(value)
+    from derivekit.files import finite_cell
+    return finite_cell(cell) is not None

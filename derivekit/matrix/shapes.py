@@ -230,19 +230,6 @@ class _Inference:
             return self._axis_shape(op, node.attr, shapes)
         if op == "batchmean":
             return SCALAR
-        if op in ("add", "sub", "mul", "div"):  # pragma: no cover - handled above
-            (r1, c1), (r2, c2) = shapes
-            out = []
-            for d1, d2 in ((r1, r2), (c1, c2)):
-                d1, d2 = self.find(d1), self.find(d2)
-                if d1 == 1:
-                    out.append(d2)
-                elif d2 == 1:
-                    out.append(d1)
-                else:
-                    self.unify(d1, d2)
-                    out.append(d1)
-            return tuple(out)
         if op == "T":
             return shapes[0][::-1]
         if op in ("neg", "func", "pow"):

@@ -15,7 +15,6 @@ indices of a mini-batch), ``start_vector(start)``, ``sampler(batch_size, seed)``
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,7 +196,7 @@ def load_csv(path, target: str, features=None, *, skip_ids: bool = True) -> Data
         parsed = []
         for c, i in enumerate(wanted):
             cell = row[i].strip() if i < len(row) else ""
-            number = _finite_number(cell)
+            number = files.finite_cell(cell)
             if number is None:
                 name = [*features, target][c]
                 quote = files.quote_cell(path, cell)
@@ -218,17 +217,6 @@ def load_csv(path, target: str, features=None, *, skip_ids: bool = True) -> Data
             table, features = table[:, keep], [name for name in features if name not in skipped]
             notes = (skipped_note(skipped, "--features"),)
     return Dataset(table[:, :-1], table[:, -1], tuple(features), target, str(path), notes=notes)
-
-
-def _finite_number(cell: str) -> float | None:
-    """``cell`` as a finite float (at most 100 characters), else None."""
-    if len(cell) > 100:
-        return None
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 #: built-in dataset kinds, and the one each model fits
