@@ -70,7 +70,10 @@ def preamble(title: str | None = None, author: str | None = None) -> str:
     lines = [r"\documentclass[11pt]{article}", r"\usepackage[utf8]{inputenc}",
              r"\usepackage[margin=2.2cm]{geometry}"]
     lines += [rf"\usepackage{{{name}}}" for name in PACKAGES]
+    # emergency stretch: a line of prose with formulas that cannot break where TeX would like
+    # is set a little loose instead of running into the margin
     lines += [r"\usepackage[hidelinks]{hyperref}", r"\allowdisplaybreaks",
+              r"\setlength{\emergencystretch}{3em}",
               r"\setcounter{secnumdepth}{2}", unicode_declarations()]
     if title:
         lines.append(rf"\title{{{escape_text(title)}}}")
@@ -222,7 +225,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def compile_pdf(tex_source: str, output: str | Path, *, timeout: float | None = None,
-                force: bool = False) -> Path:
+                force: bool = False, log: str | Path | None = None) -> Path:
     """Compile ``tex_source`` to the PDF file ``output``; return its path.
 
     The engine runs in a fresh temporary folder under :func:`tex_environment`, with
@@ -230,6 +233,7 @@ def compile_pdf(tex_source: str, output: str | Path, *, timeout: float | None = 
     seconds (default :data:`derivekit.limits.TEX_TIMEOUT_S`). Raises
     :class:`DerivekitError` when no engine is on PATH (naming what to install) or when LaTeX
     reports errors (quoting only its ``!`` message lines, never the text around them).
+    With ``log``, the engine's ``.log`` is copied there (for :func:`overfull_boxes`).
     """
     from derivekit import files, limits
     timeout = limits.TEX_TIMEOUT_S if timeout is None else timeout
@@ -253,6 +257,8 @@ def compile_pdf(tex_source: str, output: str | Path, *, timeout: float | None = 
                                      + latex_errors(log_text),
                                      hint="write the source with --to tex to inspect it")
         pdf = Path(tmp) / "notes.pdf"
+        if log is not None and (Path(tmp) / "notes.log").exists():
+            files.copy_file(Path(tmp) / "notes.log", Path(log), force=True)
         if not pdf.exists():
             raise DerivekitError(f"{engine} finished but wrote no PDF")
         files.copy_file(pdf, output, force=force)
@@ -272,3 +278,20 @@ def latex_errors(log_text: str, limit: int = 5, width: int = 160) -> str:
             if len(found) >= limit:
                 break
     return "\n".join(found) if found else "(no error message in the LaTeX log)"
+
+
+_OVERFULL = re.compile(r"^Overfull \\hbox \((?P<pt>[0-9.]+)pt too wide\) (?P<where>.*)$")
+
+
+def overfull_boxes(log_text: str, limit_pt: float = 0.0) -> list[tuple[float, str]]:
+    """Every ``Overfull \\hbox`` of a LaTeX log wider than ``limit_pt``: (points too wide,
+    where and what), the context being TeX's own line (``in paragraph at lines 12--14``) and
+    the start of the box's contents that it prints below it."""
+    found = []
+    lines = log_text.splitlines()
+    for i, line in enumerate(lines):
+        match = _OVERFULL.match(line)
+        if match and float(match["pt"]) > limit_pt:
+            context = " ".join(lines[i + 1: i + 3]).strip()
+            found.append((float(match["pt"]), f"{match['where']}: {context[:160]}"))
+    return found

@@ -11,9 +11,11 @@ import textwrap
 import sympy as sp
 
 from derivekit.render.printing import merge_text_runs
+from derivekit.render.texbreak import break_equation, math_width
 from derivekit.render.walk import (
     NO_BREAK,
     SCHEMA,
+    DocumentWriter,
     LatexWriter,
     MarkdownWriter,
     TextWriter,
@@ -214,12 +216,13 @@ def _latex_derivation_rows(dview, walk, w, settings, rows) -> None:
 
 
 def _latex_environment(rows: list[str], settings) -> str:
-    env = "align*" if settings["document"] else "aligned"
     body = merge_text_runs(" \\\\\n".join(rows))
-    return f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
+    return f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
 
 
 def latex_derivation(dview, walk, settings) -> str:
+    if settings["document"]:
+        return document_derivation(dview, walk, settings)
     w = LatexWriter(settings)
     rows: list[str] = []
     _latex_derivation_rows(dview, walk, w, settings, rows)
@@ -227,6 +230,8 @@ def latex_derivation(dview, walk, settings) -> str:
 
 
 def latex_matrix(m, views, first_views, walk, settings) -> str:
+    if settings["document"]:
+        return document_matrix(m, views, first_views, walk, settings)
     w = LatexWriter(settings)
     exprs = _listed([w.math(e) for e in m.exprs], r"\left(", r"\right)", w.prose(", "))
     wrt = w.prose(", ").join(w.math(v) for v in m.wrt)
@@ -237,6 +242,106 @@ def latex_matrix(m, views, first_views, walk, settings) -> str:
             rows.append(r"&\textbf{" + label + "}")
             _latex_derivation_rows(dview, walk, w, settings, rows)
     return _latex_environment(rows, settings)
+
+
+# --- LaTeX for a document: prose that wraps, equations that break ---------------------------
+# A notebook's LaTeX (above) is one ``aligned`` block for MathJax, and an ``aligned`` row
+# cannot break: a long sentence runs off a page. In a document each step is a list item
+# whose sentence is text-mode prose, followed by its equation as a display, cut into
+# ``multline*`` lines at top-level + and − when it is wider than the line.
+
+#: the width (em) a display may take at the top level: a standard article's text width at
+#: 10-12 pt is 32-35 em, and the width estimate errs by up to ~15%
+DISPLAY_EM = 29.0
+LIST_INDENT_EM = 2.4  # what each nested itemize takes from the line
+MAX_LIST_DEPTH = 4    # LaTeX's limit for nested itemize; deeper steps stay at the fourth level
+
+
+def _display_width(level: int) -> float:
+    return DISPLAY_EM - LIST_INDENT_EM * level
+
+
+def _entry_name(symbol: str, shape, i: int, j: int) -> str:
+    index = f"{i + 1}" if shape[1] == 1 else (f"{i + 1}{j + 1}" if max(shape) < 10 else f"{i + 1},{j + 1}")
+    return f"{symbol}_{{{index}}}" if symbol.isalpha() else rf"\left({symbol}\right)_{{{index}}}"
+
+
+def _document_equation(w, lhs: str, value, level: int) -> str:
+    """``lhs = value`` as display math for a document, broken to fit the line at list depth
+    ``level``; a matrix too wide for the line is shown entry by entry instead."""
+    width = _display_width(level)
+    rhs = w.math(value)
+    if isinstance(value, sp.MatrixBase) and math_width(f"{lhs} = {rhs}") > width:
+        rows, cols = value.shape
+        entries = [break_equation(_entry_name(lhs, value.shape, i, j), w.math(value[i, j]), width)
+                   for i in range(rows) for j in range(cols)]
+        return (f"${lhs}$ is ${rows} \\times {cols}$, too wide for the line; its entries, "
+                f"row by row:\n" + "\n".join(entries))
+    return break_equation(lhs, rhs, width)
+
+
+def _document_items(views, walk, w: DocumentWriter, out: list[str], level: int) -> None:
+    for view in views:
+        head = rf"\item[\textbf{{{view.number}.}}] \textbf{{{w.prose(view.title)}.}} "
+        equation = _document_equation(w, _lhs(w, view), view.step.result, level + 1)
+        if view.step.ref:
+            out += [head + w.prose(_reference_note(view, walk)), equation]
+            continue
+        out += [head + sentence(view, w), equation]
+        if view.step.facts:
+            out.append("where " + ", ".join(f"${w.math(s)} = {w.math(v)}$" for s, v in view.step.facts))
+        if not view.children:
+            continue
+        if level + 1 < MAX_LIST_DEPTH:
+            out.append(r"\begin{itemize}")
+            _document_items(view.children, walk, w, out, level + 1)
+            out.append(r"\end{itemize}")
+        else:
+            _document_items(view.children, walk, w, out, level)
+
+
+def _document_body(dview, walk, w, settings, out: list[str]) -> None:
+    d = dview.derivation
+    if settings["steps"] and dview.steps:
+        for root, rewrites in _stages(dview):
+            out.append(r"\begin{itemize}")
+            _document_items([root], walk, w, out, 0)
+            out.append(r"\end{itemize}")
+            if rewrites:
+                out += [r"\noindent Tidy into textbook form:", r"\begin{itemize}"]
+                for rw in rewrites:
+                    out += [r"\item " + rewrite_description(rw, w) + ":",
+                            _document_equation(w, w.math(rw.before), rw.after, 1)]
+                out.append(r"\end{itemize}")
+        out.append(r"\noindent\textbf{Result}")
+    out.append(_document_equation(w, _result_lhs(w, dview), d.result, 0))
+
+
+def document_derivation(dview, walk, settings) -> str:
+    """A derivation as LaTeX for a document's body (needs amsmath): the steps as a nested
+    ``itemize``, each with its sentence in text mode and its equation as a display."""
+    w = DocumentWriter(settings)
+    out: list[str] = []
+    if settings["steps"] and dview.steps:
+        out += [r"\noindent\textbf{Differentiate}", break_equation("", _result_lhs(w, dview), _display_width(0))]
+    _document_body(dview, walk, w, settings, out)
+    return "\n".join(out)
+
+
+def document_matrix(m, views, first_views, walk, settings) -> str:
+    """A gradient, Jacobian or Hessian as LaTeX for a document's body: the matrix (entry by
+    entry when it is too wide), then each entry's derivation."""
+    w = DocumentWriter(settings)
+    exprs = _listed([w.math(e) for e in m.exprs], "$(", ")$", ", ", one="${}$")
+    wrt = ", ".join(w.inline(v) for v in m.wrt)
+    out = [rf"\noindent\textbf{{{_kind_title(m)}}} of {exprs} with respect to {wrt}:",
+           _document_equation(w, _matrix_symbol(m, True), m.result, 0)]
+    if settings["steps"]:
+        for label, dview in _matrix_sections(m, views, first_views):
+            out += [rf"\par\medskip\noindent\textbf{{{label}:}}",
+                    break_equation("", _result_lhs(w, dview), _display_width(0))]
+            _document_body(dview, walk, w, settings, out)
+    return "\n".join(out)
 
 
 # --- Markdown ------------------------------------------------------------------------------

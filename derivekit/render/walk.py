@@ -14,6 +14,7 @@ Settings (one dict, see :data:`derivekit.render.printing.DEFAULT_SETTINGS`): ``n
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 
@@ -203,6 +204,57 @@ class MarkdownWriter(LatexWriter):
         for ch in "\\`*_$<":  # would start emphasis, code, math or HTML
             text = text.replace(ch, "\\" + ch)
         return text
+
+
+class DocumentWriter(LatexWriter):
+    """LaTeX for a document's body: prose in text mode, so that a sentence wraps on the page,
+    with each formula in it as ``$…$`` (displays are the layout's job)."""
+
+    def inline(self, expr) -> str:
+        from derivekit.render.texbreak import discretionary_times, math_width
+
+        math = self.math(expr)
+        # a long product in a sentence may break between its factors (LaTeX shows a ×)
+        return f"${discretionary_times(math) if math_width(math) > INLINE_BREAK_EM else math}$"
+
+    def prose(self, text: str) -> str:
+        return text_mode_prose(text)
+
+
+INLINE_BREAK_EM = 12.0
+
+
+#: a power in prose, e^(zᵢ); a letter with combining accents, X̂; a run of other non-ASCII
+_PROSE_MATH = re.compile(r"\^\(([^()]*)\)|[A-Za-z](?=[\u0300-\u036f\u20d7])[^\x00-\x7f]+|[^\x00-\x7f]+")
+
+
+def text_mode_prose(text: str) -> str:
+    """English for a document's text: LaTeX's special characters escaped, dashes and quotes
+    as text, and σ, ′, u₁, X̂ or a power e^(zᵢ) as inline math, so the result is ASCII."""
+    from derivekit.render.latexdoc import UNICODE_MATH, UNICODE_TEXT, escape_text
+
+    out, start = [], 0
+    for m in _PROSE_MATH.finditer(text):
+        out.append(escape_text(text[start:m.start()]))
+        start = m.end()
+        if m.group(1) is not None:  # the exponent of a power, on the letter before it
+            out.append("$^{" + printing.latex_prose(m.group(1)) + "}$")
+            continue
+        math = ""
+        for ch in m.group(0):
+            if ch in UNICODE_TEXT:
+                out.append(("$" + math + "$") if math else "")
+                out.append(UNICODE_TEXT[ch])
+                math = ""
+            else:
+                math += ch
+        if math:
+            tex = printing.latex_prose(math)
+            if not tex.isascii():  # 𝟙, ℝ: the document preamble's own spelling
+                tex = "".join(UNICODE_MATH.get(ch, printing.latex_prose(ch)) for ch in math)
+            out.append("$" + tex + "$")
+    out.append(escape_text(text[start:]))
+    return "".join(out)
 
 
 WRITERS = {"text": TextWriter, "latex": LatexWriter, "markdown": MarkdownWriter}

@@ -252,21 +252,16 @@ def _plain_title(title: str) -> str:
 def result_latex(result) -> str:
     """A result's LaTeX for a full document.
 
-    Results are prose with maths, so their Markdown is converted: paragraphs and step
-    explanations then wrap on the page instead of running off it in one long display. A
-    derivation (or gradient, Jacobian, Hessian) ends with its result in ``align*``, from the
-    renderer's own document mode.
+    A derivation (or gradient, Jacobian, Hessian) is written by the renderer's document
+    layout: each step a list item whose sentence wraps on the page, its equation a display
+    broken at + and − to fit the line. Other results are prose with maths, so their
+    Markdown is converted (its long displays broken alike).
     """
     from derivekit.calculus.steps import Derivation, MatrixOfDerivations
-    from derivekit.render.latexdoc import display_math
     from derivekit.render.safetex import check_generated
-    markdown = result.to_markdown()
-    if not isinstance(result, (Derivation, MatrixOfDerivations)):
-        return markdown_to_latex(markdown, heading_command="paragraph")
-    cut = markdown.rfind("**Result**")
-    steps = markdown[:cut] if cut > 0 else markdown
-    return (markdown_to_latex(steps, heading_command="paragraph") + "\n\n\\paragraph*{Result}\\leavevmode\\par\n"
-            + display_math(check_generated(result.to_latex(document=True, steps=False))))
+    if isinstance(result, (Derivation, MatrixOfDerivations)):
+        return check_generated(result.to_latex(document=True))
+    return markdown_to_latex(result.to_markdown(), heading_command="paragraph")
 
 
 def default_output(path: str | Path, fmt: str) -> Path:
