@@ -221,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
     from derivekit.limits import deadline
 
     settings = {"notation": args.notation, "steps": not args.no_steps, "brief": args.brief}
+    if args.format == "latex":  # for a document: sentences that wrap, equations that break
+        settings["document"] = True
     if args.format == "text" and sys.stdout.isatty():  # wrap sentences to the terminal
         import shutil
         settings["width"] = shutil.get_terminal_size().columns - 1

@@ -16,6 +16,7 @@ from derivekit.matrix.printers import (
     to_numpy_text,
     to_text,
 )
+from derivekit.render.texbreak import aligned_rows, math_width
 
 
 def _adj_text(name: str, shape) -> str:
@@ -84,20 +85,21 @@ def render_derivation(m, fmt: str, **settings):
             lines.append(f"    {RULES[r].explanation}")
         return "\n".join(lines)
     if fmt == "latex":
-        rows = [rf"L &= {to_latex(m.loss)} \\"]
+        pairs = [("L", to_latex(m.loss))]
         for i in m.sweep.intermediates:
-            rows.append(rf"{name_latex(i.name, i.body.shape != (1, 1))} &= {to_latex(i.body)} \\")
+            pairs.append((name_latex(i.name, i.body.shape != (1, 1)), to_latex(i.body)))
         for step in m.steps:
             if step.is_parameter:
                 lhs = _grad_latex(step.name, m.shape)
             else:
                 lhs = _adj_latex(step.name, inter[step.name].body.shape)
-            rows.append(rf"{lhs} &= {to_latex(step.expr)} \\")
+            pairs.append((lhs, to_latex(step.expr)))
         if m.result.node != m.steps[-1].expr:
-            rows.append(rf"{_grad_latex(m.wrt, m.shape)} &= {to_latex(m.result.node)}")
-        else:
-            rows[-1] = rows[-1].rstrip(" \\")
-        return "\\begin{aligned}\n" + "\n".join(rows) + "\n\\end{aligned}"
+            pairs.append((_grad_latex(m.wrt, m.shape), to_latex(m.result.node)))
+        # a long right side continues on rows of its own, so the block fits a page
+        widest = max(math_width(lhs) for lhs, _ in pairs)
+        rows = [row for lhs, rhs in pairs for row in aligned_rows(lhs, rhs, lhs_width=widest)]
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
     if fmt == "markdown":
         lines = [f"### ∂L/∂{name_text(m.wrt)} for $L = {to_latex(m.loss)}$", "",
                  f"Shapes: {shapes_text}.", "", "**Forward pass**", ""]

@@ -11,7 +11,7 @@ import textwrap
 import sympy as sp
 
 from derivekit.render.printing import merge_text_runs
-from derivekit.render.texbreak import break_equation, math_width
+from derivekit.render.texbreak import LINE_EM, LIST_INDENT_EM, break_equation, math_width
 from derivekit.render.walk import (
     NO_BREAK,
     SCHEMA,
@@ -250,10 +250,7 @@ def latex_matrix(m, views, first_views, walk, settings) -> str:
 # whose sentence is text-mode prose, followed by its equation as a display, cut into
 # ``multline*`` lines at top-level + and − when it is wider than the line.
 
-#: the width (em) a display may take at the top level: a standard article's text width at
-#: 10-12 pt is 32-35 em, and the width estimate errs by up to ~15%
-DISPLAY_EM = 29.0
-LIST_INDENT_EM = 2.4  # what each nested itemize takes from the line
+DISPLAY_EM = LINE_EM  # the width a display may take at the top level
 MAX_LIST_DEPTH = 4    # LaTeX's limit for nested itemize; deeper steps stay at the fourth level
 
 

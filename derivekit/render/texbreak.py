@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import re
 
+#: the width (em) a formula may take: a standard article's text width at 10-12 pt is 32-35 em,
+#: and :func:`math_width` errs by up to ~15%
+LINE_EM = 29.0
+LIST_INDENT_EM = 2.4  # what each level of a nested list takes from the line
 #: widths in em of what a formula prints, for the Computer Modern fonts at any size
 LETTER_EM = 0.55
 OPERATOR_EM = 1.25      # a binary operator or relation with its spaces: + − = ·
@@ -198,8 +202,10 @@ def _cut(tex: str, cuts: list[int]) -> list[str]:
 
 #: what a product must not be cut after: a big operator with its limits, a derivative
 #: operator, a sign, an operator or an opening bracket
-_NO_CUT_AFTER = re.compile(r"(\\(sum|prod|int)(\s*[_^](\{[^{}]*\}|\S))*"
-                           r"|\\frac\{(d|\\partial)[^{}]*\}\{[^{}]*\}|[-+=,(]|^\s*-?)\s*$")
+_NO_CUT_AFTER = re.compile(r"(\\(sum|prod|int)(\s*[_^](\{[^{}]*\}|\S))*|\\(%s)"
+                           r"|\\frac\{(d|\\partial)[^{}]*\}\{[^{}]*\}|[-+=,(]|^\s*-?)\s*$"
+                           % "|".join(sorted(_OPERATOR_WORDS)))
+_STARTS_WITH_OPERATOR = re.compile(r"\s*(\\(%s)(?![A-Za-z])|[-+=])" % "|".join(sorted(_OPERATOR_WORDS)))
 
 
 def factor_cuts(tex: str) -> list[int]:
@@ -311,7 +317,8 @@ def _lines(tex: str, width: float, used: float = 0.0) -> list[str]:
         size = math_width(piece)
         if line.strip() and room + size > width:  # the piece starts a new line
             lines.append(line.rstrip())
-            line, room = joiner, math_width(joiner)
+            line = "" if _STARTS_WITH_OPERATOR.match(piece) else joiner  # ⊙ needs no ·
+            room = math_width(line)
         if room + size > width:  # too wide even there: cut the piece itself
             sub = _lines(piece, width, room)
             if len(sub) > 1:
@@ -353,3 +360,12 @@ def split_relation(tex: str) -> tuple[str, str] | None:
     if len(found) != 1:
         return None
     return tex[:found[0]].strip(), tex[found[0] + 1:].strip()
+
+
+def aligned_rows(lhs: str, rhs: str, width: float = LINE_EM, lhs_width: float | None = None) -> list[str]:
+    """``lhs &= rhs`` as rows of an ``aligned`` block no wider than ``width`` em where it can
+    be: the right side cut into lines (:func:`break_equation`'s cuts), each further line
+    ``&\\quad …`` under the first. ``lhs_width``: the widest left side of the block."""
+    room = width - (math_width(lhs) if lhs_width is None else lhs_width) - OPERATOR_EM
+    lines = _lines(rhs, max(room, width / 2))
+    return [f"{lhs} &= {lines[0]}", *(rf"&\quad {line}" for line in lines[1:])]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from derivekit.errors import DerivekitError
+from derivekit.render.texbreak import LINE_EM, LIST_INDENT_EM
 
 # linear time: possessive quantifiers never give characters back (the info string takes its
 # spaces, callers strip it); the old \s* before it backtracked quadratically on long lines
@@ -270,14 +271,16 @@ def default_output(path: str | Path, fmt: str) -> Path:
 
 
 def build(path: str | Path, fmt: str = "markdown", output: str | Path | None = None,
-          force: bool = False, tex_timeout: float | None = None) -> tuple[Path, str | None]:
+          force: bool = False, tex_timeout: float | None = None,
+          log: str | Path | None = None) -> tuple[Path, str | None]:
     """Render the notes file at ``path`` to ``fmt`` and write it.
 
     ``output`` defaults to the input's name with ``.notes.md``, ``.tex`` or ``.pdf``. An
     existing output, or a symbolic link in its place, is refused unless ``force``; its
     folder must exist. ``tex_timeout`` bounds the PDF compile (default
-    :data:`derivekit.limits.TEX_TIMEOUT_S`). Returns (output path, text written or None for
-    a PDF).
+    :data:`derivekit.limits.TEX_TIMEOUT_S`); with ``log``, LaTeX's log of a PDF build is kept
+    there (:func:`derivekit.render.latexdoc.overfull_boxes` reads it). Returns (output path,
+    text written or None for a PDF).
     """
     if fmt not in FORMATS:
         raise DerivekitError(f"unknown notes format '{fmt}'", hint="use markdown, tex or pdf")
@@ -294,7 +297,7 @@ def build(path: str | Path, fmt: str = "markdown", output: str | Path | None = N
         text = to_tex(doc)
     if fmt == "pdf":
         from derivekit.render.latexdoc import compile_pdf
-        compile_pdf(text, output, timeout=tex_timeout, force=force)
+        compile_pdf(text, output, timeout=tex_timeout, force=force, log=log)
         return output, None
     files.write_text(output, text, force=force)
     return output, text
@@ -345,7 +348,8 @@ def inline_to_latex(text: str, math=None) -> str:
         elif m["code"]:
             out.append(r"\texttt{" + escape_text(token[1:-1]) + "}")
         elif m["dmath"]:
-            out.append(display_block(math(token[2:-2], True)))
+            generated = math is _generated_math
+            out.append(display_block(math(token[2:-2], True), LINE_EM if generated else None))
         elif m["math"]:
             out.append("$" + math(token[1:-1], False) + "$")
         elif m["pmath"]:
@@ -379,9 +383,11 @@ def code_block(lines: list[str]) -> str:
     return "\\begin{alltt}\n" + body + "\n\\end{alltt}"
 
 
-def display_block(math: str) -> str:
+def display_block(math: str, width: float | None = None) -> str:
     """Display maths from Markdown ``$$ … $$``: ``align*`` kept, rows split by a top-level
-    ``\\\\`` go into ``gather*``, anything else into ``\\[ … \\]``."""
+    ``\\\\`` go into ``gather*``, anything else into ``\\[ … \\]``. With ``width`` (em;
+    given for derivekit's own maths) an equation wider than that is broken into
+    ``multline*`` lines by :func:`derivekit.render.texbreak.break_equation`."""
     math = math.strip()
     if re.match(r"\\begin\{(align|gather|equation|multline)\*?\}", math):
         return math
@@ -392,6 +398,10 @@ def display_block(math: str) -> str:
         top_level_break |= token == "\\\\" and depth == 0
     if top_level_break:
         return "\\begin{gather*}\n" + math + "\n\\end{gather*}"
+    if width is not None and "&" not in math:
+        from derivekit.render.texbreak import break_equation, split_relation
+        lhs, rhs = split_relation(math) or ("", math)
+        return break_equation(lhs, rhs, width)
     return "\\[\n" + math + "\n\\]"
 
 
@@ -454,7 +464,8 @@ def markdown_to_latex(text: str, heading_command: str | None = None, *,
                            len(lines) - 1)
                 math = "\n".join(lines[i: end + 1]).strip()[2:].rstrip()
                 math = math[:-2] if math.endswith("$$") else math
-            out.append(display_block(math_at(i)(math, True)))
+            width = None if source is not None else LINE_EM - LIST_INDENT_EM * len(lists)
+            out.append(display_block(math_at(i)(math, True), width))
             i = end + 1
             continue
         if stripped.startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].strip()):

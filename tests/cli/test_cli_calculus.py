@@ -45,7 +45,9 @@ def test_diff_order_and_prime_notation(capsys):
 
 def test_diff_latex_and_markdown(capsys):
     code, out, _ = run(capsys, "diff", "sigmoid(w*x + b)", "--wrt", "w", "--format", "latex")
-    assert code == 0 and out.startswith("\\begin{aligned}") and r"\frac{\partial}{\partial w}" in out
+    # LaTeX for a document: the steps as list items (sentences wrap), equations as displays
+    assert code == 0 and out.startswith("\\noindent\\textbf{Differentiate}") and r"\frac{\partial}{\partial w}" in out
+    assert "\\begin{itemize}" in out and "\\text{" not in out
     code, out, _ = run(capsys, "diff", "sigmoid(w*x + b)", "--wrt", "w", "--format", "markdown")
     assert code == 0 and out.startswith("**Differentiate**") and "$$" in out
 

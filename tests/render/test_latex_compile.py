@@ -97,9 +97,92 @@ def _pdf_text(path) -> str:
 @pytest.fixture(scope="module")
 def curriculum_pdf(tmp_path_factory):
     doc = notes.load("examples/curriculum.md")
-    out = tmp_path_factory.mktemp("curriculum") / "curriculum.pdf"
-    notes.build("examples/curriculum.md", "pdf", out)
+    folder = tmp_path_factory.mktemp("curriculum")
+    out = folder / "curriculum.pdf"
+    notes.build("examples/curriculum.md", "pdf", out, log=folder / "curriculum.log")
     return doc, out, _pdf_text(out)
+
+
+#: how far past the margin a line may run before a compile test fails (LaTeX's own warning
+#: starts at \hfuzz = 0.1 pt; a few points are invisible in print)
+OVERFULL_LIMIT_PT = 10.0
+
+
+def _wide_boxes(log_path) -> list[str]:
+    text = log_path.read_text(errors="replace")
+    assert "Output written on" in text, "the log is not a finished LaTeX run"
+    return [f"{pt:.1f} pt {where}" for pt, where in latexdoc.overfull_boxes(text, OVERFULL_LIMIT_PT)]
+
+
+def test_curriculum_pdf_has_no_line_past_the_margin(curriculum_pdf):
+    _, path, _ = curriculum_pdf
+    assert _wide_boxes(path.with_suffix(".log")) == []
+
+
+def long_results():
+    """Results whose LaTeX runs long: BCE∘σ, a softmax cross-entropy matrix gradient, a
+    Jacobian and a Hessian of long entries, a 6×6 Hessian, an 8-entry gradient and a drill
+    answer (a level-3 chain-rule problem, derived)."""
+    import random
+
+    from derivekit.calculus.derive import derive, gradient, hessian, jacobian
+    from derivekit.matrix.gradient import matrix_gradient
+    from derivekit.study.drill import chain_rule
+
+    xs = [f"x{i}" for i in range(1, 7)]
+    ring = " + ".join(f"{a}*{b}*exp({a} - {b})" for a, b in zip(xs, xs[1:] + xs[:1]))
+    linear = " + ".join(f"w{i}*x{i}" for i in range(1, 9))
+    drill = chain_rule(random.Random(3), 3).prompt.split(":", 1)[1].strip()
+    return {
+        "BCE of a sigmoid": derive("-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))", "w"),
+        "softmax cross-entropy": matrix_gradient("softmax_ce(W2@tanh(W1@x + b1) + b2, y)", "W1",
+                                                 shapes="W1=5x4, x=4x1, b1=5x1, W2=3x5, b2=3x1, y=3x1"),
+        "Jacobian": jacobian(["sigmoid(w1*x1 + w2*x2 + w3*x3 + b)*tanh(w1*x1 - w2*x2)",
+                              "log(1 + exp(w1*x1 + w2*x2 + w3*x3))*x1*x2*x3"], ["w1", "w2", "w3"]),
+        "Hessian": hessian("x^3*y^2*z + sin(x*y*z)*exp(x + y + z) + log(1 + x^2 + y^2 + z^2)",
+                           ["x", "y", "z"]),
+        "6x6 Hessian": hessian(ring, xs, steps=False),
+        "8-entry gradient": gradient(f"log(1 + exp({linear}))*tanh(w1*w2*w3)",
+                                     [f"w{i}" for i in range(1, 9)], steps=False),
+        "drill answer": derive(drill, "x"),
+    }
+
+
+def test_long_results_stay_inside_the_margins(tmp_path):
+    """Each long result as the notes show it, and as ``--format latex`` prints it, in one
+    document: no line runs more than 10 pt into the margin."""
+    body = []
+    for title, result in long_results().items():
+        try:
+            standalone = result.to_latex(document=True)
+        except TypeError:  # a matrix-calculus derivation: its aligned block, as the CLI prints it
+            standalone = result.to_latex()
+        body += [rf"\section{{{latexdoc.escape_text(title)}}}", notes.result_latex(result),
+                 latexdoc.display_math(standalone)]
+    log = tmp_path / "long.log"
+    latexdoc.compile_pdf(latexdoc.document("\n\n".join(body)), tmp_path / "long.pdf", log=log)
+    assert _wide_boxes(log) == []
+
+
+def test_the_width_estimate_follows_tex(tmp_path):
+    """texbreak.math_width against the width TeX sets each corpus formula at: within the
+    margin the line budget assumes (LINE_EM is ~15% under a standard article's line)."""
+    import re
+
+    from derivekit.calculus.derive import derive
+    from derivekit.render import texbreak
+
+    formulas = [derive(expr, wrt).to_latex(steps=False).split("\n")[1].replace("&=", "=")
+                for expr, wrt in rule_corpus()]
+    body = "\n".join(rf"\setbox0\hbox{{$\displaystyle {f}$}}\typeout{{WIDTH=\the\wd0}}"
+                      for f in formulas) + "\nWidths measured."  # a page, or no PDF is written
+    log = tmp_path / "widths.log"
+    latexdoc.compile_pdf(latexdoc.document(body), tmp_path / "widths.pdf", log=log)
+    widths = [float(w) for w in re.findall(r"WIDTH=([0-9.]+)pt", log.read_text())]
+    assert len(widths) == len(formulas)
+    em = 10.95  # pt, at the document's 11 pt
+    ratios = [w / (texbreak.math_width(f) * em) for f, w in zip(formulas, widths) if w > 30]
+    assert ratios and all(0.7 < r < 1.18 for r in ratios), sorted(ratios)
 
 
 def _squash(text: str) -> str:

@@ -97,7 +97,13 @@ def test_latex_environments(fake_rules):
     assert r"\frac{d}{d u_{1}} \sigma\left(u_{1}\right) &= " in tex
     assert r" terms }\&\text{ add.}" in tex  # & escaped, or it would be a column
     doc = sigmoid_derivation().to_latex(document=True)
-    assert doc.startswith("\\begin{align*}") and doc.endswith("\\end{align*}")
+    # a document's steps: list items with text-mode sentences, each equation a display
+    assert doc.startswith("\\noindent\\textbf{Differentiate}\n\\[\n") and doc.endswith("\n\\]")
+    assert "\\text{" not in doc and "aligned" not in doc
+    assert "\\item[\\textbf{1.}] \\textbf{Chain rule.} Substitute $u_{1}$ = $w x + b$:" in doc
+    assert "\\[\n\\frac{d}{d u_{1}} \\sigma\\left(u_{1}\\right) = " in doc
+    assert " terms \\& add." in doc  # & escaped in text mode too
+    assert doc.count("\\begin{itemize}") == doc.count("\\end{itemize}") >= 2
 
 
 def test_markdown_is_prose_with_math_blocks(fake_rules):
