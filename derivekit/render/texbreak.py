@@ -259,25 +259,28 @@ def _matching_brace(tex: str, index: int) -> int | None:
     return None
 
 
-def _unbrace_groups(tex: str) -> str:
-    """``\\log{\\left(x\\right)}`` → ``\\log\\left(x\\right)``: the same formula, with the
-    bracket group at the top level, where it can be opened across lines."""
-    out, i = [], 0
+#: a function name whose argument SymPy wraps in braces: \log{\left(x \right)}, \tanh^{2}{…}
+_FUNCTION_BEFORE = re.compile(r"\\(%s)(\^\{[^{}]*\})?\s*$" % "|".join(sorted(_NAMED - {"operatorname"})))
+
+
+def _braced_groups(tex: str) -> list[tuple[int, int]]:
+    """(index of ``{``, index of its ``}``) of each top-level ``{\\left( … \\right)}`` that is
+    a function's argument (never a macro's, as in ``\\frac{1}{\\left(x\\right)}``)."""
+    found = []
     for m in _BRACED_GROUP.finditer(tex):
-        if m.start() < i or _brace_depth(tex, m.start()):
+        if _brace_depth(tex, m.start()) or not _FUNCTION_BEFORE.search(tex[:m.start()]):
             continue
         close = _matching_brace(tex, m.start())
-        if close is None or not re.search(r"\\right[)\]]\s*$", tex[m.start() + 1: close]):
-            continue
-        out += [tex[i: m.start()], tex[m.start() + 1: close]]
-        i = close + 1
-    return "".join(out) + tex[i:]
+        if close is not None and re.search(r"\\right[)\]]\s*$", tex[m.start() + 1: close]):
+            found.append((m.start(), close))
+    return found
 
 
 def _open_group(tex: str, width: float, used: float) -> list[str]:
     """``tex`` holding a ``\\left( … \\right)`` group too wide for a line: the group's inside
     cut into lines, each but the last ending ``\\right.``, each but the first starting
-    ``\\left.`` (so every line's delimiters pair)."""
+    ``\\left.`` (so every line's delimiters pair). A function's braced argument
+    (``\\log{\\left(…\\right)}``) loses its braces when it is the group opened."""
     groups, stack = [], []
     for m in re.finditer(r"\\left(?![A-Za-z])|\\right(?![A-Za-z])", tex):
         if m.group(0) == "\\left":
@@ -286,6 +289,12 @@ def _open_group(tex: str, width: float, used: float) -> list[str]:
             start = stack.pop()
             if not stack and tex[start + 5: start + 6] in "([" and not _brace_depth(tex, start):
                 groups.append((start, m.start(), m.end() + 1))
+    braced = _braced_groups(tex)
+    widest_plain = max((g[1] - g[0] for g in groups), default=-1)
+    widest_braced = max(braced, key=lambda g: g[1] - g[0], default=None)
+    if widest_braced and widest_braced[1] - widest_braced[0] > widest_plain:
+        brace, close = widest_braced
+        return _open_group(tex[:brace] + tex[brace + 1: close] + tex[close + 1:], width, used)
     if not groups:
         return [tex]
     start, right, end = max(groups, key=lambda g: g[1] - g[0])
@@ -300,6 +309,32 @@ def _open_group(tex: str, width: float, used: float) -> list[str]:
     return lines
 
 
+def _reciprocal_times(tex: str) -> str | None:
+    """``\\frac{N}{D}`` whose numerator is the wide part, as ``\\frac{1}{D} N`` (a sum N in
+    brackets): the same quotient, with N now at the top level where it can break."""
+    sign, body = re.match(r"(\s*-?\s*)(.*?)\s*$", tex, re.S).groups()
+    if not body.startswith("\\frac{"):
+        return None
+    numerator, i = _group(body, len("\\frac"))
+    denominator, end = _group(body, i)
+    if end != len(body) or numerator.strip() == "1" or math_width(numerator) <= math_width(denominator):
+        return None
+    inner = rf"\left({numerator}\right)" if len(terms(numerator)) > 1 else numerator
+    return f"{sign}\\frac{{1}}{{{denominator}}} {inner}"
+
+
+def _exp_of(tex: str, width: float) -> str | None:
+    """``e^{X}`` with an exponent too wide for a line, as ``\\exp\\left(X\\right)`` (a script
+    cannot break; a bracket can)."""
+    sign, body = re.match(r"(\s*-?\s*)(.*?)\s*$", tex, re.S).groups()
+    if not body.startswith("e^{"):
+        return None
+    exponent, end = _group(body, 2)
+    if end != len(body) or math_width(exponent) * SCRIPT_SCALE <= width:
+        return None
+    return f"{sign}\\exp\\left({exponent}\\right)"
+
+
 def _lines(tex: str, width: float, used: float = 0.0) -> list[str]:
     """``tex`` cut into lines of at most ``width`` em (the first has ``used`` em taken):
     before top-level + and −, else between factors (the next line starts with ``\\cdot``),
@@ -311,7 +346,10 @@ def _lines(tex: str, width: float, used: float = 0.0) -> list[str]:
         if len(pieces) > 1:
             break
     else:
-        return _open_group(_unbrace_groups(tex), width, used)
+        rewritten = _reciprocal_times(tex) or _exp_of(tex, width)
+        if rewritten is not None:
+            return _lines(rewritten, width, used)
+        return _open_group(tex, width, used)
     lines, line, room = [], "", used
     for piece in pieces:
         size = math_width(piece)
