@@ -11,5 +11,6 @@ Modules:
   walk      the traversal: numbers steps, resolves shared sub-derivations, builds step views
   layouts   one page layout per format (add a new output format here)
   latexdoc  LaTeX documents and the PDF compile (sandboxed engine, process group killed on timeout)
+  texbreak  long display equations broken into lines a page holds (a width estimate, cuts at + and −)
   safetex   math from untrusted notes checked token by token; link URLs encoded
 """

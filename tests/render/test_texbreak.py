@@ -156,3 +156,11 @@ def test_document_layout_nests_at_most_four_lists_and_shows_every_step():
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 8
     assert doc.isascii() and "\\text{" not in doc.replace("\\text{z}", "")
     assert latex_problems(doc) == []
+
+
+def test_a_wide_power_of_e_becomes_exp_of_a_bracket_that_breaks():
+    exponent = " + ".join(rf"\tanh{{\left(w_{{{i}}} x \right)}}" for i in range(1, 9))
+    display = texbreak.break_equation("y", f"e^{{{exponent}}}", 16.0)
+    assert display.startswith("\\begin{multline*}") and r"y = \exp\left(" in display
+    assert _squash(_unbroken(display)) == _squash(rf"y = \exp\left({exponent}\right)")
+    assert all(latex_problems(line) == [] for line in _lines(display))
