@@ -318,9 +318,13 @@ _INLINE = re.compile(
 
 
 def _generated_math(math: str, display: bool) -> str:
-    """Math written by derivekit's renderers: kept, once checked for dangerous commands."""
+    """Math written by derivekit's renderers: kept, once checked for dangerous commands; a
+    long inline formula may break between its factors (``\\*``, a × at the break)."""
     from derivekit.render.safetex import check_generated
-    return check_generated(math)
+    from derivekit.render.texbreak import discretionary_times, math_width
+    from derivekit.render.walk import INLINE_BREAK_EM
+    math = check_generated(math)
+    return math if display or math_width(math) <= INLINE_BREAK_EM else discretionary_times(math)
 
 
 def _user_math(where: str):

@@ -122,11 +122,12 @@ def test_curriculum_pdf_has_no_line_past_the_margin(curriculum_pdf):
 def long_results():
     """Results whose LaTeX runs long: BCE∘σ, a softmax cross-entropy matrix gradient, a
     Jacobian and a Hessian of long entries, a 6×6 Hessian, an 8-entry gradient and a drill
-    answer (a level-3 chain-rule problem, derived)."""
+    answer (a level-3 chain-rule problem, derived), a check of a wrong claim."""
     import random
 
     from derivekit.calculus.derive import derive, gradient, hessian, jacobian
     from derivekit.matrix.gradient import matrix_gradient
+    from derivekit.numeric.verify import verify
     from derivekit.study.drill import chain_rule
 
     xs = [f"x{i}" for i in range(1, 7)]
@@ -145,20 +146,24 @@ def long_results():
         "8-entry gradient": gradient(f"log(1 + exp({linear}))*tanh(w1*w2*w3)",
                                      [f"w{i}" for i in range(1, 9)], steps=False),
         "drill answer": derive(drill, "x"),
+        "a wrong claim about BCE": verify("-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))",
+                                          "2*x*(sigmoid(w*x+b) - y)", "w"),
     }
 
 
 def test_long_results_stay_inside_the_margins(tmp_path):
     """Each long result as the notes show it, and as ``--format latex`` prints it, in one
     document: no line runs more than 10 pt into the margin."""
+    from derivekit.calculus.steps import Derivation, MatrixOfDerivations
+    from derivekit.matrix.gradient import MatrixDerivation
+
     body = []
     for title, result in long_results().items():
-        try:
-            standalone = result.to_latex(document=True)
-        except TypeError:  # a matrix-calculus derivation: its aligned block, as the CLI prints it
-            standalone = result.to_latex()
-        body += [rf"\section{{{latexdoc.escape_text(title)}}}", notes.result_latex(result),
-                 latexdoc.display_math(standalone)]
+        body += [rf"\section{{{latexdoc.escape_text(title)}}}", notes.result_latex(result)]
+        if isinstance(result, (Derivation, MatrixOfDerivations)):  # as --format latex prints it
+            body.append(result.to_latex(document=True))
+        elif isinstance(result, MatrixDerivation):  # matgrad --format latex: an aligned block
+            body.append(latexdoc.display_math(result.to_latex()))
     log = tmp_path / "long.log"
     latexdoc.compile_pdf(latexdoc.document("\n\n".join(body)), tmp_path / "long.pdf", log=log)
     assert _wide_boxes(log) == []
