@@ -2,10 +2,16 @@
 
 :func:`math_width` estimates how wide a LaTeX formula sets (in ``em``, from the glyphs it
 prints: a fraction is as wide as its wider part, a script is smaller, a matrix is its
-columns); :func:`terms` splits a formula at its top-level ``+`` and ``−`` (never inside
-braces or ``\\left … \\right``); :func:`break_equation` packs ``lhs = rhs`` into lines of at
-most a given width, in amsmath's ``multline*`` when one line cannot hold it. Only
-line breaks are added: the pieces, joined, are the formula as printed.
+columns); :func:`terms` splits a formula at its top-level ``+`` and ``−`` and
+:func:`factors` a product between its factors (never inside braces or ``\\left … \\right``);
+:func:`break_equation` packs ``lhs = rhs`` into lines of at most a given width, in amsmath's
+``multline*`` when one line cannot hold it, and :func:`aligned_rows` does the same for a row
+of an ``aligned`` block.
+
+What a break adds never changes the value: a line break, a ``\\cdot`` where a product is
+cut, ``\\right.`` / ``\\left.`` where a bracket is opened across lines; and, only when nothing
+else can break, a wide quotient N/D written (1/D)·N and a wide power e^X written exp(X).
+The tests read each broken equation back and compile a random corpus of them.
 """
 
 from __future__ import annotations
