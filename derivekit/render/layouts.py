@@ -11,7 +11,12 @@ import textwrap
 import sympy as sp
 
 from derivekit.render.printing import merge_text_runs
-from derivekit.render.texbreak import LINE_EM, LIST_INDENT_EM, break_equation, math_width
+from derivekit.render.texbreak import (
+    LINE_EM,
+    LIST_INDENT_EM,
+    break_equation,
+    math_width,
+)
 from derivekit.render.walk import (
     NO_BREAK,
     SCHEMA,

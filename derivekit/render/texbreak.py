@@ -16,6 +16,7 @@ The tests read each broken equation back and compile a random corpus of them.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 #: the width (em) a formula may take: a standard article's text width at 10-12 pt is 32-35 em,
@@ -66,13 +67,12 @@ def _group(tex: str, i: int) -> tuple[str, int]:
 
 def _environment(tex: str, i: int, name: str) -> tuple[str, int]:
     """The body of ``\\begin{name}`` whose body starts at ``i``, and the index after its end."""
-    depth, j = 1, i
+    depth = 1
     pattern = re.compile(r"\\(begin|end)\{" + re.escape(name) + r"\}")
     for m in pattern.finditer(tex, i):
         depth += 1 if m.group(1) == "begin" else -1
         if depth == 0:
             return tex[i: m.start()], m.end()
-        j = m.end()
     return tex[i:], len(tex)
 
 
@@ -203,15 +203,15 @@ def terms(tex: str) -> list[str]:
 
 def _cut(tex: str, cuts: list[int]) -> list[str]:
     bounds = [0, *cuts, len(tex)]
-    return [tex[a:b] for a, b in zip(bounds, bounds[1:]) if tex[a:b]]
+    return [tex[a:b] for a, b in itertools.pairwise(bounds) if tex[a:b]]
 
 
 #: what a product must not be cut after: a big operator with its limits, a derivative
 #: operator, a sign, an operator or an opening bracket
-_NO_CUT_AFTER = re.compile(r"(\\(sum|prod|int)(\s*[_^](\{[^{}]*\}|\S))*|\\(%s)"
-                           r"|\\frac\{(d|\\partial)[^{}]*\}\{[^{}]*\}|[-+=,(]|^\s*-?)\s*$"
-                           % "|".join(sorted(_OPERATOR_WORDS)))
-_STARTS_WITH_OPERATOR = re.compile(r"\s*(\\(%s)(?![A-Za-z])|[-+=])" % "|".join(sorted(_OPERATOR_WORDS)))
+_OPERATOR_NAMES = "|".join(sorted(_OPERATOR_WORDS))
+_NO_CUT_AFTER = re.compile(r"(\\(sum|prod|int)(\s*[_^](\{[^{}]*\}|\S))*|\\(" + _OPERATOR_NAMES + ")"
+                           r"|\\frac\{(d|\\partial)[^{}]*\}\{[^{}]*\}|[-+=,(]|^\s*-?)\s*$")
+_STARTS_WITH_OPERATOR = re.compile(r"\s*(\\(" + _OPERATOR_NAMES + r")(?![A-Za-z])|[-+=])")
 
 
 def factor_cuts(tex: str) -> list[int]:
@@ -266,7 +266,7 @@ def _matching_brace(tex: str, index: int) -> int | None:
 
 
 #: a function name whose argument SymPy wraps in braces: \log{\left(x \right)}, \tanh^{2}{…}
-_FUNCTION_BEFORE = re.compile(r"\\(%s)(\^\{[^{}]*\})?\s*$" % "|".join(sorted(_NAMED - {"operatorname"})))
+_FUNCTION_BEFORE = re.compile(r"\\(" + "|".join(sorted(_NAMED - {"operatorname"})) + r")(\^\{[^{}]*\})?\s*$")
 
 
 def _braced_groups(tex: str) -> list[tuple[int, int]]:
@@ -318,7 +318,7 @@ def _open_group(tex: str, width: float, used: float) -> list[str]:
 def _reciprocal_times(tex: str) -> str | None:
     """``\\frac{N}{D}`` whose numerator is the wide part, as ``\\frac{1}{D} N`` (a sum N in
     brackets): the same quotient, with N now at the top level where it can break."""
-    sign, body = re.match(r"(\s*-?\s*)(.*?)\s*$", tex, re.S).groups()
+    sign, body = re.match(r"(\s*-?\s*)(.*?)\s*$", tex, re.DOTALL).groups()
     if not body.startswith("\\frac{"):
         return None
     numerator, i = _group(body, len("\\frac"))
@@ -332,7 +332,7 @@ def _reciprocal_times(tex: str) -> str | None:
 def _exp_of(tex: str, width: float) -> str | None:
     """``e^{X}`` with an exponent too wide for a line, as ``\\exp\\left(X\\right)`` (a script
     cannot break; a bracket can)."""
-    sign, body = re.match(r"(\s*-?\s*)(.*?)\s*$", tex, re.S).groups()
+    sign, body = re.match(r"(\s*-?\s*)(.*?)\s*$", tex, re.DOTALL).groups()
     if not body.startswith("e^{"):
         return None
     exponent, end = _group(body, 2)

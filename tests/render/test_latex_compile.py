@@ -230,8 +230,9 @@ def test_every_result_type_latex_compiles(tmp_path):
 def test_broken_random_equations_compile_inside_the_margins(tmp_path):
     """The texbreak corpus (random sums and products of σ, tanh, log …) broken to a third of
     the line: every display compiles (each line's \\left/\\right pair) and none runs wide."""
-    from derivekit.render import texbreak
     from test_texbreak import CORPUS
+
+    from derivekit.render import texbreak
 
     body = "\n".join(texbreak.break_equation(r"\frac{d}{d x} f", tex, 16.0) for tex in CORPUS)
     log = tmp_path / "broken.log"

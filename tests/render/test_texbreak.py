@@ -9,13 +9,13 @@ import re
 
 import pytest
 import sympy as sp
+from latex_check import latex_problems
 
 from derivekit.parsing.functions import sigmoid
 from derivekit.parsing.parse import parse
 from derivekit.render import texbreak
 from derivekit.render.printing import latex_printer
 from derivekit.render.walk import text_mode_prose
-from latex_check import latex_problems
 
 X = sp.symbols("x y w b z_1 z_2 a")
 UNARY = [sp.sin, sp.exp, sp.log, sp.tanh, sigmoid, lambda u: u**2, lambda u: 1 / (1 + u**2)]
@@ -74,6 +74,10 @@ def test_a_broken_equation_is_the_same_equation_in_lines_that_pair(tex):
         lhs, rhs = texbreak.split_relation(unbroken)
         assert _squash(lhs) == _squash(r"\frac{d}{d x} f") and (r"\frac{1}{" in rhs or r"\exp" in rhs)
         assert _same_value(parse(rhs, syntax="latex"), parse(tex, syntax="latex")), display
+    for line in _lines(display):  # \left and \right, braces: paired within each line
+        assert latex_problems(line) == [], (line, display)
+    if display.startswith("\\begin{multline*}"):
+        assert len(_lines(display)) >= 2
 
 
 def _same_value(a: sp.Expr, b: sp.Expr) -> bool:
@@ -87,10 +91,6 @@ def _same_value(a: sp.Expr, b: sp.Expr) -> bool:
         if not (abs(va) < 1e300 and abs(vb) < 1e300) or abs(va - vb) > 1e-9 * (1 + abs(va)):
             return False
     return True
-    for line in _lines(display):  # \left and \right, braces: paired within each line
-        assert latex_problems(line) == [], (line, display)
-    if display.startswith("\\begin{multline*}"):
-        assert len(_lines(display)) >= 2
 
 
 def test_lines_keep_to_the_width_where_the_formula_can_break():
