@@ -164,3 +164,16 @@ def test_a_wide_power_of_e_becomes_exp_of_a_bracket_that_breaks():
     assert display.startswith("\\begin{multline*}") and r"y = \exp\left(" in display
     assert _squash(_unbroken(display)) == _squash(rf"y = \exp\left({exponent}\right)")
     assert all(latex_problems(line) == [] for line in _lines(display))
+
+
+def test_overfull_boxes_reads_widths_and_context_from_a_log():
+    from derivekit.render.latexdoc import overfull_boxes
+
+    log = ("Overfull \\hbox (37.44736pt too wide) in paragraph at lines 1004--1006\n"
+           "[]\\OT1/cmr/bx/n/10.95 6. Sig-moid rule.\n\n"
+           "Overfull \\hbox (3.9pt too wide) detected at line 12\n[] []\n"
+           "Overfull \\vbox (99.0pt too high) has occurred while \\output is active\n")
+    boxes = overfull_boxes(log, 10.0)
+    assert len(boxes) == 1 and boxes[0][0] == pytest.approx(37.44736)
+    assert boxes[0][1].startswith("in paragraph at lines 1004--1006: ") and "Sig-moid" in boxes[0][1]
+    assert [pt for pt, _ in overfull_boxes(log)] == [pytest.approx(37.44736), pytest.approx(3.9)]
