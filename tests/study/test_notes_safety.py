@@ -101,7 +101,7 @@ def test_output_folder_must_exist(tmp_path):
 def test_tex_timeout_option_reaches_the_compile(tmp_path, monkeypatch, capsys):
     seen = {}
     monkeypatch.setattr(latexdoc, "compile_pdf",
-                        lambda text, output, timeout=None, force=False: seen.update(t=timeout))
+                        lambda text, output, timeout=None, force=False, log=None: seen.update(t=timeout))
     src = tmp_path / "lesson.md"
     src.write_text("# L\n")
     assert main(["notes", str(src), "--pdf", "--tex-timeout", "5"]) == 0
