@@ -7,9 +7,10 @@ writer per format then lays those views out. Nothing here differentiates or simp
 renderers only print what the step engine produced.
 
 Settings (one dict, see :data:`derivekit.render.printing.DEFAULT_SETTINGS`): ``notation``
-(``"leibniz"`` or ``"prime"``), ``steps`` (False: result only), ``document`` (LaTeX
-``align*`` instead of ``aligned``), plus SymPy's printer settings (``ln_notation``,
-``diff_operator``, ``mul_symbol``, ``order`` …).
+(``"leibniz"`` or ``"prime"``), ``steps`` (False: result only), ``document`` (LaTeX for
+a document's body: steps as list items whose sentences wrap, equations as displays broken
+to fit the line, instead of one ``aligned`` block), plus SymPy's printer settings
+(``ln_notation``, ``diff_operator``, ``mul_symbol``, ``order`` …).
 """
 
 from __future__ import annotations
