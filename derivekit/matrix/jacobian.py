@@ -9,7 +9,7 @@ result is checked against central differences, column by column, before it is re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -48,8 +48,9 @@ from derivekit.matrix.expr import (
     tidy,
     transpose,
 )
-from derivekit.matrix.printers import name_latex, name_text, to_latex, to_text
-from derivekit.matrix.tidy import tidy_textbook
+from derivekit.matrix.printers import name_latex, name_text, to_latex, to_numpy_text, to_text
+from derivekit.matrix.assumptions import describe, parse_assumptions, symmetric_names
+from derivekit.matrix.tidy import tidy_textbook, write_out_derivatives
 
 #: f -> f′ as a node builder, including the second derivatives the Hessian needs
 FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
@@ -304,10 +305,15 @@ class MatrixJacobian(Displayable):
     rules: list[str]
     max_rel_error: float
     moves: tuple = ()  # tidying moves (matrix.tidy.AppliedMove), of the input and the result
+    declared: dict = field(default_factory=dict)  # name -> assumption kind, as declared
 
     @property
     def shape(self):
         return self.result.shape
+
+    def assumption_text(self) -> str:
+        """``A is symmetric`` (joined by "and"), or "" when nothing is declared."""
+        return " and ".join(describe(n, k) for n, k in self.declared.items())
 
     def evaluate(self, values: dict) -> np.ndarray:
         env = check_values(values, {n: s for n, s in self.shapes.items() if n in self.expr.names()})
@@ -320,7 +326,8 @@ class MatrixJacobian(Displayable):
             return {"kind": self.kind, "expr": to_text(self.expr), "wrt": self.wrt,
                     "gradient": to_text(self.gradient) if self.gradient is not None else None,
                     "result": self.result.to_dict(), "rules": [FORWARD_RULES[r] for r in self.rules],
-                    "max_rel_error": self.max_rel_error,
+                    "max_rel_error": self.max_rel_error, "numpy": to_numpy_text(self.result.node),
+                    "assumptions": dict(self.declared),
                     "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
                                "after": to_text(a.after)} for a in self.moves]}
         if fmt == "latex":
@@ -336,14 +343,17 @@ class MatrixJacobian(Displayable):
             lines.append(f"  gradient  ∇L = {to_text(self.gradient)}")
         lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
         lines.append(f"  {title:9} = {to_text(self.result.node)}    ({self.shape[0]}×{self.shape[1]})")
-        lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}")
+        lines.append(f"  as NumPy (paste into --claim): {to_numpy_text(self.result.node)}")
+        assumed = self.assumption_text()
+        lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}"
+                     + (f", assuming {assumed}" if assumed else ""))
         lines.append("  forward-mode rules: " + "; ".join(FORWARD_RULES[r] for r in self.rules))
         text = "\n".join(lines)
         return text if fmt == "text" else "```\n" + text + "\n```"
 
 
 def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss=None,
-              earlier: tuple = ()):
+              earlier: tuple = (), declared: dict | None = None):
     from derivekit.matrix.gradient import MatExpr
     n, cols = shapes[wrt]
     if cols != 1:
@@ -357,16 +367,19 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
                  f"gradient ∂L/∂{wrt} instead")
     fwd = _Forward(wrt, n)
     given = expr
-    expr, moves = tidy_textbook(expr)  # exp(z)/Σexp(z) is differentiated as softmax(z)
+    declared = dict(declared or {})
+    symmetric = symmetric_names(declared)
+    expr, moves = tidy_textbook(expr, symmetric)  # exp(z)/Σexp(z) is differentiated as softmax(z)
     result = fwd.jac(expr)
     if result is None:
         from derivekit.matrix.expr import zeros
         result = zeros((expr.shape[0], n))
-    result, more = tidy_textbook(tidy(result))
-    moves = [*earlier, *moves, *more]
+    result, more = tidy_textbook(tidy(result), symmetric)
+    result, written = write_out_derivatives(result)  # σ′ as σ(1 − σ), tanh′ as 1 − tanh²
+    moves = [*earlier, *moves, *more, *written]
     # check column by column against central differences
     fn, jac_fn = compile_node(expr), compile_node(result)
-    kinds = domains(loss if loss is not None else expr)
+    kinds = domains(loss if loss is not None else expr, declared)
     used = {k: v for k, v in shapes.items() if k in (loss or expr).names()}
     errors: list[float] = []
 
@@ -406,7 +419,7 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
         raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
     return MatrixJacobian(kind, loss if loss is not None else given, wrt, used, gradient,
-                          MatExpr(result), fwd.used, worst, tuple(moves))
+                          MatExpr(result), fwd.used, worst, tuple(moves), declared)
 
 
 class _VecForward:
@@ -471,7 +484,7 @@ def _hessian_by_matrix(m) -> MatrixJacobian:
     grad_fn, hess_fn = compile_node(grad), compile_node(result)
     worst = 0.0
     for seed in (0, 1):
-        env = sample(m.shapes, domains(m.loss), np.random.default_rng(seed))
+        env = sample(m.shapes, domains(m.loss, m.declared), np.random.default_rng(seed))
         got = np.broadcast_to(hess_fn(env), result.shape)
         base = env[wrt]
         for k in range(rows * cols):
@@ -497,12 +510,13 @@ def _hessian_by_matrix(m) -> MatrixJacobian:
         raise DerivekitError(f"internal check failed: the Hessian {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
     return MatrixJacobian("hessian", m.loss, wrt, dict(m.shapes), grad, MatExpr(result),
-                          ["var", *fwd.used], worst, tuple(m.moves))
+                          ["var", *fwd.used], worst, tuple(m.moves), dict(m.declared))
 
 
 def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
-                    timeout: float | None = 10.0) -> MatrixJacobian:
-    """∂f/∂xᵀ for a column-valued ``expr`` and a column vector ``wrt``."""
+                    timeout: float | None = 10.0, assume=None) -> MatrixJacobian:
+    """∂f/∂xᵀ for a column-valued ``expr`` and a column vector ``wrt``. ``assume`` declares
+    structure of inputs (``"A: symmetric"``), as in ``matrix_gradient``."""
     from derivekit.matrix.gradient import prepare_loss
     with deadline(timeout):
         typed, _names, known, _dims = prepare_loss(expr, shapes, syntax)
@@ -510,17 +524,20 @@ def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
             raise UnsupportedError(f"the expression must be a column vector, got "
                                    f"{typed.shape[0]}×{typed.shape[1]}")
         if wrt not in typed.names():
-            raise DerivekitError(f"'{wrt}' is not a variable of the expression")
-        return _jacobian(typed, wrt, known, "jacobian")
+            raise DerivekitError(f"'{wrt}' is not a variable of the expression",
+                                 hint="variables: " + ", ".join(sorted(typed.names())))
+        used = {n: s for n, s in known.items() if n in typed.names()}
+        return _jacobian(typed, wrt, known, "jacobian", declared=parse_assumptions(assume, used))
 
 
 def matrix_hessian(loss, wrt: str, shapes=None, *, syntax: str = "auto",
-                   timeout: float | None = 10.0) -> MatrixJacobian:
-    """The Hessian ∂²L/∂x∂xᵀ of a scalar loss: the Jacobian of its gradient (xᵀAx → A + Aᵀ)."""
+                   timeout: float | None = 10.0, assume=None) -> MatrixJacobian:
+    """The Hessian ∂²L/∂x∂xᵀ of a scalar loss: the Jacobian of its gradient (xᵀAx → A + Aᵀ,
+    2A with ``assume="A: symmetric"``)."""
     from derivekit.matrix.gradient import matrix_gradient
     with deadline(timeout):
-        m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None)
+        m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None, assume=assume)
         if m.shapes[wrt][1] != 1:
             return _hessian_by_matrix(m)
         return _jacobian(m.result.node, wrt, dict(m.shapes), "hessian", gradient=m.result.node,
-                         loss=m.loss, earlier=m.moves)
+                         loss=m.loss, earlier=m.moves, declared=m.declared)

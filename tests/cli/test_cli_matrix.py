@@ -95,7 +95,7 @@ def test_matgrad_hessian_and_jacobian_flags(capsys):
     assert main(["matgrad", "sigmoid(W@x)", "--wrt", "x", "--shapes", "W=3x4,x=4x1", "--jacobian",
                  "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["kind"] == "jacobian" and data["result"]["text"] == "diag(σ′(Wx))W"
+    assert data["kind"] == "jacobian" and data["result"]["text"] == "diag(σ(Wx) ⊙ (𝟙 − σ(Wx)))W"
     # by a matrix: ∂²L/∂vec(W)∂vec(W)ᵀ where it has a Kronecker form, else a refusal naming vec
     assert main(["matgrad", "sum(W@x)", "--wrt", "W", "--shapes", "W=3x4,x=4x1", "--hessian"]) == 0
     assert "Hessian   = 0    (12×12)" in capsys.readouterr().out
