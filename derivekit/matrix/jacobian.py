@@ -17,6 +17,7 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import deadline
+from derivekit.matrix.assumptions import describe, parse_assumptions, symmetric_names
 from derivekit.matrix.derivation_writer import moves_text
 from derivekit.matrix.evaluate import (
     CannotCheckError,
@@ -43,13 +44,19 @@ from derivekit.matrix.expr import (
     ones,
     power,
     reduction,
+    rowsum,
     scale,
     sub,
     tidy,
     transpose,
 )
-from derivekit.matrix.printers import name_latex, name_text, to_latex, to_numpy_text, to_text
-from derivekit.matrix.assumptions import describe, parse_assumptions, symmetric_names
+from derivekit.matrix.printers import (
+    name_latex,
+    name_text,
+    to_latex,
+    to_numpy_text,
+    to_text,
+)
 from derivekit.matrix.tidy import tidy_textbook, write_out_derivatives
 
 #: f -> f′ as a node builder, including the second derivatives the Hessian needs
@@ -88,6 +95,9 @@ FORWARD_RULES = {
     "log_softmax": "J(log softmax(u)) = (I − 𝟙sᵀ) J(u), s = softmax(u)",
     "logsumexp": "J(logsumexp(u)) = sᵀ J(u), s = softmax(u)",
     "mean": "J(mean(u)) = (1/n) 𝟙ᵀJ(u)",
+    "diagonal": "J(diag(M)) with diag(PQ) = (P ⊙ Qᵀ)𝟙 and diag(f(M)) = f(diag(M))",
+    "push": "J(A(x)u) by re-bracketing: (PQ)u = P(Qu), (P ± Q)u = Pu ± Qu, (c ⊙ P)u = c ⊙ (Pu)",
+    "reverse": "J(s) = (∇s)ᵀ for a scalar s, by the reverse-mode rules",
     "kron_left": "vec(AU) = (I ⊗ A) vec(U) for A not depending on X",
     "kron_right": "vec(UB) = (Bᵀ ⊗ I) vec(U) for B not depending on X",
 }
@@ -109,14 +119,79 @@ class _Forward:
         return self.wrt in node.names()
 
     def jac(self, node: Node) -> Node | None:
-        """∂node/∂wrtᵀ (rows: entries of the column ``node``), None for zero."""
+        """∂node/∂wrtᵀ (rows: entries of the column ``node``), None for zero. A scalar that
+        the forward table does not cover (tr, det, a norm of a matrix-valued term) is
+        differentiated in reverse mode: J(s) = (∇s)ᵀ."""
         if not self.depends(node):
             return None
+        try:
+            return self._forward(node)
+        except UnsupportedError:
+            if node.shape != SCALAR:
+                raise
+            out = self._by_reverse(node)
+            self.note("reverse")
+            return out
+
+    def _by_reverse(self, node: Node) -> Node | None:
+        """(∇s)ᵀ for a scalar s, by the reverse-mode rule table."""
+        from derivekit.matrix.gradient import reverse_mode
+        sweep = reverse_mode(node, [self.wrt], {})
+        step = sweep.gradients.get(self.wrt)
+        return None if step is None else tidy(transpose(sweep.expand(step.expr)))
+
+    def _matrix_valued(self, node: Node, what: str = ""):
+        m, k = node.shape
+        raise UnsupportedError(
+            f"{what or to_text(node)} is a {m}×{k} matrix that depends on {self.wrt}, so its "
+            f"derivative is a 3-D array, which a Jacobian of a column cannot hold",
+            hint=f"bracket so that only columns depend on {self.wrt} ((xyᵀ)u = x(yᵀu), diag(v)u = "
+                 f"v ⊙ u), reduce it to a scalar (sum, trace, norm2), or differentiate its vec: "
+                 f"vec(A u) = (uᵀ ⊗ I) vec(A), so declare vec(A) as an {m * k}×1 column")
+
+    def _push(self, a: Node, b: Node) -> Node | None:
+        """A(x)b rewritten so that no matrix depending on x is left in front of b:
+        (PQ)b = P(Qb), (P ± Q)b = Pb ± Qb, (c ⊙ P)b = c ⊙ (Pb) for a column c,
+        (r ⊙ P)b = P(rᵀ ⊙ b) for a row r, (sP)b = s(Pb) and (P/s)b = (Pb)/s for a scalar s,
+        and transposes moved inside. None where none of these applies (σ(A(x)), A(x)⁻¹)."""
+        op = a.op
+        if op == "matmul":
+            return matmul(a.args[0], matmul(a.args[1], b))
+        if op in ("add", "sub") and a.args[0].shape == a.args[1].shape == a.shape:
+            # a raw sum: the smart constructor would factor Pb + Qb back into (P + Q)b
+            return Node(op, (matmul(a.args[0], b), matmul(a.args[1], b)), None, (a.shape[0], b.shape[1]))
+        if op == "neg":
+            return neg(matmul(a.args[0], b))
+        if op in ("mul", "div"):
+            u, v = a.args
+            if op == "mul" and u.shape != a.shape and v.shape == a.shape:
+                u, v = v, u  # the full matrix first
+            if u.shape != a.shape:
+                return None
+            if v.shape == SCALAR or (v.shape[1] == 1 and v.shape[0] == a.shape[0]):
+                pb = matmul(u, b)
+                return mul(v, pb) if op == "mul" else div(pb, v)
+            if v.shape[0] == 1 and v.shape[1] == a.shape[1]:
+                vt = transpose(v)
+                return matmul(u, mul(vt, b) if op == "mul" else div(b, vt))
+            return None
+        if op == "T":
+            moved = _transpose_inside(a.args[0])
+            return None if moved is None else matmul(moved, b)
+        return None
+
+    def _forward(self, node: Node) -> Node | None:
         op = node.op
         if node.shape[1] != 1:
-            raise UnsupportedError(f"the Jacobian needs column vectors; {to_text(node)} is "
-                                   f"{node.shape[0]}×{node.shape[1]}",
-                                   hint="reduce or reshape first; matrix-by-matrix Jacobians are 4-D")
+            self._matrix_valued(node)
+        if op == "rowsum":
+            m = node.args[0]
+            if m.shape[1] != 1 and self.depends(m):
+                pushed = self._push(m, ones((m.shape[1], 1)))
+                if pushed is None:
+                    self._matrix_valued(m)
+                self.note("push")
+                return self.jac(pushed)
         if op == "var":
             self.note("var")
             return eye(self.n)
@@ -168,27 +243,29 @@ class _Forward:
             a, b = node.args
             terms = []
             jb = self.jac(b)
+            if self.depends(a) and a.shape[0] != 1:
+                pushed = self._push(a, b)
+                if pushed is None:
+                    self._matrix_valued(a, f"in {to_text(node)}, {to_text(a)}")
+                self.note("push")
+                return self.jac(pushed)
             if jb is not None:
-                if self.depends(a) and a.shape[0] != 1:
-                    raise UnsupportedError(
-                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
-                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
-                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
-                             "equally, left to right), or write the product entrywise")
                 terms.append(matmul(a, jb))
             if self.depends(a):
-                if a.shape[0] != 1:
-                    raise UnsupportedError(
-                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
-                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
-                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
-                             "equally, left to right), or write the product entrywise")
                 ja = self.jac(tidy(transpose(a)))          # a is a row uᵀ: uᵀb = bᵀu
                 if ja is not None:
                     terms.append(matmul(transpose(b), ja))
             return self._sum(terms)
+        if op == "diagonal" and self.depends(node.args[0]):
+            inside = _diagonal_inside(node.args[0])
+            if inside is None:
+                self._matrix_valued(node.args[0], f"in {to_text(node)}, {to_text(node.args[0])}")
+            self.note("diagonal")
+            return self.jac(inside)
         if op == "T" and node.shape == SCALAR:
             return self.jac(node.args[0])
+        if op == "T" and (moved := _transpose_inside(node.args[0])) is not None:
+            return self.jac(moved)  # (u ⊙ v)ᵀ = uᵀ ⊙ vᵀ, (u + v)ᵀ = uᵀ + vᵀ of a row
         if op == "T":
             inner = node.args[0]
             if inner.op == "T":
@@ -285,6 +362,41 @@ class _Forward:
         for t in terms[1:]:
             out = add(out, t)
         return out
+
+
+def _transpose_inside(inner: Node) -> Node | None:
+    """Mᵀ with the transpose moved one level in: (PQ)ᵀ = QᵀPᵀ, (P ± Q)ᵀ = Pᵀ ± Qᵀ, (−P)ᵀ = −Pᵀ,
+    (P ⊙ Q)ᵀ = Pᵀ ⊙ Qᵀ and (P ⊘ Q)ᵀ = Pᵀ ⊘ Qᵀ (a scalar factor stays); None for other nodes."""
+    if inner.op == "matmul":
+        return matmul(transpose(inner.args[1]), transpose(inner.args[0]))
+    if inner.op in ("add", "sub", "neg", "mul", "div"):
+        args = [arg if arg.shape == SCALAR else transpose(arg) for arg in inner.args]
+        shape = (inner.shape[1], inner.shape[0])
+        return Node(inner.op, tuple(args), inner.attr, shape)
+    return None
+
+
+def _diagonal_inside(m: Node) -> Node | None:
+    """diag(M), the column of M's diagonal, written without M: diag(PQ) = (P ⊙ Qᵀ)𝟙,
+    diag(P ± Q) = diag(P) ± diag(Q), diag(−P) = −diag(P), diag(sP) = s diag(P),
+    diag(Mᵀ) = diag(M), diag(f(M)) = f(diag(M)) for an elementwise f; None otherwise."""
+    from derivekit.matrix.expr import diagonal
+    if m.op == "matmul":
+        p, q = m.args
+        return rowsum(mul(p, transpose(q)))
+    if m.op in ("add", "sub") and m.args[0].shape == m.args[1].shape == m.shape:
+        return Node(m.op, (diagonal(m.args[0]), diagonal(m.args[1])), None, (m.shape[0], 1))
+    if m.op == "neg":
+        return neg(diagonal(m.args[0]))
+    if m.op == "mul" and m.args[0].shape == SCALAR:
+        return mul(m.args[0], diagonal(m.args[1]))
+    if m.op == "T":
+        return diagonal(m.args[0])
+    if m.op == "func":
+        return func(m.attr, diagonal(m.args[0]))
+    if m.op == "pow":
+        return power(diagonal(m.args[0]), m.attr)
+    return None
 
 
 def _reciprocal(node: Node) -> Node:

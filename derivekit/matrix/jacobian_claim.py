@@ -23,8 +23,20 @@ from derivekit.errors import AmbiguousShapeError, ParseError, ShapeError
 from derivekit.limits import deadline
 from derivekit.matrix.assumptions import declaration
 from derivekit.matrix.claimcheck import TOLERANCE, BackpropVerdict, _common_ratio
-from derivekit.matrix.diagnose import CLASSES, Context, classify_ratio, relative_error, search
-from derivekit.matrix.evaluate import CannotCheckError, compile_node, domains, draw_points, finite
+from derivekit.matrix.diagnose import (
+    CLASSES,
+    Context,
+    classify_ratio,
+    relative_error,
+    search,
+)
+from derivekit.matrix.evaluate import (
+    CannotCheckError,
+    compile_node,
+    domains,
+    draw_points,
+    finite,
+)
 from derivekit.matrix.expr import Node, fmt_shape, neg, tidy, transpose
 from derivekit.matrix.parse import parse_program
 from derivekit.matrix.printers import name_text, to_text
@@ -360,4 +372,4 @@ def _search(raw: Node, definitions, known, dims, m, points: _Points, wrt: str):
     return edit, typed(edit.claim)
 
 
-__all__ = ["check_derivative_claim", "DERIVATIVE_CLASSES", "DIAGNOSES", "label"]
+__all__ = ["DERIVATIVE_CLASSES", "DIAGNOSES", "check_derivative_claim", "label"]

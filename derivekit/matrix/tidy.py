@@ -380,4 +380,4 @@ def _tidy_textbook(node: Node) -> tuple[Node, list[AppliedMove]]:
     return out, applied
 
 
-__all__ = ["MOVES", "TOP_DOWN_MOVES", "DERIVATIVE_FORMS", "write_out_derivatives", "Move", "AppliedMove", "is_symmetric", "tidy_textbook"]
+__all__ = ["DERIVATIVE_FORMS", "MOVES", "TOP_DOWN_MOVES", "AppliedMove", "Move", "is_symmetric", "tidy_textbook", "write_out_derivatives"]
