@@ -514,6 +514,8 @@ def rowsum(a: Node) -> Node:
 def colsum(a: Node) -> Node:
     if a.shape[0] == 1:
         return a
+    if a.op == "ones" and a.shape[1] == 1:
+        return const(float(a.shape[0]))  # 𝟙ᵀ𝟙 = n
     if a.op == "matmul" and a.args[0].op == "ones" and a.args[0].shape[1] == 1:
         return scale(a.shape[0], a.args[1])  # 𝟙ᵀ(𝟙v) = n·v
     if a.op == "mul" and a.shape[1] == 1 and a.args[0].shape == a.args[1].shape == a.shape:

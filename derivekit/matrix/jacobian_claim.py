@@ -37,7 +37,7 @@ from derivekit.matrix.evaluate import (
     draw_points,
     finite,
 )
-from derivekit.matrix.expr import Node, fmt_shape, neg, tidy, transpose
+from derivekit.matrix.expr import Node, fmt_shape, neg, ones, tidy, transpose
 from derivekit.matrix.parse import parse_program
 from derivekit.matrix.printers import name_text, to_text
 from derivekit.matrix.shapes import annotate, resolve_shapes
@@ -173,8 +173,8 @@ def check_derivative_claim(expr, claim, wrt: str, shapes, *, kind: str = "jacobi
             m = _derive(expr, wrt, shapes, kind, syntax, assume)
         except CannotCheckError as exc:
             return cannot(exc.reason + (f"; {exc.hint}" if exc.hint else ""))
-        known, dims = resolve_shapes(shapes)
-        known.update(m.shapes)
+        dims = resolve_shapes(shapes)[1]
+        known = dict(m.shapes)  # the claim uses the expression's names (and its own definitions)
 
         def verdict(ok, words, cls, err, **kw):
             return BackpropVerdict(ok, words, cls, m.result, err, wrt=wrt, derivation=m,
@@ -199,6 +199,8 @@ def check_derivative_claim(expr, claim, wrt: str, shapes, *, kind: str = "jacobi
                            fix=MatExpr(tidy(fixed)))
         claim_expr = MatExpr(node)
         shape = m.shape
+        if node.shape == (1, 1) != shape and not node.names():  # a number (0): that constant matrix
+            node = Node("mul", (node, ones(shape)), None, shape)
         if node.shape != shape:
             if kind == "jacobian":
                 rows = m.expr.shape[0]

@@ -388,9 +388,9 @@ class _Typer:
             b = None if _outer_ones(node.args[1]) else self.type_leafy(node.args[1])
             if a is None and b is None:
                 if _outer_ones(node.args[0]):
-                    a = self.type(node.args[0])
+                    a = self.type(node.args[0], want or self._square_beside(node.args[0], node.args[1]))
                 elif _outer_ones(node.args[1]):
-                    b = self.type(node.args[1])
+                    b = self.type(node.args[1], want or self._square_beside(node.args[1], node.args[0]))
                 else:
                     raise AmbiguousShapeError("cannot tell the size of 𝟙 or I here")
             a = a if a is not None else self.type(node.args[0], b.shape)
@@ -454,6 +454,14 @@ class _Typer:
             from derivekit.matrix.expr import pair_loss
             return pair_loss(op, *args)
         raise ShapeError(f"unknown operation {op}")  # pragma: no cover
+
+    def _square_beside(self, outer: Node, other: Node) -> tuple | None:
+        """𝟙vᵀ (or v𝟙ᵀ) beside I, as in I − 𝟙sᵀ: the sum is square, n×n for v of length n."""
+        if other.op != "eye":
+            return None
+        vector = outer.args[1] if outer.args[0].op == "ones" else outer.args[0]
+        n = max(self.type(vector).shape)
+        return (n, n)
 
     def type_leafy(self, node: Node) -> Node | None:
         """Type ``node`` unless it is a bare 𝟙 or I whose size comes from its neighbour."""
