@@ -166,6 +166,8 @@ def test_random_jacobians_match_torch_and_read_back_as_claims(seed):
         np.testing.assert_allclose(j.evaluate(env), want, rtol=1e-6, atol=1e-9, err_msg=text)
     numpy_text = j.to_dict()["numpy"]
     assert dk.verify_backprop(text, numpy_text, "x", SHAPES, kind="jacobian").ok, (text, numpy_text)
+    latex = j.to_latex().split(" = ", 1)[1]
+    assert dk.verify_backprop(text, latex, "x", SHAPES, kind="jacobian").ok, (text, latex)
     wrong = dk.verify_backprop(text, f"2*({numpy_text})", "x", SHAPES, kind="jacobian")
     assert not wrong.ok and wrong.checked and wrong.error_class == "constant_off"
     shifted = dk.verify_backprop(text, f"({numpy_text}) + 0.5", "x", SHAPES, kind="jacobian")
