@@ -438,7 +438,9 @@ class MatrixJacobian(Displayable):
             return {"kind": self.kind, "expr": to_text(self.expr), "wrt": self.wrt,
                     "gradient": to_text(self.gradient) if self.gradient is not None else None,
                     "result": self.result.to_dict(), "rules": [FORWARD_RULES[r] for r in self.rules],
-                    "max_rel_error": self.max_rel_error, "numpy": to_numpy_text(self.result.node),
+                    "max_rel_error": self.max_rel_error,
+                    "numpy": None if any(n.op == "kron" for n in self.result.node.walk())
+                    else to_numpy_text(self.result.node),
                     "assumptions": dict(self.declared),
                     "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
                                "after": to_text(a.after)} for a in self.moves]}
@@ -455,7 +457,8 @@ class MatrixJacobian(Displayable):
             lines.append(f"  gradient  ∇L = {to_text(self.gradient)}")
         lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
         lines.append(f"  {title:9} = {to_text(self.result.node)}    ({self.shape[0]}×{self.shape[1]})")
-        lines.append(f"  as NumPy (paste into --claim): {to_numpy_text(self.result.node)}")
+        if not any(n.op == "kron" for n in self.result.node.walk()):  # the language has no kron
+            lines.append(f"  as NumPy (paste into --claim): {to_numpy_text(self.result.node)}")
         assumed = self.assumption_text()
         lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}"
                      + (f", assuming {assumed}" if assumed else ""))

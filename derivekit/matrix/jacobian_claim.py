@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from derivekit.errors import AmbiguousShapeError, ParseError, ShapeError
+from derivekit.errors import AmbiguousShapeError, ParseError, ShapeError, UnsupportedError
 from derivekit.limits import deadline
 from derivekit.matrix.assumptions import declaration
 from derivekit.matrix.claimcheck import TOLERANCE, BackpropVerdict, _common_ratio
@@ -173,6 +173,13 @@ def check_derivative_claim(expr, claim, wrt: str, shapes, *, kind: str = "jacobi
             m = _derive(expr, wrt, shapes, kind, syntax, assume)
         except CannotCheckError as exc:
             return cannot(exc.reason + (f"; {exc.hint}" if exc.hint else ""))
+        if m.shapes[wrt][1] != 1:
+            r, c = m.shapes[wrt]
+            raise UnsupportedError(
+                f"a claimed Hessian by the matrix {wrt} ({r}×{c}) is ∂²L/∂vec({wrt})∂vec({wrt})ᵀ, "
+                f"a Kronecker form, and the matrix language has no ⊗ to write it in",
+                hint=f"check the gradient instead (check-backprop without --hessian), or declare "
+                     f"{wrt} as {r * c}×1 (vec of {wrt}) and write the loss in terms of it")
         dims = resolve_shapes(shapes)[1]
         known = dict(m.shapes)  # the claim uses the expression's names (and its own definitions)
 

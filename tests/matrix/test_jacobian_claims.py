@@ -204,3 +204,11 @@ def test_logistic_hessian_matches_torch():
         want = torch.autograd.functional.hessian(
             lambda w: F.softplus(t["X"] @ w).sum() - (t["y"].T @ t["X"] @ w).sum(), t["w"])
         np.testing.assert_allclose(h.evaluate(env), want.reshape(3, 3).numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_a_hessian_claim_by_a_matrix_is_refused_with_what_to_do():
+    with pytest.raises(DerivekitError) as info:
+        dk.verify_backprop("trace(X.T@A@X)", "A + A.T", "X", {"X": (3, 2), "A": (3, 3)},
+                           kind="hessian")
+    assert "vec(X)" in info.value.message and "gradient" in info.value.hint
+    assert matrix_hessian("trace(X.T@A@X)", "X", {"X": (3, 2), "A": (3, 3)}).to_dict()["numpy"] is None
