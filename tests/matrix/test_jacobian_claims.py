@@ -212,3 +212,14 @@ def test_a_hessian_claim_by_a_matrix_is_refused_with_what_to_do():
                            kind="hessian")
     assert "vec(X)" in info.value.message and "gradient" in info.value.hint
     assert matrix_hessian("trace(X.T@A@X)", "X", {"X": (3, 2), "A": (3, 3)}).to_dict()["numpy"] is None
+
+
+@pytest.mark.parametrize("kind, loss, claim", [
+    ("gradient", "norm2(z)", "1/0*z"),
+    ("jacobian", "softmax(z)", "1/0*diag(z)"),
+    ("hessian", "norm2(z)", "(1/0)*diag(z)"),
+])
+def test_a_constant_division_by_zero_is_a_clear_error(kind, loss, claim):
+    with pytest.raises(DerivekitError) as info:
+        dk.verify_backprop(loss, claim, "z", SHAPES, kind=kind)
+    assert "division by zero" in info.value.message and info.value.hint
