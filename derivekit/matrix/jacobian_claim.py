@@ -189,7 +189,7 @@ def check_derivative_claim(expr, claim, wrt: str, shapes, *, kind: str = "jacobi
 
         raw, definitions = _parse_claim(claim, syntax, known, dims)
         try:
-            node = annotate(raw, known, definitions, dims=dims, infer=False)[0]
+            node = annotate(raw, known, definitions, dims=dims, infer=False, want=m.shape)[0]
         except AmbiguousShapeError as exc:
             return cannot(f"{exc.message}{': ' + exc.hint if exc.hint else ''}", m)
         except ShapeError as exc:
@@ -206,7 +206,8 @@ def check_derivative_claim(expr, claim, wrt: str, shapes, *, kind: str = "jacobi
                            fix=MatExpr(tidy(fixed)))
         claim_expr = MatExpr(node)
         shape = m.shape
-        if node.shape == (1, 1) != shape and not node.names():  # a number (0): that constant matrix
+        if node.shape == (1, 1) != shape and not node.names() and not any(
+                n.op == "eye" for n in node.walk()):  # a number (0): that constant matrix
             node = Node("mul", (node, ones(shape)), None, shape)
         if node.shape != shape:
             if kind == "jacobian":
@@ -341,7 +342,7 @@ def _search(raw: Node, definitions, known, dims, m, points: _Points, wrt: str):
     (edit, typed fixed claim), or None."""
 
     def typed(n: Node) -> Node:
-        return annotate(n, known, definitions, dims=dims, infer=False)[0]
+        return annotate(n, known, definitions, dims=dims, infer=False, want=m.shape)[0]
 
     def text(n: Node) -> str:
         try:

@@ -223,3 +223,12 @@ def test_a_constant_division_by_zero_is_a_clear_error(kind, loss, claim):
     with pytest.raises(DerivekitError) as info:
         dk.verify_backprop(loss, claim, "z", SHAPES, kind=kind)
     assert "division by zero" in info.value.message and info.value.hint
+
+
+@pytest.mark.parametrize("claim, ok", [("2*I", True), ("I*2", True), ("I + I", True),
+                                       ("2*I + 0", True), ("-(2*I)", False), ("I", False),
+                                       ("2", False), ("0", False)])
+def test_a_bare_identity_takes_the_hessians_size(claim, ok):
+    """2*I is 2 on the diagonal (it was once typed 1×1 and read as a matrix of 2s)."""
+    v = dk.verify_backprop("x.T@x", claim, "x", SHAPES, kind="hessian")
+    assert v.ok is ok and v.checked, v.diagnosis
