@@ -418,6 +418,7 @@ class MatrixJacobian(Displayable):
     max_rel_error: float
     moves: tuple = ()  # tidying moves (matrix.tidy.AppliedMove), of the input and the result
     declared: dict = field(default_factory=dict)  # name -> assumption kind, as declared
+    gradient_moves: int = 0  # how many of ``moves`` (the first) tidied the gradient
 
     @property
     def shape(self):
@@ -443,7 +444,9 @@ class MatrixJacobian(Displayable):
                     else to_numpy_text(self.result.node),
                     "assumptions": dict(self.declared),
                     "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
-                               "after": to_text(a.after)} for a in self.moves]}
+                               "after": to_text(a.after),
+                               "of": "gradient" if i < self.gradient_moves else self.kind}
+                              for i, a in enumerate(self.moves)]}
         if fmt == "latex":
             x = name_latex(self.wrt, True)
             if self.shapes.get(self.wrt, (1, 1))[1] != 1:
@@ -455,7 +458,14 @@ class MatrixJacobian(Displayable):
         lines = [f"{title} with respect to {w} of {to_text(self.expr)}"]
         if self.gradient is not None:
             lines.append(f"  gradient  ∇L = {to_text(self.gradient)}")
-        lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
+        if self.kind == "hessian":  # the gradient's moves, then the Hessian's own
+            for part, moves in (("gradient", self.moves[:self.gradient_moves]),
+                                ("Hessian", self.moves[self.gradient_moves:])):
+                if moves:
+                    lines.append(f"  textbook form of the {part} (tidying moves)")
+                    lines += [f"  {line}" for line in moves_text(moves)[2:]]
+        else:
+            lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
         lines.append(f"  {title:9} = {to_text(self.result.node)}    ({self.shape[0]}×{self.shape[1]})")
         if not any(n.op == "kron" for n in self.result.node.walk()):  # the language has no kron
             lines.append(f"  as NumPy (paste into --claim): {to_numpy_text(self.result.node)}")
@@ -534,7 +544,7 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
         raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
     return MatrixJacobian(kind, loss if loss is not None else given, wrt, used, gradient,
-                          MatExpr(result), fwd.used, worst, tuple(moves), declared)
+                          MatExpr(result), fwd.used, worst, tuple(moves), declared, len(earlier))
 
 
 class _VecForward:

@@ -232,3 +232,12 @@ def test_a_bare_identity_takes_the_hessians_size(claim, ok):
     """2*I is 2 on the diagonal (it was once typed 1×1 and read as a matrix of 2s)."""
     v = dk.verify_backprop("x.T@x", claim, "x", SHAPES, kind="hessian")
     assert v.ok is ok and v.checked, v.diagnosis
+
+
+def test_hessian_steps_show_the_gradients_moves_then_its_own():
+    text = matrix_hessian("sum(log(sigmoid(X@w)))", "w", SHAPES).to_text()
+    grad_at = text.index("textbook form of the gradient")
+    hess_at = text.index("textbook form of the Hessian")
+    assert grad_at < text.index("sigmoid ratio:") < hess_at < text.index("σ′ written out:")
+    moves = matrix_hessian("sum(log(sigmoid(X@w)))", "w", SHAPES).to_dict()["moves"]
+    assert [m["of"] for m in moves] == ["gradient", "hessian"]
