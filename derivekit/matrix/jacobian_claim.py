@@ -19,7 +19,12 @@ from typing import Callable
 
 import numpy as np
 
-from derivekit.errors import AmbiguousShapeError, ParseError, ShapeError, UnsupportedError
+from derivekit.errors import (
+    AmbiguousShapeError,
+    ParseError,
+    ShapeError,
+    UnsupportedError,
+)
 from derivekit.limits import deadline
 from derivekit.matrix.assumptions import declaration
 from derivekit.matrix.claimcheck import TOLERANCE, BackpropVerdict, _common_ratio
@@ -91,9 +96,9 @@ def transposed(expected: Node, points: _Points, what: str):
         return None
     fn = compile_node(tidy(transpose(expected)))
     if _matches(points, fn, expected.shape):
-        return ("transposed_jacobian",
-                f"yours is the transpose of {what}: ∂f/∂xᵀ has one row per entry of f and one "
-                f"column per entry of x (yours is ∂fᵀ/∂x, the denominator layout)")
+        words = ("∂f/∂xᵀ has one row per entry of f and one column per entry of x; yours is "
+                 "∂fᵀ/∂x, the denominator layout")
+        return "transposed_jacobian", words
     return None
 
 

@@ -44,7 +44,7 @@ class Move:
     rewrite: Callable[[Node], Node | None]
     explain: Callable[[Node], str | None] | None = None
 
-    def applied(self, before: Node, after: Node) -> "AppliedMove":
+    def applied(self, before: Node, after: Node) -> AppliedMove:
         words = self.explain(before) if self.explain is not None else None
         return AppliedMove(replace(self, rule=words) if words else self, before, after)
 
