@@ -176,3 +176,25 @@ def test_matgrad_logistic_hessian_in_textbook_form(capsys):
     out = capsys.readouterr().out
     assert "Hessian   = Xᵀ·diag(σ(Xw) ⊙ (𝟙 − σ(Xw)))X    (3×3)" in out
     assert "σ′ written out: σ′(Xw) → σ(Xw) ⊙ (𝟙 − σ(Xw))    [σ′(z) = σ(z)(1 − σ(z))]" in out
+
+
+_CLAIM_TOKENS = ["z", "W", "W.T", "I", "ones", "diag(z)", "softmax(z)", "z.T", "2", "0", "-", "+",
+                 "@", "*", "/", "(", ")", "sigmoid(", "diag(", "log(", "exp(", "sum(", "x", "1e308",
+                 "**", "-1", ";", "s = ", "s"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_check_backprop_jacobian_and_hessian_survive_random_claims(capsys, seed):
+    """Random token strings as claimed Jacobians and Hessians: a verdict or a clear error
+    (exit 1 or 2), never an internal error (3), a traceback, or a pass."""
+    import random
+    rng = random.Random(seed)
+    for _ in range(15):
+        claim = " ".join(rng.choice(_CLAIM_TOKENS) for _ in range(rng.randint(1, 9)))
+        kind = rng.choice(["--jacobian", "--hessian"])
+        expr = "softmax(W@z)" if kind == "--jacobian" else "logsumexp(W@z)"
+        code = main(["check-backprop", expr, "--wrt", "z", kind, "--claim", claim,
+                     "--shapes", "z: 3x1, W: 3x3"])
+        out = capsys.readouterr()
+        assert code in (1, 2), (claim, kind, code, out.err)
+        assert "Traceback" not in out.err
