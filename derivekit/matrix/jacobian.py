@@ -647,7 +647,10 @@ def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
         typed, _names, known, _dims = prepare_loss(expr, shapes, syntax)
         if typed.shape[1] != 1:
             raise UnsupportedError(f"the expression must be a column vector, got "
-                                   f"{typed.shape[0]}×{typed.shape[1]}")
+                                   f"{typed.shape[0]}×{typed.shape[1]}",
+                                   hint="a Jacobian here is ∂f/∂xᵀ of a column f; reduce a matrix "
+                                        "first (sum(..., axis=1, keepdims=True), M@u), or take its "
+                                        "gradient of a scalar with matgrad")
         if wrt not in typed.names():
             raise DerivekitError(f"'{wrt}' is not a variable of the expression",
                                  hint="variables: " + ", ".join(sorted(typed.names())))

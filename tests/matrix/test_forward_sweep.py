@@ -162,3 +162,95 @@ def test_rebracketing_is_named_among_the_rules():
     j = matrix_jacobian("(A + x@y.T)@u", "x", SHAPES)
     assert "re-bracketing" in j.to_text()
     assert j.result.to_text() == "(yᵀu)I"
+
+
+# --- a generated corpus with matrix-valued intermediates --------------------------------------
+
+def _column(rng, d):
+    """A random column of x (3×1) whose subterms may be matrices depending on x, as
+    (matrix-language text, torch function of the environment)."""
+    if d == 0:
+        return [("x", lambda e: e["x"]), ("u", lambda e: e["u"]), ("(A@x)", lambda e: e["A"] @ e["x"]),
+                ("(x + u)", lambda e: e["x"] + e["u"])][rng.integers(4)]
+    k = rng.integers(10)
+    at, a = _column(rng, d - 1)
+    if k == 0:
+        return f"sigmoid({at})", lambda e: torch.sigmoid(a(e))
+    if k == 1:
+        mt, m = _matrix(rng, d - 1)
+        return f"(({mt})@{at})", lambda e: m(e) @ a(e)
+    if k == 2:
+        bt, b = _column(rng, d - 1)
+        return f"({at} * {bt})", lambda e: a(e) * b(e)
+    if k == 3:
+        return f"softmax({at})", lambda e: torch.softmax(a(e), dim=0)
+    if k == 4:
+        mt, m = _matrix(rng, d - 1)
+        return f"diag({mt})", lambda e: torch.diagonal(m(e)).reshape(-1, 1)
+    if k == 5:
+        mt, m = _matrix(rng, d - 1)
+        return f"(trace({mt}) * {at})", lambda e: torch.trace(m(e)) * a(e)
+    if k == 6:
+        mt, m = _matrix(rng, d - 1)
+        return f"(({mt}).T@{at})", lambda e: m(e).T @ a(e)
+    if k == 7:
+        mt, m = _matrix(rng, d - 1)
+        return f"sum({mt}, axis=1, keepdims=True)", lambda e: m(e).sum(dim=1, keepdim=True)
+    if k == 8:
+        return f"(({at}).T * r).T", lambda e: (a(e).T * e["r"]).T
+    return f"tanh({at})", lambda e: torch.tanh(a(e))
+
+
+def _matrix(rng, d):
+    """A random 3×3 matrix of x, as (text, torch function)."""
+    if d <= 0:
+        return [("A", lambda e: e["A"]), ("(x@u.T)", lambda e: e["x"] @ e["u"].T),
+                ("(A*x)", lambda e: e["A"] * e["x"]), ("(A*x.T)", lambda e: e["A"] * e["x"].T)][
+            rng.integers(4)]
+    k = rng.integers(5)
+    mt, m = _matrix(rng, d - 1)
+    if k == 0:
+        at, a = _column(rng, d - 1)
+        return f"({mt} + {at}@u.T)", lambda e: m(e) + a(e) @ e["u"].T
+    if k == 1:
+        nt, n = _matrix(rng, d - 1)
+        return f"({mt}@{nt})", lambda e: m(e) @ n(e)
+    if k == 2:
+        return f"sigmoid({mt})", lambda e: torch.sigmoid(m(e))
+    if k == 3:
+        return f"({mt}).T", lambda e: m(e).T
+    return f"(-{mt})", lambda e: -m(e)
+
+
+FUZZ_SHAPES = {"x": (3, 1), "u": (3, 1), "A": (3, 3), "r": (1, 3)}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_matrix_valued_intermediates_match_torch_or_are_refused(seed):
+    rng = np.random.default_rng(seed)
+    text, fn = _column(rng, 1 + seed % 3)
+    try:
+        j = matrix_jacobian(text, "x", FUZZ_SHAPES)
+    except DerivekitError as exc:
+        assert exc.hint and "internal check" not in exc.message, (text, exc.message)
+        return
+    for s in (0, 1):
+        g = np.random.default_rng(s)
+        env = {n: g.standard_normal(shape) for n, shape in FUZZ_SHAPES.items()}
+        t = {n: torch.tensor(v, dtype=torch.float64) for n, v in env.items()}
+        want = torch.autograd.functional.jacobian(lambda x, t=t: fn({**t, "x": x}).reshape(-1),
+                                                  t["x"]).reshape(-1, 3).numpy()
+        np.testing.assert_allclose(j.evaluate({n: env[n] for n in j.shapes}), want,
+                                   rtol=1e-6, atol=1e-9, err_msg=text)
+
+
+def test_the_generated_corpus_exercises_both_outcomes():
+    outcomes = set()
+    for seed in range(30):
+        text, _ = _column(np.random.default_rng(seed), 1 + seed % 3)
+        try:
+            matrix_jacobian(text, "x", FUZZ_SHAPES)
+            outcomes.add("ok")
+        except DerivekitError:
+            outcomes.add("refused")
+    assert outcomes == {"ok", "refused"}
