@@ -7,6 +7,7 @@ One module serves all four; :func:`add_arguments` reads the command from ``parse
     derivekit matgrad "x.T@A@x" --wrt x --shapes A=3x3,x=3x1 --hessian
     derivekit backprop "x:4 -> linear:8 -> sigmoid -> linear:3 -> softmax_ce"
     derivekit check-backprop "norm2(W@x - y)" --wrt W --claim "2*(W@x - y)@x.T" --shapes W=3x4,x=4x1,y=3x1
+    derivekit check-backprop "softmax(z)" --wrt z --jacobian --claim "diag(softmax(z)) - softmax(z)@softmax(z).T" --shapes z=4x1
     derivekit gradflow --depth 10 --width 32 --activation sigmoid [--compare] [--plot flow.png]
 
 Exit codes: 0 success (or a right claim), 1 a wrong claim (a shape-inconsistent claim
@@ -39,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help='structure of inputs, e.g. "Y: one-hot rows, A: symmetric" (kinds: '
                                  'one-hot rows, one-hot columns, symmetric, positive definite, '
                                  'invertible, positive, probabilities); random inputs respect it')
-    if command == "matgrad":
+    if command in ("matgrad", "check-backprop"):
         kind = parser.add_mutually_exclusive_group()
         kind.add_argument("--jacobian", action="store_true",
                           help="the Jacobian ∂f/∂xᵀ of a column-valued expression (e.g. sigmoid(W@x)) "
@@ -50,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     if command == "check-backprop":
         parser.add_argument("--claim", required=True,
                             help="your gradient, e.g. \"2*(W@x - y)@x.T\"; may use the loss's "
-                                 "names (z1, a1), δs (delta2) and 'name = expr;' lines")
+                                 "names (z1, a1), δs (delta2) and 'name = expr;' lines; with "
+                                 "--jacobian or --hessian your Jacobian or Hessian, e.g. "
+                                 "\"diag(softmax(z)) - softmax(z)@softmax(z).T\"")
         parser.add_argument("--seeds", type=int, default=3, help="random inputs to compare on (default 3)")
     if command == "backprop":
         parser.add_argument("spec", help='network, e.g. "x:4 -> linear:8 -> sigmoid -> linear:3 -> '
@@ -82,15 +85,8 @@ def run(args: argparse.Namespace) -> int:
             derive = matrix_jacobian if args.jacobian else matrix_hessian
         else:
             derive = matrix_gradient
-        if args.assume and derive is matrix_gradient:
-            result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax,
-                            timeout=args.timeout, assume=args.assume)
-        elif args.assume:
-            print(f"derivekit matgrad: error: --assume works with gradients, not with "
-                  f"--{'jacobian' if args.jacobian else 'hessian'}", file=sys.stderr)
-            return 2
-        else:
-            result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax, timeout=args.timeout)
+        result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax, timeout=args.timeout,
+                        assume=args.assume)
         print(result.render(args.format))
         return 0
     if command == "backprop":
@@ -105,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
             return 2
         verdict = verify_backprop(args.loss, args.claim, args.wrt, args.shapes,
                                   seeds=tuple(range(args.seeds)), syntax=args.syntax,
-                                  timeout=args.timeout, assume=args.assume)
+                                  timeout=args.timeout, assume=args.assume,
+                                  kind="jacobian" if args.jacobian else "hessian" if args.hessian
+                                  else "gradient")
         print(verdict.render(args.format))
         return 0 if verdict.ok else (1 if verdict.checked else 2)
     from derivekit.matrix.gradient_flow import gradflow

@@ -14,6 +14,7 @@ Modules:
   adjoints          reverse-mode rule table, one entry per operation (add a new rule here)
   gradient          ``matrix_gradient``, ``MatrixDerivation``, ``verify_backprop``
   jacobian          forward-mode Jacobians and Hessians: ``matrix_jacobian``, ``matrix_hessian``
+  jacobian_claim    checking a claimed Jacobian or Hessian (``verify_backprop(..., kind=)``)
   evaluate          compile a tree into a NumPy program, sample inputs, central differences
   assumptions       declared structure of inputs (one-hot rows, symmetric, …): sampling, words
   printers          expression printers: Unicode text, LaTeX and NumPy spelling

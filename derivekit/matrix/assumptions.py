@@ -124,6 +124,15 @@ def _bare_one_hot(name: str, words: str, shapes) -> str:
                               f'"{name}: one-hot columns" (one class per column)')
 
 
+#: the kinds that make a matrix symmetric (Aᵀ = A), which matrix tidying may use
+SYMMETRIC_KINDS = ("symmetric", "positive definite")
+
+
+def symmetric_names(declared: dict[str, str]) -> frozenset[str]:
+    """The names ``declared`` symmetric (positive definite included)."""
+    return frozenset(n for n, k in (declared or {}).items() if k in SYMMETRIC_KINDS)
+
+
 def parse_assumptions(spec, shapes: dict[str, tuple[int, int]] | None = None) -> dict[str, str]:
     """Read ``"Y: one-hot rows, A: symmetric"`` (or a dict name -> kind) into name -> kind
     key. Unknown kinds, unknown names and a square-only kind on a non-square input are

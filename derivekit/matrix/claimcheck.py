@@ -71,6 +71,7 @@ class BackpropVerdict(Displayable):
     derivation: Any = field(default=None, repr=False)
     checked: bool = True
     assumptions: dict = field(default_factory=dict)
+    kind: str = "gradient"   # what was claimed: "gradient", "jacobian" or "hessian"
 
     def __bool__(self) -> bool:
         return self.ok
@@ -83,8 +84,9 @@ class BackpropVerdict(Displayable):
     def _render(self, fmt: str, **settings):
         head = {"right": "correct", "wrong": "wrong", "cannot check": "cannot check"}[self.status]
         wrt = name_text(self.wrt)
+        lhs = _LHS[self.kind].format(w=wrt)
         if fmt == "dict":
-            return {"ok": self.ok, "status": self.status, "checked": self.checked,
+            return {"ok": self.ok, "kind": self.kind, "status": self.status, "checked": self.checked,
                     "assumptions": dict(self.assumptions),
                     "error_class": self.error_class, "diagnosis": self.diagnosis,
                     "stage": self.stage, "max_rel_error": _finite(self.max_rel_error),
@@ -94,7 +96,7 @@ class BackpropVerdict(Displayable):
                     "counterexample": self.counterexample, "seeds": list(self.seeds)}
         if fmt == "latex":
             exp = self.expected.to_latex() if self.expected is not None else ""
-            body = rf"\text{{{head}}}:\ \frac{{\partial L}}{{\partial {wrt}}} = {exp}"
+            body = rf"\text{{{head}}}:\ {_LHS_LATEX[self.kind].format(w=wrt)} = {exp}"
             return body
         lines = [f"{head}: {self.diagnosis}"]
         if self.stage is not None and not self.ok:
@@ -108,14 +110,14 @@ class BackpropVerdict(Displayable):
             return "\n".join(lines) if fmt == "text" else \
                 "**" + head + "**: " + self.diagnosis + "\n\n```\n" + "\n".join(lines[1:]) + "\n```"
         if self.claim is not None:
-            lines.append(f"  claimed   ∂L/∂{wrt} = {self.claim.to_text()}")
+            lines.append(f"  claimed   {lhs} = {self.claim.to_text()}")
         if self.expected is not None:
-            lines.append(f"  expected  ∂L/∂{wrt} = {self.expected.to_text()}")
+            lines.append(f"  expected  {lhs} = {self.expected.to_text()}")
             named = getattr(self.derivation, "named_result", None)
             if named is not None and named.node != self.expected.node and self.show_named:
                 lines.append(f"            ∂L/∂{wrt} = {named.to_text()}   (in the loss's names)")
         if self.fix is not None and not self.ok:
-            lines.append(f"  fixed     ∂L/∂{wrt} = {self.fix.to_text()}")
+            lines.append(f"  fixed     {lhs} = {self.fix.to_text()}")
         if np.isfinite(self.max_rel_error):
             lines.append(f"  max relative error over {len(self.seeds)} random inputs: "
                          f"{self.max_rel_error:.2g}")
@@ -123,6 +125,13 @@ class BackpropVerdict(Displayable):
         if fmt == "markdown":
             return "**" + head + "**: " + self.diagnosis + "\n\n```\n" + "\n".join(lines[1:]) + "\n```"
         return text
+
+
+#: the left-hand side a verdict prints, per kind of claim ({w}: the variable)
+_LHS = {"gradient": "∂L/∂{w}", "jacobian": "∂f/∂{w}ᵀ", "hessian": "∇²L"}
+_LHS_LATEX = {"gradient": r"\frac{{\partial L}}{{\partial {w}}}",
+              "jacobian": r"\frac{{\partial f}}{{\partial {w}^\top}}",
+              "hessian": r"\frac{{\partial^2 L}}{{\partial {w} \partial {w}^\top}}"}
 
 
 def _finite(x: float):

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterator
 
-from derivekit.errors import ShapeError
+from derivekit.errors import DerivekitError, ShapeError
 
 Shape = tuple[int, int]
 SCALAR: Shape = (1, 1)
@@ -93,6 +93,10 @@ class Const:
         return Const(value, self.coeff * other.coeff, dims)
 
     def reciprocal(self) -> "Const":
+        if self.value == 0:
+            raise DerivekitError("division by zero: a constant divisor is 0",
+                                 hint="divide by a nonzero number, or add the ε that keeps it away "
+                                      "from 0 (x / (s + eps))")
         if self.coeff is None or self.coeff == 0:
             return Const.of(1.0 / self.value)
         return Const(1.0 / self.value, 1 / self.coeff, tuple((n, -p) for n, p in self.dims))
@@ -514,6 +518,8 @@ def rowsum(a: Node) -> Node:
 def colsum(a: Node) -> Node:
     if a.shape[0] == 1:
         return a
+    if a.op == "ones" and a.shape[1] == 1:
+        return const(float(a.shape[0]))  # 𝟙ᵀ𝟙 = n
     if a.op == "matmul" and a.args[0].op == "ones" and a.args[0].shape[1] == 1:
         return scale(a.shape[0], a.args[1])  # 𝟙ᵀ(𝟙v) = n·v
     if a.op == "mul" and a.shape[1] == 1 and a.args[0].shape == a.args[1].shape == a.shape:

@@ -22,7 +22,7 @@ from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, ShapeError, UnsupportedError
 from derivekit.limits import deadline
 from derivekit.matrix.adjoints import RULES, backward
-from derivekit.matrix.assumptions import declaration, describe, parse_assumptions
+from derivekit.matrix.assumptions import declaration, describe, parse_assumptions, symmetric_names
 from derivekit.matrix.evaluate import (
     CannotCheckError,
     FiniteDifferenceCheck,
@@ -470,10 +470,10 @@ def matrix_gradient(loss, wrt: str, shapes=None, *, syntax: str = "auto", check:
             zero = zeros(known[wrt])
             sweep.gradients[wrt] = BackwardStep(wrt, zero, (), True)
         step = sweep.gradients[wrt]
-        result, moves = tidy_textbook(sweep.expand(step.expr))
-        named_expr = _one_level(step.expr, sweep)
         used_shapes = {n: s for n, s in known.items() if n in typed.names()}
         declared = parse_assumptions(assume, used_shapes)
+        result, moves = tidy_textbook(sweep.expand(step.expr), symmetric=symmetric_names(declared))
+        named_expr = _one_level(step.expr, sweep)
         fd = _check(typed, result, wrt, used_shapes, declared) if check else \
             FiniteDifferenceCheck(True, 0.0, (), 0)
         if not fd.checked:
@@ -527,14 +527,28 @@ def _check(loss: Node, result: Node, wrt: str, shapes, declared=None) -> FiniteD
 
 
 def verify_backprop(loss, claim, wrt: str, shapes=None, *, seeds=(0, 1, 2), syntax: str = "auto",
-                    diagnose: bool = True, timeout: float | None = 10.0, assume=None):
+                    diagnose: bool = True, timeout: float | None = 10.0, assume=None,
+                    kind: str = "gradient"):
     """Check a hand-derived matrix gradient ``claim`` of ``loss`` with respect to ``wrt``.
 
     ``assume`` declares structure of inputs (``"Y: one-hot rows"``), as in
     :func:`matrix_gradient`. Returns a :class:`~derivekit.matrix.claimcheck.BackpropVerdict`
     (``ok``, ``checked``, ``diagnosis``, ``error_class``, ``counterexample``, ``expected``,
     ``max_rel_error``); ``checked`` is False ("cannot check") when too few random inputs
-    give finite values."""
+    give finite values.
+
+    ``kind="jacobian"`` checks a claimed Jacobian ∂f/∂xᵀ of a column-valued ``loss``
+    (``diag(softmax(z)) - softmax(z)@softmax(z).T``), ``kind="hessian"`` a claimed Hessian of
+    a scalar ``loss``, both by a column vector ``wrt``
+    (:func:`derivekit.matrix.jacobian_claim.check_derivative_claim`)."""
+    if kind in ("jacobian", "hessian"):
+        from derivekit.matrix.jacobian_claim import check_derivative_claim
+        return check_derivative_claim(loss, claim, wrt, shapes, kind=kind, seeds=seeds,
+                                      syntax=syntax, diagnose=diagnose, timeout=timeout,
+                                      assume=assume)
+    if kind != "gradient":
+        raise DerivekitError(f"unknown kind of claim '{kind}'",
+                             hint='kind is "gradient", "jacobian" or "hessian"')
     from derivekit.matrix.claimcheck import check_claim
     return check_claim(loss, claim, wrt, shapes, seeds=seeds, syntax=syntax, diagnose=diagnose,
                        timeout=timeout, assume=assume)

@@ -9,7 +9,7 @@ result is checked against central differences, column by column, before it is re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from derivekit.display import Displayable
 from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import deadline
+from derivekit.matrix.assumptions import describe, parse_assumptions, symmetric_names
 from derivekit.matrix.derivation_writer import moves_text
 from derivekit.matrix.evaluate import (
     CannotCheckError,
@@ -43,13 +44,20 @@ from derivekit.matrix.expr import (
     ones,
     power,
     reduction,
+    rowsum,
     scale,
     sub,
     tidy,
     transpose,
 )
-from derivekit.matrix.printers import name_latex, name_text, to_latex, to_text
-from derivekit.matrix.tidy import tidy_textbook
+from derivekit.matrix.printers import (
+    name_latex,
+    name_text,
+    to_latex,
+    to_numpy_text,
+    to_text,
+)
+from derivekit.matrix.tidy import tidy_textbook, write_out_derivatives
 
 #: f -> f′ as a node builder, including the second derivatives the Hessian needs
 FORWARD_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
@@ -87,6 +95,9 @@ FORWARD_RULES = {
     "log_softmax": "J(log softmax(u)) = (I − 𝟙sᵀ) J(u), s = softmax(u)",
     "logsumexp": "J(logsumexp(u)) = sᵀ J(u), s = softmax(u)",
     "mean": "J(mean(u)) = (1/n) 𝟙ᵀJ(u)",
+    "diagonal": "J(diag(M)) with diag(PQ) = (P ⊙ Qᵀ)𝟙 and diag(f(M)) = f(diag(M))",
+    "push": "J(A(x)u) by re-bracketing: (PQ)u = P(Qu), (P ± Q)u = Pu ± Qu, (c ⊙ P)u = c ⊙ (Pu)",
+    "reverse": "J(s) = (∇s)ᵀ for a scalar s, by the reverse-mode rules",
     "kron_left": "vec(AU) = (I ⊗ A) vec(U) for A not depending on X",
     "kron_right": "vec(UB) = (Bᵀ ⊗ I) vec(U) for B not depending on X",
 }
@@ -108,14 +119,79 @@ class _Forward:
         return self.wrt in node.names()
 
     def jac(self, node: Node) -> Node | None:
-        """∂node/∂wrtᵀ (rows: entries of the column ``node``), None for zero."""
+        """∂node/∂wrtᵀ (rows: entries of the column ``node``), None for zero. A scalar that
+        the forward table does not cover (tr, det, a norm of a matrix-valued term) is
+        differentiated in reverse mode: J(s) = (∇s)ᵀ."""
         if not self.depends(node):
             return None
+        try:
+            return self._forward(node)
+        except UnsupportedError:
+            if node.shape != SCALAR:
+                raise
+            out = self._by_reverse(node)
+            self.note("reverse")
+            return out
+
+    def _by_reverse(self, node: Node) -> Node | None:
+        """(∇s)ᵀ for a scalar s, by the reverse-mode rule table."""
+        from derivekit.matrix.gradient import reverse_mode
+        sweep = reverse_mode(node, [self.wrt], {})
+        step = sweep.gradients.get(self.wrt)
+        return None if step is None else tidy(transpose(sweep.expand(step.expr)))
+
+    def _matrix_valued(self, node: Node, what: str = ""):
+        m, k = node.shape
+        raise UnsupportedError(
+            f"{what or to_text(node)} is a {m}×{k} matrix that depends on {self.wrt}, so its "
+            f"derivative is a 3-D array, which a Jacobian of a column cannot hold",
+            hint=f"bracket so that only columns depend on {self.wrt} ((xyᵀ)u = x(yᵀu), diag(v)u = "
+                 f"v ⊙ u), reduce it to a scalar (sum, trace, norm2), or differentiate its vec: "
+                 f"vec(A u) = (uᵀ ⊗ I) vec(A), so declare vec(A) as an {m * k}×1 column")
+
+    def _push(self, a: Node, b: Node) -> Node | None:
+        """A(x)b rewritten so that no matrix depending on x is left in front of b:
+        (PQ)b = P(Qb), (P ± Q)b = Pb ± Qb, (c ⊙ P)b = c ⊙ (Pb) for a column c,
+        (r ⊙ P)b = P(rᵀ ⊙ b) for a row r, (sP)b = s(Pb) and (P/s)b = (Pb)/s for a scalar s,
+        and transposes moved inside. None where none of these applies (σ(A(x)), A(x)⁻¹)."""
+        op = a.op
+        if op == "matmul":
+            return matmul(a.args[0], matmul(a.args[1], b))
+        if op in ("add", "sub") and a.args[0].shape == a.args[1].shape == a.shape:
+            # a raw sum: the smart constructor would factor Pb + Qb back into (P + Q)b
+            return Node(op, (matmul(a.args[0], b), matmul(a.args[1], b)), None, (a.shape[0], b.shape[1]))
+        if op == "neg":
+            return neg(matmul(a.args[0], b))
+        if op in ("mul", "div"):
+            u, v = a.args
+            if op == "mul" and u.shape != a.shape and v.shape == a.shape:
+                u, v = v, u  # the full matrix first
+            if u.shape != a.shape:
+                return None
+            if v.shape == SCALAR or (v.shape[1] == 1 and v.shape[0] == a.shape[0]):
+                pb = matmul(u, b)
+                return mul(v, pb) if op == "mul" else div(pb, v)
+            if v.shape[0] == 1 and v.shape[1] == a.shape[1]:
+                vt = transpose(v)
+                return matmul(u, mul(vt, b) if op == "mul" else div(b, vt))
+            return None
+        if op == "T":
+            moved = _transpose_inside(a.args[0])
+            return None if moved is None else matmul(moved, b)
+        return None
+
+    def _forward(self, node: Node) -> Node | None:
         op = node.op
         if node.shape[1] != 1:
-            raise UnsupportedError(f"the Jacobian needs column vectors; {to_text(node)} is "
-                                   f"{node.shape[0]}×{node.shape[1]}",
-                                   hint="reduce or reshape first; matrix-by-matrix Jacobians are 4-D")
+            self._matrix_valued(node)
+        if op == "rowsum":
+            m = node.args[0]
+            if m.shape[1] != 1 and self.depends(m):
+                pushed = self._push(m, ones((m.shape[1], 1)))
+                if pushed is None:
+                    self._matrix_valued(m)
+                self.note("push")
+                return self.jac(pushed)
         if op == "var":
             self.note("var")
             return eye(self.n)
@@ -167,27 +243,29 @@ class _Forward:
             a, b = node.args
             terms = []
             jb = self.jac(b)
+            if self.depends(a) and a.shape[0] != 1:
+                pushed = self._push(a, b)
+                if pushed is None:
+                    self._matrix_valued(a, f"in {to_text(node)}, {to_text(a)}")
+                self.note("push")
+                return self.jac(pushed)
             if jb is not None:
-                if self.depends(a) and a.shape[0] != 1:
-                    raise UnsupportedError(
-                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
-                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
-                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
-                             "equally, left to right), or write the product entrywise")
                 terms.append(matmul(a, jb))
             if self.depends(a):
-                if a.shape[0] != 1:
-                    raise UnsupportedError(
-                        f"the Jacobian rule table covers A u with A independent of {self.wrt}, but "
-                        f"in {to_text(node)} the matrix {to_text(a)} depends on {self.wrt}",
-                        hint="its derivative is a 3-D array; check the bracketing (@ and * bind "
-                             "equally, left to right), or write the product entrywise")
                 ja = self.jac(tidy(transpose(a)))          # a is a row uᵀ: uᵀb = bᵀu
                 if ja is not None:
                     terms.append(matmul(transpose(b), ja))
             return self._sum(terms)
+        if op == "diagonal" and self.depends(node.args[0]):
+            inside = _diagonal_inside(node.args[0])
+            if inside is None:
+                self._matrix_valued(node.args[0], f"in {to_text(node)}, {to_text(node.args[0])}")
+            self.note("diagonal")
+            return self.jac(inside)
         if op == "T" and node.shape == SCALAR:
             return self.jac(node.args[0])
+        if op == "T" and (moved := _transpose_inside(node.args[0])) is not None:
+            return self.jac(moved)  # (u ⊙ v)ᵀ = uᵀ ⊙ vᵀ, (u + v)ᵀ = uᵀ + vᵀ of a row
         if op == "T":
             inner = node.args[0]
             if inner.op == "T":
@@ -286,6 +364,41 @@ class _Forward:
         return out
 
 
+def _transpose_inside(inner: Node) -> Node | None:
+    """Mᵀ with the transpose moved one level in: (PQ)ᵀ = QᵀPᵀ, (P ± Q)ᵀ = Pᵀ ± Qᵀ, (−P)ᵀ = −Pᵀ,
+    (P ⊙ Q)ᵀ = Pᵀ ⊙ Qᵀ and (P ⊘ Q)ᵀ = Pᵀ ⊘ Qᵀ (a scalar factor stays); None for other nodes."""
+    if inner.op == "matmul":
+        return matmul(transpose(inner.args[1]), transpose(inner.args[0]))
+    if inner.op in ("add", "sub", "neg", "mul", "div"):
+        args = [arg if arg.shape == SCALAR else transpose(arg) for arg in inner.args]
+        shape = (inner.shape[1], inner.shape[0])
+        return Node(inner.op, tuple(args), inner.attr, shape)
+    return None
+
+
+def _diagonal_inside(m: Node) -> Node | None:
+    """diag(M), the column of M's diagonal, written without M: diag(PQ) = (P ⊙ Qᵀ)𝟙,
+    diag(P ± Q) = diag(P) ± diag(Q), diag(−P) = −diag(P), diag(sP) = s diag(P),
+    diag(Mᵀ) = diag(M), diag(f(M)) = f(diag(M)) for an elementwise f; None otherwise."""
+    from derivekit.matrix.expr import diagonal
+    if m.op == "matmul":
+        p, q = m.args
+        return rowsum(mul(p, transpose(q)))
+    if m.op in ("add", "sub") and m.args[0].shape == m.args[1].shape == m.shape:
+        return Node(m.op, (diagonal(m.args[0]), diagonal(m.args[1])), None, (m.shape[0], 1))
+    if m.op == "neg":
+        return neg(diagonal(m.args[0]))
+    if m.op == "mul" and m.args[0].shape == SCALAR:
+        return mul(m.args[0], diagonal(m.args[1]))
+    if m.op == "T":
+        return diagonal(m.args[0])
+    if m.op == "func":
+        return func(m.attr, diagonal(m.args[0]))
+    if m.op == "pow":
+        return power(diagonal(m.args[0]), m.attr)
+    return None
+
+
 def _reciprocal(node: Node) -> Node:
     from derivekit.matrix.expr import const, div
     return div(const(1), node)
@@ -304,10 +417,16 @@ class MatrixJacobian(Displayable):
     rules: list[str]
     max_rel_error: float
     moves: tuple = ()  # tidying moves (matrix.tidy.AppliedMove), of the input and the result
+    declared: dict = field(default_factory=dict)  # name -> assumption kind, as declared
+    gradient_moves: int = 0  # how many of ``moves`` (the first) tidied the gradient
 
     @property
     def shape(self):
         return self.result.shape
+
+    def assumption_text(self) -> str:
+        """``A is symmetric`` (joined by "and"), or "" when nothing is declared."""
+        return " and ".join(describe(n, k) for n, k in self.declared.items())
 
     def evaluate(self, values: dict) -> np.ndarray:
         env = check_values(values, {n: s for n, s in self.shapes.items() if n in self.expr.names()})
@@ -321,8 +440,13 @@ class MatrixJacobian(Displayable):
                     "gradient": to_text(self.gradient) if self.gradient is not None else None,
                     "result": self.result.to_dict(), "rules": [FORWARD_RULES[r] for r in self.rules],
                     "max_rel_error": self.max_rel_error,
+                    "numpy": None if any(n.op == "kron" for n in self.result.node.walk())
+                    else to_numpy_text(self.result.node),
+                    "assumptions": dict(self.declared),
                     "moves": [{"move": a.move.name, "rule": a.move.rule, "before": to_text(a.before),
-                               "after": to_text(a.after)} for a in self.moves]}
+                               "after": to_text(a.after),
+                               "of": "gradient" if i < self.gradient_moves else self.kind}
+                              for i, a in enumerate(self.moves)]}
         if fmt == "latex":
             x = name_latex(self.wrt, True)
             if self.shapes.get(self.wrt, (1, 1))[1] != 1:
@@ -334,16 +458,27 @@ class MatrixJacobian(Displayable):
         lines = [f"{title} with respect to {w} of {to_text(self.expr)}"]
         if self.gradient is not None:
             lines.append(f"  gradient  ∇L = {to_text(self.gradient)}")
-        lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
+        if self.kind == "hessian":  # the gradient's moves, then the Hessian's own
+            for part, moves in (("gradient", self.moves[:self.gradient_moves]),
+                                ("Hessian", self.moves[self.gradient_moves:])):
+                if moves:
+                    lines.append(f"  textbook form of the {part} (tidying moves)")
+                    lines += [f"  {line}" for line in moves_text(moves)[2:]]
+        else:
+            lines += [f"  {line}" for line in moves_text(self.moves)[1:]]
         lines.append(f"  {title:9} = {to_text(self.result.node)}    ({self.shape[0]}×{self.shape[1]})")
-        lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}")
+        if not any(n.op == "kron" for n in self.result.node.walk()):  # the language has no kron
+            lines.append(f"  as NumPy (paste into --claim): {to_numpy_text(self.result.node)}")
+        assumed = self.assumption_text()
+        lines.append(f"  central-difference check: max relative error {self.max_rel_error:.1e}"
+                     + (f", assuming {assumed}" if assumed else ""))
         lines.append("  forward-mode rules: " + "; ".join(FORWARD_RULES[r] for r in self.rules))
         text = "\n".join(lines)
         return text if fmt == "text" else "```\n" + text + "\n```"
 
 
 def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss=None,
-              earlier: tuple = ()):
+              earlier: tuple = (), declared: dict | None = None):
     from derivekit.matrix.gradient import MatExpr
     n, cols = shapes[wrt]
     if cols != 1:
@@ -357,16 +492,19 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
                  f"gradient ∂L/∂{wrt} instead")
     fwd = _Forward(wrt, n)
     given = expr
-    expr, moves = tidy_textbook(expr)  # exp(z)/Σexp(z) is differentiated as softmax(z)
+    declared = dict(declared or {})
+    symmetric = symmetric_names(declared)
+    expr, moves = tidy_textbook(expr, symmetric)  # exp(z)/Σexp(z) is differentiated as softmax(z)
     result = fwd.jac(expr)
     if result is None:
         from derivekit.matrix.expr import zeros
         result = zeros((expr.shape[0], n))
-    result, more = tidy_textbook(tidy(result))
-    moves = [*earlier, *moves, *more]
+    result, more = tidy_textbook(tidy(result), symmetric)
+    result, written = write_out_derivatives(result)  # σ′ as σ(1 − σ), tanh′ as 1 − tanh²
+    moves = [*earlier, *moves, *more, *written]
     # check column by column against central differences
     fn, jac_fn = compile_node(expr), compile_node(result)
-    kinds = domains(loss if loss is not None else expr)
+    kinds = domains(loss if loss is not None else expr, declared)
     used = {k: v for k, v in shapes.items() if k in (loss or expr).names()}
     errors: list[float] = []
 
@@ -406,7 +544,7 @@ def _jacobian(expr: Node, wrt: str, shapes: dict, kind: str, gradient=None, loss
         raise DerivekitError(f"internal check failed: the {kind} {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
     return MatrixJacobian(kind, loss if loss is not None else given, wrt, used, gradient,
-                          MatExpr(result), fwd.used, worst, tuple(moves))
+                          MatExpr(result), fwd.used, worst, tuple(moves), declared, len(earlier))
 
 
 class _VecForward:
@@ -471,7 +609,7 @@ def _hessian_by_matrix(m) -> MatrixJacobian:
     grad_fn, hess_fn = compile_node(grad), compile_node(result)
     worst = 0.0
     for seed in (0, 1):
-        env = sample(m.shapes, domains(m.loss), np.random.default_rng(seed))
+        env = sample(m.shapes, domains(m.loss, m.declared), np.random.default_rng(seed))
         got = np.broadcast_to(hess_fn(env), result.shape)
         base = env[wrt]
         for k in range(rows * cols):
@@ -497,30 +635,37 @@ def _hessian_by_matrix(m) -> MatrixJacobian:
         raise DerivekitError(f"internal check failed: the Hessian {to_text(result)} disagrees with "
                              f"central differences ({worst:.1e})", hint="please report this expression")
     return MatrixJacobian("hessian", m.loss, wrt, dict(m.shapes), grad, MatExpr(result),
-                          ["var", *fwd.used], worst, tuple(m.moves))
+                          ["var", *fwd.used], worst, tuple(m.moves), dict(m.declared))
 
 
 def matrix_jacobian(expr, wrt: str, shapes=None, *, syntax: str = "auto",
-                    timeout: float | None = 10.0) -> MatrixJacobian:
-    """∂f/∂xᵀ for a column-valued ``expr`` and a column vector ``wrt``."""
+                    timeout: float | None = 10.0, assume=None) -> MatrixJacobian:
+    """∂f/∂xᵀ for a column-valued ``expr`` and a column vector ``wrt``. ``assume`` declares
+    structure of inputs (``"A: symmetric"``), as in ``matrix_gradient``."""
     from derivekit.matrix.gradient import prepare_loss
     with deadline(timeout):
         typed, _names, known, _dims = prepare_loss(expr, shapes, syntax)
         if typed.shape[1] != 1:
             raise UnsupportedError(f"the expression must be a column vector, got "
-                                   f"{typed.shape[0]}×{typed.shape[1]}")
+                                   f"{typed.shape[0]}×{typed.shape[1]}",
+                                   hint="a Jacobian here is ∂f/∂xᵀ of a column f; reduce a matrix "
+                                        "first (sum(..., axis=1, keepdims=True), M@u), or take its "
+                                        "gradient of a scalar with matgrad")
         if wrt not in typed.names():
-            raise DerivekitError(f"'{wrt}' is not a variable of the expression")
-        return _jacobian(typed, wrt, known, "jacobian")
+            raise DerivekitError(f"'{wrt}' is not a variable of the expression",
+                                 hint="variables: " + ", ".join(sorted(typed.names())))
+        used = {n: s for n, s in known.items() if n in typed.names()}
+        return _jacobian(typed, wrt, known, "jacobian", declared=parse_assumptions(assume, used))
 
 
 def matrix_hessian(loss, wrt: str, shapes=None, *, syntax: str = "auto",
-                   timeout: float | None = 10.0) -> MatrixJacobian:
-    """The Hessian ∂²L/∂x∂xᵀ of a scalar loss: the Jacobian of its gradient (xᵀAx → A + Aᵀ)."""
+                   timeout: float | None = 10.0, assume=None) -> MatrixJacobian:
+    """The Hessian ∂²L/∂x∂xᵀ of a scalar loss: the Jacobian of its gradient (xᵀAx → A + Aᵀ,
+    2A with ``assume="A: symmetric"``)."""
     from derivekit.matrix.gradient import matrix_gradient
     with deadline(timeout):
-        m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None)
+        m = matrix_gradient(loss, wrt, shapes, syntax=syntax, timeout=None, assume=assume)
         if m.shapes[wrt][1] != 1:
             return _hessian_by_matrix(m)
         return _jacobian(m.result.node, wrt, dict(m.shapes), "hessian", gradient=m.result.node,
-                         loss=m.loss, earlier=m.moves)
+                         loss=m.loss, earlier=m.moves, declared=m.declared)

@@ -283,8 +283,9 @@ class _Inference:
 
 def annotate(node: Node, shapes, definitions: dict | None = None, *,
              dims: dict | None = None, refs: dict | None = None,
-             infer: bool = True) -> tuple[Node, dict[Node, str]]:
-    """Type ``node`` against ``shapes``. ``definitions`` maps intermediate names to untyped
+             infer: bool = True, want: tuple | None = None) -> tuple[Node, dict[Node, str]]:
+    """Type ``node`` against ``shapes``; ``want`` (optional) is the shape the whole should
+    have, which sizes a bare I or 𝟙 at the top (a claimed Hessian ``2*I``). ``definitions`` maps intermediate names to untyped
     trees (``z1 = W1@x + b1``); each use is replaced by its typed definition, and the
     returned dict maps those typed subtrees to their names. ``refs`` maps names that stay
     names (``ref`` leaves, e.g. a loss's intermediates used in a claim) to their shapes."""
@@ -326,7 +327,7 @@ def annotate(node: Node, shapes, definitions: dict | None = None, *,
     typed_defs: dict[str, Node] = {}
     typer = _Typer(known, dims, definitions, typed_defs, names)
     typer.refs = refs
-    return typer.type(node), names
+    return typer.type(node, want), names
 
 
 def _row_ones(node: Node) -> bool:
@@ -384,17 +385,23 @@ class _Typer:
                 raise matmul_error(a, b)
             return Node("matmul", (a, b), None, (a.shape[0], b.shape[1]))
         if op in ELEMENTWISE_BINARY:
-            a = None if _outer_ones(node.args[0]) else self.type_leafy(node.args[0])
-            b = None if _outer_ones(node.args[1]) else self.type_leafy(node.args[1])
+            # the wanted shape (given only for a claim's whole) sizes a bare I deeper in a sum
+            a = None if _outer_ones(node.args[0]) else self.type_leafy(node.args[0], want)
+            b = None if _outer_ones(node.args[1]) else self.type_leafy(node.args[1], want)
             if a is None and b is None:
                 if _outer_ones(node.args[0]):
-                    a = self.type(node.args[0])
+                    a = self.type(node.args[0], want or self._square_beside(node.args[0], node.args[1]))
                 elif _outer_ones(node.args[1]):
-                    b = self.type(node.args[1])
+                    b = self.type(node.args[1], want or self._square_beside(node.args[1], node.args[0]))
+                elif want is not None:  # I + I, or 2*I at the top of a claim of a known shape
+                    a = self.type(node.args[0], want)
                 else:
                     raise AmbiguousShapeError("cannot tell the size of 𝟙 or I here")
-            a = a if a is not None else self.type(node.args[0], b.shape)
-            b = b if b is not None else self.type(node.args[1], a.shape)
+            # beside a scalar, a bare I or 𝟙 takes the wanted shape, not the scalar's 1×1
+            a = a if a is not None else self.type(
+                node.args[0], want if b.shape == SCALAR and want is not None else b.shape)
+            b = b if b is not None else self.type(
+                node.args[1], want if a.shape == SCALAR and want is not None else a.shape)
             if a.op == "const" and b.op == "const" and op in ("mul", "div"):
                 c = a.attr * (b.attr if op == "mul" else b.attr.reciprocal())
                 return Node("const", (), c, SCALAR)
@@ -413,6 +420,9 @@ class _Typer:
         if op == "T" and node.args[0].op in ("ones", "eye", "zeros") and want is not None:
             inner = self.type(node.args[0], want[::-1])
             return Node("T", (inner,), None, want)
+        if op == "neg" and want is not None:
+            inner = self.type(node.args[0], want)
+            return Node("neg", (inner,), None, inner.shape)
         args = [self.type(a) for a in node.args]
         if op in AXIS_CALLS + ("softmax_ce",) and (
                 isinstance(node.attr, AxisSpec) or node.attr is None and op in AXIS_OPS):
@@ -455,12 +465,22 @@ class _Typer:
             return pair_loss(op, *args)
         raise ShapeError(f"unknown operation {op}")  # pragma: no cover
 
-    def type_leafy(self, node: Node) -> Node | None:
+    def _square_beside(self, outer: Node, other: Node) -> tuple | None:
+        """𝟙vᵀ (or v𝟙ᵀ) beside I, as in I − 𝟙sᵀ: the sum is square, n×n for v of length n."""
+        if other.op != "eye":
+            return None
+        vector = outer.args[1] if outer.args[0].op == "ones" else outer.args[0]
+        n = max(self.type(vector).shape)
+        return (n, n)
+
+    def type_leafy(self, node: Node, want: tuple | None = None) -> Node | None:
         """Type ``node`` unless it is a bare 𝟙 or I whose size comes from its neighbour."""
         if node.op in ("ones", "eye", "zeros"):
             return None
         if node.op == "T" and node.args[0].op == "ones":
             return None
+        if want is not None and node.op in ELEMENTWISE_BINARY + ("neg",):
+            return self.type(node, want)
         return self.type(node)
 
     def _name(self, name: str) -> Node:

@@ -12,7 +12,7 @@ check the tidied result against finite differences, as they check every result.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from derivekit.matrix.expr import (
@@ -36,11 +36,17 @@ from derivekit.matrix.expr import (
 
 @dataclass(frozen=True)
 class Move:
-    """A named tidying move: ``rule`` is the identity it applies."""
+    """A named tidying move: ``rule`` is the identity it applies; ``explain`` (optional) words
+    the rule for the subexpression it applies to (``A is symmetric (declared): …``)."""
 
     name: str
     rule: str
     rewrite: Callable[[Node], Node | None]
+    explain: Callable[[Node], str | None] | None = None
+
+    def applied(self, before: Node, after: Node) -> AppliedMove:
+        words = self.explain(before) if self.explain is not None else None
+        return AppliedMove(replace(self, rule=words) if words else self, before, after)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,37 @@ def _symmetric_transpose(n: Node) -> Node | None:
     """Pᵀ = P for a symmetric P, and P⁻ᵀ = P⁻¹."""
     if n.op == "T" and is_symmetric(n.args[0]):
         return n.args[0]
+    return None
+
+
+def _declared(n: Node) -> str | None:
+    """The name of ``n`` when it is a matrix declared symmetric, else None."""
+    return n.attr if n.op == "var" and n.attr in _DECLARED.get() else None
+
+
+def _declared_words(n: Node) -> str | None:
+    """``A is symmetric (declared): Aᵀ = A`` (or ``… A + Aᵀ = 2A``) where the move rests on a
+    declaration; None where the structure alone (XᵀX, M + Mᵀ) makes it symmetric."""
+    from derivekit.matrix.printers import name_text
+    if n.op == "T" and _declared(n.args[0]):
+        a = name_text(n.args[0].attr)
+        return f"{a} is symmetric (declared): {a}ᵀ = {a}"
+    if n.op == "add":
+        for p in n.args:
+            if _declared(p):
+                a = name_text(p.attr)
+                return f"{a} is symmetric (declared): {a} + {a}ᵀ = 2{a}"
+    return None
+
+
+def _declared_sum(n: Node) -> Node | None:
+    """A + Aᵀ = Aᵀ + A = 2A for a matrix A declared symmetric (tried before the children are
+    tidied, so the sum is named as a whole rather than as Aᵀ = A)."""
+    if n.op == "add":
+        a, b = n.args
+        for p, q in ((a, b), (b, a)):
+            if _declared(p) and q == transpose(p):
+                return tidy(mul(const(2), p))
     return None
 
 
@@ -218,10 +255,17 @@ def _logistic(n: Node) -> Node | None:
     return None
 
 
+#: moves tried at a subexpression before its children are tidied (a whole sum A + Aᵀ)
+TOP_DOWN_MOVES: tuple[Move, ...] = (
+    Move("declared symmetric", "A + Aᵀ = 2A for a matrix declared symmetric", _declared_sum,
+         _declared_words),
+)
+
 #: the moves, tried in this order at every subexpression, children first
 MOVES: tuple[Move, ...] = (
     Move("symmetric transpose", "Pᵀ = P for a symmetric P (XᵀX, AᵀBA with B symmetric, "
-         "M + Mᵀ, their sums and inverses), so P + Pᵀ = 2P", _symmetric_transpose),
+         "M + Mᵀ, their sums and inverses), so P + Pᵀ = 2P", _symmetric_transpose,
+         _declared_words),
     Move("scalar factors", "c · a/(d·s) = (ca/d)/s", _fold_scalar_factors),
     Move("reciprocal as division", "(1/s) Z = Z / s for a scalar s", _reciprocal_to_division),
     Move("negative power", "s⁻ᵏ Z = Z / sᵏ for a scalar s", _negative_power),
@@ -231,6 +275,53 @@ MOVES: tuple[Move, ...] = (
     Move("sigmoid ratio", "σ′(z) / σ(z) = 1 − σ(z)", _sigmoid_ratio),
     Move("logistic", "exp(z) / (1 + exp(z)) = 1 / (1 + exp(−z)) = σ(z)", _logistic),
 )
+
+
+def _sigmoid_prime_out(n: Node) -> Node | None:
+    """σ′(z) = σ(z) ⊙ (1 − σ(z))."""
+    if n.op == "func" and n.attr == "sigmoid_prime":
+        s = func("sigmoid", n.args[0])
+        return mul(s, sub(ones(n.shape), s))
+    return None
+
+
+def _tanh_prime_out(n: Node) -> Node | None:
+    """tanh′(z) = 1 − tanh(z)^∘2."""
+    if n.op == "func" and n.attr == "tanh_prime":
+        return sub(ones(n.shape), power(func("tanh", n.args[0]), 2))
+    return None
+
+
+#: derivatives written through the function itself, as a textbook prints a Jacobian or a
+#: Hessian (Xᵀdiag(σ(Xw) ⊙ (1 − σ(Xw)))X). These make a result longer, so they are not
+#: among :data:`MOVES`; :func:`write_out_derivatives` applies them, named like the others.
+DERIVATIVE_FORMS: tuple[Move, ...] = (
+    Move("σ′ written out", "σ′(z) = σ(z)(1 − σ(z))", _sigmoid_prime_out),
+    Move("tanh′ written out", "tanh′(z) = 1 − tanh²(z)", _tanh_prime_out),
+)
+
+
+def write_out_derivatives(node: Node) -> tuple[Node, list[AppliedMove]]:
+    """``node`` with σ′ and tanh′ written through σ and tanh (:data:`DERIVATIVE_FORMS`), and
+    one move per distinct subexpression rewritten."""
+    applied: list[AppliedMove] = []
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        hit = memo.get(n)
+        if hit is None:
+            hit = rebuild(n, [go(a) for a in n.args]) if n.args else n
+            for move in DERIVATIVE_FORMS:
+                new = move.rewrite(hit)
+                if new is not None and new.shape == hit.shape:
+                    applied.append(move.applied(hit, new))
+                    hit = new
+                    break
+            memo[n] = hit
+        return hit
+
+    out = go(node)
+    return (tidy(out), applied) if applied else (node, [])
 
 
 def tidy_textbook(node: Node, symmetric=()) -> tuple[Node, list[AppliedMove]]:
@@ -255,17 +346,26 @@ def _tidy_textbook(node: Node) -> tuple[Node, list[AppliedMove]]:
                 if new is not None and new != n and new.shape == n.shape and new.size() <= n.size():
                     new = tidy(new)
                     new = rebuild(new, [go(a) for a in new.args]) if new.args else new
-                    applied.append(AppliedMove(move, n, new))
+                    applied.append(move.applied(n, new))
                     n = new
                     break
             else:
                 return n
         return n
 
+    def first(n: Node) -> Node:
+        for move in TOP_DOWN_MOVES:
+            new = move.rewrite(n)
+            if new is not None and new != n and new.shape == n.shape and new.size() <= n.size():
+                applied.append(move.applied(n, new))
+                return new
+        return n
+
     def go(n: Node) -> Node:
         hit = memo.get(n)
         if hit is None:
-            hit = at(rebuild(n, [go(a) for a in n.args]) if n.args else n)
+            n2 = first(n)
+            hit = at(rebuild(n2, [go(a) for a in n2.args]) if n2.args else n2)
             memo[n] = hit
         return hit
 
@@ -280,4 +380,4 @@ def _tidy_textbook(node: Node) -> tuple[Node, list[AppliedMove]]:
     return out, applied
 
 
-__all__ = ["MOVES", "Move", "AppliedMove", "is_symmetric", "tidy_textbook"]
+__all__ = ["DERIVATIVE_FORMS", "MOVES", "TOP_DOWN_MOVES", "AppliedMove", "Move", "is_symmetric", "tidy_textbook", "write_out_derivatives"]

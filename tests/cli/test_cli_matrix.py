@@ -95,9 +95,106 @@ def test_matgrad_hessian_and_jacobian_flags(capsys):
     assert main(["matgrad", "sigmoid(W@x)", "--wrt", "x", "--shapes", "W=3x4,x=4x1", "--jacobian",
                  "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["kind"] == "jacobian" and data["result"]["text"] == "diag(σ′(Wx))W"
+    assert data["kind"] == "jacobian" and data["result"]["text"] == "diag(σ(Wx) ⊙ (𝟙 − σ(Wx)))W"
     # by a matrix: ∂²L/∂vec(W)∂vec(W)ᵀ where it has a Kronecker form, else a refusal naming vec
     assert main(["matgrad", "sum(W@x)", "--wrt", "W", "--shapes", "W=3x4,x=4x1", "--hessian"]) == 0
     assert "Hessian   = 0    (12×12)" in capsys.readouterr().out
     assert main(["matgrad", "logdet(W)", "--wrt", "W", "--shapes", "W=3x3", "--hessian"]) == 2
     assert "vec(W)" in capsys.readouterr().err
+
+
+SOFTMAX_CLAIM = "diag(softmax(z)) - softmax(z)@softmax(z).T"
+
+
+@pytest.mark.parametrize("claim, code, words", [
+    (SOFTMAX_CLAIM, 0, "correct: the claim matches the Jacobian ∂f/∂zᵀ"),
+    ("diag(softmax(z))", 1, "the term −softmax(z)softmax(z)ᵀ of the Jacobian is missing"),
+    ("softmax(z)@softmax(z).T - diag(softmax(z))", 1, "the wrong sign"),
+    ("diag(softmax(z)) + softmax(z)@softmax(z).T", 1, "has the wrong sign"),
+    ("softmax(z)", 1, "the claim is 4×1, but the Jacobian ∂f/∂zᵀ of the 4×1 f by the 4×1 z is 4×4"),
+])
+def test_check_backprop_jacobian(capsys, claim, code, words):
+    assert main(["check-backprop", "softmax(z)", "--wrt", "z", "--jacobian", "--claim", claim,
+                 "--shapes", "z: 4x1"]) == code
+    assert words in capsys.readouterr().out
+
+
+def test_check_backprop_transposed_jacobian(capsys):
+    assert main(["check-backprop", "W@x", "--wrt", "x", "--jacobian", "--claim", "W.T",
+                 "--shapes", "W: 3x3, x: 3x1"]) == 1
+    assert "the transpose of the Jacobian" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("loss, claim, shapes", [
+    ("logsumexp(x)", "diag(softmax(x)) - softmax(x)@softmax(x).T", "x: 4x1"),
+    ("sum(log(1+exp(X@w))) - y.T@X@w", "X.T@diag(sigmoid(X@w)*(1-sigmoid(X@w)))@X",
+     "X: 5x3, w: 3x1, y: 5x1"),
+    ("sum(softplus(X@w)) - y.T@X@w", "X.T@diag(sigmoid(X@w)*(1-sigmoid(X@w)))@X",
+     "X: 5x3, w: 3x1, y: 5x1"),
+])
+def test_check_backprop_hessian_right(capsys, loss, claim, shapes):
+    wrt = "x" if "x:" in shapes else "w"
+    assert main(["check-backprop", loss, "--wrt", wrt, "--hessian", "--claim", claim,
+                 "--shapes", shapes]) == 0
+    assert "correct: the claim matches the Hessian" in capsys.readouterr().out
+
+
+def test_check_backprop_hessian_wrong_and_json(capsys):
+    args = ["check-backprop", "x.T@A@x", "--wrt", "x", "--hessian", "--shapes", "x: 3x1, A: 3x3"]
+    assert main(args + ["--claim", "2*A"]) == 1
+    assert '--assume "A: symmetric"' in capsys.readouterr().out
+    assert main(args + ["--claim", "2*A", "--assume", "A: symmetric"]) == 0
+    capsys.readouterr()
+    assert main(args + ["--claim", "A", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "hessian" and data["status"] == "wrong" and data["counterexample"]
+
+
+def test_check_backprop_jacobian_that_cannot_be_checked_exits_2(capsys):
+    assert main(["check-backprop", "log(x)", "--wrt", "x", "--jacobian", "--claim", "diag(log(-x))",
+                 "--shapes", "x: 3x1"]) == 2
+    assert "cannot check" in capsys.readouterr().out
+
+
+def test_matgrad_symmetric_declaration_reaches_the_tidying(capsys):
+    base = ["matgrad", "x.T@A@x", "--wrt", "x", "--shapes", "A: 3x3, x: 3x1"]
+    assert main(base + ["--assume", "A: symmetric"]) == 0
+    out = capsys.readouterr().out
+    assert "∂L/∂x = 2Ax    (3×1" in out and "[A is symmetric (declared): A + Aᵀ = 2A]" in out
+    assert main(base + ["--assume", "A: symmetric", "--hessian"]) == 0
+    out = capsys.readouterr().out
+    assert "Hessian   = 2A    (3×3)" in out and "assuming A is symmetric" in out
+    assert main(base) == 0
+    assert "∂L/∂x = (A + Aᵀ)x    (3×1" in capsys.readouterr().out
+    assert main(base + ["--hessian"]) == 0
+    assert "Hessian   = A + Aᵀ    (3×3)" in capsys.readouterr().out
+
+
+def test_matgrad_logistic_hessian_in_textbook_form(capsys):
+    assert main(["matgrad", "sum(log(1+exp(X@w))) - y.T@X@w", "--wrt", "w", "--hessian",
+                 "--shapes", "X: 5x3, w: 3x1, y: 5x1"]) == 0
+    out = capsys.readouterr().out
+    assert "Hessian   = Xᵀ·diag(σ(Xw) ⊙ (𝟙 − σ(Xw)))X    (3×3)" in out
+    assert "σ′ written out: σ′(Xw) → σ(Xw) ⊙ (𝟙 − σ(Xw))    [σ′(z) = σ(z)(1 − σ(z))]" in out
+
+
+_CLAIM_TOKENS = ["z", "W", "W.T", "I", "ones", "diag(z)", "softmax(z)", "z.T", "2", "0", "-", "+",
+                 "@", "*", "/", "(", ")", "sigmoid(", "diag(", "log(", "exp(", "sum(", "x", "1e308",
+                 "**", "-1", ";", "s = ", "s"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_check_backprop_jacobian_and_hessian_survive_random_claims(capsys, seed):
+    """Random token strings as claimed Jacobians and Hessians: a verdict or a clear error
+    (exit 1 or 2), never an internal error (3), a traceback, or a pass."""
+    import random
+    rng = random.Random(seed)
+    for _ in range(15):
+        claim = " ".join(rng.choice(_CLAIM_TOKENS) for _ in range(rng.randint(1, 9)))
+        kind = rng.choice(["--jacobian", "--hessian"])
+        expr = "softmax(W@z)" if kind == "--jacobian" else "logsumexp(W@z)"
+        code = main(["check-backprop", expr, "--wrt", "z", kind, "--claim", claim,
+                     "--shapes", "z: 3x1, W: 3x3"])
+        out = capsys.readouterr()
+        assert code in (1, 2), (claim, kind, code, out.err)
+        assert "Traceback" not in out.err

@@ -83,7 +83,7 @@ LOGISTIC = ["sum(log(1 + exp(X@w))) - y.T@X@w", "sum(softplus(X@w)) - y.T@X@w",
 @pytest.mark.parametrize("loss", LOGISTIC)
 def test_logistic_hessian_is_XT_diag_sigma_prime_X(loss):
     h = matrix_hessian(loss, "w", SHAPES)
-    assert h.result.to_text() == "Xᵀ·diag(σ′(Xw))X"
+    assert h.result.to_text() == "Xᵀ·diag(σ(Xw) ⊙ (𝟙 − σ(Xw)))X"
     assert "gradient  ∇L = Xᵀσ(Xw) − Xᵀy" in h.to_text() or "∇L = Xᵀ(σ(Xw) − y)" in h.to_text()
     for seed in (0, 1):
         e = _env(["X", "w", "y"], seed)

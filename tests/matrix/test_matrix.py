@@ -265,9 +265,9 @@ def test_hessians_of_quadratic_forms(loss, shapes, text):
 
 @pytest.mark.parametrize("expr, shapes, text", [
     ("W@x + b", {"W": (3, 4), "x": (4, 1), "b": (3, 1)}, "W"),
-    ("sigmoid(W@x)", {"W": (3, 4), "x": (4, 1)}, "diag(σ′(Wx))W"),
+    ("sigmoid(W@x)", {"W": (3, 4), "x": (4, 1)}, "diag(σ(Wx) ⊙ (𝟙 − σ(Wx)))W"),
     ("(a.T@x) * b", {"a": (4, 1), "x": (4, 1), "b": (3, 1)}, "baᵀ"),
-    ("tanh(V@sigmoid(W@x))", {"W": (3, 4), "x": (4, 1), "V": (2, 3)}, "diag(tanh′(Vσ(Wx)))V·diag(σ′(Wx))W"),
+    ("tanh(V@sigmoid(W@x))", {"W": (3, 4), "x": (4, 1), "V": (2, 3)}, "diag(𝟙 − tanh(Vσ(Wx))²)V·diag(σ(Wx) ⊙ (𝟙 − σ(Wx)))W"),
 ])
 def test_jacobians_of_vector_expressions(expr, shapes, text):
     from derivekit.matrix.jacobian import matrix_jacobian
@@ -279,7 +279,7 @@ def test_jacobians_of_vector_expressions(expr, shapes, text):
 def test_hessian_with_second_derivatives():
     from derivekit.matrix.jacobian import matrix_hessian
     h = matrix_hessian("sum(tanh(W@x)) + x.T@x", wrt="x", shapes={"W": (3, 4), "x": (4, 1)})
-    assert h.result.to_text() == "2I − 2Wᵀ·diag(tanh(Wx) ⊙ tanh′(Wx))W"
+    assert h.result.to_text() == "2I − 2Wᵀ·diag(tanh(Wx) ⊙ (𝟙 − tanh(Wx)²))W"
 
 
 def test_jacobian_limits():

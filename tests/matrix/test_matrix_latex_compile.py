@@ -38,10 +38,15 @@ def matrix_results():
     for loss, wrt in EXTRA:
         out.append((loss, dk.matrix_gradient(loss, wrt=wrt, shapes=TIDY_SHAPES).to_latex()))
     for source, wrt in (("softmax(z)", "z"), ("exp(z)/sum(exp(z))", "z"),
-                        ("log_softmax(z)", "z"), ("sigmoid(W@x)", "x")):
+                        ("log_softmax(z)", "z"), ("sigmoid(W@x)", "x"), ("tanh(W@x)", "x"),
+                        ("(z@x.T)@b", "x")):
         out.append((source, matrix_jacobian(source, wrt, FORWARD_SHAPES).to_latex()))
     for loss, wrt in [(loss, "w") for loss in LOGISTIC] + [("logsumexp(x)", "x"), ("x.T@A@x", "x")]:
         out.append((loss, matrix_hessian(loss, wrt, FORWARD_SHAPES).to_latex()))
+    out.append(("sum(log(sigmoid(X@w)))", matrix_hessian("sum(log(sigmoid(X@w)))", "w",
+                                                         FORWARD_SHAPES).to_latex()))
+    out.append(("x.T@A@x, A symmetric", matrix_hessian("x.T@A@x", "x", FORWARD_SHAPES,
+                                                       assume="A: symmetric").to_latex()))
     for loss, shapes, *_ in KRON:
         out.append((loss, matrix_hessian(loss, "X", shapes).to_latex()))
     return out

@@ -69,7 +69,8 @@ def test_declared_symmetric_names():
     assert m.result.to_text() == "X(A + Aᵀ)"  # A is not known to be symmetric
     untidied = m.sweep.expand(m.sweep.gradients["X"].expr)
     tidied, moves = tidy_textbook(untidied, symmetric={"A"})
-    assert to_text(tidied) == "2XA" and moves[0].move.name == "symmetric transpose"
+    assert to_text(tidied) == "2XA" and moves[0].move.name == "declared symmetric"
+    assert moves[0].move.rule == "A is symmetric (declared): A + Aᵀ = 2A"
     assert tidy_textbook(untidied)[0] == m.result.node
 
 
