@@ -349,19 +349,29 @@ def _sigmoid_route(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.
     then the algebra tidied; appends the moves taken."""
     recognised = _recognise_sigmoid(current)
     if recognised != current and _sigmoid_complete(recognised, current):
-        rewrites.append(Rewrite(_sigmoid_sentence(current, recognised), current, recognised,
-                                order=order))
+        rewrites.append(Rewrite("Recognise the sigmoid: {identities}", current, recognised,
+                                order=order,
+                                detail={"identities": _sigmoid_identities(current, recognised)}))
         current = _tidy_algebra(recognised, rewrites, order)
     return current
 
 
-def _sigmoid_sentence(before: sp.Expr, after: sp.Expr) -> str:
-    """The identities used, written with the exponent the expression has (e^(−z), not eᵛ)."""
+def _sigmoid_identities(before: sp.Expr, after: sp.Expr) -> list[sp.Eq]:
+    """The identities used, written with the argument and the sign of the exponent the
+    expression has (exp(−z)/(exp(−z) + 1) = 1 − σ(z)), so that no placeholder is left
+    undefined."""
     sigmoid = sigmoid_function()
-    new = {s.args[0] for s in after.atoms(sigmoid)} - {s.args[0] for s in before.atoms(sigmoid)}
-    if any(sp.exp(-v) in before.atoms(sp.exp) or before.has(sp.exp(-v)) for v in new):
-        return "Recognise the sigmoid: e⁻ᵛ/(1 + e⁻ᵛ) = 1 − σ(v), 1/(1 + e⁻ᵛ) = σ(v)"
-    return "Recognise the sigmoid: eᵛ/(1 + eᵛ) = σ(v), 1/(1 + eᵛ) = 1 − σ(v)"
+    new = sorted({s.args[0] for s in after.atoms(sigmoid)} - {s.args[0] for s in before.atoms(sigmoid)},
+                 key=sp.default_sort_key)
+    identities = []
+    for v in new:
+        if before.has(sp.exp(-v)):
+            identities += [sp.Eq(sp.exp(-v) / (sp.exp(-v) + 1), 1 - sigmoid(v), evaluate=False),
+                           sp.Eq(1 / (sp.exp(-v) + 1), sigmoid(v), evaluate=False)]
+        else:
+            identities += [sp.Eq(sp.exp(v) / (sp.exp(v) + 1), sigmoid(v), evaluate=False),
+                           sp.Eq(1 / (sp.exp(v) + 1), 1 - sigmoid(v), evaluate=False)]
+    return identities
 
 
 def _two_class_softmax(expr: sp.Expr) -> sp.Expr:
@@ -514,17 +524,18 @@ def _leading_ones_positive(expr: sp.Expr) -> sp.Expr:
     return sign * sp.Mul(*factors)
 
 
-def _factor_sentence(before: sp.Expr, back) -> str:
+def _factor_sentence(before: sp.Expr, back) -> tuple[str, dict]:
     """The factoring move named for what it factors: a polynomial, a rational function, or
-    one in frozen pieces such as exp(z1) (never "polynomial" for a quotient of exponentials)."""
+    one in frozen pieces such as exp(z1) (never "polynomial" for a quotient of exponentials);
+    with the pieces as ``detail``, so that they are printed as math."""
     numerator, denominator = sp.fraction(before)
     pieces = sorted((back(d) for d in before.free_symbols if back(d) != d), key=sp.default_sort_key)
     if not pieces:
-        return "Factor the polynomial" if denominator == 1 else "Factor numerator and denominator"
-    names = ", ".join(_plain(p) for p in pieces)
+        return ("Factor the polynomial" if denominator == 1
+                else "Factor numerator and denominator"), {}
     if denominator == 1:
-        return f"Factor, treating {names} as unknowns"
-    return f"Factor numerator and denominator, treating {names} as unknowns"
+        return "Factor, treating {pieces} as unknowns", {"pieces": pieces}
+    return "Factor numerator and denominator, treating {pieces} as unknowns", {"pieces": pieces}
 
 
 def _describe(move: str, before, after, back, order: int) -> Rewrite:
@@ -557,14 +568,16 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
         return Rewrite(f"Collect the terms in {names}", back(before), back(after), order=order,
                        detail={"collected": gathered})
     if move == "polynomial":
-        return Rewrite(_factor_sentence(before, back), back(before), back(after), order=order)
+        text, detail = _factor_sentence(before, back)
+        return Rewrite(text, back(before), back(after), order=order, detail=detail)
     if move == "radical":
         roots = sorted((back(d) for d in before.free_symbols if d in after.free_symbols
                         and isinstance(back(d), sp.Pow) and back(d).exp == sp.S.Half),
                        key=sp.default_sort_key)
-        squares = ", ".join(f"({_plain(r)})**2 = {_plain(r.base)}" for r in roots)
-        text = "Write over a common denominator" + (f" and use {squares}" if squares else "")
-        return Rewrite(text, back(before), back(after), order=order)
+        squares = [sp.Eq(sp.Pow(r, 2, evaluate=False), r.base, evaluate=False) for r in roots]
+        text = "Write over a common denominator" + (" and use {squares}" if squares else "")
+        return Rewrite(text, back(before), back(after), order=order,
+                       detail={"squares": squares} if squares else {})
     if move == "together":
         return Rewrite("Write over a common denominator", back(before), back(after), order=order)
     return Rewrite("Write as one fraction and cancel common factors", back(before), back(after),
