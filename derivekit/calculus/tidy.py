@@ -319,8 +319,13 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         current = outside
     paired = _two_class_softmax(current)  # s₁s₂ → s₁(1 − s₁): two operations for the textbook's form
     if paired != current and _score(paired) <= _score(raw):
-        rewrites.append(Rewrite("For two classes the probabilities add up to 1: "
-                                "softmax(z)₂ = 1 − softmax(z)₁", current, paired, order=order))
+        from derivekit.parsing.functions import softmax
+        gone = sorted(current.atoms(softmax) - paired.atoms(softmax), key=sp.default_sort_key)
+        kept = [s.func(3 - int(s.index), *s.inputs) for s in gone]
+        rewrites.append(Rewrite("For two classes the probabilities add up to 1: {identities}",
+                                current, paired, order=order,
+                                detail={"identities": [sp.Eq(g, 1 - k, evaluate=False)
+                                                       for g, k in zip(gone, kept)]}))
         current = paired
     return current, rewrites
 
@@ -395,6 +400,24 @@ def _two_class_softmax(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda n: isinstance(n, sp.Mul), rewrite)
 
 
+def _softmax_rewrite(before: sp.Expr, after: sp.Expr, order: int) -> Rewrite:
+    """Recognising softmax, with the identity written for the expression's own inputs
+    (exp(z₁)/(exp(z₁) + exp(z₂)) = softmax(z₁, z₂)₁), printed as math in every format."""
+    from derivekit.parsing.functions import softmax
+    new = sorted(after.atoms(softmax) - before.atoms(softmax), key=sp.default_sort_key)
+    identities = []
+    for s in new[:3]:
+        total = sp.Add(*[sp.exp(z) for z in s.inputs])
+        mine = sp.exp(s.inputs[int(s.index) - 1])
+        identities.append(sp.Eq(mine / total, s, evaluate=False))
+        if after.has(1 - s) and not before.has(1 - s):  # the rest of the sum: 1 − sᵢ
+            identities.append(sp.Eq((total - mine) / total, 1 - s, evaluate=False))
+    if not identities or identities == [sp.Eq(before, after, evaluate=False)]:
+        return Rewrite("Recognise softmax", before, after, order=order)  # the line says it
+    return Rewrite("Recognise softmax: {identities}", before, after, order=order,
+                   detail={"identities": identities})
+
+
 def _tidy_softmax(raw: sp.Expr, order: int, softmax_first: bool) -> tuple[sp.Expr, list[Rewrite]]:
     """Softmax recognised (first, if asked, and after the algebra) and the algebra tidied."""
     rewrites: list[Rewrite] = []
@@ -402,14 +425,12 @@ def _tidy_softmax(raw: sp.Expr, order: int, softmax_first: bool) -> tuple[sp.Exp
     if softmax_first:
         recognised = _recognise_softmax(current)
         if recognised != current:
-            rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
-                                    current, recognised, order=order))
+            rewrites.append(_softmax_rewrite(current, recognised, order))
             current = recognised
     current = _tidy_algebra(current, rewrites, order)
     recognised = _recognise_softmax(current)  # the algebra can bring e^(zᵢ)/Σⱼ e^(zⱼ) out
     if recognised != current:
-        rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
-                                current, recognised, order=order))
+        rewrites.append(_softmax_rewrite(current, recognised, order))
         current = _tidy_algebra(recognised, rewrites, order)
     return current, rewrites
 

@@ -112,3 +112,16 @@ def test_sigmoid_identities_use_the_expressions_own_argument():
     text = derive("1/(1+exp(-(w*x+b)))", "w").to_text()
     assert ("Recognise the sigmoid: exp(−w·x − b)/(exp(−w·x − b) + 1) = 1 − σ(w·x + b), "
             "1/(exp(−w·x − b) + 1) = σ(w·x + b)") in text
+
+
+def test_softmax_recognition_states_the_identities_for_its_inputs():
+    d = derive("exp(z1)/(exp(z1)+exp(z2)+exp(z3))", "z1")
+    text = d.to_text()
+    assert ("Recognise softmax: exp(z₁)/(exp(z₁) + exp(z₂) + exp(z₃)) = softmax(z₁, z₂, z₃)₁, "
+            "(exp(z₂) + exp(z₃))/(exp(z₁) + exp(z₂) + exp(z₃)) = 1 − softmax(z₁, z₂, z₃)₁") in text
+    latex = d.to_latex()
+    # issue 14: the softmax sentence rendered ^ as a logical AND; the identity is math now
+    assert r"\wedge" not in latex and r"\text{e}" not in latex
+    assert r"\frac{e^{z_{1}}}{e^{z_{1}} + e^{z_{2}} + e^{z_{3}}} = \operatorname{softmax}" in latex
+    two = derive("exp(z1)/(exp(z1)+exp(z2))", "z1").to_text()
+    assert "For two classes the probabilities add up to 1: softmax(z₁, z₂)₂ = 1 − softmax(z₁, z₂)₁" in two
