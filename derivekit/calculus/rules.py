@@ -97,8 +97,8 @@ _GENERAL_RULES = [
     _rule("log_diff", "Logarithmic differentiation",
           r"\frac{d}{dx} f^{g} = f^{g}\left(g' \log f + g \frac{f'}{f}\right)",
           "d/dx f^g = f^g·(g′·log f + g·f′/f)",
-          "Both base and exponent depend on {var}: take natural logs, log y = {log_form}, "
-          "differentiate, and multiply by y = {expr}."),
+          "Both base and exponent depend on {var}: with {y_equation}, take natural logs, "
+          "{log_equation}, differentiate, and multiply by {y}."),
     _rule("abs", "Absolute value rule", r"\frac{d}{dx} |x| = \operatorname{sgn}(x)",
           "d/dx |x| = sgn(x)",
           "|{var}| has slope sgn({var}), the sign function (−1 for negative and +1 for positive "
@@ -108,7 +108,8 @@ _GENERAL_RULES = [
           "sgn, the sign function, is constant on each side of its jump at {kink}, so its derivative is 0 away from the jump."),
     _rule("heaviside", "Step function rule", r"\frac{d}{dx} H(x) = 0 \quad (x \ne 0)",
           "d/dx H(x) = 0 (x ≠ 0)",
-          "The step function is flat on each side of its jump at {kink}, so its derivative is 0 "
+          "The step function H (1 for a positive argument, 0 for a negative one) is flat on "
+          "each side of its jump at {kink}, so its derivative is 0 "
           "away from it (as a distribution it is δ)."),
     _rule("piecewise", "Piecewise rule",
           r"\frac{d}{dx} \begin{cases} f_i & c_i \end{cases} = \begin{cases} f_i' & c_i \end{cases}",
@@ -531,7 +532,11 @@ def log_diff_rule(expr: sp.Pow, var, ctx) -> Step:
     base, exponent = expr.base, expr.exp
     log_form = exponent * sp.log(base)
     inner = ctx.derive(log_form, var)
-    return _step("log_diff", expr, var, expr * inner.result, [inner], log_form=log_form)
+    # the name for the function must not be one of its variables
+    y = next(sp.Symbol(n) for n in ("y", "F", "Y", "φ", "ψ") if sp.Symbol(n) not in expr.free_symbols)
+    return _step("log_diff", expr, var, expr * inner.result, [inner], log_form=log_form,
+                 y=y, y_equation=sp.Eq(y, expr, evaluate=False),
+                 log_equation=sp.Eq(sp.log(y), log_form, evaluate=False))
 
 
 def _function_outer(expr: sp.Expr, var) -> Step:

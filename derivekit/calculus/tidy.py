@@ -282,7 +282,7 @@ def _plain(expr: sp.Expr) -> str:
     return sp.sstr(expr)
 
 
-def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
+def tidy(raw: sp.Expr, order: int = 1, wrt: sp.Symbol | None = None) -> tuple[sp.Expr, list[Rewrite]]:
     """Bring ``raw`` into textbook form; return it and the rewrites that got there.
 
     1. recognise softmax, e^(zᵢ)/Σⱼ e^(zⱼ), before and after tidying the algebra
@@ -292,7 +292,8 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
     2. recognise the sigmoid, e^v/(1 + e^v) = σ(v), and tidy the algebra once more; the
        route that expands a quotient's numerator before recognising σ is tried too
        (e^(−z)/(1 + e^(−z)) gives −e^(−z)/(1 + e^(−z))², which is −σ(z)(1 − σ(z)));
-    3. for two classes, softmax₂ = 1 − softmax₁.
+    3. for two classes, softmax₂ = 1 − softmax₁ (or the other way round when ``wrt``, the
+       variable differentiated, is z₂: the diagonal entry keeps its own class).
 
     The result is never longer (in operations, :func:`_score`) than ``raw``.
     """
@@ -317,7 +318,7 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         rewrites.append(Rewrite(f"Take the common factor {outside.args[0]} out", current, outside,
                                 order=order))
         current = outside
-    paired = _two_class_softmax(current)  # s₁s₂ → s₁(1 − s₁): two operations for the textbook's form
+    paired = _two_class_softmax(current, wrt)  # s₁s₂ → s₁(1 − s₁): two operations for the textbook's form
     if paired != current and _score(paired) <= _score(raw):
         from derivekit.parsing.functions import softmax
         gone = sorted(current.atoms(softmax) - paired.atoms(softmax), key=sp.default_sort_key)
@@ -379,10 +380,11 @@ def _sigmoid_identities(before: sp.Expr, after: sp.Expr) -> list[sp.Eq]:
     return identities
 
 
-def _two_class_softmax(expr: sp.Expr) -> sp.Expr:
-    """softmax(z₁, z₂)₁·softmax(z₁, z₂)₂ written sᵢ(1 − sᵢ) (the lower index kept): with
-    two classes the probabilities sum to 1, and the diagonal form is the textbook's. A
-    negative product is the off-diagonal −sᵢsⱼ and stays."""
+def _two_class_softmax(expr: sp.Expr, wrt: sp.Symbol | None = None) -> sp.Expr:
+    """softmax(z₁, z₂)₁·softmax(z₁, z₂)₂ written sᵢ(1 − sᵢ), keeping the class whose input
+    is the variable differentiated (∂s₂/∂z₂ = s₂(1 − s₂)), else the lower index: with two
+    classes the probabilities sum to 1, and the diagonal form is the textbook's. A negative
+    product is the off-diagonal −sᵢsⱼ and stays."""
     from derivekit.parsing.functions import softmax
 
     def rewrite(node):
@@ -392,6 +394,8 @@ def _two_class_softmax(expr: sp.Expr) -> sp.Expr:
         for first in pairs:
             for second in pairs:
                 if first.args[1:] == second.args[1:] and first.args[0] < second.args[0]:
+                    if wrt is not None and second.inputs[int(second.index) - 1] == wrt:
+                        first, second = second, first
                     rest = list(node.args)
                     rest.remove(second)
                     return sp.Mul(*rest, 1 - first)

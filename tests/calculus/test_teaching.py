@@ -125,3 +125,17 @@ def test_softmax_recognition_states_the_identities_for_its_inputs():
     assert r"\frac{e^{z_{1}}}{e^{z_{1}} + e^{z_{2}} + e^{z_{3}}} = \operatorname{softmax}" in latex
     two = derive("exp(z1)/(exp(z1)+exp(z2))", "z1").to_text()
     assert "For two classes the probabilities add up to 1: softmax(z₁, z₂)₂ = 1 − softmax(z₁, z₂)₁" in two
+
+
+@pytest.mark.parametrize("source, var, index", [
+    ("exp(z1)/(exp(z1)+exp(z2))", "z1", 1), ("exp(z2)/(exp(z1)+exp(z2))", "z2", 2),
+    ("softmax(2, z1, z2)", "z2", 2), ("softmax(1, z1, z2)", "z1", 1)])
+def test_two_class_diagonal_keeps_its_own_class(source, var, index):
+    # ∂s₂/∂z₂ is written s₂(1 − s₂), as a textbook writes the diagonal sᵢ(1 − sᵢ)
+    from derivekit.parsing.functions import softmax
+    z1, z2 = sp.symbols("z1 z2")
+    d = derive(source, var)
+    s = softmax(index, z1, z2)
+    assert d.result == s * (1 - s)
+    expr = d.expr
+    assert exprgen.same_value(d.result, sp.diff(expr, sp.Symbol(var)), symbols=[z1, z2])
