@@ -188,6 +188,7 @@ def test_a_capitalised_name_keeps_its_capitals_inside_a_sentence():
      ["the logarithmic differentiation", "ln y", "ln f", "ln x"]),
     ("asin(2*x)", ["d/dx arcsin x", "d/dx [arcsin(2x)] = 2/√(1 − 4x²)"], ["asin"]),
     ("max(x, 0)", ["step function H (H(t) = 1 for t > 0"], []),
+    ("tanh(3*x)", ["d/dx [tanh(3x)] = 3(1 − tanh(3x)²)"], ["3 − 3tanh(3x)²."]),
 ])
 def test_expression_explanations_keep_one_spelling(source, wanted, unwanted):
     # issue 14: one spelling each (log, arcsin), H defined where used, "logarithmic
