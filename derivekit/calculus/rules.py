@@ -69,10 +69,9 @@ _GENERAL_RULES = [
           "factor at a time, keeping the others: {terms}; the derivative is their sum."),
     _rule("quotient", "Quotient rule",
           r"\frac{d}{dx}\frac{f}{g} = \frac{f' g - f g'}{g^{2}}", "d/dx (f/g) = (f′·g − f·g′)/g²",
-          "With numerator {numerator} and denominator {denominator}: "
-          "(numerator′ · denominator − numerator · denominator′) / denominator². Here "
-          "numerator′ = {top} and denominator′ = {bottom}, so it is "
-          "[({top})·({denominator}) − ({numerator})·({bottom})] / ({denominator})²."),
+          "Name the numerator and the denominator {pieces}, with derivatives {derivatives}; "
+          "then {formula} = [({top})·({denominator}) − ({numerator})·({bottom})] / "
+          "({denominator})²."),
     _rule("chain", "Chain rule",
           r"\frac{d}{dx} f(g(x)) = f'(g(x))\, g'(x)", "d/dx f(g(x)) = f′(g(x))·g′(x)",
           "Substitute {name} = {inner}: the derivative is d/d{name} {outer} = {outer_derivative}, "
@@ -497,8 +496,13 @@ def quotient_rule(expr: sp.Mul, var, ctx) -> Step:
     numerator, denominator = sp.Mul(*numerator_factors), sp.Mul(*denominator_factors)
     top, bottom = ctx.derive(numerator, var), ctx.derive(denominator, var)
     result = (top.result * denominator - numerator * bottom.result) / denominator ** 2
+    f, g = _piece_names(2)
     return _step("quotient", expr, var, result, [top, bottom], numerator=numerator,
-                 denominator=denominator, top=top.result, bottom=bottom.result)
+                 denominator=denominator, top=top.result, bottom=bottom.result,
+                 pieces=[sp.Eq(f, numerator, evaluate=False), sp.Eq(g, denominator, evaluate=False)],
+                 derivatives=[sp.Eq(f.primed(), top.result, evaluate=False),
+                              sp.Eq(g.primed(), bottom.result, evaluate=False)],
+                 formula=(f.primed() * g - f * g.primed()) / g**2)
 
 
 def pow_rule(expr: sp.Pow, var, ctx) -> Step:

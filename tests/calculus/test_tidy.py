@@ -103,7 +103,7 @@ def test_bce_cancellation_is_said_with_its_reason():
     ("log(x^2 + 1)", ["natural logarithm (ln, base e)", "for u₁ > 0"], []),
     ("tanh(3*x)", ["sinh(u₁)/cosh(u₁)", "cosh² − sinh² = 1"], []),
     ("softplus(x)", ["log(exp(x) + 1)", "= σ(x)"], []),
-    ("x/(1 + x^2)", ["numerator′ = 1 and denominator′ = 2x"], []),
+    ("x/(1 + x^2)", ["f = x, g = x² + 1, with derivatives f′ = 1, g′ = 2x; then (f′·g − f·g′)/g²"], []),
 ])
 def test_rule_sentences_name_their_placeholders(source, wanted, unwanted):
     # issue 14: placeholders named in the sentence that uses them, one spelling each,
