@@ -119,7 +119,7 @@ def _derivation(engine: Engine, expr: sp.Expr, var: sp.Symbol, order: int,
         step = engine.root(current, var)
         roots.append(step)
         raw = step.result
-        current, moves = tidy(raw, order=k) if tidy_result else (raw, [])
+        current, moves = tidy(raw, order=k, wrt=var) if tidy_result else (raw, [])
         rewrites.extend(moves)
     return Derivation(expr=expr, wrt=var, order=order, steps=tuple(roots), raw_result=raw,
                       result=current, rewrites=tuple(rewrites))
@@ -129,7 +129,7 @@ def _without_steps(expr: sp.Expr, var: sp.Symbol, result: sp.Expr, order: int = 
                    tidy_result: bool = False) -> Derivation:
     """A derivation with no steps (the fast path); tidied only when asked (single results:
     matrices stay raw so that a large Hessian keeps its speed)."""
-    tidied, rewrites = tidy(result, order=order) if tidy_result else (result, [])
+    tidied, rewrites = tidy(result, order=order, wrt=var) if tidy_result else (result, [])
     return Derivation(expr=expr, wrt=var, order=order, steps=(), raw_result=result, result=tidied,
                       rewrites=tuple(rewrites))
 

@@ -65,14 +65,13 @@ _GENERAL_RULES = [
     _rule("product", "Product rule",
           r"\frac{d}{dx}\left(f g\right) = \frac{df}{dx} g + f \frac{dg}{dx}",
           "d/dx (f·g) = f′·g + f·g′",
-          "Differentiate each of the {count} factors in turn, keeping the others, and add "
-          "the results: {assembled}."),
+          "Name the factors {pieces}, with derivatives {derivatives}. Differentiate one "
+          "factor at a time, keeping the others: {terms}; the derivative is their sum."),
     _rule("quotient", "Quotient rule",
           r"\frac{d}{dx}\frac{f}{g} = \frac{f' g - f g'}{g^{2}}", "d/dx (f/g) = (f′·g − f·g′)/g²",
-          "With numerator {numerator} and denominator {denominator}: "
-          "(numerator′ · denominator − numerator · denominator′) / denominator². Here "
-          "numerator′ = {top} and denominator′ = {bottom}, so it is "
-          "[({top})·({denominator}) − ({numerator})·({bottom})] / ({denominator})²."),
+          "Name the numerator and the denominator {pieces}, with derivatives {derivatives}; "
+          "then {formula} = [({top})·({denominator}) − ({numerator})·({bottom})] / "
+          "({denominator})²."),
     _rule("chain", "Chain rule",
           r"\frac{d}{dx} f(g(x)) = f'(g(x))\, g'(x)", "d/dx f(g(x)) = f′(g(x))·g′(x)",
           "Substitute {name} = {inner}: the derivative is d/d{name} {outer} = {outer_derivative}, "
@@ -83,20 +82,22 @@ _GENERAL_RULES = [
           "{function} has several arguments: add up each partial derivative times the derivative of its argument."),
     _rule("exp", "Exponential rule", r"\frac{d}{dx} e^{x} = e^{x}", "d/dx eˣ = eˣ",
           "The exponential function is its own derivative."),
-    _rule("exponential", "General exponential rule", r"\frac{d}{dx} a^{x} = a^{x} \ln a",
-          "d/dx aˣ = aˣ·ln a",
-          "A constant base {base} raised to the variable gives itself times ln {base}."),
-    _rule("log", "Logarithm rule", r"\frac{d}{dx} \ln x = \frac{1}{x}", "d/dx ln x = 1/x",
+    _rule("exponential", "General exponential rule", r"\frac{d}{dx} a^{x} = a^{x} \log a",
+          "d/dx aˣ = aˣ·log a",
+          "A constant base {base} raised to the variable gives itself times log {base} (the "
+          "natural logarithm, ln)."),
+    _rule("log", "Logarithm rule", r"\frac{d}{dx} \log x = \frac{1}{x}", "d/dx log x = 1/x",
           "log is the natural logarithm (ln, base e) throughout; for {var} > 0 its derivative "
           "is 1/{var}."),
     _rule("log_base", "Logarithm to another base",
-          r"\frac{d}{dx} \log_b x = \frac{1}{x \ln b}", "d/dx log_b x = 1/(x·ln b)",
-          "log_{base} is ln divided by the constant ln {base}, so differentiate ln and divide by ln {base}."),
+          r"\frac{d}{dx} \log_b x = \frac{1}{x \log b}", "d/dx log_b x = 1/(x·log b)",
+          "log_{base} is the natural log divided by the constant log {base}, so differentiate "
+          "log and divide by log {base}."),
     _rule("log_diff", "Logarithmic differentiation",
-          r"\frac{d}{dx} f^{g} = f^{g}\left(g' \ln f + g \frac{f'}{f}\right)",
-          "d/dx f^g = f^g·(g′·ln f + g·f′/f)",
-          "Both base and exponent depend on {var}: take logs, ln y = {log_form}, "
-          "differentiate, and multiply by y = {expr}."),
+          r"\frac{d}{dx} f^{g} = f^{g}\left(g' \log f + g \frac{f'}{f}\right)",
+          "d/dx f^g = f^g·(g′·log f + g·f′/f)",
+          "Both base and exponent depend on {var}: with {y_equation}, take natural logs, "
+          "{log_equation}, differentiate, and multiply by {y}."),
     _rule("abs", "Absolute value rule", r"\frac{d}{dx} |x| = \operatorname{sgn}(x)",
           "d/dx |x| = sgn(x)",
           "|{var}| has slope sgn({var}), the sign function (−1 for negative and +1 for positive "
@@ -106,7 +107,8 @@ _GENERAL_RULES = [
           "sgn, the sign function, is constant on each side of its jump at {kink}, so its derivative is 0 away from the jump."),
     _rule("heaviside", "Step function rule", r"\frac{d}{dx} H(x) = 0 \quad (x \ne 0)",
           "d/dx H(x) = 0 (x ≠ 0)",
-          "The step function is flat on each side of its jump at {kink}, so its derivative is 0 "
+          "The step function H (1 for a positive argument, 0 for a negative one) is flat on "
+          "each side of its jump at {kink}, so its derivative is 0 "
           "away from it (as a distribution it is δ)."),
     _rule("piecewise", "Piecewise rule",
           r"\frac{d}{dx} \begin{cases} f_i & c_i \end{cases} = \begin{cases} f_i' & c_i \end{cases}",
@@ -116,12 +118,15 @@ _GENERAL_RULES = [
     _rule("max", "Maximum rule",
           r"\frac{d}{dx}\max(f, g) = \begin{cases} f' & f > g \\ g' & f < g \end{cases}",
           "d/dx max(f, g) = f′ where f > g, g′ where f < g",
-          "The derivative follows the {which} argument; at the kink, {kink}, it does not exist "
-          "(ReLU′ uses the same rule, with the convention H(0) = 0 there)."),
+          "The derivative follows the {which} argument, picked out by the step function H "
+          "(H(t) = 1 for t > 0 and 0 for t < 0); at the kink, {kink}, it does not exist, and "
+          "the convention H(0) = 0 is used there, as for ReLU′."),
     _rule("min", "Minimum rule",
           r"\frac{d}{dx}\min(f, g) = \begin{cases} f' & f < g \\ g' & f > g \end{cases}",
           "d/dx min(f, g) = f′ where f < g, g′ where f > g",
-          "The derivative follows the {which} argument; at the kink, {kink}, it does not exist."),
+          "The derivative follows the {which} argument, picked out by the step function H "
+          "(H(t) = 1 for t > 0 and 0 for t < 0); at the kink, {kink}, it does not exist, and "
+          "the convention H(0) = 0 is used there."),
     _rule("abstract_function", "Unknown function",
           r"\frac{d}{dx} f(x) = f'(x)", "d/dx f(x) = f′(x)",
           "{function} is not specified, so its derivative is kept symbolic as {result}."),
@@ -225,19 +230,21 @@ _FUNCTION_RULES = [
     _rule("csc", "Cosecant rule", r"\frac{d}{dx}\csc x = -\csc x \cot x",
           "d/dx csc x = −csc x·cot x", "The derivative of cosecant is minus cosecant times cotangent."),
     _rule("asin", "Arcsine rule", r"\frac{d}{dx}\arcsin x = \frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is 1/√(1 − {var}²), for −1 < {var} < 1 (arcsin is defined "
+          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is {result}, for −1 < {var} < 1 (arcsin is defined "
           "on [−1, 1] and has no derivative at ±1)."),
     _rule("acos", "Arccosine rule", r"\frac{d}{dx}\arccos x = -\frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is −1/√(1 − {var}²), for −1 < {var} < 1 (arccos is defined "
+          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is {result}, for −1 < {var} < 1 (arccos is defined "
           "on [−1, 1] and has no derivative at ±1)."),
     _rule("atan", "Arctangent rule", r"\frac{d}{dx}\arctan x = \frac{1}{1 + x^{2}}",
-          "d/dx arctan x = 1/(1 + x²)", "The derivative of arctangent is 1/(1 + {var}²), for every real {var}."),
+          "d/dx arctan x = 1/(1 + x²)", "The derivative of arctangent is {result}, for every real {var}."),
     _rule("acot", "Arccotangent rule", r"\frac{d}{dx}\operatorname{arccot} x = -\frac{1}{1 + x^{2}}",
-          "d/dx arccot x = −1/(1 + x²)", "The derivative of arccotangent is −1/(1 + u²)."),
+          "d/dx arccot x = −1/(1 + x²)", "The derivative of arccotangent is {result}, for every real {var}."),
     _rule("asec", "Arcsecant rule", r"\frac{d}{dx}\operatorname{arcsec} x = \frac{1}{x^{2}\sqrt{1 - x^{-2}}}",
-          "d/dx arcsec x = 1/(x²√(1 − 1/x²))", "The derivative of arcsecant is 1/(u²√(1 − 1/u²))."),
+          "d/dx arcsec x = 1/(x²√(1 − 1/x²))", "The derivative of arcsecant is {result}, for |{var}| > 1 (arcsec is "
+          "defined for |{var}| ≥ 1 and has no derivative at ±1)."),
     _rule("acsc", "Arccosecant rule", r"\frac{d}{dx}\operatorname{arccsc} x = -\frac{1}{x^{2}\sqrt{1 - x^{-2}}}",
-          "d/dx arccsc x = −1/(x²√(1 − 1/x²))", "The derivative of arccosecant is −1/(u²√(1 − 1/u²))."),
+          "d/dx arccsc x = −1/(x²√(1 − 1/x²))", "The derivative of arccosecant is {result}, for |{var}| > 1 (arccsc "
+          "is defined for |{var}| ≥ 1 and has no derivative at ±1)."),
     _rule("sinh", "Hyperbolic sine rule", r"\frac{d}{dx}\sinh x = \cosh x", "d/dx sinh x = cosh x",
           "The derivative of sinh is cosh."),
     _rule("cosh", "Hyperbolic cosine rule", r"\frac{d}{dx}\cosh x = \sinh x", "d/dx cosh x = sinh x",
@@ -253,18 +260,18 @@ _FUNCTION_RULES = [
     _rule("csch", "Hyperbolic cosecant rule", r"\frac{d}{dx}\operatorname{csch} x = -\operatorname{csch} x \coth x",
           "d/dx csch x = −csch x·coth x", "The derivative of csch is −csch·coth."),
     _rule("asinh", "Inverse hyperbolic sine rule", r"\frac{d}{dx}\operatorname{arsinh} x = \frac{1}{\sqrt{x^{2} + 1}}",
-          "d/dx arsinh x = 1/√(x² + 1)", "The derivative of arsinh is 1/√(u² + 1)."),
+          "d/dx arsinh x = 1/√(x² + 1)", "The derivative of arsinh is {result}, for every real {var}."),
     _rule("acosh", "Inverse hyperbolic cosine rule",
           r"\frac{d}{dx}\operatorname{arcosh} x = \frac{1}{\sqrt{x - 1}\,\sqrt{x + 1}}",
           "d/dx arcosh x = 1/(√(x − 1)·√(x + 1))",
           "The derivative of arcosh is 1/(√({var} − 1)√({var} + 1)), which is 1/√({var}² − 1) "
           "for {var} > 1 (arcosh is defined for {var} ≥ 1)."),
     _rule("atanh", "Inverse hyperbolic tangent rule", r"\frac{d}{dx}\operatorname{artanh} x = \frac{1}{1 - x^{2}}",
-          "d/dx artanh x = 1/(1 − x²)", "The derivative of artanh is 1/(1 − u²)."),
+          "d/dx artanh x = 1/(1 − x²)", "The derivative of artanh is {result}, for −1 < {var} < 1 (where artanh is defined)."),
     _rule("acoth", "Inverse hyperbolic cotangent rule", r"\frac{d}{dx}\operatorname{arcoth} x = \frac{1}{1 - x^{2}}",
-          "d/dx arcoth x = 1/(1 − x²)", "The derivative of arcoth is 1/(1 − u²)."),
+          "d/dx arcoth x = 1/(1 − x²)", "The derivative of arcoth is {result}, for |{var}| > 1 (where arcoth is defined)."),
     _rule("erf", "Error function rule", r"\frac{d}{dx}\operatorname{erf} x = \frac{2}{\sqrt{\pi}} e^{-x^{2}}",
-          "d/dx erf x = (2/√π)·e^(−x²)", "The derivative of erf is the Gaussian 2e^(−u²)/√π."),
+          "d/dx erf x = (2/√π)·e^(−x²)", "The derivative of erf is the Gaussian {result}."),
     _rule("sigmoid", "Sigmoid rule", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)",
           "σ′(x) = σ(x)(1 − σ(x))",
           "From {expr} = {definition}, the chain rule gives {derivation} = {result}: the "
@@ -303,7 +310,8 @@ _FUNCTION_RULES = [
     _rule("softmax", "Softmax rule",
           r"\frac{\partial \operatorname{softmax}_i}{\partial z_j} = \operatorname{softmax}_i\left(\delta_{ij} - \operatorname{softmax}_j\right)",
           "∂softmaxᵢ/∂zⱼ = softmaxᵢ·(δᵢⱼ − softmaxⱼ)",
-          "Each output of softmax depends on every input: ∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ)."),
+          "Each output sᵢ = softmax(z)ᵢ depends on every input: ∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ), where "
+          "δᵢⱼ is 1 when i = j and 0 otherwise."),
 ]
 
 #: every rule's identity and English, keyed by rule name
@@ -419,16 +427,59 @@ def log_base_rule(expr: sp.Mul, var, ctx) -> Step:
 
 
 def product_rule(expr: sp.Mul, var, ctx) -> Step:
-    """d/dx (f₁ f₂ ⋯ fₙ) = Σᵢ fᵢ′ ∏_{j≠i} fⱼ."""
+    """d/dx (f₁ f₂ ⋯ fₙ) = Σᵢ fᵢ′ ∏_{j≠i} fⱼ: the factors are named (f, g, …), their
+    derivatives given, and each term f′·g, f·g′ shown as written before it is added."""
     factors = expr.args
     substeps = [ctx.derive(f, var) for f in factors]
-    terms, shown = [], []
+    names = _piece_names(len(factors))
+    terms, shown, labelled = [], [], []
+    cancellation = {}
     for i, step in enumerate(substeps):
         others = factors[:i] + factors[i + 1:]
         terms.append(step.result * sp.Mul(*others))
         shown.append(_held_product(step.result, *others))
+        labels = [names[j].primed() if j == i else names[j] for j in range(len(factors))]
+        labelled.append(sp.Eq(sp.Mul(*labels, evaluate=False), shown[-1], evaluate=False))
+        if not cancellation:
+            cancellation = _term_cancellation(step.result, sp.Mul(*others))
     return _step("product", expr, var, sp.Add(*terms), substeps, count=len(factors),
-                 assembled=sp.Add(*shown, evaluate=False))
+                 assembled=sp.Add(*shown, evaluate=False),
+                 pieces=[sp.Eq(n, f, evaluate=False) for n, f in zip(names, factors)],
+                 derivatives=[sp.Eq(n.primed(), s.result, evaluate=False)
+                              for n, s in zip(names, substeps)],
+                 terms=labelled, **cancellation)
+
+
+class PieceName(sp.Symbol):
+    """A name for a factor in the product rule's sentence (f, g, f′): printed as itself in
+    text, and with an ASCII prime in LaTeX."""
+
+    def primed(self) -> PieceName:
+        return PieceName(self.name + "′")
+
+    def _derivekit_text(self, printer):
+        return self.name
+
+    def _latex(self, printer):
+        return self.name.replace("′", "'")
+
+
+def _piece_names(count: int) -> list[PieceName]:
+    """f, g (h, k) as textbooks name the factors of a product; f₁ … fₙ beyond four."""
+    if count <= 4:
+        return [PieceName(n) for n in "fghk"[:count]]
+    return [PieceName(f"f_{i}") for i in range(1, count + 1)]
+
+
+def _term_cancellation(derivative: sp.Expr, others: sp.Expr) -> dict:
+    """The detail of the cancellation inside one product-rule term fᵢ′·(the rest), when one
+    side divides by a factor the other multiplies by (x·(1/x) = 1 in (x·log x)′), else {}."""
+    for divides, multiplies in ((derivative, others), (others, derivative)):
+        cancelled = cancelled_factor(divides, multiplies)
+        if cancelled is not None:
+            return {"cancelled": cancelled, "outer_at": divides, "inner_derivative": multiplies,
+                    "simplified": derivative * others, "reason": ""}
+    return {}
 
 
 def _held_product(*factors) -> sp.Expr:
@@ -445,8 +496,13 @@ def quotient_rule(expr: sp.Mul, var, ctx) -> Step:
     numerator, denominator = sp.Mul(*numerator_factors), sp.Mul(*denominator_factors)
     top, bottom = ctx.derive(numerator, var), ctx.derive(denominator, var)
     result = (top.result * denominator - numerator * bottom.result) / denominator ** 2
+    f, g = _piece_names(2)
     return _step("quotient", expr, var, result, [top, bottom], numerator=numerator,
-                 denominator=denominator, top=top.result, bottom=bottom.result)
+                 denominator=denominator, top=top.result, bottom=bottom.result,
+                 pieces=[sp.Eq(f, numerator, evaluate=False), sp.Eq(g, denominator, evaluate=False)],
+                 derivatives=[sp.Eq(f.primed(), top.result, evaluate=False),
+                              sp.Eq(g.primed(), bottom.result, evaluate=False)],
+                 formula=(f.primed() * g - f * g.primed()) / g**2)
 
 
 def pow_rule(expr: sp.Pow, var, ctx) -> Step:
@@ -480,7 +536,11 @@ def log_diff_rule(expr: sp.Pow, var, ctx) -> Step:
     base, exponent = expr.base, expr.exp
     log_form = exponent * sp.log(base)
     inner = ctx.derive(log_form, var)
-    return _step("log_diff", expr, var, expr * inner.result, [inner], log_form=log_form)
+    # the name for the function must not be one of its variables
+    y = next(sp.Symbol(n) for n in ("y", "F", "Y", "φ", "ψ") if sp.Symbol(n) not in expr.free_symbols)
+    return _step("log_diff", expr, var, expr * inner.result, [inner], log_form=log_form,
+                 y=y, y_equation=sp.Eq(y, expr, evaluate=False),
+                 log_equation=sp.Eq(sp.log(y), log_form, evaluate=False))
 
 
 def _function_outer(expr: sp.Expr, var) -> Step:
@@ -554,6 +614,7 @@ def _with_chain(expr, inner, var, ctx, outer_rule, outer_at_inner=None) -> Step:
     result = outer_at_inner * inner_step.result
     cancelled = cancelled_factor(outer_at_inner, inner_step.result)
     extra = {} if cancelled is None else {"cancelled": cancelled, "outer_at": outer_at_inner,
+                                          "simplified": result,
                                           "reason": _cancellation_reason(cancelled)}
     return _step("chain", expr, var, result, [outer_step, inner_step], facts=[(name, inner)],
                  outer=outer, inner=inner, name=name, outer_derivative=outer_step.result,
@@ -561,10 +622,11 @@ def _with_chain(expr, inner, var, ctx, outer_rule, outer_at_inner=None) -> Step:
                  product=sp.Mul(outer_at_inner, inner_step.result, evaluate=False), **extra)
 
 
-#: the sentence a chain step adds when f′(g) divides by a factor that g′ multiplies by:
-#: the cancellation is the step's insight (σ′/σ = 1 − σ in the BCE gradient), so it is said
+#: the sentence a chain step adds when f′(g) divides by a factor that g′ multiplies by (and
+#: a product step, when one term's factors do): the cancellation is the step's insight
+#: (σ′/σ = 1 − σ in the BCE gradient, x·(1/x) = 1 in (x·log x)′), so it is said
 CANCELLATION = ("Here {cancelled} cancels: it divides in {outer_at} and multiplies in "
-                "{inner_derivative}, so the product is {result}{reason}.")
+                "{inner_derivative}, so the product is {simplified}{reason}.")
 
 
 def _cancellation_reason(cancelled: sp.Expr) -> str:

@@ -282,7 +282,7 @@ def _plain(expr: sp.Expr) -> str:
     return sp.sstr(expr)
 
 
-def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
+def tidy(raw: sp.Expr, order: int = 1, wrt: sp.Symbol | None = None) -> tuple[sp.Expr, list[Rewrite]]:
     """Bring ``raw`` into textbook form; return it and the rewrites that got there.
 
     1. recognise softmax, e^(zᵢ)/Σⱼ e^(zⱼ), before and after tidying the algebra
@@ -292,7 +292,8 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
     2. recognise the sigmoid, e^v/(1 + e^v) = σ(v), and tidy the algebra once more; the
        route that expands a quotient's numerator before recognising σ is tried too
        (e^(−z)/(1 + e^(−z)) gives −e^(−z)/(1 + e^(−z))², which is −σ(z)(1 − σ(z)));
-    3. for two classes, softmax₂ = 1 − softmax₁.
+    3. for two classes, softmax₂ = 1 − softmax₁ (or the other way round when ``wrt``, the
+       variable differentiated, is z₂: the diagonal entry keeps its own class).
 
     The result is never longer (in operations, :func:`_score`) than ``raw``.
     """
@@ -317,10 +318,15 @@ def tidy(raw: sp.Expr, order: int = 1) -> tuple[sp.Expr, list[Rewrite]]:
         rewrites.append(Rewrite(f"Take the common factor {outside.args[0]} out", current, outside,
                                 order=order))
         current = outside
-    paired = _two_class_softmax(current)  # s₁s₂ → s₁(1 − s₁): two operations for the textbook's form
+    paired = _two_class_softmax(current, wrt)  # s₁s₂ → s₁(1 − s₁): two operations for the textbook's form
     if paired != current and _score(paired) <= _score(raw):
-        rewrites.append(Rewrite("For two classes the probabilities add up to 1: "
-                                "softmax(z)₂ = 1 − softmax(z)₁", current, paired, order=order))
+        from derivekit.parsing.functions import softmax
+        gone = sorted(current.atoms(softmax) - paired.atoms(softmax), key=sp.default_sort_key)
+        kept = [s.func(3 - int(s.index), *s.inputs) for s in gone]
+        rewrites.append(Rewrite("For two classes the probabilities add up to 1: {identities}",
+                                current, paired, order=order,
+                                detail={"identities": [sp.Eq(g, 1 - k, evaluate=False)
+                                                       for g, k in zip(gone, kept)]}))
         current = paired
     return current, rewrites
 
@@ -349,25 +355,36 @@ def _sigmoid_route(current: sp.Expr, rewrites: list[Rewrite], order: int) -> sp.
     then the algebra tidied; appends the moves taken."""
     recognised = _recognise_sigmoid(current)
     if recognised != current and _sigmoid_complete(recognised, current):
-        rewrites.append(Rewrite(_sigmoid_sentence(current, recognised), current, recognised,
-                                order=order))
+        rewrites.append(Rewrite("Recognise the sigmoid: {identities}", current, recognised,
+                                order=order,
+                                detail={"identities": _sigmoid_identities(current, recognised)}))
         current = _tidy_algebra(recognised, rewrites, order)
     return current
 
 
-def _sigmoid_sentence(before: sp.Expr, after: sp.Expr) -> str:
-    """The identities used, written with the exponent the expression has (e^(−z), not eᵛ)."""
+def _sigmoid_identities(before: sp.Expr, after: sp.Expr) -> list[sp.Eq]:
+    """The identities used, written with the argument and the sign of the exponent the
+    expression has (exp(−z)/(exp(−z) + 1) = 1 − σ(z)), so that no placeholder is left
+    undefined."""
     sigmoid = sigmoid_function()
-    new = {s.args[0] for s in after.atoms(sigmoid)} - {s.args[0] for s in before.atoms(sigmoid)}
-    if any(sp.exp(-v) in before.atoms(sp.exp) or before.has(sp.exp(-v)) for v in new):
-        return "Recognise the sigmoid: e⁻ᵛ/(1 + e⁻ᵛ) = 1 − σ(v), 1/(1 + e⁻ᵛ) = σ(v)"
-    return "Recognise the sigmoid: eᵛ/(1 + eᵛ) = σ(v), 1/(1 + eᵛ) = 1 − σ(v)"
+    new = sorted({s.args[0] for s in after.atoms(sigmoid)} - {s.args[0] for s in before.atoms(sigmoid)},
+                 key=sp.default_sort_key)
+    identities = []
+    for v in new:
+        if before.has(sp.exp(-v)):
+            identities += [sp.Eq(sp.exp(-v) / (sp.exp(-v) + 1), 1 - sigmoid(v), evaluate=False),
+                           sp.Eq(1 / (sp.exp(-v) + 1), sigmoid(v), evaluate=False)]
+        else:
+            identities += [sp.Eq(sp.exp(v) / (sp.exp(v) + 1), sigmoid(v), evaluate=False),
+                           sp.Eq(1 / (sp.exp(v) + 1), 1 - sigmoid(v), evaluate=False)]
+    return identities
 
 
-def _two_class_softmax(expr: sp.Expr) -> sp.Expr:
-    """softmax(z₁, z₂)₁·softmax(z₁, z₂)₂ written sᵢ(1 − sᵢ) (the lower index kept): with
-    two classes the probabilities sum to 1, and the diagonal form is the textbook's. A
-    negative product is the off-diagonal −sᵢsⱼ and stays."""
+def _two_class_softmax(expr: sp.Expr, wrt: sp.Symbol | None = None) -> sp.Expr:
+    """softmax(z₁, z₂)₁·softmax(z₁, z₂)₂ written sᵢ(1 − sᵢ), keeping the class whose input
+    is the variable differentiated (∂s₂/∂z₂ = s₂(1 − s₂)), else the lower index: with two
+    classes the probabilities sum to 1, and the diagonal form is the textbook's. A negative
+    product is the off-diagonal −sᵢsⱼ and stays."""
     from derivekit.parsing.functions import softmax
 
     def rewrite(node):
@@ -377,12 +394,32 @@ def _two_class_softmax(expr: sp.Expr) -> sp.Expr:
         for first in pairs:
             for second in pairs:
                 if first.args[1:] == second.args[1:] and first.args[0] < second.args[0]:
+                    if wrt is not None and second.inputs[int(second.index) - 1] == wrt:
+                        first, second = second, first
                     rest = list(node.args)
                     rest.remove(second)
                     return sp.Mul(*rest, 1 - first)
         return node
 
     return expr.replace(lambda n: isinstance(n, sp.Mul), rewrite)
+
+
+def _softmax_rewrite(before: sp.Expr, after: sp.Expr, order: int) -> Rewrite:
+    """Recognising softmax, with the identity written for the expression's own inputs
+    (exp(z₁)/(exp(z₁) + exp(z₂)) = softmax(z₁, z₂)₁), printed as math in every format."""
+    from derivekit.parsing.functions import softmax
+    new = sorted(after.atoms(softmax) - before.atoms(softmax), key=sp.default_sort_key)
+    identities = []
+    for s in new[:3]:
+        total = sp.Add(*[sp.exp(z) for z in s.inputs])
+        mine = sp.exp(s.inputs[int(s.index) - 1])
+        identities.append(sp.Eq(mine / total, s, evaluate=False))
+        if after.has(1 - s) and not before.has(1 - s):  # the rest of the sum: 1 − sᵢ
+            identities.append(sp.Eq((total - mine) / total, 1 - s, evaluate=False))
+    if not identities or identities == [sp.Eq(before, after, evaluate=False)]:
+        return Rewrite("Recognise softmax", before, after, order=order)  # the line says it
+    return Rewrite("Recognise softmax: {identities}", before, after, order=order,
+                   detail={"identities": identities})
 
 
 def _tidy_softmax(raw: sp.Expr, order: int, softmax_first: bool) -> tuple[sp.Expr, list[Rewrite]]:
@@ -392,14 +429,12 @@ def _tidy_softmax(raw: sp.Expr, order: int, softmax_first: bool) -> tuple[sp.Exp
     if softmax_first:
         recognised = _recognise_softmax(current)
         if recognised != current:
-            rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
-                                    current, recognised, order=order))
+            rewrites.append(_softmax_rewrite(current, recognised, order))
             current = recognised
     current = _tidy_algebra(current, rewrites, order)
     recognised = _recognise_softmax(current)  # the algebra can bring e^(zᵢ)/Σⱼ e^(zⱼ) out
     if recognised != current:
-        rewrites.append(Rewrite("Recognise softmax: e^(zᵢ)/Σⱼ e^(zⱼ) = softmax(z)ᵢ",
-                                current, recognised, order=order))
+        rewrites.append(_softmax_rewrite(current, recognised, order))
         current = _tidy_algebra(recognised, rewrites, order)
     return current, rewrites
 
@@ -514,17 +549,18 @@ def _leading_ones_positive(expr: sp.Expr) -> sp.Expr:
     return sign * sp.Mul(*factors)
 
 
-def _factor_sentence(before: sp.Expr, back) -> str:
+def _factor_sentence(before: sp.Expr, back) -> tuple[str, dict]:
     """The factoring move named for what it factors: a polynomial, a rational function, or
-    one in frozen pieces such as exp(z1) (never "polynomial" for a quotient of exponentials)."""
+    one in frozen pieces such as exp(z1) (never "polynomial" for a quotient of exponentials);
+    with the pieces as ``detail``, so that they are printed as math."""
     numerator, denominator = sp.fraction(before)
     pieces = sorted((back(d) for d in before.free_symbols if back(d) != d), key=sp.default_sort_key)
     if not pieces:
-        return "Factor the polynomial" if denominator == 1 else "Factor numerator and denominator"
-    names = ", ".join(_plain(p) for p in pieces)
+        return ("Factor the polynomial" if denominator == 1
+                else "Factor numerator and denominator"), {}
     if denominator == 1:
-        return f"Factor, treating {names} as unknowns"
-    return f"Factor numerator and denominator, treating {names} as unknowns"
+        return "Factor, treating {pieces} as unknowns", {"pieces": pieces}
+    return "Factor numerator and denominator, treating {pieces} as unknowns", {"pieces": pieces}
 
 
 def _describe(move: str, before, after, back, order: int) -> Rewrite:
@@ -557,14 +593,16 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
         return Rewrite(f"Collect the terms in {names}", back(before), back(after), order=order,
                        detail={"collected": gathered})
     if move == "polynomial":
-        return Rewrite(_factor_sentence(before, back), back(before), back(after), order=order)
+        text, detail = _factor_sentence(before, back)
+        return Rewrite(text, back(before), back(after), order=order, detail=detail)
     if move == "radical":
         roots = sorted((back(d) for d in before.free_symbols if d in after.free_symbols
                         and isinstance(back(d), sp.Pow) and back(d).exp == sp.S.Half),
                        key=sp.default_sort_key)
-        squares = ", ".join(f"({_plain(r)})**2 = {_plain(r.base)}" for r in roots)
-        text = "Write over a common denominator" + (f" and use {squares}" if squares else "")
-        return Rewrite(text, back(before), back(after), order=order)
+        squares = [sp.Eq(sp.Pow(r, 2, evaluate=False), r.base, evaluate=False) for r in roots]
+        text = "Write over a common denominator" + (" and use {squares}" if squares else "")
+        return Rewrite(text, back(before), back(after), order=order,
+                       detail={"squares": squares} if squares else {})
     if move == "together":
         return Rewrite("Write over a common denominator", back(before), back(after), order=order)
     return Rewrite("Write as one fraction and cancel common factors", back(before), back(after),

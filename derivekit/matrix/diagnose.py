@@ -333,6 +333,24 @@ def target_subtracted(claim: Node, ctx: Context) -> Iterator[Edit]:
             yield Edit("target_missing", f"{ctx.text(node)} should be {ctx.text(fixed)}", _replace(claim, path, fixed))
 
 
+def target_score_path(claim: Node, ctx: Context) -> Iterator[Edit]:
+    """The target term forgotten in a multiclass hinge: with margins Sⱼ − S_y + 1, the
+    correct-class score S_y = rowsum(S ⊙ Y) depends on W too, so ∂L/∂S = P − Y ⊙ rowsum(P)
+    (P the margin mask); the claim stops at P. Column layout sums over axis 0 (colsum)."""
+    for y in ctx.targets:
+        want = ctx.shape(_var(y))
+        for path, node in sorted(_paths(claim), key=lambda pn: pn[1].size()):
+            if node.op == "const" or node.attr == y or (want is not None and ctx.shape(node) not in (want, None)):
+                continue
+            for op, axis in (("rowsum", "its row"), ("colsum", "its column")):
+                fixed = _raw("sub", node, _raw("mul", _var(y), _raw(op, node)))
+                yield Edit("target_missing",
+                           f"the correct-class score in each margin depends on the weights too: "
+                           f"{ctx.text(node)} should be {ctx.text(fixed)}, the target's entry "
+                           f"taking minus the sum of {axis}",
+                           _replace(claim, path, fixed))
+
+
 def regulariser_added(claim: Node, ctx: Context) -> Iterator[Edit]:
     """The regulariser's gradient forgotten: L = data term + λ‖w‖² has ∂L/∂w = (data
     gradient) + 2λw; the claim stops at the data gradient."""
@@ -350,7 +368,8 @@ def regulariser_added(claim: Node, ctx: Context) -> Iterator[Edit]:
 EDIT_GENERATORS: tuple[Callable[[Node, Context], Iterator[Edit]], ...] = (
     summed_over_batch, whole_transposed, swapped_products, toggled_transposes,
     activation_for_derivative, inserted_derivative, swapped_derivatives, scaled_subterms,
-    dropped_factors, inner_sums, target_subtracted, regulariser_added, softmax_jacobian,
+    dropped_factors, inner_sums, target_subtracted, target_score_path, regulariser_added,
+    softmax_jacobian,
     norm_statistics_paths,
 )
 

@@ -228,6 +228,13 @@ def _applied_at(derivative: sp.Derivative):
 
 # --- Unicode text --------------------------------------------------------------------------
 
+#: inverse trig and hyperbolic functions in text, spelled as the LaTeX printer and the rules'
+#: English spell them (arcsin, arsinh); the parser reads these names back
+INVERSE_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot",
+                 "asec": "arcsec", "acsc": "arccsc", "asinh": "arsinh", "acosh": "arcosh",
+                 "atanh": "artanh", "acoth": "arcoth", "asech": "arsech", "acsch": "arcsch"}
+
+
 class UnicodeTextPrinter(TextbookOrder, StrPrinter):
     """Terminal-readable math: ``x·σ(w·x + b)·(1 − σ(w·x + b))``, ``x²``, ``√x``, ``u₁``."""
 
@@ -340,7 +347,13 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
         return f"softmax({', '.join(self._print(a) for a in expr.inputs)}){_script(str(expr.index), _SUB, '_')}"
 
     def _print_FunctionClass(self, cls):
-        return getattr(cls, "unicode_name", "") or cls.__name__
+        return INVERSE_NAMES.get(cls.__name__) or getattr(cls, "unicode_name", "") or cls.__name__
+
+    def _print_inverse(self, expr):
+        return f"{INVERSE_NAMES[type(expr).__name__]}({self._print(expr.args[0])})"
+
+    _print_asin = _print_acos = _print_atan = _print_acot = _print_asec = _print_acsc = _print_inverse
+    _print_asinh = _print_acosh = _print_atanh = _print_acoth = _print_asech = _print_acsch = _print_inverse
 
     def _print_log(self, expr):
         name = "ln" if self._settings["ln_notation"] else "log"
@@ -477,7 +490,9 @@ def derivative_text(expr, var, order, printer, *, partial, notation) -> str:
 class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
     """SymPy's LaTeX printer with textbook order and prime notation for abstract f′."""
 
-    _default_settings = {**LatexPrinter._default_settings, **DEFAULT_SETTINGS}
+    # \arcsin, \operatorname{arsinh}: the spelling of the text printer and the rules' English
+    _default_settings = {**LatexPrinter._default_settings, **DEFAULT_SETTINGS,
+                         "inv_trig_style": "full"}
 
     def _print_Mul(self, expr):
         if _is_unevaluated(expr):

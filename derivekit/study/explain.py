@@ -267,6 +267,13 @@ def _lower_title(title: str) -> str:
     return title[0].lower() + title[1:]
 
 
+def _named(title: str) -> str:
+    """A rule's title as a noun phrase: "the chain rule", but "logarithmic differentiation"
+    and "implicit differentiation" (methods, named without an article)."""
+    lowered = _lower_title(title)
+    return lowered if title.endswith("differentiation") else f"the {lowered}"
+
+
 #: rules too basic to name as "the rule" when a more telling one is used too
 BASIC_RULES = ("constant", "variable", "sum", "constant_multiple", "difference", "identity")
 
@@ -343,11 +350,10 @@ class Explanation(Displayable):
         if not self.rules:
             return "Only the basic rules (constants, sums, powers) are needed."
         first, *others = self.rules
-        text = f"The key rule is the {_lower_title(first.title)}: " \
-               f"{first.statement_text}."
+        text = f"The key rule is {_named(first.title)}: {first.statement_text}."
         if others:
             text += " It also uses " + "; ".join(
-                f"the {_lower_title(r.title)}, {r.statement_text}" for r in others) + "."
+                f"{_named(r.title)}, {r.statement_text}" for r in others) + "."
         return text
 
     def _render(self, fmt: str, **settings):

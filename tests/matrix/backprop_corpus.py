@@ -198,12 +198,12 @@ def _svm_c_torch(t):
 svm = [
     Case("svm-hinge", "R", _svm_r, "W", SVM_R,
          "P = relu_prime(S - rowsum(S*Y) + 1)*(1 - Y); (1/N)*X.T@(P - Y*rowsum(P))",
-         (("unknown", "P = relu_prime(S - rowsum(S*Y) + 1)*(1 - Y); (1/N)*X.T@P"),
+         (("target_missing", "P = relu_prime(S - rowsum(S*Y) + 1)*(1 - Y); (1/N)*X.T@P"),
           ("missing_1_over_N", "P = relu_prime(S - rowsum(S*Y) + 1)*(1 - Y); X.T@(P - Y*rowsum(P))")),
          _svm_r_torch, assume="Y: one-hot rows"),
     Case("svm-hinge", "C", "s = W@x; sum(relu(s - y.T@s + 1)*(1 - y))", "W", "W=CxD,x=Dx1,y=Cx1",
          "p = relu_prime(s - y.T@s + 1)*(1 - y); (p - y*sum(p))@x.T",
-         (("unknown", "p = relu_prime(s - y.T@s + 1)*(1 - y); p@x.T"),
+         (("target_missing", "p = relu_prime(s - y.T@s + 1)*(1 - y); p@x.T"),
           (("xt_wrong_side", "transposed_factor"), "p = relu_prime(s - y.T@s + 1)*(1 - y); x@(p - y*sum(p)).T")),
          _svm_c_torch, assume="y: one-hot columns"),
 ]
@@ -470,7 +470,7 @@ spelled = [
           (("xt_wrong_side", "transposed_factor"), "(1/N)*(F.softmax(Z, dim=1) - Y).T.dot(X)")),
          _ce_r_torch, assume="Y: one-hot rows"),
     Case("svm-hinge-numpy", "R", _svm_np, "W", SVM_R, _P + "X.T@(P - Y*P.sum(axis=1, keepdims=True))/N",
-         (("unknown", _P + "X.T@P/N"),),
+         (("target_missing", _P + "X.T@P/N"),),
          _svm_r_torch, assume="Y: one-hot rows"),
     Case("batchnorm-numpy", "R", _bn_np, "X", BN_R + ",eps=1e-5",
          "(g/(N*np.sqrt(v + eps)))*(N*G - G.sum(axis=0) - Xh*(G*Xh).sum(axis=0))",

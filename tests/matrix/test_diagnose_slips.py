@@ -1,6 +1,7 @@
 """Issue 14's matrix slips, generated from every right claim of the backprop corpus.
 
-Each transform below applies one slip to a right claim's text (dropping −Y, dropping the
+Each transform below applies one slip to a right claim's text (dropping −Y, or the hinge's
+−Y ⊙ rowsum(P), dropping the
 regulariser's λw, using ∂L/∂A for the softmax's input, not summing a row-layout bias, holding
 a normalisation's statistics constant); every mutant that differs from the right claim must be
 rejected with the slip's class. The transforms are textual, so the corpus grows with the
@@ -22,6 +23,14 @@ def _drop_target(claim: str):
     for pattern in (r"(?<!\(1) - Y\)", r"(?<!\(1) - y\)"):  # (1 − Y) is a mask, not the target term
         if re.search(pattern, claim):
             yield "target_missing", re.sub(pattern, ")", claim, count=1)
+
+
+def _drop_hinge_target(claim: str):
+    """P − Y ⊙ rowsum(P) → P: the multiclass hinge's path through the correct-class score
+    forgotten (its target term)."""
+    m = re.search(r"\((\w+) - ([Yy])\*(rowsum|colsum|sum)\(\1\)\)", claim)
+    if m:
+        yield "target_missing", claim.replace(m.group(0), m.group(1))
 
 
 def _drop_regulariser(claim: str):
@@ -48,7 +57,7 @@ def _bias_not_summed(claim: str):
         yield "bias_not_summed", m.group(1)
 
 
-SLIPS = (_drop_target, _drop_regulariser, _drop_softmax_jacobian, _bias_not_summed)
+SLIPS = (_drop_target, _drop_hinge_target, _drop_regulariser, _drop_softmax_jacobian, _bias_not_summed)
 
 
 def generated():

@@ -181,3 +181,20 @@ def test_a_capitalised_name_keeps_its_capitals_inside_a_sentence():
     assert explain_module._lower_title("ReLU rule") == "ReLU rule"
     assert explain_module._lower_title("Chain rule") == "chain rule"
     assert "the ReLU rule" in explain_module.explain("relu").to_text()
+
+
+@pytest.mark.parametrize("source, wanted, unwanted", [
+    ("x^x", ["The key rule is logarithmic differentiation", "with y = x^x", "log(y) = x·log(x)"],
+     ["the logarithmic differentiation", "ln y", "ln f", "ln x"]),
+    ("asin(2*x)", ["d/dx arcsin x", "d/dx [arcsin(2x)] = 2/√(1 − 4x²)"], ["asin"]),
+    ("max(x, 0)", ["step function H (H(t) = 1 for t > 0"], []),
+    ("tanh(3*x)", ["d/dx [tanh(3x)] = 3(1 − tanh(3x)²)"], ["3 − 3tanh(3x)²."]),
+])
+def test_expression_explanations_keep_one_spelling(source, wanted, unwanted):
+    # issue 14: one spelling each (log, arcsin), H defined where used, "logarithmic
+    # differentiation" named without an article
+    text = explain_module.explain(source, wrt="x").to_text().split("\n", 1)[1]  # after the
+    for piece in wanted:  # heading, which repeats the input as typed
+        assert piece in text, (piece, text)
+    for piece in unwanted:
+        assert piece not in text, (piece, text)
