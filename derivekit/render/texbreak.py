@@ -471,16 +471,19 @@ def break_display(tex: str, width: float = LINE_EM) -> str:
         line, room = "", 0.0
         for part in _cut(piece, _relation_cuts(piece)):
             size = math_width(part)
-            if line and room + size > width:
-                lines.append(line.rstrip())
-                line, room = "", 0.0
-            if room + size > width:
-                sub = _lines(part, width, room)
-                lines += [(line + sub[0]).rstrip(), *(s.rstrip() for s in sub[1:-1])] if len(sub) > 1 else []
-                line, room = (sub[-1], math_width(sub[-1])) if len(sub) > 1 else (line + part, room + size)
+            if room + size <= width:  # the part joins the line
+                line, room = line + part, room + size
                 continue
-            line += part
-            room += size
+            sub = _lines(part, width, room) if line.strip() else []
+            if len(sub) > 1 and room + math_width(sub[0]) <= width:  # it starts on the line
+                lines += [(line + sub[0]).rstrip(), *(s.rstrip() for s in sub[1:-1])]
+                line, room = sub[-1], math_width(sub[-1])
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            sub = _lines(part.strip(), width)  # on a new line, cut if it must be
+            lines += [s.rstrip() for s in sub[:-1]]
+            line, room = sub[-1], math_width(sub[-1])
         if line.strip():
             lines.append(line.rstrip())
     lines = [line for line in lines if line.strip()]
