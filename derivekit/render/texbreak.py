@@ -464,6 +464,9 @@ def break_display(tex: str, width: float = LINE_EM) -> str:
     chain ``a = b = c`` cut before its relations, and each part cut as :func:`break_equation`
     cuts a right side. A part that cannot be cut (a wide matrix) stays whole."""
     lines: list[str] = []
+    rows = _split_top(tex, "\\\\")
+    if len(rows) == 1 and math_width(tex) <= width:  # it fits as it is
+        return "\\[\n" + tex.strip() + "\n\\]"
     for piece in _separate(tex):
         if math_width(piece) <= width:
             lines.append(piece)
