@@ -789,11 +789,17 @@ class Verdict(Displayable):
         in its document layout (list items, broken displays)."""
         from derivekit.render import docblocks
 
-        subject = self._subject("latex")
-        claim = ", ".join(show(c.claim, "latex") for c in self.components)
-        expected = ", ".join(show(c.expected, "latex") for c in self.components)
-        out = [docblocks.heading(verdict) + " " + docblocks.prose("— claimed:"),
-               docblocks.equation(subject, claim)]
+        def equations(which: str) -> list[str]:
+            # one component: d/dx (f) = …; several: f named once above, then ∂f/∂xᵢ = … each
+            if len(self.components) == 1:
+                return [docblocks.equation(self._subject("latex"), show(getattr(self.components[0], which), "latex"))]
+            return [docblocks.equation(rf"\frac{{\partial f}}{{\partial {show(sp.Symbol(c.variable), 'latex')}}}",
+                                       show(getattr(c, which), "latex")) for c in self.components]
+
+        out = [docblocks.heading(verdict) + " " + docblocks.prose("— claimed:")]
+        if len(self.components) > 1:
+            out += [docblocks.prose("the gradient of"), docblocks.equation("f", show(self.expr, "latex"))]
+        out += equations("claim")
         if not self.ok:
             out.append(docblocks.labelled("Reason" if self.cannot_check else "Diagnosis",
                                           self.cannot_check or self.diagnosis))
@@ -803,7 +809,7 @@ class Verdict(Displayable):
                     out.append(docblocks.labelled("Counterexample", prefix + self._counterexample_text(c)))
         out.append(docblocks.labelled("Checks", self._check_line()))
         out += [docblocks.labelled("Note", n) for n in self.notes]
-        out += [r"\par" + docblocks.heading("Expected:"), docblocks.equation(subject, expected)]
+        out += [r"\par" + docblocks.heading("Expected:"), *equations("expected")]
         if self.derivation is not None and settings.get("steps", True):
             out += [r"\par\medskip" + docblocks.heading("Derivation"),
                     self.derivation.to_latex(**settings)]

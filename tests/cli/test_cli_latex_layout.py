@@ -36,6 +36,16 @@ def test_check_of_a_wrong_claim_is_paragraphs_then_the_derivation_as_list_items(
     assert len(re.findall(r"\\item\[\\textbf\{\d+\.\}\]", out)) == steps
 
 
+def test_check_of_a_gradient_names_f_once_and_shows_each_partial_derivative(capsys):
+    code, out = _latex(capsys, "check", "x1*w1 + x2*w2", "--wrt", "w1,w2", "--claim", "[x1, 2*x2]",
+                       "--no-steps")
+    assert code == 1
+    assert out.count(r"\frac{\partial f}{\partial w_{1}} = x_{1}") == 2  # claimed, expected
+    assert r"\frac{\partial f}{\partial w_{2}} = 2 x_{2}" in out
+    assert r"\frac{\partial f}{\partial w_{2}} = x_{2}" in out
+    assert "f = " in out and r"\nabla" not in out
+
+
 def test_check_without_steps_and_of_a_right_claim(capsys):
     code, out = _latex(capsys, "check", "x^2", "--claim", "2*x", "--no-steps")
     assert code == 0

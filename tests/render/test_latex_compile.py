@@ -245,12 +245,16 @@ BCE = "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))"
 #: one long case per command that has --format latex (diff/grad/jacobian/hessian: above)
 COMMAND_CASES = {
     "check, a wrong BCE claim": ["check", BCE, "--wrt", "w", "--claim", "(sigmoid(w*x+b)-y)"],
-    "check, a gradient": ["check", "log(1+exp(w1*x1+w2*x2+w3*x3+b))*tanh(w1*w2)", "--wrt", "w1,w2",
-                          "--claim", "[x1*sigmoid(w1*x1+w2*x2+w3*x3+b)*tanh(w1*w2), 0]"],
+    "check, a gradient": ["check", "log(1+exp(w1*x1+w2*x2+w3*x3+w4*x4+b))", "--wrt", "w1,w2,w3,w4,b",
+                          "--claim", "[" + ", ".join(f"{v}*sigmoid(w1*x1+w2*x2+w3*x3+w4*x4+b)"
+                                                     for v in ("x1", "x2", "x3", "x4", "2")) + "]"],
     "gradcheck, a wrong claim": ["gradcheck", "x^2*y*log(1+exp(x*y))", "--wrt", "x,y",
                                  "--claim", "[2*x*y*log(1+exp(x*y)), x^2]"],
     "matgrad": ["matgrad", "softmax_ce(W2@tanh(W1@x + b1) + b2, y)", "--wrt", "W1", "--shapes",
                 "W1=5x4,x=4x1,b1=5x1,W2=3x5,b2=3x1,y=3x1"],
+    "matgrad, four layers": ["matgrad", "norm2(W4@relu(W3@tanh(W2@sigmoid(W1@x + b1) + b2) + b3) + b4 - y)",
+                             "--wrt", "W1", "--shapes", "W1=5x4,x=4x1,b1=5x1,W2=6x5,b2=6x1,W3=6x6,b3=6x1,"
+                             "W4=3x6,b4=3x1,y=3x1"],
     "backprop": ["backprop", "x:16 -> linear:32 -> relu -> linear:32 -> tanh -> linear:10 -> softmax_ce",
                  "--batch", "64"],
     "check-backprop": ["check-backprop", "norm2(W2@tanh(W1@x + b1) + b2 - y)", "--wrt", "W1", "--claim",
