@@ -9,7 +9,12 @@ in text mode so that it wraps, formulas as displays cut to the line by
 
 from __future__ import annotations
 
-from derivekit.render.texbreak import LINE_EM, LIST_INDENT_EM, break_display, break_equation
+from derivekit.render.texbreak import (
+    LINE_EM,
+    LIST_INDENT_EM,
+    break_display,
+    break_equation,
+)
 from derivekit.render.walk import text_mode_prose
 
 

@@ -367,7 +367,7 @@ class Explanation(Displayable):
                 rf"$\frac{{\partial}}{{\partial {_expr_latex(d.wrt)}}}\left({_expr_latex(d.expr)}\right)$.",
                 rf"\textbf{{The rule.}} {rules}.",
                 rf"\textbf{{Why it applies.}} {self._why('latex')}",
-                rf"\textbf{{The result.}}" + "\n" + break_display(_expr_latex(d.result)),  # cut to the line
+                "\\textbf{The result.}\n" + break_display(_expr_latex(d.result)),  # cut to the line
                 rf"\textbf{{Pitfall.}} {escape_text(self.pitfall)}"])
         expr, wrt, result = _expr_text(d.expr), _expr_text(d.wrt), _expr_text(d.result)
         partial = bool(d.expr.free_symbols - {d.wrt})

@@ -65,8 +65,8 @@ def test_gradcheck_is_prose_and_a_text_table(capsys):
     code, out = _latex(capsys, "gradcheck", "x^2*y", "--wrt", "x,y", "--claim", "[2*x*y, x]")
     assert code == 1
     assert r"\begin{tabular}{lrrl}" in out and r"\text{" not in out
-    assert re.search(r"^y & \S+ & \S+ & FAIL \\\\$", out, re.M)
-    assert re.search(r"^\\par\\noindent y: analytic -?[0-9.]+ vs numeric", out, re.M)
+    assert re.search(r"^y & \S+ & \S+ & FAIL \\\\$", out, re.MULTILINE)
+    assert re.search(r"^\\par\\noindent y: analytic -?[0-9.]+ vs numeric", out, re.MULTILINE)
 
 
 def test_linear_algebra_steps_are_list_items_with_their_mathematics_as_displays(capsys):

@@ -253,16 +253,16 @@ COMMAND_CASES = {
     "matgrad": ["matgrad", "softmax_ce(W2@tanh(W1@x + b1) + b2, y)", "--wrt", "W1", "--shapes",
                 "W1=5x4,x=4x1,b1=5x1,W2=3x5,b2=3x1,y=3x1"],
     "matgrad, four layers": ["matgrad", "norm2(W4@relu(W3@tanh(W2@sigmoid(W1@x + b1) + b2) + b3) + b4 - y)",
-                             "--wrt", "W1", "--shapes", "W1=5x4,x=4x1,b1=5x1,W2=6x5,b2=6x1,W3=6x6,b3=6x1,"
-                             "W4=3x6,b4=3x1,y=3x1"],
+                             "--wrt", "W1", "--shapes", ("W1=5x4,x=4x1,b1=5x1,W2=6x5,b2=6x1,W3=6x6,b3=6x1,"
+                                                        "W4=3x6,b4=3x1,y=3x1")],
     "backprop": ["backprop", "x:16 -> linear:32 -> relu -> linear:32 -> tanh -> linear:10 -> softmax_ce",
                  "--batch", "64"],
     "check-backprop": ["check-backprop", "norm2(W2@tanh(W1@x + b1) + b2 - y)", "--wrt", "W1", "--claim",
                        "2*(W2.T@(W2@tanh(W1@x+b1)+b2-y))@x.T", "--shapes",
                        "W1=5x4,x=4x1,b1=5x1,W2=3x5,b2=3x1,y=3x1"],
     "gradflow": ["gradflow", "--depth", "8", "--width", "16", "--activation", "sigmoid"],
-    "descend": ["descend", "log(1+exp(-(w1+2*w2+3*w3+4*w4+b))) + 0.5*(w1^2+w2^2+w3^2+w4^2)"
-                "*sigmoid(w1*w2*w3*w4) + tanh(w1-w2+w3-w4)^2", "--start",
+    "descend": ["descend", ("log(1+exp(-(w1+2*w2+3*w3+4*w4+b))) + 0.5*(w1^2+w2^2+w3^2+w4^2)"
+                            "*sigmoid(w1*w2*w3*w4) + tanh(w1-w2+w3-w4)^2"), "--start",
                 "w1=0.123456,w2=-1.234567,w3=2.345678,w4=-3.456789,b=0.5", "--method", "adamw",
                 "--lr", "0.01", "--schedule", "cosine", "--steps", "50"],
     "descend, compared": ["descend", "x^2 + 10*y^2", "--start", "x=1,y=1", "--steps", "50",

@@ -4,6 +4,7 @@ where the formula has places to break, and lists never nest past LaTeX's limit."
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -188,7 +189,7 @@ def _chain_sides(tex: str) -> list[str]:
     """``a = b = c`` cut at its top-level ``=``: [a, b, c]."""
     cuts = [i for i, ch in texbreak._top_level(tex) if ch == "="]
     bounds = [-1, *cuts, len(tex)]
-    return [tex[a + 1:b].strip() for a, b in zip(bounds, bounds[1:])]
+    return [tex[a + 1:b].strip() for a, b in itertools.pairwise(bounds)]
 
 
 def _same_side(broken: str, original: str) -> bool:
