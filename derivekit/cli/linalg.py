@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         from derivekit.plots.optim import check_path
         check_path(plot_path, args.force)
     result = _compute(args)
-    print(result.render(args.format, steps=args.steps))
+    settings = {"document": True} if args.format == "latex" else {}  # wrapping prose, broken displays
+    print(result.render(args.format, steps=args.steps, **settings))
     if plot_path:
         from derivekit.plots import linalg as plot_linalg
         draw = plot_linalg.plot_pca if args.linalg_command == "pca" else plot_linalg.plot_eig

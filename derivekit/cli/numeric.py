@@ -81,11 +81,13 @@ def run(args: argparse.Namespace) -> int:
         from derivekit.numeric.verify import verify
         verdict = verify(args.expr, _claim(args.claim), args.wrt or _only_variable(args.expr), points=args.points,
                          seed=args.seed, timeout=args.timeout)
-        print(verdict.render(args.format, steps=not args.no_steps))
+        settings = {"document": True} if args.format == "latex" else {}  # wrapping prose, broken displays
+        print(verdict.render(args.format, steps=not args.no_steps, **settings))
         return 0 if verdict.ok else (1 if verdict.decided else 2)
     from derivekit.numeric.compiled import gradcheck
     at = [parse_assignments(p) for p in args.at] if args.at else None
     result = gradcheck(args.expr, _claim(args.claim), at=at, wrt=args.wrt, method=args.method,
                        eps=args.eps, atol=args.atol, rtol=args.rtol, n_points=args.points, seed=args.seed)
-    print(result.render(args.format))
+    settings = {"document": True} if args.format == "latex" else {}
+    print(result.render(args.format, **settings))
     return 0 if result.ok else (1 if result.decided else 2)

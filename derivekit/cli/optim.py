@@ -249,13 +249,14 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     runs = _runs(objective, start, args, settings, batch_size)
     several = len(runs) > 1 or bool(args.compare or args.lrs)
+    document = {"document": True} if args.format == "latex" else {}  # wrapping prose, broken displays
     if several:
         from derivekit.optim.trajectory import Comparison
         result = Comparison(runs)
-        output = result.render(args.format)
+        output = result.render(args.format, **document)
     else:
         result = runs[0]
-        output = result.render(args.format, worked=args.worked, rows=args.rows)
+        output = result.render(args.format, worked=args.worked, rows=args.rows, **document)
     if args.command == "fit" and args.format in ("text", "markdown"):
         output += "\n\n" + "\n".join(_fit_summary(objective, result.best if several else result))
     data_notes = getattr(getattr(objective, "data", None), "notes", ())

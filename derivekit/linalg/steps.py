@@ -91,6 +91,8 @@ def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_setti
             lines.append("")
         lines.append(f"Result: {result.answer_text}")
         return "\n".join(lines)
+    if fmt == "latex" and _settings.get("document"):
+        return _document_latex(result, steps)
     if fmt == "latex":
         rows = [rf"\mathbf{{{latex_prose(result.heading)}}}"]
         if steps:
@@ -109,6 +111,17 @@ def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_setti
         return "\n".join(parts)
     from derivekit.errors import DerivekitError
     raise DerivekitError(f"unknown format '{fmt}'", hint="use text, latex, markdown or json")
+
+
+def _document_latex(result: StepsResult, steps: bool) -> str:
+    """LaTeX for a document's body: the heading, each step a list item whose sentence wraps
+    and whose mathematics is a display cut to the line, then the result."""
+    from derivekit.render import docblocks
+    out = [docblocks.heading(result.heading)]
+    if steps and result.steps:
+        out.append(docblocks.step_list([(s.title, s.explanation, s.latex) for s in result.steps]))
+    out += [r"\par" + docblocks.heading("Result"), docblocks.display(result.answer_latex)]
+    return "\n".join(out)
 
 
 def latex_prose(text: str) -> str:

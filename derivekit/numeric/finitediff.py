@@ -235,6 +235,8 @@ class GradCheck(Displayable):
                                     "max_rel_error": self.rel_errors[c], "ok": c not in self.failing}
                                    for c in self.components],
                     "failing": list(self.failing), "points": self.point_dicts()}
+        if fmt == "latex" and settings.get("document"):
+            return self._document_latex(head, extra, symbolic_only or bool(self.cannot_check))
         if (symbolic_only or self.cannot_check) and fmt != "dict":
             if fmt == "latex":
                 return rf"\text{{{'; '.join([head, *extra])}}}"
@@ -265,6 +267,32 @@ class GradCheck(Displayable):
             lines.append(f"{'- ' if fmt == 'markdown' else '  '}{c}: analytic {self.analytic[i, j]:.10g} "
                          f"vs numeric {self.numeric[i, j]:.10g} at {where}")
         return "\n".join(lines)
+
+
+    def _failures(self) -> list[str]:
+        """One line per failing component: analytic against numeric at its worst point."""
+        lines = []
+        for c in self.failing:
+            i = self.components.index(c)
+            j = self._worst(i) if len(self.points) and not self.symbolic else None
+            if j is not None:
+                where = ", ".join(f"{k} = {v:.6g}" for k, v in self.point_dicts()[j].items())
+                lines.append(f"{c}: analytic {self.analytic[i, j]:.10g} vs numeric "
+                             f"{self.numeric[i, j]:.10g} at {where}")
+        return lines
+
+    def _document_latex(self, head: str, extra: list[str], no_table: bool) -> str:
+        """LaTeX for a document's body: the verdict and notes as paragraphs that wrap, the
+        errors as a text-mode table."""
+        from derivekit.render.docblocks import prose
+        out = [r"\noindent " + prose(head)] + [r"\par\noindent " + prose(e) for e in extra]
+        if not no_table:
+            rows = [rf"{prose(c)} & {self.abs_errors[c]:.2e} & {self.rel_errors[c]:.2e} & "
+                    rf"{'FAIL' if c in self.failing else 'ok'} \\" for c in self.components]
+            out += [r"\par\medskip\noindent\begin{tabular}{lrrl}",
+                    r"component & max abs error & max rel error & \\ \hline", *rows, r"\end{tabular}"]
+        out += [r"\par\noindent " + prose(line) for line in self._failures()]
+        return "\n".join(out)
 
 
 def _points_from(at: Any, names: tuple[str, ...]) -> np.ndarray:

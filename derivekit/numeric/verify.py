@@ -770,6 +770,8 @@ class Verdict(Displayable):
                           self.derivation.render(fmt, **settings)]
             sep = "\n\n" if fmt == "markdown" else "\n"
             return sep.join(lines) if fmt == "markdown" else "\n".join(lines)
+        if settings.get("document"):
+            return self._document_latex(verdict, **settings)
         # latex
         mark = {"right": r"\checkmark", "wrong": r"\times", "cannot check": r"\text{?}"}[self.status]
         out = [rf"{mark}\ \text{{claimed}}\ {self._subject('latex')} = {claim_shown}"]
@@ -780,6 +782,38 @@ class Verdict(Displayable):
         if self.derivation is not None and settings.get("steps", True):
             body += r" \\ " + self.derivation.to_latex(**settings)
         return body
+
+    def _document_latex(self, verdict: str, **settings) -> str:
+        """The verdict as LaTeX for a document's body: paragraphs of prose that wrap, the
+        claim and the expected derivative as displays broken to the line, then the derivation
+        in its document layout (list items, broken displays)."""
+        from derivekit.render import docblocks
+
+        def equations(which: str) -> list[str]:
+            # one component: d/dx (f) = …; several: f named once above, then ∂f/∂xᵢ = … each
+            if len(self.components) == 1:
+                return [docblocks.equation(self._subject("latex"), show(getattr(self.components[0], which), "latex"))]
+            return [docblocks.equation(rf"\frac{{\partial f}}{{\partial {show(sp.Symbol(c.variable), 'latex')}}}",
+                                       show(getattr(c, which), "latex")) for c in self.components]
+
+        out = [docblocks.heading(verdict) + " " + docblocks.prose("— claimed:")]
+        if len(self.components) > 1:
+            out += [docblocks.prose("the gradient of"), docblocks.equation("f", show(self.expr, "latex"))]
+        out += equations("claim")
+        if not self.ok:
+            out.append(docblocks.labelled("Reason" if self.cannot_check else "Diagnosis",
+                                          self.cannot_check or self.diagnosis))
+            for c in self.components:
+                if c.counterexample:
+                    prefix = f"∂/∂{c.variable} " if len(self.components) > 1 else ""
+                    out.append(docblocks.labelled("Counterexample", prefix + self._counterexample_text(c)))
+        out.append(docblocks.labelled("Checks", self._check_line()))
+        out += [docblocks.labelled("Note", n) for n in self.notes]
+        out += [r"\par" + docblocks.heading("Expected:"), *equations("expected")]
+        if self.derivation is not None and settings.get("steps", True):
+            out += [r"\par\medskip" + docblocks.heading("Derivation"),
+                    self.derivation.to_latex(**settings)]
+        return "\n".join(out)
 
     def _as_dict(self, **settings) -> dict:
         derivation = None

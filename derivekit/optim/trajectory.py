@@ -251,6 +251,8 @@ class Trajectory(Displayable):
     def _render(self, fmt: str, worked: int | None = None, rows: int = 11, **settings):
         steps = self.worked if worked is None else self.worked[:worked]
         view = self if steps is self.worked else _with_worked(self, steps)
+        if fmt == "latex" and settings.get("document"):
+            return view._document_latex(rows)
         return {"text": view._text, "markdown": view._markdown, "latex": view._latex,
                 "dict": view._dict}[fmt](rows)
 
@@ -320,6 +322,26 @@ class Trajectory(Displayable):
         parts.append(latex_prose(self.reason))
         return "\\begin{aligned}\n" + " \\\\\n".join("& " + p for p in parts) + "\n\\end{aligned}"
 
+    def _document_latex(self, rows):
+        """LaTeX for a document's body: the objective and the update rule as displays cut to
+        the line, each worked update a paragraph and its equations one per line, the result
+        as prose, then the progress table as a text-mode tabular."""
+        from derivekit.render import docblocks
+        w = LatexWriter()
+        out = [docblocks.heading(f"{self.rule.title} on"),
+               docblocks.display(f"J = {self._objective_text('latex')}"),
+               r"\par\noindent Update:", docblocks.display(self.rule.formula_latex)]
+        for step, eqs in self._worked_lines(w):
+            out += [rf"\par\noindent Update {step.t} ($\alpha = {w.num(step.lr, bare=True)}$):",
+                    docblocks.display(" \\\\ ".join(eqs))]
+        out.append(r"\par\noindent " + docblocks.prose(f"Result: {self.reason}."))
+        table = self._table(rows)
+        out += [r"\par\medskip\noindent\begin{tabular}{" + "r" * len(table[0]) + "}",
+                " & ".join(docblocks.prose(c) for c in table[0]) + r" \\ \hline",
+                *(" & ".join(docblocks.prose(c) for c in row) + r" \\" for row in table[1:]),
+                r"\end{tabular}"]
+        return "\n".join(out)
+
     def _dict(self, rows):
         t, latex = TextWriter(), LatexWriter()
         return {
@@ -385,6 +407,8 @@ class Comparison(Displayable):
         if fmt == "dict":
             return {"type": "comparison", "objective": objective.describe("text") if objective else "",
                     "runs": [r.to_dict(**settings) for r in self.runs]}
+        if fmt == "latex" and settings.get("document"):
+            return self._document_latex()
         if fmt == "latex":
             from derivekit.render.printing import latex_prose
             w = LatexWriter()
@@ -407,3 +431,26 @@ class Comparison(Displayable):
         lines = [title, ""] + ["  ".join(c.ljust(wd) if i == 0 else c.rjust(wd)
                                          for i, (c, wd) in enumerate(zip(row, widths))) for row in table]
         return "\n".join(lines + [""] + notes)
+
+    def _document_latex(self) -> str:
+        """LaTeX for a document's body: the runs in two text-mode tables that fit the line
+        (how each ended; where each ended), then each run's result as prose."""
+        from derivekit.render import docblocks
+        w = LatexWriter()
+        objective = self.runs[0].objective
+        names = self.runs[0].names[:4]
+        out = [docblocks.heading("Comparison")
+               + (f" of descent on ${objective.describe('latex')}$" if objective else "")]
+        ended = [["method", "$\\alpha$", "steps", "final $J$", "$\\|\\nabla J\\|$", "status"]]
+        ended += [[docblocks.prose(r.method), f"${w.num(r.lr, bare=True)}$", str(r.steps),
+                   f"${w.num(r.final_loss, bare=True)}$", f"${w.num(r.grad_norms[-1], bare=True)}$",
+                   docblocks.prose(r.status)] for r in self.runs]
+        final = [["method", *(f"${latex_name(n)}$" for n in names)]]
+        final += [[docblocks.prose(r.method), *(f"${w.num(v, bare=True)}$" for v in r.points[-1][:4])]
+                  for r in self.runs]
+        for table in (ended, final):
+            out += [r"\par\medskip\noindent\begin{tabular}{l" + "r" * (len(table[0]) - 1) + "}",
+                    " & ".join(table[0]) + r" \\ \hline",
+                    *(" & ".join(row) + r" \\" for row in table[1:]), r"\end{tabular}"]
+        out += [r"\par\noindent " + docblocks.prose(f"{r.method}: {r.reason}.") for r in self.runs]
+        return "\n".join(out)

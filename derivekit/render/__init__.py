@@ -12,5 +12,6 @@ Modules:
   layouts   one page layout per format (add a new output format here)
   latexdoc  LaTeX documents and the PDF compile (sandboxed engine, process group killed on timeout)
   texbreak  long display equations broken into lines a page holds (a width estimate, cuts at + and −)
+  docblocks document LaTeX for results that are not derivations (check, gradcheck, linalg, optim)
   safetex   math from untrusted notes checked token by token; link URLs encoded
 """

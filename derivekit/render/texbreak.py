@@ -413,3 +413,83 @@ def aligned_rows(lhs: str, rhs: str, width: float = LINE_EM, lhs_width: float | 
     room = width - (math_width(lhs) if lhs_width is None else lhs_width) - OPERATOR_EM
     lines = _lines(rhs, max(room, width / 2))
     return [f"{lhs} &= {lines[0]}", *(rf"&\quad {line}" for line in lines[1:])]
+
+
+def _relation_cuts(tex: str) -> list[int]:
+    """Where a chain ``a = b = c`` may break: before each top-level ``=``, ``\\approx``,
+    ``\\le`` or ``\\ge`` (never the first token)."""
+    cuts = [i for i, ch in _top_level(tex) if ch == "=" and tex[:i].strip()]
+    cuts += [m.start() for m in re.finditer(r"\\(approx|le|ge|leq|geq|ne|Rightarrow)(?![A-Za-z])", tex)
+             if tex[:m.start()].strip() and _at_top(tex, m.start())]
+    return sorted(set(cuts))
+
+
+def _at_top(tex: str, index: int) -> bool:
+    """True when ``tex[index]`` is outside braces, environments and ``\\left … \\right``."""
+    depth, i = 0, 0
+    while i < index:
+        if tex[i] == "\\":
+            word = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+            name = word.group(1) if word else ""
+            depth += name in ("left", "begin")
+            depth -= name in ("right", "end")
+            i += len(word.group(0)) if word else 1
+            continue
+        depth += tex[i] == "{"
+        depth -= tex[i] == "}"
+        i += 1
+    return depth == 0
+
+
+_QUAD_SEPARATOR = re.compile(r",?\s*\\q?quad(?![A-Za-z])\s*")
+
+
+def _separate(tex: str) -> list[str]:
+    """``tex`` cut at its top-level ``\\\\`` rows and ``\\quad`` gaps (``a,\\quad b``): the
+    pieces a display may set on lines of their own."""
+    pieces = []
+    for row in _split_top(tex, "\\\\"):
+        start = 0
+        for m in _QUAD_SEPARATOR.finditer(row):
+            if _at_top(row, m.start()):
+                pieces.append(row[start:m.start()])
+                start = m.end()
+        pieces.append(row[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def break_display(tex: str, width: float = LINE_EM) -> str:
+    """Any math fragment as display math for a document, no wider than ``width`` em where
+    it can be: its rows (``\\\\``) and ``\\quad``-separated parts on lines of their own, a
+    chain ``a = b = c`` cut before its relations, and each part cut as :func:`break_equation`
+    cuts a right side. A part that cannot be cut (a wide matrix) stays whole."""
+    lines: list[str] = []
+    rows = _split_top(tex, "\\\\")
+    if len(rows) == 1 and math_width(tex) <= width:  # it fits as it is
+        return "\\[\n" + tex.strip() + "\n\\]"
+    for piece in _separate(tex):
+        if math_width(piece) <= width:
+            lines.append(piece)
+            continue
+        line, room = "", 0.0
+        for part in _cut(piece, _relation_cuts(piece)):
+            size = math_width(part)
+            if room + size <= width:  # the part joins the line
+                line, room = line + part, room + size
+                continue
+            sub = _lines(part, width, room) if line.strip() else []
+            if len(sub) > 1 and room + math_width(sub[0]) <= width:  # it starts on the line
+                lines += [(line + sub[0]).rstrip(), *(s.rstrip() for s in sub[1:-1])]
+                line, room = sub[-1], math_width(sub[-1])
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            sub = _lines(part.strip(), width)  # on a new line, cut if it must be
+            lines += [s.rstrip() for s in sub[:-1]]
+            line, room = sub[-1], math_width(sub[-1])
+        if line.strip():
+            lines.append(line.rstrip())
+    lines = [line for line in lines if line.strip()]
+    if len(lines) <= 1:
+        return "\\[\n" + (lines[0] if lines else "") + "\n\\]"
+    return "\\begin{gather*}\n" + " \\\\\n".join(lines) + "\n\\end{gather*}"

@@ -366,13 +366,14 @@ class Explanation(Displayable):
                     "why": self._why("text"), "result": str(d.result), "pitfall": self.pitfall}
         if fmt == "latex":
             from derivekit.render.latexdoc import escape_text
+            from derivekit.render.texbreak import break_display
             rules = "; ".join(f"{escape_text(r.title)}, ${r.statement}$" for r in self.rules)
             return "\n\n".join([
                 rf"\textbf{{What we are doing.}} {escape_text(_capital(self.what))}: "
                 rf"$\frac{{\partial}}{{\partial {_expr_latex(d.wrt)}}}\left({_expr_latex(d.expr)}\right)$.",
                 rf"\textbf{{The rule.}} {rules}.",
                 rf"\textbf{{Why it applies.}} {self._why('latex')}",
-                rf"\textbf{{The result.}} $\displaystyle {_expr_latex(d.result)}$.",
+                "\\textbf{The result.}\n" + break_display(_expr_latex(d.result)),  # cut to the line
                 rf"\textbf{{Pitfall.}} {escape_text(self.pitfall)}"])
         expr, wrt, result = _expr_text(d.expr), _expr_text(d.wrt), _expr_text(d.result)
         partial = bool(d.expr.free_symbols - {d.wrt})

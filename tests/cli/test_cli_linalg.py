@@ -54,7 +54,7 @@ def test_eig_text(capsys):
     assert "Result: λ = 3: [1, 1]; λ = 1: [−1, 1]" in out
 
 
-@pytest.mark.parametrize("fmt, marker", [("latex", "\\begin{array}"), ("markdown", "### "),
+@pytest.mark.parametrize("fmt, marker", [("latex", "\\noindent\\textbf{Eigenvalues"), ("markdown", "### "),
                                          ("text", "Eigenvalues and eigenvectors")])
 def test_eig_formats(capsys, fmt, marker):
     code, out, _ = run(capsys, "eig", "[[2,1],[1,2]]", "--format", fmt)

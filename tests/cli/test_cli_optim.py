@@ -45,7 +45,7 @@ def test_descend_json(capsys):
     assert np.array(data["points"]).shape == (6, 2)
 
 
-@pytest.mark.parametrize("fmt, marker", [("latex", r"\begin{aligned}"), ("markdown", "| step |")])
+@pytest.mark.parametrize("fmt, marker", [("latex", r"\begin{tabular}"), ("markdown", "| step |")])
 def test_descend_other_formats(capsys, fmt, marker):
     assert main(["descend", "x^2", "--start", "x=1", "--format", fmt, "--steps", "3"]) == 0
     assert marker in capsys.readouterr().out

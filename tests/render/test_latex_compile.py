@@ -4,6 +4,7 @@ PATH (CI installs one: see .ci/run)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -238,3 +239,73 @@ def test_broken_random_equations_compile_inside_the_margins(tmp_path):
     log = tmp_path / "broken.log"
     latexdoc.compile_pdf(latexdoc.document(body), tmp_path / "broken.pdf", log=log)
     assert _wide_boxes(log) == []
+
+
+BCE = "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))"
+#: one long case per command that has --format latex (diff/grad/jacobian/hessian: above)
+COMMAND_CASES = {
+    "check, a wrong BCE claim": ["check", BCE, "--wrt", "w", "--claim", "(sigmoid(w*x+b)-y)"],
+    "check, a gradient": ["check", "log(1+exp(w1*x1+w2*x2+w3*x3+w4*x4+b))", "--wrt", "w1,w2,w3,w4,b",
+                          "--claim", "[" + ", ".join(f"{v}*sigmoid(w1*x1+w2*x2+w3*x3+w4*x4+b)"
+                                                     for v in ("x1", "x2", "x3", "x4", "2")) + "]"],
+    "gradcheck, a wrong claim": ["gradcheck", "x^2*y*log(1+exp(x*y))", "--wrt", "x,y",
+                                 "--claim", "[2*x*y*log(1+exp(x*y)), x^2]"],
+    "matgrad": ["matgrad", "softmax_ce(W2@tanh(W1@x + b1) + b2, y)", "--wrt", "W1", "--shapes",
+                "W1=5x4,x=4x1,b1=5x1,W2=3x5,b2=3x1,y=3x1"],
+    "matgrad, four layers": ["matgrad", "norm2(W4@relu(W3@tanh(W2@sigmoid(W1@x + b1) + b2) + b3) + b4 - y)",
+                             "--wrt", "W1", "--shapes", ("W1=5x4,x=4x1,b1=5x1,W2=6x5,b2=6x1,W3=6x6,b3=6x1,"
+                                                        "W4=3x6,b4=3x1,y=3x1")],
+    "backprop": ["backprop", "x:16 -> linear:32 -> relu -> linear:32 -> tanh -> linear:10 -> softmax_ce",
+                 "--batch", "64"],
+    "check-backprop": ["check-backprop", "norm2(W2@tanh(W1@x + b1) + b2 - y)", "--wrt", "W1", "--claim",
+                       "2*(W2.T@(W2@tanh(W1@x+b1)+b2-y))@x.T", "--shapes",
+                       "W1=5x4,x=4x1,b1=5x1,W2=3x5,b2=3x1,y=3x1"],
+    "gradflow": ["gradflow", "--depth", "8", "--width", "16", "--activation", "sigmoid"],
+    "descend": ["descend", ("log(1+exp(-(w1+2*w2+3*w3+4*w4+b))) + 0.5*(w1^2+w2^2+w3^2+w4^2)"
+                            "*sigmoid(w1*w2*w3*w4) + tanh(w1-w2+w3-w4)^2"), "--start",
+                "w1=0.123456,w2=-1.234567,w3=2.345678,w4=-3.456789,b=0.5", "--method", "adamw",
+                "--lr", "0.01", "--schedule", "cosine", "--steps", "50"],
+    "descend, compared": ["descend", "x^2 + 10*y^2", "--start", "x=1,y=1", "--steps", "50",
+                          "--compare", "gd,momentum,nesterov,adagrad,rmsprop,adam,adamw"],
+    "fit": ["fit", "--model", "logistic", "--method", "gd", "--steps", "50"],
+    "dot": ["dot", "[1,2,3,4,5,6,7,8]", "[4,5,6,7,8,9,10,11]"],
+    "matmul": ["matmul", "[[1,2,3,4],[3,4,5,6],[1,2,3,4]]", "[[5,1,2],[6,1,2],[7,1,2],[8,1,2]]"],
+    "det": ["det", "[[1,2,3,4,5],[2,3,4,5,1],[3,4,5,1,2],[4,5,1,2,3],[5,1,2,3,41]]"],
+    "inv": ["inv", "[[2,1,1,3],[1,3,2,1],[1,0,0,2],[5,1,1,1]]"],
+    "rank": ["rank", "[[1,2,3,4,5,6],[2,4,6,8,10,12],[1,0,1,0,1,0],[3,1,4,1,5,9]]"],
+    "norm": ["norm", "[[1,2,3],[4,5,6]]"],
+    "eig": ["eig", "[[4,1,2],[1,3,0],[2,0,5]]"],
+    "pca": ["pca", "gaussian3d", "--k", "2", "--standardize"],
+    "explain": ["explain", "log(1+exp(w1*x1+w2*x2+w3*x3))*tanh(w1*x1-w2*x2)*sigmoid(w3*x3+b)",
+                "--wrt", "w1"],
+}
+
+
+def _section_at(source: str, line: int) -> str:
+    """The title of the section that line ``line`` of ``source`` is in."""
+    titles = [m.group(1) for m in re.finditer(r"\\section\{([^}]*)\}", "\n".join(source.splitlines()[:line]))]
+    return titles[-1] if titles else "(preamble)"
+
+
+def test_every_command_latex_stays_inside_the_margins(tmp_path, capsys):
+    """What each command prints with --format latex, as it is (a bare math fragment in
+    display math), one section each in one document: it compiles and no line runs more than
+    10 pt into the margin. The log names each wide box's line, and so its command."""
+    from derivekit.cli import main
+
+    body = []
+    for title, argv in COMMAND_CASES.items():
+        code = main([*argv, "--format", "latex"])
+        out = capsys.readouterr().out
+        assert code in (0, 1) and out.strip(), (title, code)
+        body += [rf"\section{{{latexdoc.escape_text(title)}}}", latexdoc.display_math(out)]
+    source = latexdoc.document("\n\n".join(body))
+    log = tmp_path / "commands.log"
+    latexdoc.compile_pdf(source, tmp_path / "commands.pdf", log=log)
+    text = log.read_text(errors="replace")
+    assert "Output written on" in text
+    wide = [f"{_section_at(source, int(m.group(1)))}: {pt:.0f} pt {where}"
+            for pt, where in latexdoc.overfull_boxes(text, OVERFULL_LIMIT_PT)
+            for m in [re.search(r"lines? (\d+)", where)] if m]
+    unplaced = [w for _pt, w in latexdoc.overfull_boxes(text, OVERFULL_LIMIT_PT) if not re.search(r"lines? \d+", w)]
+    assert wide == [] and unplaced == []

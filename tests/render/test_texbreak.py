@@ -4,6 +4,7 @@ where the formula has places to break, and lists never nest past LaTeX's limit."
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -177,3 +178,58 @@ def test_overfull_boxes_reads_widths_and_context_from_a_log():
     assert len(boxes) == 1 and boxes[0][0] == pytest.approx(37.44736)
     assert boxes[0][1].startswith("in paragraph at lines 1004--1006: ") and "Sig-moid" in boxes[0][1]
     assert [pt for pt, _ in overfull_boxes(log)] == [pytest.approx(37.44736), pytest.approx(3.9)]
+
+
+def _display_lines(display: str) -> list[str]:
+    body = re.sub(r"^\\begin\{gather\*\}\n|\n\\end\{gather\*\}$|^\\\[\n|\n\\\]$", "", display)
+    return body.split(" \\\\\n")
+
+
+def _chain_sides(tex: str) -> list[str]:
+    """``a = b = c`` cut at its top-level ``=``: [a, b, c]."""
+    cuts = [i for i, ch in texbreak._top_level(tex) if ch == "="]
+    bounds = [-1, *cuts, len(tex)]
+    return [tex[a + 1:b].strip() for a, b in itertools.pairwise(bounds)]
+
+
+def _same_side(broken: str, original: str) -> bool:
+    if _squash(broken) == _squash(original):
+        return True
+    # a wide quotient written (1/D)·N or a power e^X written exp(X): the same value
+    return _same_value(parse(broken, syntax="latex"), parse(original, syntax="latex"))
+
+
+@pytest.mark.parametrize("i", range(0, 90, 3), ids=lambda i: f"chain{i}")
+def test_a_broken_display_keeps_its_chains_and_parts_apart_in_lines_that_pair(i):
+    """A fragment ``f = A = B,\\quad g = C`` of random formulas, cut to 20 em unless it fits:
+    every line pairs its delimiters, the ``\\quad`` part starts a line of its own (its left
+    side may stand alone when its right side cannot start there), and each chain read
+    back (its lines joined, the added breaks taken out) has the same sides in order."""
+    a, b, c = CORPUS[i], CORPUS[i + 1], CORPUS[i + 2]
+    display = texbreak.break_display(rf"f = {a} = {b},\quad g = {c}", 20.0)
+    lines = _display_lines(display)
+    for line in lines:
+        assert latex_problems(line) == [], (line, display)
+    if len(lines) == 1:  # it fits as it is
+        assert lines[0] == rf"f = {a} = {b},\quad g = {c}"
+        return
+    starts = [k for k, line in enumerate(lines) if re.match(r"g( =|$)", line)]
+    assert len(starts) == 1, display
+    for chain, sides in ((lines[:starts[0]], ["f", a, b]), (lines[starts[0]:], ["g", c])):
+        joined = " ".join(chain).replace(r" \right. \left. ", " ").replace(r"\right. \left. ", "")
+        got = _chain_sides(joined)
+        assert len(got) == len(sides) and all(map(_same_side, got, sides)), display
+
+
+def test_a_display_of_short_pieces_keeps_to_the_width_and_a_short_one_stays_whole():
+    rng = random.Random(8)
+    printer = latex_printer({})
+    for _ in range(40):
+        terms = [printer.doprint(sp.Mul(*[rng.choice(UNARY)(rng.choice(X)) for _ in range(rng.randint(1, 2))]))
+                 for _ in range(rng.randint(3, 9))]
+        tex = "L = " + " + ".join(terms) + " = " + " + ".join(reversed(terms))
+        for line in _display_lines(texbreak.break_display(tex, 18.0)):
+            assert texbreak.math_width(line) <= 18.0 + 1e-9, (line, tex)
+    assert texbreak.break_display("a = b,\\quad c = d", 18.0) == "\\[\na = b,\\quad c = d\n\\]"
+    rows = texbreak.break_display(r"\det A = 1 \\ \operatorname{adj} A = B", 18.0)
+    assert rows == "\\begin{gather*}\n\\det A = 1 \\\\\n\\operatorname{adj} A = B\n\\end{gather*}"
