@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
                                   timeout=args.timeout, assume=args.assume,
                                   kind="jacobian" if args.jacobian else "hessian" if args.hessian
                                   else "gradient")
-        print(verdict.render(args.format))
+        document = {"document": True} if args.format == "latex" else {}  # prose that wraps
+        print(verdict.render(args.format, **document))
         return 0 if verdict.ok else (1 if verdict.checked else 2)
     from derivekit.matrix.gradient_flow import gradflow
     result = gradflow(depth=args.depth, width=args.width, activation=args.activation,

@@ -38,7 +38,7 @@ from derivekit.matrix.evaluate import (
 )
 from derivekit.matrix.expr import Node, fmt_shape, substitute, tidy
 from derivekit.matrix.parse import parse_program
-from derivekit.matrix.printers import name_text, to_text
+from derivekit.matrix.printers import name_latex, name_text, to_text
 from derivekit.matrix.shapes import annotate
 
 TOLERANCE = 1e-7
@@ -95,9 +95,7 @@ class BackpropVerdict(Displayable):
                     "fix": self.fix.to_dict() if self.fix is not None else None,
                     "counterexample": self.counterexample, "seeds": list(self.seeds)}
         if fmt == "latex":
-            exp = self.expected.to_latex() if self.expected is not None else ""
-            body = rf"\text{{{head}}}:\ {_LHS_LATEX[self.kind].format(w=wrt)} = {exp}"
-            return body
+            return self._latex(head, settings.get("document", False))
         lines = [f"{head}: {self.diagnosis}"]
         if self.stage is not None and not self.ok:
             stage = name_text(self.stage)
@@ -125,6 +123,48 @@ class BackpropVerdict(Displayable):
         if fmt == "markdown":
             return "**" + head + "**: " + self.diagnosis + "\n\n```\n" + "\n".join(lines[1:]) + "\n```"
         return text
+
+
+    def _latex_rows(self) -> list[tuple[str, str]]:
+        """(label, right-hand side) for what the LaTeX shows: the claim, the expected
+        derivative (at the named stage, if one is), the one-edit fix."""
+        wrong = not self.ok
+        rows = []
+        if self.claim is not None:
+            rows.append(("claimed", self.claim.to_latex()))
+        expected = self.stage_expected if self.stage is not None and wrong else self.expected
+        if expected is not None and (wrong or self.claim is None):
+            rows.append(("expected", expected.to_latex()))
+        if self.fix is not None and wrong:
+            rows.append(("fixed", self.fix.to_latex()))
+        return rows
+
+    def _latex(self, head: str, document: bool) -> str:
+        """The verdict in LaTeX: in a notebook one ``aligned`` block (MathJax), in a
+        document (``document=True``) paragraphs that wrap and displays broken to the line."""
+        from derivekit.render import docblocks
+        from derivekit.render.printing import latex_prose
+
+        if self.stage is not None and not self.ok:
+            lhs = name_latex(self.stage, bold=True)
+        else:
+            lhs = _LHS_LATEX[self.kind].format(w=name_latex(self.wrt, bold=False))
+        rows = self._latex_rows()
+        error = (f"max relative error over {len(self.seeds)} random inputs: "
+                 f"{self.max_rel_error:.2g}") if np.isfinite(self.max_rel_error) else ""
+        if document:
+            out = [docblocks.heading(head + ":") + " " + docblocks.prose(self.diagnosis)]
+            for label, rhs in rows:
+                out.append(docblocks.labelled(label.capitalize(), ""))
+                out.append(docblocks.equation(lhs, rhs))
+            if error:
+                out.append(docblocks.labelled("Check", error))
+            return "\n".join(out)
+        lines = [rf"&{latex_prose(head + ': ' + self.diagnosis)}"]
+        lines += [rf"&{latex_prose(label)}\quad {lhs} = {rhs}" for label, rhs in rows]
+        if error:
+            lines.append(rf"&{latex_prose(error)}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
 #: the left-hand side a verdict prints, per kind of claim ({w}: the variable)

@@ -278,3 +278,19 @@ def test_diagnosis_prints_scalars_in_a_shape_broken_claim_as_scalars():
     v = dk.verify_backprop("(1/N)*norm2(W@X + b - Y)", "(2/N)*X.T@(W@X + b - Y)", "W", LINEAR)
     assert v.error_class == "xt_wrong_side"
     assert "swap the factors of (2/N)Xᵀ(WX + b − Y)" in v.diagnosis and "⊙" not in v.diagnosis
+
+
+def test_latex_of_a_wrong_claim_shows_the_diagnosis_the_claim_and_the_expected_gradient():
+    v = dk.verify_backprop("norm2(W1@x - y)", "(W1@x-y)@x.T", "W1", "W1=2x3,x=3x1,y=2x1")
+    notebook = v.to_latex()
+    assert notebook.startswith(r"\begin{aligned}") and "factor 2" in notebook
+    assert r"\text{claimed}" in notebook and r"\text{expected}" in notebook
+    assert r"\partial W_{1}" in notebook and "W₁" not in notebook  # the name as LaTeX, not Unicode
+    document = v.render("latex", document=True)
+    assert r"\textbf{wrong:}" in document and document.count(r"\[") == 2  # claimed, expected
+    assert r"\text{" not in document  # prose in text mode, so it wraps
+
+
+def test_latex_of_a_right_claim_shows_it_once():
+    v = dk.verify_backprop("norm2(W1@x - y)", "2*(W1@x-y)@x.T", "W1", "W1=2x3,x=3x1,y=2x1")
+    assert v.ok and v.render("latex", document=True).count(r"\[") == 1

@@ -260,6 +260,11 @@ COMMAND_CASES = {
     "check-backprop": ["check-backprop", "norm2(W2@tanh(W1@x + b1) + b2 - y)", "--wrt", "W1", "--claim",
                        "2*(W2.T@(W2@tanh(W1@x+b1)+b2-y))@x.T", "--shapes",
                        "W1=5x4,x=4x1,b1=5x1,W2=3x5,b2=3x1,y=3x1"],
+    "check-backprop, a wrong claim": ["check-backprop", "norm2(W2@tanh(W1@x + b1) + b2 - y)", "--wrt", "W1",
+                                      "--claim", "(W2.T@(W2@tanh(W1@x+b1)+b2-y))@x.T", "--shapes",
+                                      "W1=5x4,x=4x1,b1=5x1,W2=3x5,b2=3x1,y=3x1"],
+    "check-backprop, a Jacobian": ["check-backprop", "softmax(z)", "--wrt", "z", "--jacobian", "--claim",
+                                   "diag(softmax(z)) - softmax(z)@softmax(z).T", "--shapes", "z=4x1"],
     "gradflow": ["gradflow", "--depth", "8", "--width", "16", "--activation", "sigmoid"],
     "descend": ["descend", ("log(1+exp(-(w1+2*w2+3*w3+4*w4+b))) + 0.5*(w1^2+w2^2+w3^2+w4^2)"
                             "*sigmoid(w1*w2*w3*w4) + tanh(w1-w2+w3-w4)^2"), "--start",
