@@ -722,7 +722,8 @@ class Verdict(Displayable):
     def _subject(self, fmt: str) -> str:
         f = show(self.expr, fmt)
         names = ", ".join(self.wrt)
-        if fmt == "latex":
+        if fmt == "latex":  # w1 as w_{1}, sigma as \sigma: the names through the math printer
+            names = ", ".join(show(sp.Symbol(str(v)), "latex") for v in self.wrt)
             return (rf"\nabla_{{{names}}}\left({f}\right)" if len(self.wrt) > 1
                     else rf"\frac{{\partial}}{{\partial {names}}}\left({f}\right)")
         return f"∇_({names}) of {f}" if len(self.wrt) > 1 else f"d/d{names} of {f}"
