@@ -23,6 +23,7 @@ from derivekit.numeric.compiled import (
     _candidate_splits,
     _without,
     compile,
+    is_power_of_two,
     printing_swells,
     split_last_operations,
 )
@@ -45,6 +46,9 @@ def test_dropping_an_argument_equals_rebuilding_the_rest_on_a_random_corpus():
             rest = node.args[:i] + node.args[i + 1:]
             rebuilt = type(node)(*rest) if len(rest) > 1 else rest[0]
             fast = _without(node, i)
+            if fast != rebuilt:  # only 2ᵏ·(a + b), kept as one scaling where SymPy distributes
+                assert fast.is_Mul and is_power_of_two(fast.args[0]) and fast.args[1].is_Add, (node, i)
+                fast = sp.Mul(*fast.args)
             assert fast == rebuilt and hash(fast) == hash(rebuilt), (node, i)
 
 
