@@ -355,6 +355,24 @@ def split_last_operations(exprs: Sequence[sp.Expr]) -> list[tuple]:
 _NOT_YET = object()
 
 
+def _check_out(out, shape: tuple, dtype: np.dtype, arrays: list) -> None:
+    """``out`` must be a writeable C-contiguous array of exactly the result's shape and dtype,
+    sharing no memory with an input (chunks would read what earlier chunks wrote)."""
+    if not isinstance(out, np.ndarray):
+        raise DerivekitError(f"out= must be a NumPy array, not a {type(out).__name__}",
+                             hint=f"e.g. out=np.empty({shape}, dtype={np.dtype(dtype).name!r})")
+    if out.shape != shape or out.dtype != dtype:
+        raise DerivekitError(f"out= has shape {out.shape} and dtype {out.dtype}; the result has "
+                             f"shape {shape} and dtype {np.dtype(dtype)}",
+                             hint=f"e.g. out=np.empty({shape}, dtype={np.dtype(dtype).name!r})")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise DerivekitError("out= must be a writeable C-contiguous array",
+                             hint="allocate it with np.empty(shape), not as a slice or transpose")
+    if any(np.may_share_memory(out, a) for a in arrays):
+        raise DerivekitError("out= shares memory with an input",
+                             hint="give a separate array for the result")
+
+
 def _complex_values_error() -> DerivekitError:
     return DerivekitError("the expression takes complex values at real inputs (it contains the "
                           "imaginary unit I, or an even root of a negative constant)",
@@ -423,11 +441,16 @@ class CompiledFunction:
             self._math = self._lambdify("math")
         return self._math
 
-    def __call__(self, *values):
+    def __call__(self, *values, out: np.ndarray | None = None):
         if len(values) != len(self.args):
             names = ", ".join(a.name for a in self.args)
             raise DerivekitError(f"this function takes {len(self.args)} inputs ({names}), "
                                  f"got {len(values)}", hint="pass one value or array per input, in order")
+        if out is not None:
+            if self.backend not in ("auto", "numpy", "complex"):
+                raise DerivekitError(f"out= is for the NumPy backend, not {self.backend!r}",
+                                     hint="compile with backend='numpy' to write into an array")
+            return self.evaluate_numpy(*values, out=out)
         if self.backend == "math":
             return self.math_function(*values)
         if self.backend == "jax":
@@ -458,20 +481,27 @@ class CompiledFunction:
         rows = [jnp.broadcast_to(jnp.asarray(r, dtype=float), batch) for r in raw]
         return jnp.stack(rows).reshape(self.shape + tuple(batch))
 
-    def evaluate_numpy(self, *values) -> np.ndarray:
+    def evaluate_numpy(self, *values, out: np.ndarray | None = None) -> np.ndarray:
         """Evaluate on arrays with the NumPy backend (what ``__call__`` does for arrays).
 
         Large batches run in chunks of :data:`CHUNK` points, so that the temporaries of a
         long (cse) expression stay in cache; inputs are then scalars or full-batch arrays.
+        ``out``, as for NumPy's ufuncs: a C-contiguous array of the result's shape and dtype
+        to write into and return (a loop that reuses it saves allocating, and the system
+        zeroing, a fresh result on every call; for a 49-entry gradient on 10⁵ points that
+        is about a fifth of the call).
         """
         arrays = [np.asarray(v) for v in values]
         batch = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         dtype = np.result_type(float, *(a.dtype for a in arrays))
         size = int(np.prod(batch))
         rows = len(self.exprs)
+        if out is not None:
+            _check_out(out, self.shape + batch, dtype, arrays)
         if size > 2 * CHUNK and all(a.size == 1 or a.shape == batch for a in arrays):
             flat = [a.reshape(()) if a.size == 1 else a.reshape(-1) for a in arrays]
-            out = np.empty((rows, size), dtype=dtype)
+            result = out
+            out = np.empty((rows, size), dtype=dtype) if result is None else result.reshape(rows, size)
             code = self._in_place_code
             workspace = np.empty((code.slots, CHUNK), dtype=dtype) if code else None
             for start in range(0, size, CHUNK):
@@ -479,9 +509,10 @@ class CompiledFunction:
                 self._fill(out[:, piece], [a if a.ndim == 0 else a[piece] for a in flat],
                            None if workspace is None else workspace[:, :piece.stop - start])
         else:
-            out = np.empty((rows, *batch), dtype=dtype)
+            result = out
+            out = np.empty((rows, *batch), dtype=dtype) if result is None else result.reshape(rows, *batch)
             self._fill(out, arrays)
-        return out.reshape(self.shape + batch)
+        return out.reshape(self.shape + batch) if result is None else result
 
     def _fill(self, out: np.ndarray, arrays: list, workspace: np.ndarray | None = None) -> None:
         """Evaluate into ``out`` (rows: entries; constants and partial shapes broadcast),

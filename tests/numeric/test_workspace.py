@@ -172,3 +172,36 @@ def test_complex_inputs_fall_back_from_a_real_workspace(monkeypatch):
     out = g(0.3, 0.1, xs)
     monkeypatch.setattr(numeric, "CHUNK", 10**9)
     np.testing.assert_array_equal(out, g(0.3, 0.1, xs))
+
+
+@pytest.mark.parametrize("n", [5, 3 * numeric.CHUNK + 11])
+def test_out_receives_the_same_numbers_and_is_returned(n):
+    loss, params, data = _mlp()
+    args = params + data
+    g = compile_gradient(loss, params, args=args, backend="numpy")
+    rng = np.random.default_rng(n)
+    values = [rng.normal(scale=0.5) for _ in params] + [rng.normal(size=n) for _ in data]
+    fresh = g(*values)
+    out = np.full(fresh.shape, np.nan)
+    assert g(*values, out=out) is out
+    np.testing.assert_array_equal(out, fresh)
+    values[-1] = values[-1] + 1.0  # reused: every entry is rewritten
+    np.testing.assert_array_equal(g(*values, out=out), g(*values))
+    f = compile(loss, args, backend="numpy")
+    scalar_out = np.empty(n)
+    assert f(*values, out=scalar_out) is scalar_out
+    np.testing.assert_array_equal(scalar_out, f(*values))
+
+
+def test_a_bad_out_is_a_clear_error():
+    f = compile([X * Y, X + Y], [X, Y], backend="numpy")
+    xs = np.ones(5)
+    for bad, message in [(np.empty((2, 4)), "shape"), (np.empty((2, 5), dtype=np.float32), "dtype"),
+                         (np.empty((5, 2)).T, "C-contiguous"), ([0.0] * 10, "NumPy array")]:
+        with pytest.raises(DerivekitError, match=message):
+            f(xs, 2.0, out=bad)
+    shared = np.ones((2, 5))
+    with pytest.raises(DerivekitError, match="shares memory"):
+        f(shared[0], 2.0, out=shared)
+    with pytest.raises(DerivekitError, match="NumPy backend"):
+        compile(X * Y, [X, Y], backend="math")(1.0, 2.0, out=np.empty(()))
