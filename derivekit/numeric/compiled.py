@@ -396,6 +396,8 @@ class CompiledFunction:
     returns a float array of shape ``B``, a list or column/row vector of n entries an array
     ``(n, *B)``, an m×n matrix ``(m, n, *B)``. Every entry, constants included, fills the
     whole batch, and the dtype is float (complex when an input is complex), never object.
+    ``f(*arrays, out=array)`` writes the result into a given array of that shape and dtype
+    and returns it (see :meth:`evaluate_numpy`).
     Math backend: Python numbers in, a float (or a list of floats) out.
     """
 
