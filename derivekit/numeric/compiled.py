@@ -321,7 +321,7 @@ def scaled_sum(expr: sp.Expr) -> sp.Expr:
     are added can change the last bits."""
     if not isinstance(expr, sp.Add):
         return expr
-    content, primitive = expr.as_content_primitive()
+    content, primitive = expr.primitive()  # the terms divided, kept in order: no re-sorting
     if content == 1 or not is_power_of_two(content) or not isinstance(primitive, sp.Add):
         return expr
     return sp.Mul(content, primitive, evaluate=False)
@@ -566,7 +566,8 @@ class CompiledFunction:
     @property
     def _splits(self) -> list[tuple]:
         if self._split is None:
-            entries = [scaled_sum(e) for e in self.exprs]
+            # a 2ᵏ-scaled sum pays only when cse shares the sum with other entries
+            entries = [scaled_sum(e) for e in self.exprs] if self.cse else list(self.exprs)
             self._split = split_last_operations(entries)
             self._ops = [_LAST_OPERATION[type(e)] if len(split) == 2 else None
                          for e, split in zip(entries, self._split)]
