@@ -17,6 +17,7 @@ import ast
 import inspect
 import itertools
 import linecache
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -89,4 +90,6 @@ def in_place(function: Callable) -> InPlace | None:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(function.__globals__, _np=np)
     exec(compile(source, filename, "exec"), namespace)  # lambdify's own code, rewritten
-    return InPlace(namespace[definition.name], slots)
+    rewritten = namespace[definition.name]
+    weakref.finalize(rewritten, linecache.cache.pop, filename, None)  # as lambdify does
+    return InPlace(rewritten, slots)
