@@ -157,14 +157,20 @@ class deadline:
         self.seconds = None if seconds is None else timeout_seconds(seconds)
         self.alarm = _AlarmFired()
         self.armed = False
+        self.fired = False
         self.outer_handler = None
         self.outer_delay = 0.0
         self.outer_fired = False
 
     def _on_alarm(self, signum, frame):
         if self.armed and time.monotonic() >= self.ends - 1e-3:
-            self.armed = False
+            # fire again shortly: Python only reports an exception raised inside a gc
+            # callback or a __del__, so this one may be swallowed; __exit__ stops the timer
+            self.fired = True
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
             raise self.alarm
+        if self.fired:  # that repeat, landing while __exit__ cleans up
+            return
         if callable(self.outer_handler):  # the outer timer fired first: its handler decides
             self.outer_fired = True
             self.outer_handler(signum, frame)
