@@ -1,6 +1,6 @@
 """Numeric-layer speed, as ratios against a reference measured in the same process.
 
-    .venv/bin/python benchmarks/bench_numeric.py [--repeat 7] [--quick]
+    .venv/bin/python benchmarks/bench_numeric.py [--repeat 7] [--quick] [--ratio-runs K]
 
 1. Gradient cost over function cost (NumPy, 10⁵ samples), with and without cse, on a
    depth-10 sigmoid chain and on a 4-8-1 MLP squared loss (49 parameters).
@@ -10,6 +10,12 @@
 5. ``dk.verify`` on a textbook-size expression (logistic-regression loss gradient).
 6. ``dk.gradcheck`` of Rosenbrock in N = 100, 200, 400, 1000 variables, derivation included,
    against ``dk.gradient`` alone (``--only-gradcheck`` runs this section alone).
+
+7. Plain text past the default input cap: Rosenbrock_N written out (N = 1000: 38,630
+   characters) through ``dk.parse(text, max_chars=…)`` and ``derivekit grad … --max-chars``
+   (``--only-max-chars`` runs this section alone).
+
+``--ratio-runs K`` runs section 1 alone, K times in a row (is the ratio held across runs?).
 
 jax is optional (``pip install jax``): without it, comparisons 2 and 3 print "skipped".
 Times are best-of-``repeat`` CPU time of this process (``time.process_time``), which is
@@ -111,7 +117,10 @@ def jax_chain(depth: int = 10):
 
 # --- 1. gradient / function ratio ------------------------------------------------------------
 
-def ratio_rows(repeat: int, samples: int):
+def ratio_rows(repeat: int, samples: int, with_out: bool = True, without_cse: bool = True):
+    """(workload, cse, mode, function time, gradient time): each pair measured in alternation
+    in this process. Mode "fresh" returns a new array per call (what ``f(*values)`` does);
+    mode "out=" writes both sides into arrays allocated once (``f(*values, out=buffer)``)."""
     rows = []
     rng = np.random.default_rng(0)
     for name, (expr, params, data) in {"sigmoid chain, depth 10": sigmoid_chain(),
@@ -119,11 +128,26 @@ def ratio_rows(repeat: int, samples: int):
         args = params + data
         values = [rng.normal(scale=0.5) for _ in params] + [rng.normal(size=samples) for _ in data]
         f = compile(expr, args, backend="numpy")
-        for cse in (True, False):
+        for cse in (True, False) if without_cse else (True,):
             g = compile_gradient(expr, params, args=args, backend="numpy", cse=cse)
             t_f, t_g = interleaved(lambda: f(*values), lambda: g(*values), repeat)
-            rows.append((name, cse, t_f, t_g))
+            rows.append((name, cse, "fresh", t_f, t_g))
+            if with_out and cse:
+                f_out, g_out = f(*values), g(*values)
+                t_f, t_g = interleaved(lambda: f(*values, out=f_out), lambda: g(*values, out=g_out), repeat)
+                rows.append((name, cse, "out=", t_f, t_g))
     return rows
+
+
+def print_ratio_runs(repeat: int, samples: int, runs: int) -> int:
+    """``--ratio-runs K``: section 1 with cse only, K times in a row, one line per run."""
+    print(f"gradient / function cost, NumPy backend, {samples:,} samples, cse on, {runs} runs "
+          f"(best of {repeat} alternated CPU times each)")
+    print("| run | workload | mode | function | gradient | ratio |\n|---:|---|---|---:|---:|---:|")
+    for run in range(1, runs + 1):
+        for name, _, mode, t_f, t_g in ratio_rows(repeat, samples, without_cse=False):
+            print(f"| {run} | {name} | {mode} | {fmt_time(t_f)} | {fmt_time(t_g)} | {t_g / t_f:.2f}× |")
+    return 0
 
 
 # --- 2. single point: math backend vs jax.jit(grad) ----------------------------------------------
@@ -257,21 +281,85 @@ def gradcheck_rows(repeat: int, sizes=(100, 200, 400, 1000)):
     return rows
 
 
+def rosenbrock_text(n: int) -> str:
+    """Rosenbrock in x0 … x(n−1) as plain text, as a generator writes it (N = 1000: 38,630 chars)."""
+    return " + ".join(f"100*(x{i + 1} - x{i}^2)^2 + (1 - x{i})^2" for i in range(n - 1))
+
+
+def max_chars_rows(repeat: int, sizes=(100, 200, 400, 1000)):
+    """Plain text past the default cap: ``dk.parse(text, max_chars=…)`` and ``dk.gradient``
+    of the result (best CPU time of ``repeat``, SymPy cache cleared), and the command a user
+    runs, ``derivekit grad TEXT --no-steps --max-chars … --timeout 600`` (one process each; its CPU time
+    from ``getrusage``, output to /dev/null)."""
+    import resource
+    import subprocess
+
+    import derivekit as dk
+    rows = []
+    for n in sizes:
+        text = rosenbrock_text(n)
+        cap = 50_000
+        names = [f"x{i}" for i in range(n)]
+
+        def parse():
+            sp.core.cache.clear_cache()
+            return dk.parse(text, max_chars=cap)
+        expr = parse()
+        t_parse = best(parse, repeat)
+
+        def derive():
+            sp.core.cache.clear_cache()
+            dk.gradient(expr, names)
+        t_derive = best(derive, repeat)
+        cli = []
+        for _ in range(repeat):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "derivekit", "grad", text, "--no-steps",
+                                   "--max-chars", str(cap), "--timeout", "600"], stdout=subprocess.DEVNULL,
+                                  cwd=Path(__file__).resolve().parents[1])
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            assert done.returncode == 0, n
+            cli.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, wall))
+        rows.append((n, len(text), t_parse, t_derive, min(cli)))
+    return rows
+
+
+def print_max_chars(repeat: int) -> int:
+    print("\n7. plain text past the default cap: Rosenbrock_N as text (CPU; the CLI row is one "
+          "process: start-up, parse, derive, print)")
+    print("| N | characters | dk.parse(…, max_chars=…) | dk.gradient | derivekit grad --max-chars (CPU) "
+          "| (wall) |\n|---:|---:|---:|---:|---:|---:|")
+    for n, chars, t_parse, t_derive, (cli_cpu, cli_wall) in max_chars_rows(repeat):
+        print(f"| {n} | {chars:,} | {fmt_time(t_parse)} | {fmt_time(t_derive)} | {cli_cpu:.2f} s "
+              f"| {cli_wall:.2f} s |")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="10⁴ / 10⁵ samples instead of 10⁵ / 10⁶")
     parser.add_argument("--only-gradcheck", action="store_true", help="run section 6 alone")
+    parser.add_argument("--only-max-chars", action="store_true", help="run section 7 alone")
+    parser.add_argument("--ratio-runs", type=int, metavar="K",
+                        help="run section 1 (cse on) K times in a row, and nothing else")
     args = parser.parse_args(argv)
     if args.only_gradcheck:
         return print_gradcheck(args.repeat)
+    if args.only_max_chars:
+        return print_max_chars(min(args.repeat, 3))
     small, large = (10**4, 10**5) if args.quick else (10**5, 10**6)
+    if args.ratio_runs:
+        return print_ratio_runs(args.repeat, small, args.ratio_runs)
     print(f"numpy {np.__version__}, sympy {sp.__version__}, jax {jax.__version__ if jax else 'not installed'}")
 
     print(f"\n1. gradient / function cost, NumPy backend, {small:,} samples")
-    print("| workload | cse | function | gradient | ratio |\n|---|---|---:|---:|---:|")
-    for name, cse, t_f, t_g in ratio_rows(args.repeat, small):
-        print(f"| {name} | {'on' if cse else 'off'} | {fmt_time(t_f)} | {fmt_time(t_g)} | {t_g / t_f:.2f}× |")
+    print("| workload | cse | result | function | gradient | ratio |\n|---|---|---|---:|---:|---:|")
+    for name, cse, mode, t_f, t_g in ratio_rows(args.repeat, small):
+        print(f"| {name} | {'on' if cse else 'off'} | {mode} | {fmt_time(t_f)} | {fmt_time(t_g)} "
+              f"| {t_g / t_f:.2f}× |")
 
     print("\n2. single-point gradient: math backend vs jax.jit(jax.grad)")
     print("| workload | vars | derivekit (math) | jax.jit(grad) | jax / derivekit |\n|---|---:|---:|---:|---:|")
@@ -300,7 +388,8 @@ def main(argv=None) -> int:
     print("| case | ok | warm SymPy cache | cold SymPy cache |\n|---|---|---:|---:|")
     for name, ok, warm, cold in verify_rows(args.repeat):
         print(f"| {name} | {ok} | {fmt_time(warm)} | {fmt_time(cold)} |")
-    return print_gradcheck(args.repeat)
+    print_gradcheck(args.repeat)
+    return print_max_chars(min(args.repeat, 3))
 
 
 def print_gradcheck(repeat: int) -> int:

@@ -6,6 +6,7 @@ their loops) and, in the main thread, by ``SIGALRM`` so that a long SymPy call i
 
 from __future__ import annotations
 
+import contextvars
 import signal
 import threading
 import time
@@ -15,6 +16,7 @@ from derivekit.errors import LimitError
 MAX_INPUT_CHARS = 20_000
 MAX_NESTING = 200
 MAX_TOKENS = 5_000
+MAX_CHARS_CEILING = 10_000_000  # the most that max_chars= / --max-chars may raise the cap to
 MAX_NUMBER_DIGITS = 60
 MAX_INTEGER_EXPONENT = 1_000
 MAX_POWER_RESULT_DIGITS = 1_000  # a power of two numbers may have at most this many digits
@@ -35,6 +37,63 @@ MAX_POINTS = 10_000  # gradcheck --points
 MAX_STEPS = 1_000_000  # descend / fit --steps
 
 _deadline_at: float | None = None
+
+
+# --- the input cap, raised for trusted input ------------------------------------------------
+
+_raised_cap: contextvars.ContextVar[int | None] = contextvars.ContextVar("max_chars", default=None)
+
+
+def max_chars_value(value, option: str = "max_chars") -> int:
+    """``value`` as an input cap: a whole number of characters from 1 to
+    :data:`MAX_CHARS_CEILING`; anything else (0, negative, a float, text, a bool) is a
+    clear error."""
+    import numbers
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise LimitError(f"{option} must be a whole number of characters, not {value!r}",
+                         hint="e.g. 50000")
+    if not 1 <= value <= MAX_CHARS_CEILING:
+        raise LimitError(f"{option} must be from 1 to {MAX_CHARS_CEILING:,} characters, not {value:,}",
+                         hint=f"e.g. 50000; text past {MAX_CHARS_CEILING:,} characters is not "
+                              "read, generate a SymPy expression instead")
+    return int(value)
+
+
+def input_limits(max_chars: int | None = None) -> tuple[int, int]:
+    """The (characters, tokens) caps for one input: ``max_chars`` when given, else the cap
+    raised by an enclosing :class:`input_cap`, else :data:`MAX_INPUT_CHARS`. A cap raised
+    above the default allows one token per two characters (generated text such as a
+    Rosenbrock sum has about that many); otherwise the token cap is :data:`MAX_TOKENS`."""
+    chars = _raised_cap.get() if max_chars is None else max_chars_value(max_chars)
+    if chars is None:
+        chars = MAX_INPUT_CHARS
+    tokens = max(MAX_TOKENS, chars // 2) if chars > MAX_INPUT_CHARS else MAX_TOKENS
+    return chars, tokens
+
+
+def parse_deadline_s(chars: int) -> float:
+    """The parse deadline for an input cap: :data:`PARSE_DEADLINE_S` per
+    :data:`MAX_INPUT_CHARS` characters allowed (never less than PARSE_DEADLINE_S, never more
+    than :data:`MAX_TIMEOUT_S`); an enclosing shorter deadline (--timeout) still wins."""
+    return min(MAX_TIMEOUT_S, PARSE_DEADLINE_S * max(1.0, chars / MAX_INPUT_CHARS))
+
+
+class input_cap:
+    """``with input_cap(n):`` every parse inside the body allows ``n`` characters (None:
+    the default cap). For trusted input, such as generated expressions: the CLI's
+    ``--max-chars`` runs its command in one. Per thread and task (a context variable)."""
+
+    def __init__(self, max_chars: int | None, option: str = "max_chars"):
+        self.max_chars = None if max_chars is None else max_chars_value(max_chars, option)
+
+    def __enter__(self):
+        self.token = _raised_cap.set(self.max_chars) if self.max_chars is not None else None
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self.token is not None:
+            _raised_cap.reset(self.token)
+        return False
 
 
 def timeout_seconds(value, option: str = "the timeout") -> float:
@@ -98,14 +157,20 @@ class deadline:
         self.seconds = None if seconds is None else timeout_seconds(seconds)
         self.alarm = _AlarmFired()
         self.armed = False
+        self.fired = False
         self.outer_handler = None
         self.outer_delay = 0.0
         self.outer_fired = False
 
     def _on_alarm(self, signum, frame):
         if self.armed and time.monotonic() >= self.ends - 1e-3:
-            self.armed = False
+            # fire again shortly: Python only reports an exception raised inside a gc
+            # callback or a __del__, so this one may be swallowed; __exit__ stops the timer
+            self.fired = True
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
             raise self.alarm
+        if self.fired:  # that repeat, landing while __exit__ cleans up
+            return
         if callable(self.outer_handler):  # the outer timer fired first: its handler decides
             self.outer_fired = True
             self.outer_handler(signum, frame)

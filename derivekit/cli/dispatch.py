@@ -100,6 +100,20 @@ def add_engine_arguments(parser: argparse.ArgumentParser, models: str, rows: str
                         help=f"with --engine dask: write every row's {rows} to this CSV file")
 
 
+#: the commands that read an expression with the parser (dk.parse), so take --max-chars
+EXPRESSION_COMMANDS = frozenset({"diff", "grad", "jacobian", "hessian", "check", "gradcheck",
+                                 "descend"})
+
+
+def add_max_chars_argument(parser: argparse.ArgumentParser) -> None:
+    """``--max-chars N``: raise the input cap for trusted text (a generated expression)."""
+    from derivekit.limits import MAX_CHARS_CEILING, MAX_INPUT_CHARS
+    parser.add_argument("--max-chars", type=int, metavar="N",
+                        help=f"read expressions up to N characters (default {MAX_INPUT_CHARS:,}; "
+                             f"at most {MAX_CHARS_CEILING:,}), for trusted input such as a "
+                             "generated expression; the time limit still applies")
+
+
 def build_parser(name: str):
     """Return (parser, module) for subcommand ``name``."""
     module_name, summary, example = COMMANDS[name]
@@ -216,6 +230,8 @@ def _main(argv: list[str], debug: bool) -> int:
     parser, module = build_parser(name)
     parser.add_argument("--debug", action="store_true",
                         help="on an internal error, show the Python traceback")
+    if name in EXPRESSION_COMMANDS:
+        add_max_chars_argument(parser)
     try:
         args = parser.parse_args(_math_arguments(parser, argv[1:]))
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
@@ -224,7 +240,9 @@ def _main(argv: list[str], debug: bool) -> int:
     from derivekit.errors import DerivekitError
     try:
         _check_common_options(args)
-        return int(module.run(args))
+        from derivekit.limits import input_cap
+        with input_cap(getattr(args, "max_chars", None), "--max-chars"):
+            return int(module.run(args))
     except DerivekitError as exc:
         print(f"derivekit {name}: error: {exc}", file=sys.stderr)
         if debug:

@@ -13,6 +13,7 @@ Modules:
   sampling    in-domain sample points for numeric checks
   stable_forms  written-out log(1 + exp(z)), log-sigmoid and softmax → stable built-ins
   verify      ``verify`` and ``Verdict``: symbolic and numeric checks with a diagnosis
+  workspace   generated NumPy code rewritten to write its cse variables into a reused workspace
 
 Exports to ``derivekit``: ``compile``, ``gradcheck``, ``GradCheck``, ``verify``, ``Verdict``.
 """

@@ -232,25 +232,34 @@ UNICODE_GREEK = {
 
 # --- public entry point ---------------------------------------------------------------
 
-def parse(source: str, syntax: str = "auto") -> sp.Basic:
+def parse(source: str, syntax: str = "auto", max_chars: int | None = None) -> sp.Basic:
     """Parse ``source`` (plain text or LaTeX) into a SymPy expression.
 
     ``syntax`` is ``"text"``, ``"latex"`` or ``"auto"`` (LaTeX when the source contains a
     backslash or a braced superscript ``^{``). Raises :class:`ParseError` (with ``position``
     and ``hint``) for anything that cannot be read, and :class:`InputLimitError` for input
     beyond the safety limits.
+
+    ``max_chars`` raises (or lowers) the input cap of :data:`derivekit.limits.MAX_INPUT_CHARS`
+    characters for trusted input such as a generated expression, up to
+    :data:`derivekit.limits.MAX_CHARS_CEILING`; the token cap and the parse deadline grow
+    with it (:func:`derivekit.limits.input_limits`), and a shorter enclosing deadline still
+    cuts the work. ``with derivekit.limits.input_cap(n):`` does the same for every parse in
+    its body (``dk.gradient("…", …)`` parses its text too).
     """
     if not isinstance(source, str):
         raise ParseError(f"expected a string to parse, got {type(source).__name__}",
                          hint="pass the expression as text, e.g. parse('x^2 + 1')")
     if syntax not in SYNTAXES:
         raise ParseError(f"unknown syntax {syntax!r}", hint="use 'auto', 'text' or 'latex'")
-    check_size(source)
+    chars, _ = limits.input_limits(max_chars)
+    check_size(source, max_chars)
+    seconds = limits.parse_deadline_s(chars)
     if syntax == "latex" or (syntax == "auto" and looks_like_latex(source)):
         from derivekit.parsing.latex import parse_latex
-        return _guarded(parse_latex, source)
+        return _guarded(parse_latex, source, seconds)
     from derivekit.parsing.text import parse_text
-    return _guarded(parse_text, source)
+    return _guarded(parse_text, source, seconds)
 
 
 def looks_like_latex(source: str) -> bool:
@@ -258,11 +267,13 @@ def looks_like_latex(source: str) -> bool:
     return "\\" in source or "^{" in source
 
 
-def _guarded(front: Callable[[str], sp.Basic], source: str) -> sp.Basic:
-    """Run a parser front under :data:`derivekit.limits.PARSE_DEADLINE_S` (or an earlier
-    deadline already running); turn any stray library exception into a ParseError."""
+def _guarded(front: Callable[[str], sp.Basic], source: str,
+             seconds: float = limits.PARSE_DEADLINE_S) -> sp.Basic:
+    """Run a parser front under ``seconds`` (:data:`derivekit.limits.PARSE_DEADLINE_S`, or
+    more for a raised input cap; an earlier deadline already running wins); turn any stray
+    library exception into a ParseError."""
     try:
-        with limits.deadline(limits.PARSE_DEADLINE_S):
+        with limits.deadline(seconds):
             expr = front(source)
     except ParseError:
         raise
@@ -298,27 +309,33 @@ _CLOSERS = {v: k for k, v in _OPENERS.items()}
 TOKEN_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9_.]+|\S")
 
 
-def check_size(source: str) -> None:
-    """Refuse empty input, and input over the length, token or nesting limits.
+#: what to write when trusted input is over the cap
+RAISE_CAP_HINT = ("split the expression into smaller parts; for trusted input (a generated "
+                  "expression) raise the cap: dk.parse(text, max_chars=N), or --max-chars N")
+
+
+def check_size(source: str, max_chars: int | None = None) -> None:
+    """Refuse empty input, and input over the length, token or nesting limits (the caps of
+    :func:`derivekit.limits.input_limits`, raised by ``max_chars``).
 
     Also reports unbalanced brackets with the position of the offending one.
     Runs in linear time before any parser sees the text.
     """
-    if len(source) > limits.MAX_INPUT_CHARS:
+    max_chars, max_tokens = limits.input_limits(max_chars)
+    if len(source) > max_chars:
         raise InputLimitError(
-            f"the input is {len(source)} characters long, over the limit of "
-            f"{limits.MAX_INPUT_CHARS}", source=source, position=limits.MAX_INPUT_CHARS,
-            hint="split the expression into smaller parts")
+            f"the input is {len(source):,} characters long, over the limit of {max_chars:,}",
+            source=source, position=max_chars, hint=RAISE_CAP_HINT)
     if not source.strip():
         raise ParseError("the input is empty", source=source, position=0,
                          hint="write an expression, e.g. 'sigmoid(w*x + b)'")
     tokens = 0
     for match in TOKEN_RE.finditer(source):
         tokens += 1
-        if tokens > limits.MAX_TOKENS:
+        if tokens > max_tokens:
             raise InputLimitError(
-                f"the input has more than {limits.MAX_TOKENS} tokens", source=source,
-                position=match.start(), hint="split the expression into smaller parts")
+                f"the input has more than {max_tokens:,} tokens", source=source,
+                position=match.start(), hint=RAISE_CAP_HINT)
     check_brackets(source)
 
 
