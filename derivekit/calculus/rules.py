@@ -633,9 +633,9 @@ def _cancellation_reason(cancelled: sp.Expr) -> str:
     """Why it cancels, for the cancellations a student should recognise by name."""
     from derivekit.parsing.functions import sigmoid
     if isinstance(cancelled, sigmoid):
-        return " ($σ′/σ = 1 − σ$, because $σ′ = σ(1 − σ)$)"
+        return " (as $σ′/σ = 1 − σ$, because $σ′ = σ(1 − σ)$)"
     if isinstance(1 - cancelled, sigmoid):
-        return " ($(1 − σ)′/(1 − σ) = −σ$, because $σ′ = σ(1 − σ)$)"
+        return " (as $(1 − σ)′/(1 − σ) = −σ$, because $σ′ = σ(1 − σ)$)"
     return ""
 
 
