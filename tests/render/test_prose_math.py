@@ -24,6 +24,7 @@ from derivekit.errors import DerivekitError
 from derivekit.parsing.functions import sigmoid
 from derivekit.parsing.parse import parse
 from derivekit.render import latexdoc
+from derivekit.render.layouts import rewrite_description
 from derivekit.render.printing import check_settings, to_latex, to_text, unicode_math_latex
 from derivekit.render.walk import (
     MATH_SPAN,
@@ -160,20 +161,26 @@ def test_corpus_uses_every_rule_with_a_sentence(derivations):
     assert set(rules.RULES) - used == set()
 
 
+def tidy_sentences(derivation, writer_class) -> list[tuple[str, str]]:
+    """("tidy", sentence) of each tidying move (its description is a template too)."""
+    writer = writer_class(check_settings({}))
+    return [("tidy", rewrite_description(rw, writer)) for rw in derivation.rewrites]
+
+
 def test_document_latex_never_splits_a_formula(derivations):
     for d in derivations:
         for brief in (False, True):
-            for rule, tex in sentences(d, DocumentWriter, brief=brief):
+            for rule, tex in sentences(d, DocumentWriter, brief=brief) + tidy_sentences(d, DocumentWriter):
                 _assert_not_split(rule, tex, "document LaTeX")
 
 
 def test_markdown_never_splits_a_formula(derivations):
     for d in derivations:
-        for rule, md in sentences(d, MarkdownWriter):
+        for rule, md in sentences(d, MarkdownWriter) + tidy_sentences(d, MarkdownWriter):
             _assert_not_split(rule, md, "Markdown")
             prose, _ = _runs(md)
             for piece in prose:
-                assert not re.search(r"[·²√=σδ′]|−\d", piece), f"{rule}: math in prose {piece!r}: {md}"
+                assert not re.search(r"[·²√=σδ′±]|−\d", piece), f"{rule}: math in prose {piece!r}: {md}"
 
 
 def test_math_mode_latex_has_no_text_inside_a_formula(derivations):
