@@ -41,6 +41,9 @@ RuleFunction = Callable[[sp.Expr, sp.Symbol, Context], Step]
 
 
 # --- the English, written once per rule --------------------------------------------------
+# Each formula in a sentence is one ``$…$`` span (``$d/d{name} {outer} = {outer_derivative}$``):
+# the renderers print it whole, as one math run in LaTeX and Markdown (render/walk.py).
+# Glue inside a span is written in Unicode (·, −, ², √(…), σ′); outside it, English only.
 
 def _rule(name, title, statement, statement_text, explanation) -> Rule:
     return Rule(name, title, statement, statement_text, explanation)
