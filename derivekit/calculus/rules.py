@@ -41,6 +41,9 @@ RuleFunction = Callable[[sp.Expr, sp.Symbol, Context], Step]
 
 
 # --- the English, written once per rule --------------------------------------------------
+# Each formula in a sentence is one ``$…$`` span (``$d/d{name} {outer} = {outer_derivative}$``):
+# the renderers print it whole, as one math run in LaTeX and Markdown (render/walk.py).
+# Glue inside a span is written in Unicode (·, −, ², √(…), σ′); outside it, English only.
 
 def _rule(name, title, statement, statement_text, explanation) -> Rule:
     return Rule(name, title, statement, statement_text, explanation)
@@ -61,7 +64,7 @@ _GENERAL_RULES = [
           "Bring down the exponent {n} and lower it by one."),
     _rule("sqrt", "Square root rule", r"\frac{d}{dx} \sqrt{x} = \frac{1}{2\sqrt{x}}",
           "d/dx √x = 1/(2√x)",
-          "A square root is the power 1/2, so its derivative is 1/(2√·)."),
+          "A square root is the power 1/2, so its derivative is $1/(2{expr})$."),
     _rule("product", "Product rule",
           r"\frac{d}{dx}\left(f g\right) = \frac{df}{dx} g + f \frac{dg}{dx}",
           "d/dx (f·g) = f′·g + f·g′",
@@ -70,12 +73,12 @@ _GENERAL_RULES = [
     _rule("quotient", "Quotient rule",
           r"\frac{d}{dx}\frac{f}{g} = \frac{f' g - f g'}{g^{2}}", "d/dx (f/g) = (f′·g − f·g′)/g²",
           "Name the numerator and the denominator {pieces}, with derivatives {derivatives}; "
-          "then {formula} = [({top})·({denominator}) − ({numerator})·({bottom})] / "
-          "({denominator})²."),
+          "then ${formula} = [({top})·({denominator}) − ({numerator})·({bottom})] / "
+          "({denominator})²$."),
     _rule("chain", "Chain rule",
           r"\frac{d}{dx} f(g(x)) = f'(g(x))\, g'(x)", "d/dx f(g(x)) = f′(g(x))·g′(x)",
-          "Substitute {name} = {inner}: the derivative is d/d{name} {outer} = {outer_derivative}, "
-          "evaluated at {name} = {inner}, times d{name}/d{var} = {inner_derivative}."),
+          "Substitute ${name} = {inner}$: the derivative is $d/d{name} {outer} = {outer_derivative}$, "
+          "evaluated at ${name} = {inner}$, times $d{name}/d{var} = {inner_derivative}$."),
     _rule("multivariable_chain", "Multivariable chain rule",
           r"\frac{d}{dx} f(z_1, \dots, z_n) = \sum_j \frac{\partial f}{\partial z_j} \frac{dz_j}{dx}",
           "d/dx f(z₁, …, zₙ) = Σⱼ ∂f/∂zⱼ · dzⱼ/dx",
@@ -84,15 +87,15 @@ _GENERAL_RULES = [
           "The exponential function is its own derivative."),
     _rule("exponential", "General exponential rule", r"\frac{d}{dx} a^{x} = a^{x} \log a",
           "d/dx aˣ = aˣ·log a",
-          "A constant base {base} raised to the variable gives itself times log {base} (the "
+          "A constant base {base} raised to the variable gives itself times $log {base}$ (the "
           "natural logarithm, ln)."),
     _rule("log", "Logarithm rule", r"\frac{d}{dx} \log x = \frac{1}{x}", "d/dx log x = 1/x",
-          "log is the natural logarithm (ln, base e) throughout; for {var} > 0 its derivative "
-          "is 1/{var}."),
+          "log is the natural logarithm (ln, base e) throughout; for ${var} > 0$ its derivative "
+          "is $1/{var}$."),
     _rule("log_base", "Logarithm to another base",
           r"\frac{d}{dx} \log_b x = \frac{1}{x \log b}", "d/dx log_b x = 1/(x·log b)",
-          "log_{base} is the natural log divided by the constant log {base}, so differentiate "
-          "log and divide by log {base}."),
+          "$log_{base}$ is the natural log divided by the constant $log {base}$, so differentiate "
+          "log and divide by $log {base}$."),
     _rule("log_diff", "Logarithmic differentiation",
           r"\frac{d}{dx} f^{g} = f^{g}\left(g' \log f + g \frac{f'}{f}\right)",
           "d/dx f^g = f^g·(g′·log f + g·f′/f)",
@@ -100,16 +103,16 @@ _GENERAL_RULES = [
           "{log_equation}, differentiate, and multiply by {y}."),
     _rule("abs", "Absolute value rule", r"\frac{d}{dx} |x| = \operatorname{sgn}(x)",
           "d/dx |x| = sgn(x)",
-          "|{var}| has slope sgn({var}), the sign function (−1 for negative and +1 for positive "
+          "$|{var}|$ has slope $sgn({var})$, the sign function ($−1$ for negative and $+1$ for positive "
           "arguments); the kink at {kink} has no derivative."),
     _rule("sign", "Sign function rule", r"\frac{d}{dx} \operatorname{sgn}(x) = 0 \quad (x \ne 0)",
           "d/dx sgn(x) = 0 (x ≠ 0)",
           "sgn, the sign function, is constant on each side of its jump at {kink}, so its derivative is 0 away from the jump."),
     _rule("heaviside", "Step function rule", r"\frac{d}{dx} H(x) = 0 \quad (x \ne 0)",
           "d/dx H(x) = 0 (x ≠ 0)",
-          "The step function H (1 for a positive argument, 0 for a negative one) is flat on "
+          "The step function $H$ ($1$ for a positive argument, $0$ for a negative one) is flat on "
           "each side of its jump at {kink}, so its derivative is 0 "
-          "away from it (as a distribution it is δ)."),
+          "away from it (as a distribution it is $δ$)."),
     _rule("piecewise", "Piecewise rule",
           r"\frac{d}{dx} \begin{cases} f_i & c_i \end{cases} = \begin{cases} f_i' & c_i \end{cases}",
           "d/dx {fᵢ if cᵢ} = {fᵢ′ if cᵢ}",
@@ -118,15 +121,15 @@ _GENERAL_RULES = [
     _rule("max", "Maximum rule",
           r"\frac{d}{dx}\max(f, g) = \begin{cases} f' & f > g \\ g' & f < g \end{cases}",
           "d/dx max(f, g) = f′ where f > g, g′ where f < g",
-          "The derivative follows the {which} argument, picked out by the step function H "
-          "(H(t) = 1 for t > 0 and 0 for t < 0); at the kink, {kink}, it does not exist, and "
-          "the convention H(0) = 0 is used there, as for ReLU′."),
+          "The derivative follows the {which} argument, picked out by the step function $H$ "
+          "($H(t) = 1$ for $t > 0$ and $0$ for $t < 0$); at the kink, {kink}, it does not exist, "
+          "and the convention $H(0) = 0$ is used there, as for $ReLU′$."),
     _rule("min", "Minimum rule",
           r"\frac{d}{dx}\min(f, g) = \begin{cases} f' & f < g \\ g' & f > g \end{cases}",
           "d/dx min(f, g) = f′ where f < g, g′ where f > g",
-          "The derivative follows the {which} argument, picked out by the step function H "
-          "(H(t) = 1 for t > 0 and 0 for t < 0); at the kink, {kink}, it does not exist, and "
-          "the convention H(0) = 0 is used there."),
+          "The derivative follows the {which} argument, picked out by the step function $H$ "
+          "($H(t) = 1$ for $t > 0$ and $0$ for $t < 0$); at the kink, {kink}, it does not exist, "
+          "and the convention $H(0) = 0$ is used there."),
     _rule("abstract_function", "Unknown function",
           r"\frac{d}{dx} f(x) = f'(x)", "d/dx f(x) = f′(x)",
           "{function} is not specified, so its derivative is kept symbolic as {result}."),
@@ -145,13 +148,13 @@ _GENERAL_RULES = [
     _rule("sum_index", "One term of a sum over an index",
           r"\frac{\partial}{\partial x_k} \sum_{i} f(x_i) = f'(x_k)",
           "∂/∂xₖ Σᵢ f(xᵢ) = f′(xₖ)",
-          "Only the term {index} = {value} of the sum contains {var} (for {low} ≤ {value} ≤ "
-          "{high}); every other term is constant, so the derivative is that term's."),
+          "Only the term ${index} = {value}$ of the sum contains {var} (for ${low} ≤ {value} ≤ "
+          "{high}$); every other term is constant, so the derivative is that term's."),
     _rule("implicit", "Implicit differentiation",
           r"F(x, y) = 0 \implies \frac{dy}{dx} = -\frac{F_x}{F_y}",
           "F(x, y) = 0 ⇒ dy/dx = −F_x/F_y",
-          "Differentiate F = {expr} = 0 with respect to {var}, treating {dependent} as a function of "
-          "{var}, and solve: d{dependent}/d{var} = −F_{var}/F_{dependent}."),
+          "Differentiate $F = {expr} = 0$ with respect to {var}, treating {dependent} as a function of "
+          "{var}, and solve: $d{dependent}/d{var} = −F_{var}/F_{dependent}$."),
 ]
 
 
@@ -230,79 +233,79 @@ _FUNCTION_RULES = [
     _rule("csc", "Cosecant rule", r"\frac{d}{dx}\csc x = -\csc x \cot x",
           "d/dx csc x = −csc x·cot x", "The derivative of cosecant is minus cosecant times cotangent."),
     _rule("asin", "Arcsine rule", r"\frac{d}{dx}\arcsin x = \frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is {result}, for −1 < {var} < 1 (arcsin is defined "
-          "on [−1, 1] and has no derivative at ±1)."),
+          "d/dx arcsin x = 1/√(1 − x²)", "The derivative of arcsine is {result}, for $−1 < {var} < 1$ (arcsin is defined "
+          "on $[−1, 1]$ and has no derivative at $±1$)."),
     _rule("acos", "Arccosine rule", r"\frac{d}{dx}\arccos x = -\frac{1}{\sqrt{1 - x^{2}}}",
-          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is {result}, for −1 < {var} < 1 (arccos is defined "
-          "on [−1, 1] and has no derivative at ±1)."),
+          "d/dx arccos x = −1/√(1 − x²)", "The derivative of arccosine is {result}, for $−1 < {var} < 1$ (arccos is defined "
+          "on $[−1, 1]$ and has no derivative at $±1$)."),
     _rule("atan", "Arctangent rule", r"\frac{d}{dx}\arctan x = \frac{1}{1 + x^{2}}",
           "d/dx arctan x = 1/(1 + x²)", "The derivative of arctangent is {result}, for every real {var}."),
     _rule("acot", "Arccotangent rule", r"\frac{d}{dx}\operatorname{arccot} x = -\frac{1}{1 + x^{2}}",
           "d/dx arccot x = −1/(1 + x²)", "The derivative of arccotangent is {result}, for every real {var}."),
     _rule("asec", "Arcsecant rule", r"\frac{d}{dx}\operatorname{arcsec} x = \frac{1}{x^{2}\sqrt{1 - x^{-2}}}",
-          "d/dx arcsec x = 1/(x²√(1 − 1/x²))", "The derivative of arcsecant is {result}, for |{var}| > 1 (arcsec is "
-          "defined for |{var}| ≥ 1 and has no derivative at ±1)."),
+          "d/dx arcsec x = 1/(x²√(1 − 1/x²))", "The derivative of arcsecant is {result}, for $|{var}| > 1$ (arcsec is "
+          "defined for $|{var}| ≥ 1$ and has no derivative at $±1$)."),
     _rule("acsc", "Arccosecant rule", r"\frac{d}{dx}\operatorname{arccsc} x = -\frac{1}{x^{2}\sqrt{1 - x^{-2}}}",
-          "d/dx arccsc x = −1/(x²√(1 − 1/x²))", "The derivative of arccosecant is {result}, for |{var}| > 1 (arccsc "
-          "is defined for |{var}| ≥ 1 and has no derivative at ±1)."),
+          "d/dx arccsc x = −1/(x²√(1 − 1/x²))", "The derivative of arccosecant is {result}, for $|{var}| > 1$ (arccsc "
+          "is defined for $|{var}| ≥ 1$ and has no derivative at $±1$)."),
     _rule("sinh", "Hyperbolic sine rule", r"\frac{d}{dx}\sinh x = \cosh x", "d/dx sinh x = cosh x",
           "The derivative of sinh is cosh."),
     _rule("cosh", "Hyperbolic cosine rule", r"\frac{d}{dx}\cosh x = \sinh x", "d/dx cosh x = sinh x",
           "The derivative of cosh is sinh."),
     _rule("tanh", "Hyperbolic tangent rule", r"\frac{d}{dx}\tanh x = 1 - \tanh^{2} x",
           "d/dx tanh x = 1 − tanh²x",
-          "From {expr} = {definition}, the quotient rule gives {derivation} = {result}, "
-          "since cosh² − sinh² = 1."),
+          "From ${expr} = {definition}$, the quotient rule gives ${derivation} = {result}$, "
+          "since $cosh² − sinh² = 1$."),
     _rule("coth", "Hyperbolic cotangent rule", r"\frac{d}{dx}\coth x = 1 - \coth^{2} x",
-          "d/dx coth x = 1 − coth²x", "The derivative of coth is 1 − coth²."),
+          "d/dx coth x = 1 − coth²x", "The derivative of coth is $1 − coth²$."),
     _rule("sech", "Hyperbolic secant rule", r"\frac{d}{dx}\operatorname{sech} x = -\operatorname{sech} x \tanh x",
-          "d/dx sech x = −sech x·tanh x", "The derivative of sech is −sech·tanh."),
+          "d/dx sech x = −sech x·tanh x", "The derivative of sech is $−sech·tanh$."),
     _rule("csch", "Hyperbolic cosecant rule", r"\frac{d}{dx}\operatorname{csch} x = -\operatorname{csch} x \coth x",
-          "d/dx csch x = −csch x·coth x", "The derivative of csch is −csch·coth."),
+          "d/dx csch x = −csch x·coth x", "The derivative of csch is $−csch·coth$."),
     _rule("asinh", "Inverse hyperbolic sine rule", r"\frac{d}{dx}\operatorname{arsinh} x = \frac{1}{\sqrt{x^{2} + 1}}",
           "d/dx arsinh x = 1/√(x² + 1)", "The derivative of arsinh is {result}, for every real {var}."),
     _rule("acosh", "Inverse hyperbolic cosine rule",
           r"\frac{d}{dx}\operatorname{arcosh} x = \frac{1}{\sqrt{x - 1}\,\sqrt{x + 1}}",
           "d/dx arcosh x = 1/(√(x − 1)·√(x + 1))",
-          "The derivative of arcosh is 1/(√({var} − 1)√({var} + 1)), which is 1/√({var}² − 1) "
-          "for {var} > 1 (arcosh is defined for {var} ≥ 1)."),
+          "The derivative of arcosh is $1/(√({var} − 1)√({var} + 1))$, which is $1/√({var}² − 1)$ "
+          "for ${var} > 1$ (arcosh is defined for ${var} ≥ 1$)."),
     _rule("atanh", "Inverse hyperbolic tangent rule", r"\frac{d}{dx}\operatorname{artanh} x = \frac{1}{1 - x^{2}}",
-          "d/dx artanh x = 1/(1 − x²)", "The derivative of artanh is {result}, for −1 < {var} < 1 (where artanh is defined)."),
+          "d/dx artanh x = 1/(1 − x²)", "The derivative of artanh is {result}, for $−1 < {var} < 1$ (where artanh is defined)."),
     _rule("acoth", "Inverse hyperbolic cotangent rule", r"\frac{d}{dx}\operatorname{arcoth} x = \frac{1}{1 - x^{2}}",
-          "d/dx arcoth x = 1/(1 − x²)", "The derivative of arcoth is {result}, for |{var}| > 1 (where arcoth is defined)."),
+          "d/dx arcoth x = 1/(1 − x²)", "The derivative of arcoth is {result}, for $|{var}| > 1$ (where arcoth is defined)."),
     _rule("erf", "Error function rule", r"\frac{d}{dx}\operatorname{erf} x = \frac{2}{\sqrt{\pi}} e^{-x^{2}}",
           "d/dx erf x = (2/√π)·e^(−x²)", "The derivative of erf is the Gaussian {result}."),
     _rule("sigmoid", "Sigmoid rule", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)",
           "σ′(x) = σ(x)(1 − σ(x))",
-          "From {expr} = {definition}, the chain rule gives {derivation} = {result}: the "
-          "logistic sigmoid's derivative is σ(1 − σ)."),
+          "From ${expr} = {definition}$, the chain rule gives ${derivation} = {result}$: the "
+          "logistic sigmoid's derivative is $σ(1 − σ)$."),
     _rule("softplus", "Softplus rule", r"\frac{d}{dx}\operatorname{softplus}(x) = \sigma(x)",
           "d/dx softplus(x) = σ(x)",
-          "From {expr} = {definition}, the chain rule gives {derivation} = {result}, the "
+          "From ${expr} = {definition}$, the chain rule gives ${derivation} = {result}$, the "
           "sigmoid."),
     _rule("relu", "ReLU rule",
           r"\frac{d}{dx}\operatorname{ReLU}(x) = H(x) = \begin{cases} 1 & x > 0 \\ 0 & x < 0 \end{cases}",
           "d/dx ReLU(x) = H(x): 1 for x > 0, 0 for x < 0",
-          "ReLU({var}) = max(0, {var}) has slope H({var}), the step function: 1 for {var} > 0 and "
-          "0 for {var} < 0; at the kink, {kink}, it has "
-          "no derivative (the convention H(0) = 0 is used)."),
+          "$ReLU({var}) = max(0, {var})$ has slope $H({var})$, the step function: $1$ for ${var} > 0$ "
+          "and $0$ for ${var} < 0$; at the kink, {kink}, it has "
+          "no derivative (the convention $H(0) = 0$ is used)."),
     _rule("leaky_relu", "Leaky ReLU rule",
           r"\frac{d}{dx}\operatorname{LeakyReLU}(x) = \begin{cases} 1 & x > 0 \\ a & x < 0 \end{cases}",
           "d/dx LeakyReLU(x) = 1 for x > 0, a for x < 0",
-          "Leaky ReLU has slope 1 for {var} > 0 and its leak slope for {var} < 0; at the kink, {kink}, "
+          "Leaky ReLU has slope $1$ for ${var} > 0$ and its leak slope for ${var} < 0$; at the kink, {kink}, "
           "the convention is the leak slope."),
     _rule("elu", "ELU rule",
           r"\frac{d}{dx}\operatorname{ELU}(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}",
           "d/dx ELU(x) = 1 for x > 0, α·eˣ for x ≤ 0",
-          "ELU has slope 1 for {var} > 0 and α·exp({var}) below; the kink is at {kink}."),
+          "ELU has slope $1$ for ${var} > 0$ and $α·exp({var})$ below; the kink is at {kink}."),
     _rule("silu", "SiLU (swish) rule",
           r"\frac{d}{dx}\operatorname{SiLU}(x) = \sigma(x)\left(1 + x\left(1 - \sigma(x)\right)\right)",
           "d/dx SiLU(x) = σ(x)(1 + x(1 − σ(x)))",
-          "SiLU({var}) = {var}·σ({var}); the product rule with σ′ = σ(1 − σ) gives {result}."),
+          "$SiLU({var}) = {var}·σ({var})$; the product rule with $σ′ = σ(1 − σ)$ gives {result}."),
     _rule("gelu", "GELU rule", r"\frac{d}{dx}\operatorname{GELU}(x) = \Phi(x) + x\,\varphi(x)",
           "d/dx GELU(x) = Φ(x) + x·φ(x)",
-          "GELU({var}) = {var}·Φ({var}) with Φ the standard normal CDF and φ its density, so its "
-          "derivative is Φ({var}) + {var}·φ({var})."),
+          "$GELU({var}) = {var}·Φ({var})$ with $Φ$ the standard normal CDF and $φ$ its density, so "
+          "its derivative is $Φ({var}) + {var}·φ({var})$."),
     _rule("logsumexp", "Log-sum-exp rule",
           r"\frac{\partial}{\partial z_i} \log \sum_j e^{z_j} = \operatorname{softmax}(z)_i",
           "∂/∂zᵢ log Σⱼ e^(zⱼ) = softmax(z)ᵢ",
@@ -310,8 +313,8 @@ _FUNCTION_RULES = [
     _rule("softmax", "Softmax rule",
           r"\frac{\partial \operatorname{softmax}_i}{\partial z_j} = \operatorname{softmax}_i\left(\delta_{ij} - \operatorname{softmax}_j\right)",
           "∂softmaxᵢ/∂zⱼ = softmaxᵢ·(δᵢⱼ − softmaxⱼ)",
-          "Each output sᵢ = softmax(z)ᵢ depends on every input: ∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ), where "
-          "δᵢⱼ is 1 when i = j and 0 otherwise."),
+          "Each output $sᵢ = softmax(z)ᵢ$ depends on every input: $∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ)$, where "
+          "$δᵢⱼ$ is $1$ when $i = j$ and $0$ otherwise."),
 ]
 
 #: every rule's identity and English, keyed by rule name
@@ -437,7 +440,7 @@ def product_rule(expr: sp.Mul, var, ctx) -> Step:
     for i, step in enumerate(substeps):
         others = factors[:i] + factors[i + 1:]
         terms.append(step.result * sp.Mul(*others))
-        shown.append(_held_product(step.result, *others))
+        shown.append(_held_product(*factors[:i], step.result, *factors[i + 1:]))  # as labelled
         labels = [names[j].primed() if j == i else names[j] for j in range(len(factors))]
         labelled.append(sp.Eq(sp.Mul(*labels, evaluate=False), shown[-1], evaluate=False))
         if not cancellation:
@@ -571,9 +574,9 @@ def _softplus_derivation(u):
 
 #: what those rules say when the derivation is not shown (a later use, or ``brief=True``)
 BRIEF_EXPLANATIONS = {
-    "sigmoid": "The logistic sigmoid's derivative is σ(1 − σ).",
-    "tanh": "The derivative of tanh is 1 − tanh².",
-    "softplus": "softplus = log(1 + exp({var})), whose derivative is the sigmoid σ({var}).",
+    "sigmoid": "The logistic sigmoid's derivative is $σ(1 − σ)$.",
+    "tanh": "The derivative of tanh is $1 − tanh²$.",
+    "softplus": "$softplus({var}) = log(1 + exp({var}))$, whose derivative is the sigmoid $σ({var})$.",
 }
 
 #: deep-learning functions whose rule shows where its derivative comes from: (definition,
@@ -633,9 +636,9 @@ def _cancellation_reason(cancelled: sp.Expr) -> str:
     """Why it cancels, for the cancellations a student should recognise by name."""
     from derivekit.parsing.functions import sigmoid
     if isinstance(cancelled, sigmoid):
-        return " (σ′/σ = 1 − σ, because σ′ = σ(1 − σ))"
+        return " (as $σ′/σ = 1 − σ$, because $σ′ = σ(1 − σ)$)"
     if isinstance(1 - cancelled, sigmoid):
-        return " ((1 − σ)′/(1 − σ) = −σ, because σ′ = σ(1 − σ))"
+        return " (as $(1 − σ)′/(1 − σ) = −σ$, because $σ′ = σ(1 − σ)$)"
     return ""
 
 

@@ -568,10 +568,12 @@ def _describe(move: str, before, after, back, order: int) -> Rewrite:
     if move == "expand":
         gone = _cancelled_terms(before, after)
         if gone:
-            names = ", ".join(f"±{_plain(back(m))}" for m in gone)
+            # each ±term is one formula ($…$), so ± is printed with its term as math
+            names = ", ".join(f"$±{{cancelled_{k}}}$" for k in range(len(gone)))
             text = f"Expand the products; the terms {names} cancel"
             return Rewrite(text, back(before), back(after), order=order,
-                           detail={"cancelled": [back(m) for m in gone]})
+                           detail={"cancelled": [back(m) for m in gone],
+                                   **{f"cancelled_{k}": back(m) for k, m in enumerate(gone)}})
         return Rewrite("Expand the products", back(before), back(after), order=order)
     if move == "factor":
         factor = _common_factor(before, after)

@@ -213,6 +213,21 @@ def _is_unevaluated(expr) -> bool:
     return args[0] is sp.S.One or any(isinstance(a, sp.Number) for a in args[1:])
 
 
+def _is_held_product(expr) -> bool:
+    """A product built with evaluate=False from printed pieces (f′·g in the product rule):
+    a factor that is itself a product, or two factors with one base (x·(1/x)), which an
+    evaluated Mul never has. Printed factor by factor with a ·, never as "2 x x"."""
+    bases = [a.as_base_exp()[0] for a in expr.args if not a.is_Number]
+    return any(a.is_Mul for a in expr.args) or len(set(bases)) < len(bases)
+
+
+def _is_fraction(expr) -> bool:
+    """Printed a/b in text: brackets keep x·(1/x) from reading as (x·1)/x."""
+    return (expr.is_Rational and not expr.is_Integer) or (
+        expr.is_Pow and expr.exp.is_number and expr.exp.is_negative) or (
+        expr.is_Mul and sp.fraction(expr)[1] != 1)
+
+
 def _applied_at(derivative: sp.Derivative):
     """(f, n) when ``derivative`` is the n-th derivative of an abstract function f of one
     argument with respect to that argument. Such a value is printed f⁽ⁿ⁾(a) in either
@@ -288,6 +303,11 @@ class UnicodeTextPrinter(TextbookOrder, StrPrinter):
     def _print_Mul(self, expr):
         if _is_unevaluated(expr):
             return "·".join(self.parenthesize(a, precedence(expr), strict=False) for a in expr.args)
+        if _is_held_product(expr):
+            return "·".join(f"({self._print(a)})" if _is_fraction(a) else
+                            self.parenthesize(a, PRECEDENCE["Mul"], strict=True)
+                            if not a.is_Mul or _is_negative(a) else self._print(a)
+                            for a in expr.args)
         if _is_negative(expr):
             positive = -expr
             inner = self._print(positive)
@@ -504,6 +524,10 @@ class DerivekitLatexPrinter(TextbookOrder, LatexPrinter):
                 return r" \cdot ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
                                        for f in expr.args)
             return LatexPrinter._print_Mul(self, expr)
+        if _is_held_product(expr):
+            return r" \cdot ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=True)
+                                   if not a.is_Mul or _is_negative(a) else self._print(a)
+                                   for a in expr.args)
         if _is_negative(expr):
             positive = -expr
             inner = self._print(positive)
@@ -729,3 +753,100 @@ def merge_text_runs(tex: str) -> str:
     while merged != tex:
         tex, merged = merged, _ADJACENT_TEXT.sub(r"\\text{\1\2}", merged)
     return merged
+
+
+# --- a formula written in Unicode, as LaTeX math ---------------------------------------------
+
+#: words LaTeX has a macro for; any other word of two or more letters is an operator name
+_LATEX_FUNCTION_WORDS = frozenset(
+    "sin cos tan cot sec csc sinh cosh tanh coth arcsin arccos arctan log ln exp max min det "
+    "lim sup inf".split())
+
+#: characters that :func:`unicode_math_latex` treats as opaque atoms (a caller's placeholders)
+PLACEHOLDER_BASE = 0xE000
+
+_BRACKETS = {"(": ")", "[": "]"}
+
+
+def _bracket_pairs(text: str) -> dict[int, int]:
+    """Opening index -> closing index of the brackets that match; unmatched ones pair with
+    nothing and are printed as they are."""
+    pairs, stack = {}, []
+    for i, ch in enumerate(text):
+        if ch in _BRACKETS:
+            stack.append(i)
+        elif ch in _BRACKETS.values():
+            if stack and _BRACKETS[text[stack[-1]]] == ch:
+                pairs[stack.pop()] = i
+            else:
+                stack.clear()
+    return pairs
+
+
+def _is_placeholder(ch: str) -> bool:
+    return PLACEHOLDER_BASE <= ord(ch) < PLACEHOLDER_BASE + 0x1000
+
+
+def unicode_math_latex(text: str, atoms: dict[str, str] | None = None,
+                       compound: frozenset[str] = frozenset(), sized: bool = True) -> str:
+    r"""A formula written in Unicode, as in the rules' English (``σ(1 − σ)``, ``1/√(1 − x²)``,
+    ``cosh² − sinh² = 1``), as LaTeX math: brackets ``\left( \right)``, ``√(…)`` a
+    ``\sqrt{}``, scripts ``^{}``/``_{}``, ``·`` a ``\cdot``, words as ``\tanh`` or
+    ``\operatorname{…}``. ``atoms`` maps placeholder characters (from
+    :data:`PLACEHOLDER_BASE` on) to LaTeX put in as it is; those in ``compound`` get brackets
+    when a script follows them (``(x + 1)²``, never the double script ``x^{2}^{2}``).
+    ``sized=False`` keeps plain brackets, inside which inline math may break across lines."""
+    atoms = atoms or {}
+    pairs = _bracket_pairs(text)
+    left, right = (r"\left", r"\right") if sized else ("", "")
+
+    def script_target(i: int, end: int) -> tuple[str, int]:
+        """The LaTeX of what ``^``/``_``/``√`` at i−1 applies to, and where it ends."""
+        if i < end and text[i] in _BRACKETS and i in pairs and pairs[i] < end:
+            return convert(i + 1, pairs[i]), pairs[i] + 1
+        j = i
+        if j < end and _is_placeholder(text[j]):
+            return atoms.get(text[j], ""), j + 1
+        while j < end and text[j].isascii() and text[j].isalnum():
+            j += 1
+        return convert(i, j), j
+
+    def convert(start: int, end: int) -> str:
+        out, i = [], start
+        while i < end:
+            ch = text[i]
+            if ch == "√" and i + 1 < end:
+                body, i = script_target(i + 1, end)
+                out.append(rf"\sqrt{{{body}}}")
+            elif ch in "^_" and i + 1 < end:
+                body, i = script_target(i + 1, end)
+                out.append(f"{ch}{{{body}}}")
+            elif ch in _BRACKETS and i in pairs and pairs[i] < end:
+                close = pairs[i]
+                out.append(f"{left}{ch}{convert(i + 1, close)}{right}{text[close]}")
+                i = close + 1
+            elif _is_placeholder(ch):
+                tex = atoms.get(ch, "")
+                follows = text[i + 1] if i + 1 < end else ""
+                scripted = bool(follows) and (follows in "^′″‴" or follows in _SUP_CHARS)
+                out.append(f"{left}({tex}{right})" if scripted and ch in compound else tex)
+                i += 1
+            elif ch.isascii() and ch.isalpha():
+                j = i
+                while j < end and text[j].isascii() and text[j].isalpha():
+                    j += 1
+                word = text[i:j]
+                out.append(word if len(word) == 1 else
+                           rf"\{word} " if word in _LATEX_FUNCTION_WORDS else
+                           rf"\operatorname{{{word}}}")
+                i = j
+            elif ch.isascii() and (ch.isdigit() or ch in " .,;:=+-/<>|!'*"):
+                out.append(ch)
+                i += 1
+            else:
+                macro = _math_for_char(ch)
+                out.append(macro + " " if re.search(r"\\[a-zA-Z]+$", macro) else macro)
+                i += 1
+        return "".join(out)
+
+    return _join_scripts(convert(0, len(text))).strip()

@@ -108,16 +108,100 @@ class Walk:
 
 # --- filling a rule's sentence -------------------------------------------------------------
 
+#: in a template, ``$…$`` marks one formula: its fields and the glue between them (d/d, ·,
+#: −, ², brackets) are printed together as ONE math run, never as prose around fragments
+MATH_SPAN = "$"
+
+
 def fill_template(template: str, values: dict, writer) -> str:
     """``template`` with each literal part passed through ``writer.prose`` and each field
-    through ``writer.value``. A field the step does not supply is shown as ``{name}`` rather
-    than failing the whole rendering."""
+    through ``writer.value``; each ``$…$`` span is one formula, printed by
+    ``writer.formula``. A field the step does not supply is shown as ``{name}`` rather than
+    failing the whole rendering."""
+    parts = template.split(MATH_SPAN)
+    if len(parts) % 2 == 0:  # an unclosed span: the English as it is (a test forbids it)
+        parts = [template]
     out = []
-    for literal, name, _spec, _conv in string.Formatter().parse(template):
-        out.append(writer.prose(literal))
-        if name is not None:
-            out.append(writer.value(values[name]) if name in values else writer.prose("{" + name + "}"))
+    for k, part in enumerate(parts):
+        tokens = list(string.Formatter().parse(part))
+        if k % 2:
+            out.append(writer.formula(_formula_items(tokens, values)))
+            continue
+        for literal, name, _spec, _conv in tokens:
+            out.append(writer.prose(literal))
+            if name is not None:
+                out.append(writer.value(values[name]) if name in values else writer.prose("{" + name + "}"))
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A field of a formula that the step does not supply: shown as ``{name}``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Operator:
+    """d/dv applied to ``expr`` in a formula (``d/d{name} {outer}``), or the Leibniz
+    fraction d{a}/d{b} (``expr`` a symbol); ``expr`` None: the bare operator d/dv."""
+
+    expr: object
+    var: object
+
+
+#: d/d or ∂/∂ at the end of a literal, not inside a word
+_OPERATOR_END = re.compile(r"(?<![A-Za-z])(d/d|∂/∂)$")
+_DIFFERENTIAL_END = re.compile(r"(?<![A-Za-z])[d∂]$")
+
+
+def _formula_items(tokens, values) -> list:
+    """A span's pieces in order: literal glue (str), field values, :class:`Operator` for
+    ``d/d{v} {f}`` and ``d{a}/d{b}``, :class:`Missing` for unknown fields."""
+    seq = []
+    for literal, name, _spec, _conv in tokens:
+        if literal:
+            seq.append(literal)
+        if name is not None:
+            seq.append(values[name] if name in values else Missing(name))
+    items, i = [], 0
+    while i < len(seq):
+        item = seq[i]
+        after = seq[i + 1:i + 4]
+        if isinstance(item, str) and after and isinstance(after[0], sp.Basic):
+            if _OPERATOR_END.search(item):
+                items.append(item[:-3])
+                if len(after) == 3 and after[1] == " " and isinstance(after[2], sp.Basic):
+                    items.append(Operator(after[2], after[0]))  # d/d{v} {f}
+                    i += 4
+                else:
+                    items.append(Operator(None, after[0]))
+                    i += 2
+                continue
+            if (_DIFFERENTIAL_END.search(item) and len(after) == 3 and isinstance(after[1], str)
+                    and after[1] in ("/d", "/∂") and isinstance(after[2], sp.Basic)):
+                items.append(item[:-1])
+                items.append(Operator(after[0], after[2]))  # d{a}/d{b}
+                i += 4
+                continue
+        items.append(item)
+        i += 1
+    return _unbracket_atoms([item for item in items if item != ""])
+
+
+def _unbracket_atoms(items: list) -> list:
+    """``({g})`` written around a value that is a name or a natural number loses its
+    brackets: (f′·g − f·g′)/g² with g = x reads x², not (x)²."""
+    items = list(items)
+    for k in range(1, len(items) - 1):
+        before, value, after = items[k - 1], items[k], items[k + 1]
+        if (isinstance(before, str) and before.endswith("(") and isinstance(after, str)
+                and after.startswith(")") and isinstance(value, sp.Basic)
+                and (value.is_Symbol or value.is_Integer and value >= 0)
+                and not before[:-1].rstrip().endswith(("√", "^"))
+                and not (before[:-1] and (before[-2].isalnum() or before[-2] in "′)"))):
+            items[k - 1], items[k + 1] = before[:-1], after[1:]
+    return [item for item in items if item != ""]
 
 
 def sentence(view: StepView, writer) -> str:
@@ -155,6 +239,17 @@ class _Writer:
         return type(self).derivative_factory(expr, var, order, self.printer, partial=partial,
                                              notation=self.settings["notation"])
 
+    def operator(self, op: Operator) -> str:
+        """d/dv f (or dv/dx) inside a formula: Leibniz's notation whatever the setting, since
+        the formula names the variable (the steps' own operators follow ``notation``)."""
+        if op.expr is None:
+            return self.bare_operator(self.printer._print(op.var))
+        return type(self).derivative_factory(op.expr, op.var, 1, self.printer, partial=False,
+                                             notation="leibniz")
+
+    def bare_operator(self, var: str) -> str:
+        return f"d/d{var}"
+
     def inline(self, expr) -> str:
         return self.math(expr)
 
@@ -162,12 +257,33 @@ class _Writer:
         return text
 
     def value(self, value) -> str:
-        """A detail value inside a sentence: SymPy objects as math, lists joined."""
+        """A detail value inside a sentence: SymPy objects as math, lists joined; a string
+        with ``$…$`` spans (a reason, a condition) has its formulas printed as math."""
         if isinstance(value, (list, tuple, set, frozenset)):
             return self.prose(", ").join(self.value(v) for v in value)
         if isinstance(value, sp.Basic) or isinstance(value, type) and issubclass(value, sp.Basic):
             return self.inline(value)
+        if isinstance(value, str) and value.count(MATH_SPAN) >= 2:
+            return fill_template(value.replace("{", "{{").replace("}", "}}"), {}, self)
         return self.prose(str(value))
+
+    def formula(self, items: list) -> str:
+        """One formula of a template (``$…$``), as plain Unicode: glue as written, values
+        and operators printed as in a sentence."""
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, Operator):
+                out.append(self.inline_text(self.operator(item)))
+            elif isinstance(item, Missing):
+                out.append("{" + item.name + "}")
+            else:
+                out.append(self.value(item))
+        return "".join(out)
+
+    def inline_text(self, text: str) -> str:
+        return text
 
 
 class TextWriter(_Writer):
@@ -175,10 +291,12 @@ class TextWriter(_Writer):
     derivative_factory = staticmethod(printing.derivative_text)
 
     def inline(self, expr) -> str:
+        return self.inline_text(self.math(expr))
+
+    def inline_text(self, text: str) -> str:
         # when sentences are wrapped, glue each formula with no-break spaces so that a line
         # never breaks inside one; the layout turns them back into spaces
-        math = self.math(expr)
-        return math.replace(" ", NO_BREAK) if self.settings["width"] else math
+        return text.replace(" ", NO_BREAK) if self.settings["width"] else text
 
 
 NO_BREAK = "\u00a0"
@@ -194,12 +312,68 @@ class LatexWriter(_Writer):
     def prose(self, text: str) -> str:
         return printing.latex_prose(text)
 
+    def inline(self, expr) -> str:
+        return self.math_run(self.math(expr))
+
+    def bare_operator(self, var: str) -> str:
+        return rf"\frac{{d}}{{d {var}}}"
+
+    def math_run(self, tex: str) -> str:
+        """A piece of LaTeX math as it stands in a sentence (here: math mode already)."""
+        return tex
+
+    def formula(self, items: list) -> str:
+        """One formula of a template as ONE math run: its glue converted as math (σ′ → σ',
+        · → \\cdot, (…)² → \\left(…\\right)^{2}), its values and operators printed by the
+        math printer in place."""
+        atoms, compound, text = {}, set(), []
+        for item in items:
+            if isinstance(item, str):
+                text.append(item)
+                continue
+            mark = chr(printing.PLACEHOLDER_BASE + len(atoms))
+            if isinstance(item, Operator):
+                atoms[mark] = self.operator(item)
+                compound.add(mark)
+            elif isinstance(item, Missing):
+                atoms[mark] = r"\{\text{" + item.name + r"}\}"
+            else:
+                atoms[mark] = self.formula_value(item)
+                if not _is_atom(item):
+                    compound.add(mark)
+            text.append(mark)
+        return self.math_run(printing.unicode_math_latex("".join(text), atoms, frozenset(compound),
+                                                         sized=self.sized_brackets))
+
+    #: ``\left( \right)`` around the glue's brackets: in displays; inline math keeps plain
+    #: ones, inside which a line may break
+    sized_brackets = True
+
+    def formula_value(self, value) -> str:
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return ", ".join(self.formula_value(v) for v in value)
+        if isinstance(value, sp.Basic) or isinstance(value, type) and issubclass(value, sp.Basic):
+            return self.math_piece(self.math(value))
+        return printing.unicode_math_latex(str(value), sized=self.sized_brackets)
+
+    def math_piece(self, tex: str) -> str:
+        """A value's LaTeX inside a formula (a document lets a long product break)."""
+        return tex
+
+
+def _is_atom(value) -> bool:
+    """A value safe before a script without brackets: a name, a natural number, f(…)."""
+    return isinstance(value, (sp.Symbol, sp.Function)) or (
+        isinstance(value, sp.Integer) and value >= 0) or isinstance(value, type)
+
 
 class MarkdownWriter(LatexWriter):
     """Prose as Markdown, math as ``$…$`` LaTeX."""
 
-    def inline(self, expr) -> str:
-        return f"${self.math(expr)}$"
+    sized_brackets = False
+
+    def math_run(self, tex: str) -> str:
+        return f"${tex}$"
 
     def prose(self, text: str) -> str:
         for ch in "\\`*_$<":  # would start emphasis, code, math or HTML
@@ -211,12 +385,19 @@ class DocumentWriter(LatexWriter):
     """LaTeX for a document's body: prose in text mode, so that a sentence wraps on the page,
     with each formula in it as ``$…$`` (displays are the layout's job)."""
 
+    sized_brackets = False
+
     def inline(self, expr) -> str:
+        return self.math_run(self.math_piece(self.math(expr)))
+
+    def math_run(self, tex: str) -> str:
+        return f"${tex}$"
+
+    def math_piece(self, tex: str) -> str:
         from derivekit.render.texbreak import discretionary_times, math_width
 
-        math = self.math(expr)
         # a long product in a sentence may break between its factors (LaTeX shows a ×)
-        return f"${discretionary_times(math) if math_width(math) > INLINE_BREAK_EM else math}$"
+        return discretionary_times(tex) if math_width(tex) > INLINE_BREAK_EM else tex
 
     def prose(self, text: str) -> str:
         return text_mode_prose(text)

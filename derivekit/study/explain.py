@@ -289,25 +289,13 @@ def _rule_records(derivation) -> list:
 
 
 def _fill(template: str, step, fmt: str) -> str:
-    """A rule's explanation sentence with its placeholders filled in ``fmt``."""
-    import sympy as sp
+    """A rule's explanation sentence with its placeholders filled in ``fmt`` by the
+    renderers' own template filler (each ``$…$`` formula printed as one math run)."""
+    from derivekit.render.printing import check_settings
+    from derivekit.render.walk import DocumentWriter, TextWriter, fill_template
     values = {"expr": step.expr, "var": step.var, "result": step.result, **step.detail}
-
-    def show(v):
-        if isinstance(v, (list, tuple)):
-            return ", ".join(show(x) for x in v)
-        if isinstance(v, sp.Basic):
-            return f"${_expr_latex(v)}$" if fmt == "latex" else _expr_text(v)
-        return str(v)
-
-    class Missing(dict):
-        def __missing__(self, key):
-            return "{" + key + "}"
-
-    try:
-        return template.format_map(Missing({k: show(v) for k, v in values.items()}))
-    except (ValueError, IndexError):
-        return template
+    writer = (DocumentWriter if fmt == "latex" else TextWriter)(check_settings({}))
+    return fill_template(template, values, writer)
 
 
 def _expr_text(expr) -> str:
