@@ -30,6 +30,7 @@ import sympy as sp
 
 from derivekit.errors import DerivekitError, UnsupportedError
 from derivekit.limits import too_deep_is_a_limit
+from derivekit.numeric.result_pool import ResultPool
 from derivekit.numeric.workspace import InPlace, in_place
 
 BACKENDS = ("auto", "numpy", "math", "jax")
@@ -412,6 +413,7 @@ class CompiledFunction:
     _ops: list | None = field(default=None, repr=False)
     _split: list | None = field(default=None, repr=False)
     _in_place: Any = field(default=_NOT_YET, repr=False)  # InPlace, or None; _NOT_YET until first use
+    _results: ResultPool = field(default_factory=ResultPool, repr=False)
 
     def _lambdify(self, backend: str) -> Callable:
         target = self.exprs[0] if self.shape == () else list(self.exprs)
@@ -489,9 +491,10 @@ class CompiledFunction:
         Large batches run in chunks of :data:`CHUNK` points, so that the temporaries of a
         long (cse) expression stay in cache; inputs are then scalars or full-batch arrays.
         ``out``, as for NumPy's ufuncs: a C-contiguous array of the result's shape and dtype
-        to write into and return (a loop that reuses it saves allocating, and the system
-        zeroing, a fresh result on every call; for a 49-entry gradient on 10⁵ points that
-        is about a fifth of the call).
+        to write into and return. Without it a large result comes from the function's
+        :class:`~derivekit.numeric.result_pool.ResultPool`: an array it returned before and
+        nobody holds any more, so that a loop does not pay for the system zeroing fresh
+        memory on every call (for a 49-entry gradient on 10⁵ points, about a third of it).
         """
         arrays = [np.asarray(v) for v in values]
         batch = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
@@ -503,7 +506,7 @@ class CompiledFunction:
         if size > 2 * CHUNK and all(a.size == 1 or a.shape == batch for a in arrays):
             flat = [a.reshape(()) if a.size == 1 else a.reshape(-1) for a in arrays]
             result = out
-            out = np.empty((rows, size), dtype=dtype) if result is None else result.reshape(rows, size)
+            out = self._results.empty((rows, size), dtype) if result is None else result.reshape(rows, size)
             code = self._in_place_code
             workspace = np.empty((code.slots, CHUNK), dtype=dtype) if code else None
             for start in range(0, size, CHUNK):
@@ -512,7 +515,7 @@ class CompiledFunction:
                            None if workspace is None else workspace[:, :piece.stop - start])
         else:
             result = out
-            out = np.empty((rows, *batch), dtype=dtype) if result is None else result.reshape(rows, *batch)
+            out = self._results.empty((rows, *batch), dtype) if result is None else result.reshape(rows, *batch)
             self._fill(out, arrays)
         return out.reshape(self.shape + batch) if result is None else result
 
