@@ -50,7 +50,7 @@ def test_the_form_offers_gradient_jacobian_hessian_and_assume(client):
         assert re.findall(r'<option value="(\w+)"', select) == ["gradient", "jacobian", "hessian"]
         assert '<input name="assume"' in html
     chosen = page(client, mode="check-backprop", what="hessian").text
-    assert '<option value="hessian" selected>' in chosen and "Your hessian" in chosen
+    assert '<option value="hessian" selected>' in chosen and "Your Hessian" in chosen
     # a URL with the CLI's flag selects it as well
     assert '<option value="jacobian" selected>' in page(client, mode="matgrad", jacobian="1").text
 
