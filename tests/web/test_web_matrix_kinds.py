@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-MATH = re.compile(r"<math\b.*?</math>", re.S)
+MATH = re.compile(r"<math\b.*?</math>", re.DOTALL)
 SOFTMAX = {"loss": "softmax(z)", "wrt": "z", "shapes": "z: 4x1"}
 SOFTMAX_JACOBIAN = "diag(softmax(z)) - softmax(z)@softmax(z).T"
 LOGISTIC = {"loss": "sum(log(1 + exp(X@w))) - y.T@X@w", "wrt": "w", "shapes": "X: 5x3, w: 3x1, y: 5x1"}
@@ -46,7 +46,7 @@ def cli_json(capsys, argv: list[str]) -> tuple[int, dict]:
 def test_the_form_offers_gradient_jacobian_hessian_and_assume(client):
     for mode in ("matgrad", "check-backprop"):
         html = page(client, mode=mode).text
-        select = re.search(r'<select name="what">(.*?)</select>', html, re.S).group(1)
+        select = re.search(r'<select name="what">(.*?)</select>', html, re.DOTALL).group(1)
         assert re.findall(r'<option value="(\w+)"', select) == ["gradient", "jacobian", "hessian"]
         assert '<input name="assume"' in html
     chosen = page(client, mode="check-backprop", what="hessian").text
@@ -104,8 +104,8 @@ def test_claims_of_a_jacobian_right_and_wrong(client):
 
 
 def test_a_hessian_claim_needs_the_declared_symmetry(client):
-    params = dict(mode="check-backprop", what="hessian", loss="x.T@A@x", wrt="x",
-                  shapes="x: 3x1, A: 3x3", claim="2*A")
+    params = {"mode": "check-backprop", "what": "hessian", "loss": "x.T@A@x", "wrt": "x",
+              "shapes": "x: 3x1, A: 3x3", "claim": "2*A"}
     wrong = page(client, **params)
     assert verdict(wrong.text) == "Wrong" and "symmetric" in wrong.text
     right = page(client, assume="A: symmetric", **params)
