@@ -35,6 +35,8 @@ GALLERY = [
     ("tanh", "/derive", {"expr": "tanh(x)", "wrt": "x"}),
     ("softmax cross-entropy", "/matrix",
      {"mode": "matgrad", "loss": "-sum(y*log(softmax(z)))", "wrt": "z", "shapes": "z=3x1,y=3x1"}),
+    ("softmax Jacobian", "/matrix",
+     {"mode": "matgrad", "what": "jacobian", "loss": "softmax(z)", "wrt": "z", "shapes": "z=4x1"}),
     ("BCE ∘ σ", "/derive", {"expr": "-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "wrt": "z"}),
     ("MSE", "/matrix", {"mode": "matgrad", "loss": "mean((X@w - y)**2)", "wrt": "w",
                         "shapes": "X=5x3,w=3x1,y=5x1"}),
