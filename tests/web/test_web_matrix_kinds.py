@@ -108,6 +108,7 @@ def test_a_hessian_claim_needs_the_declared_symmetry(client):
               "shapes": "x: 3x1, A: 3x3", "claim": "2*A"}
     wrong = page(client, **params)
     assert verdict(wrong.text) == "Wrong" and "symmetric" in wrong.text
+    assert "write the assumption in the Assume field" in wrong.text  # the CLI's --assume, on the page
     right = page(client, assume="A: symmetric", **params)
     assert verdict(right.text) == "Right" and "assuming A is symmetric" in right.text
 
@@ -144,6 +145,8 @@ def test_bad_values_are_an_error_box_never_a_500(client, params, status, words):
     assert r.status_code == status, r.text[-600:]
     assert 'class="error" role="alert"' in r.text and words in unescape(r.text)
     assert "<script>alert" not in r.text
+    if words == "cannot read the assumption":  # its hint names the CLI's --assume
+        assert "write the assumption in the Assume field" in r.text
 
 
 def test_the_api_refuses_both_flags_and_an_unknown_what(client):
