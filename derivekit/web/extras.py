@@ -85,6 +85,31 @@ def derive_page(params: dict) -> dict:
     return payload
 
 
+def matgrad_page(params: dict) -> dict:
+    """The CLI's JSON for matgrad (gradient, ``jacobian`` or ``hessian``), plus what the page
+    shows as math and the JSON has only as text: ``equation`` (the Jacobian's or Hessian's
+    LaTeX with its left side, ∂²L/∂vec(X)∂vec(X)ᵀ for a matrix X), ``gradient_latex`` and
+    each tidying move's ``before_latex``/``after_latex``."""
+    from derivekit.matrix.printers import to_latex
+
+    _module, args = parsed_cli("matgrad", params)
+    if args.jacobian or args.hessian:
+        from derivekit.matrix.jacobian import matrix_hessian, matrix_jacobian
+        derive = matrix_jacobian if args.jacobian else matrix_hessian
+    else:
+        from derivekit.matrix.gradient import matrix_gradient as derive
+    result = derive(args.loss, args.wrt, args.shapes, syntax=args.syntax, timeout=args.timeout,
+                    assume=args.assume)
+    payload = json.loads(result.render("json"))
+    for move, applied in zip(payload.get("moves") or [], result.moves):
+        move["before_latex"], move["after_latex"] = to_latex(applied.before), to_latex(applied.after)
+    if args.jacobian or args.hessian:
+        payload["equation"] = result.render("latex")
+        payload["gradient_latex"] = None if result.gradient is None else to_latex(result.gradient)
+        payload["assumed"] = result.assumption_text()
+    return payload
+
+
 def _data_uri(path: str) -> str | None:
     if not os.path.exists(path) or os.path.getsize(path) > 2_000_000:
         return None
@@ -236,6 +261,7 @@ EXTRAS = {
     "drill_page": drill_page,
     "preview": preview,
     "derive_page": derive_page,
+    "matgrad_page": matgrad_page,
     "derive_pdf": derive_pdf,
     "notes_pdf": notes_pdf,
     "descend_page": with_figure("descend", ".svg"),

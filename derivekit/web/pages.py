@@ -35,6 +35,8 @@ GALLERY = [
     ("tanh", "/derive", {"expr": "tanh(x)", "wrt": "x"}),
     ("softmax cross-entropy", "/matrix",
      {"mode": "matgrad", "loss": "-sum(y*log(softmax(z)))", "wrt": "z", "shapes": "z=3x1,y=3x1"}),
+    ("softmax Jacobian", "/matrix",
+     {"mode": "matgrad", "what": "jacobian", "loss": "softmax(z)", "wrt": "z", "shapes": "z=4x1"}),
     ("BCE ∘ σ", "/derive", {"expr": "-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "wrt": "z"}),
     ("MSE", "/matrix", {"mode": "matgrad", "loss": "mean((X@w - y)**2)", "wrt": "w",
                         "shapes": "X=5x3,w=3x1,y=5x1"}),
@@ -47,8 +49,10 @@ GALLERY = [
     ("check a wrong derivative", "/check", {"expr": "sigmoid(w*x)", "claim": "sigmoid(w*x)", "wrt": "w"}),
 ]
 DERIVE_KINDS = {"derivative": "derive", "gradient": "grad", "jacobian": "jacobian", "hessian": "hessian"}
-MATRIX_MODES = {"matgrad": ("cli", "matgrad"), "check-backprop": ("cli", "check-backprop"),
+MATRIX_MODES = {"matgrad": ("extra", "matgrad_page"), "check-backprop": ("cli", "check-backprop"),
                 "backprop": ("cli", "backprop"), "gradflow": ("extra", "gradflow_page")}
+# the matrix page's "What" select -> the CLI flag that asks for it (matgrad and check-backprop)
+MATRIX_WHAT = {"gradient": None, "jacobian": "jacobian", "hessian": "hessian"}
 LINALG_OPS = {"dot": ("cli", "dot"), "matmul": ("cli", "matmul"), "det": ("cli", "det"),
               "inv": ("cli", "inv"), "rank": ("cli", "rank"), "transpose": ("cli", "transpose"),
               "norm": ("cli", "norm"), "eig": ("extra", "eig_page"),
@@ -126,6 +130,21 @@ async def check(request: Request) -> Response:
     return await _page(request, "check.html", lambda p: ("cli", "check", dict(p)), ("expr", "claim", "wrt"))
 
 
+def _what_flag(params: dict) -> dict:
+    """``what=jacobian`` (the page's select) as the CLI's ``jacobian`` flag; an unknown
+    choice as an error payload. Without ``what`` the flags pass through as given."""
+    if "what" not in params:
+        return params
+    what = params["what"]
+    if not isinstance(what, str) or what not in MATRIX_WHAT:
+        return {"error": f"unknown choice {str(what)[:40]!r} for What", "position": None,
+                "hint": "one of: " + ", ".join(MATRIX_WHAT)}
+    params = {k: v for k, v in params.items() if k not in ("what", "jacobian", "hessian")}
+    if MATRIX_WHAT[what]:
+        params[MATRIX_WHAT[what]] = "1"
+    return params
+
+
 async def matrix(request: Request) -> Response:
     def job(p):
         mode = p.get("mode") or "matgrad"
@@ -134,6 +153,10 @@ async def matrix(request: Request) -> Response:
         if mode == "gradflow" and not p.get("run"):
             return None
         params = {k: v for k, v in p.items() if k != "run"}
+        if mode in ("matgrad", "check-backprop"):
+            params = _what_flag(params)
+            if "error" in params:
+                return params
         return _pick(MATRIX_MODES, params, "mode", "matgrad")
     mode = request.query_params.get("mode") or "matgrad"
     required = {"matgrad": ("loss", "wrt", "shapes"), "check-backprop": ("loss", "wrt", "shapes", "claim")

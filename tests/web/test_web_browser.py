@@ -1,7 +1,7 @@
 """End to end in a real headless Chromium (Debian's chromium + chromium-driver, via Selenium).
 
 Type an expression, submit, see the steps as MathML, unfold a sub-step, check a wrong claim
-and read the diagnosis; the same with JavaScript off; a screenshot of each page that is not
+and read the diagnosis, check a claimed softmax Jacobian; the same with JavaScript off; a screenshot of each page that is not
 blank. Skipped where the browser is not installed (.ci/run installs it).
 """
 
@@ -99,6 +99,25 @@ def test_derive_then_check_a_wrong_claim(chrome, live_server):
     assert_not_blank(chrome, f"check-{suffix}")
 
 
+def test_check_a_softmax_jacobian_claim(chrome, live_server):
+    """Pick "Jacobian" under What, claim diag(s) − ssᵀ for softmax, and see it judged right."""
+    from selenium.webdriver.support.ui import Select
+    wait = WebDriverWait(chrome, 60)
+    chrome.get(live_server + "/matrix?mode=check-backprop")
+    chrome.find_element(By.ID, "loss").send_keys("softmax(z)")
+    chrome.find_element(By.NAME, "wrt").send_keys("z")
+    chrome.find_element(By.NAME, "shapes").send_keys("z: 4x1")
+    Select(chrome.find_element(By.NAME, "what")).select_by_value("jacobian")
+    chrome.find_element(By.ID, "claim").send_keys("diag(softmax(z)) - softmax(z)@softmax(z).T")
+    chrome.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    verdict = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".verdict-line")))
+    assert verdict.text == "Right"
+    assert "what=jacobian" in chrome.current_url  # a shareable GET URL
+    assert "matches the Jacobian" in chrome.find_element(By.CSS_SELECTOR, ".diagnosis").text
+    assert Select(chrome.find_element(By.NAME, "what")).first_selected_option.text.startswith("Jacobian")
+    assert_not_blank(chrome, f"jacobian-check-{'js' if chrome.javascript else 'nojs'}")
+
+
 PAGES = {
     "home": "/",
     "derive": "/derive?" + urlencode({"expr": "x^3 - 2*x", "wrt": "x", "at": "1"}),
@@ -106,6 +125,9 @@ PAGES = {
     "check": "/check?" + urlencode({"expr": "x^2", "claim": "3*x", "wrt": "x"}),
     "matrix": "/matrix?" + urlencode({"mode": "matgrad", "loss": "norm2(W@x + b - y)", "wrt": "W",
                                       "shapes": "W=3x4,x=4x1,b=3x1,y=3x1"}),
+    "matrix-hessian": "/matrix?" + urlencode({"mode": "matgrad", "what": "hessian", "wrt": "w",
+                                              "loss": "sum(log(1 + exp(X@w))) - y.T@X@w",
+                                              "shapes": "X=5x3,w=3x1,y=5x1"}),
     "descend": "/descend?" + urlencode({"expr": "x^2 + 10*y^2", "start": "x=1,y=1", "method": "momentum",
                                         "lr": "0.02", "steps": "40"}),
     "linalg": "/linalg?" + urlencode({"op": "eig", "matrix": "[[2,1],[1,2]]"}),
