@@ -119,8 +119,10 @@ def jax_chain(depth: int = 10):
 
 def ratio_rows(repeat: int, samples: int, with_out: bool = True, without_cse: bool = True):
     """(workload, cse, mode, function time, gradient time): each pair measured in alternation
-    in this process. Mode "fresh" returns a new array per call (what ``f(*values)`` does);
-    mode "out=" writes both sides into arrays allocated once (``f(*values, out=buffer)``)."""
+    in this process. Mode "fresh" drops each result at once (``f(*values)`` in a timing
+    loop), "loop" holds it until the next call's result replaces it (``g = grad(X)`` in a
+    training loop), "all kept" holds the last four (so every call needs new memory: the
+    compiled function's pool keeps two), "out=" writes into arrays allocated once."""
     rows = []
     rng = np.random.default_rng(0)
     for name, (expr, params, data) in {"sigmoid chain, depth 10": sigmoid_chain(),
@@ -132,11 +134,27 @@ def ratio_rows(repeat: int, samples: int, with_out: bool = True, without_cse: bo
             g = compile_gradient(expr, params, args=args, backend="numpy", cse=cse)
             t_f, t_g = interleaved(lambda: f(*values), lambda: g(*values), repeat)
             rows.append((name, cse, "fresh", t_f, t_g))
+            if with_out and cse:  # the result held until the next call replaces it, as in
+                held_f, held_g = [None], [None]  # `g = grad(X)` in a loop
+                t_f, t_g = interleaved(lambda: held_f.__setitem__(0, f(*values)),
+                                       lambda: held_g.__setitem__(0, g(*values)), repeat)
+                rows.append((name, cse, "loop", t_f, t_g))
+                kept_f, kept_g = [], []  # every result still held: each call needs new memory
+                t_f, t_g = interleaved(lambda: _keep(kept_f, f(*values)),
+                                       lambda: _keep(kept_g, g(*values)), repeat)
+                rows.append((name, cse, "all kept", t_f, t_g))
+                del held_f, held_g, kept_f, kept_g
             if with_out and cse:
                 f_out, g_out = f(*values), g(*values)
                 t_f, t_g = interleaved(lambda: f(*values, out=f_out), lambda: g(*values, out=g_out), repeat)
                 rows.append((name, cse, "out=", t_f, t_g))
     return rows
+
+
+def _keep(results: list, result) -> None:
+    """Hold ``result`` with the few before it (more than a compiled function's pool keeps)."""
+    results.append(result)
+    del results[:-4]
 
 
 def print_ratio_runs(repeat: int, samples: int, runs: int) -> int:

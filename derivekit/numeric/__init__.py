@@ -10,6 +10,7 @@ Modules:
   abstract    abstract functions (f, g′, σ′) in checks: realise known primes, random instances
   compiled    ``compile``, ``gradcheck``, ``GradCheck``
   finitediff  central, complex-step, Richardson and random-direction differences
+  result_pool large result arrays a compiled function reuses once the caller has let go of them
   sampling    in-domain sample points for numeric checks
   stable_forms  written-out log(1 + exp(z)), log-sigmoid and softmax → stable built-ins
   verify      ``verify`` and ``Verdict``: symbolic and numeric checks with a diagnosis
