@@ -170,11 +170,13 @@ def math_width(tex: str) -> float:
     return width
 
 
-def _top_level(tex: str):
-    """(index, character) of each character of ``tex`` outside braces, environments and
-    ``\\left … \\right`` pairs; control sequences are skipped whole."""
+def _tokens(tex: str):
+    """(index, depth) at the start of each token of ``tex`` (a control sequence whole, else one
+    character), the depth counting braces, environments and ``\\left … \\right`` pairs open
+    before it."""
     depth, i = 0, 0
     while i < len(tex):
+        yield i, depth
         if tex[i] == "\\":
             word = re.match(r"\\([A-Za-z]+|.)", tex[i:])
             name = word.group(1) if word else ""
@@ -184,9 +186,15 @@ def _top_level(tex: str):
             continue
         depth += tex[i] == "{"
         depth -= tex[i] == "}"
-        if depth == 0 and tex[i] not in "{}":
-            yield i, tex[i]
         i += 1
+
+
+def _top_level(tex: str):
+    """(index, character) of each character of ``tex`` outside braces, environments and
+    ``\\left … \\right`` pairs; control sequences are skipped whole."""
+    for i, depth in _tokens(tex):
+        if depth == 0 and tex[i] not in "{}\\":
+            yield i, tex[i]
 
 
 def _top_level_cuts(tex: str) -> list[int]:
@@ -426,19 +434,7 @@ def _relation_cuts(tex: str) -> list[int]:
 
 def _at_top(tex: str, index: int) -> bool:
     """True when ``tex[index]`` is outside braces, environments and ``\\left … \\right``."""
-    depth, i = 0, 0
-    while i < index:
-        if tex[i] == "\\":
-            word = re.match(r"\\([A-Za-z]+|.)", tex[i:])
-            name = word.group(1) if word else ""
-            depth += name in ("left", "begin")
-            depth -= name in ("right", "end")
-            i += len(word.group(0)) if word else 1
-            continue
-        depth += tex[i] == "{"
-        depth -= tex[i] == "}"
-        i += 1
-    return depth == 0
+    return next((depth == 0 for i, depth in _tokens(tex) if i >= index), True)
 
 
 _QUAD_SEPARATOR = re.compile(r",?\s*\\q?quad(?![A-Za-z])\s*")
