@@ -440,6 +440,9 @@ class MatrixJacobian(Displayable):
                     "gradient": to_text(self.gradient) if self.gradient is not None else None,
                     "result": self.result.to_dict(), "rules": [FORWARD_RULES[r] for r in self.rules],
                     "max_rel_error": self.max_rel_error,
+                    # a result is only returned once its check passed (else it is an error)
+                    "check": {"ok": True, "max_rel_error": self.max_rel_error},
+                    "shapes": {n: list(s) for n, s in self.shapes.items()},
                     "numpy": None if any(n.op == "kron" for n in self.result.node.walk())
                     else to_numpy_text(self.result.node),
                     "assumptions": dict(self.declared),

@@ -198,3 +198,14 @@ def test_check_backprop_jacobian_and_hessian_survive_random_claims(capsys, seed)
         out = capsys.readouterr()
         assert code in (1, 2), (claim, kind, code, out.err)
         assert "Traceback" not in out.err
+
+
+def test_matgrad_jacobian_and_hessian_json_carry_shapes_and_the_check_like_a_gradient(capsys):
+    import json
+    for argv, want in ((["softmax(z)", "--wrt", "z", "--jacobian", "--shapes", "z=3x1"], {"z": [3, 1]}),
+                       (["x.T@A@x", "--wrt", "x", "--hessian", "--shapes", "x=3x1,A=3x3"],
+                        {"x": [3, 1], "A": [3, 3]})):
+        assert main(["matgrad", *argv, "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["shapes"] == want
+        assert data["check"]["ok"] is True and data["check"]["max_rel_error"] < 1e-6
