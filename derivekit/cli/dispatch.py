@@ -242,7 +242,9 @@ def _main(argv: list[str], debug: bool) -> int:
         _check_common_options(args)
         from derivekit.limits import input_cap
         with input_cap(getattr(args, "max_chars", None), "--max-chars"):
-            return int(module.run(args))
+            code = int(module.run(args))
+        sys.stdout.flush()  # a reader that stopped early shows here, not at interpreter exit
+        return code
     except DerivekitError as exc:
         print(f"derivekit {name}: error: {exc}", file=sys.stderr)
         if debug:
@@ -252,7 +254,8 @@ def _main(argv: list[str], debug: bool) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        # a check's verdict is decided before it is printed: a wrong claim stays exit 1
+        return getattr(args, "exit_code", 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -105,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
                                   kind="jacobian" if args.jacobian else "hessian" if args.hessian
                                   else "gradient")
         document = {"document": True} if args.format == "latex" else {}  # prose that wraps
+        args.exit_code = 0 if verdict.ok else (1 if verdict.checked else 2)  # kept if the pipe closes
         print(verdict.render(args.format, **document))
-        return 0 if verdict.ok else (1 if verdict.checked else 2)
+        return args.exit_code
     from derivekit.matrix.gradient_flow import gradflow
     result = gradflow(depth=args.depth, width=args.width, activation=args.activation,
                       init=args.init, seed=args.seed, batch=args.batch, compare=args.compare)

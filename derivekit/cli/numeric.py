@@ -82,12 +82,14 @@ def run(args: argparse.Namespace) -> int:
         verdict = verify(args.expr, _claim(args.claim), args.wrt or _only_variable(args.expr), points=args.points,
                          seed=args.seed, timeout=args.timeout)
         settings = {"document": True} if args.format == "latex" else {}  # wrapping prose, broken displays
+        args.exit_code = 0 if verdict.ok else (1 if verdict.decided else 2)  # kept if the pipe closes
         print(verdict.render(args.format, steps=not args.no_steps, **settings))
-        return 0 if verdict.ok else (1 if verdict.decided else 2)
+        return args.exit_code
     from derivekit.numeric.compiled import gradcheck
     at = [parse_assignments(p) for p in args.at] if args.at else None
     result = gradcheck(args.expr, _claim(args.claim), at=at, wrt=args.wrt, method=args.method,
                        eps=args.eps, atol=args.atol, rtol=args.rtol, n_points=args.points, seed=args.seed)
     settings = {"document": True} if args.format == "latex" else {}
+    args.exit_code = 0 if result.ok else (1 if result.decided else 2)  # kept if the pipe closes
     print(result.render(args.format, **settings))
-    return 0 if result.ok else (1 if result.decided else 2)
+    return args.exit_code
