@@ -252,7 +252,7 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
     cols = ", ".join(r.columns)
     small = n <= SMALL_ROWS
     steps = [LinalgStep(
-        "The data", f"{{source}}: {n} samples (rows) by {d} features ({{columns}})"
+        "The data", f"{{source}}: {n} samples (rows) × {d} features ({{columns}})"
         + ("." if small else f"; the first {SHOWN_ROWS} rows are shown."),
         rf"X \in \mathbb{{R}}^{{{n} \times {d}}},\quad X = {array_latex(r.data, SHOWN_ROWS if not small else n)}",
         _rows_text("X", r.data), literals=(("source", r.source), ("columns", cols)))]
