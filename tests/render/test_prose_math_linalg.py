@@ -54,9 +54,19 @@ def _results():
     return out
 
 
+def _dask_results(folder):
+    """The Dask engine's steps on a small CSV (whose name has a $: the user's words)."""
+    rng = np.random.default_rng(14)
+    data = rng.normal(size=(40, 3)) @ np.array([[2.0, 0.3, 0.1], [0.0, 1.0, 0.2], [0.0, 0.0, 0.5]])
+    csv = folder / "cost$s.csv"
+    csv.write_text("a,b,c\n" + "\n".join(",".join(f"{x:.4f}" for x in row) for row in data) + "\n")
+    return [dk.pca(str(csv), k=1, engine="dask"),
+            dk.pca(str(csv), k=2, standardize=True, engine="dask", out=str(folder / "scores.csv"))]
+
+
 @pytest.fixture(scope="module")
-def results():
-    return _results()
+def results(tmp_path_factory):
+    return _results() + _dask_results(tmp_path_factory.mktemp("dask"))
 
 
 def _pieces(results, fmt):
@@ -86,7 +96,7 @@ def test_no_formula_is_split(results, fmt):
     for title, tex in _pieces(results, fmt):
         _assert_not_split(title, tex, fmt)
         for piece in _runs(tex)[0]:
-            assert not re.search(r"\\\$|[−·²λσ≠]", piece), f"{title}: math in prose {piece!r}: {tex}"
+            assert not re.search(r"[−·²λσ≠]", piece), f"{title}: math in prose {piece!r}: {tex}"
 
 
 def test_the_issue_sentence_is_one_run_per_formula():
@@ -110,10 +120,10 @@ def test_math_mode_latex_keeps_formulas_out_of_text(results):
 
 def test_plain_text_and_dict_have_no_markers(results):
     for result in results:
-        text = result.to_text()
+        text = result.to_text().replace("cost$s", "")  # the user's file name keeps its $
         assert "$" not in text and "\\" not in text
         for step in result.to_dict()["steps"]:
-            assert "$" not in step["title"] and "$" not in step["explanation"]
+            assert "$" not in step["title"] and "$" not in step["explanation"].replace("cost$s", "")
 
 
 def _trajectories():
@@ -137,7 +147,7 @@ def test_optimiser_prose_is_one_run_per_formula():
 def test_every_sentence_compiles_in_one_document(results, tmp_path):
     if latexdoc.find_engine() is None:
         pytest.skip("no LaTeX engine on PATH")
-    body = [result.to_latex(document=True) for result in results[:12]]
+    body = [result.to_latex(document=True) for result in results]
     body += [run.to_latex(document=True) for run in _trajectories()[:2]]
     source = latexdoc.document("\n\\par\\medskip\n".join(body), title="Linear algebra sentences")
     pdf = tmp_path / "linalg.pdf"
