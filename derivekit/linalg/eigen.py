@@ -176,7 +176,7 @@ def eig(matrix: Any, method: str = "auto") -> EigenDecomposition:
     array = read_numeric(matrix)
     if array is not None and array.ndim == 2 and array.shape[0] > SYMBOLIC_MAX_SIZE and method != "symbolic":
         _check_square(array.shape)
-        return numeric_eig(array, f"A is ${array.shape[0]}×{array.shape[0]}$, larger than "
+        return numeric_eig(array, f"$A$ is ${array.shape[0]}×{array.shape[0]}$, larger than "
                                   f"${SYMBOLIC_MAX_SIZE}×{SYMBOLIC_MAX_SIZE}$: its characteristic polynomial "
                                   "has degree above 4, which has no general root formula (Abel–Ruffini)")
     A = read_matrix(matrix, "A")
@@ -222,24 +222,24 @@ def choose_route(A: sp.Matrix, method: str = "auto") -> tuple[str, str]:
                     f"({txt(sp.expand(hard[0]))}); its roots by Cardano's or Ferrari's formula "
                     "are unreadable", hint="substitute numbers for some symbols, or pass "
                                            "method='symbolic' to try anyway")
-        return "symbolic", "A has symbolic entries, so the eigenvalues are found exactly"
+        return "symbolic", "$A$ has symbolic entries, so the eigenvalues are found exactly"
     if method == "symbolic":
         if n > SYMBOLIC_MAX_SIZE:
             raise UnsupportedError(f"the symbolic route takes matrices up to {SYMBOLIC_MAX_SIZE}×"
                                    f"{SYMBOLIC_MAX_SIZE}", hint="use method='numeric'")
         return "symbolic", "the symbolic route was requested"
     if has_floats(A):
-        return "numeric", ("A has floating-point entries, so exact root formulas would only "
+        return "numeric", ("$A$ has floating-point entries, so exact root formulas would only "
                            "restate rounding; numeric LAPACK routines are used")
     if n > SYMBOLIC_MAX_SIZE:
-        return "numeric", (f"A is ${n}×{n}$: its characteristic polynomial has degree ${n} > 4$, "
+        return "numeric", (f"$A$ is ${n}×{n}$: its characteristic polynomial has degree ${n} > 4$, "
                            "which has no general root formula (Abel–Ruffini)")
     poly = sp.Poly(_char_poly(A), LAMBDA)
     if any(sp.degree(factor, LAMBDA) > 2 for factor, _ in poly.factor_list()[1]):
         return "numeric", ("the characteristic polynomial has an irreducible factor of degree 3 "
                            "or 4, whose exact roots are unreadable nested radicals; numeric "
                            "LAPACK routines give them to full precision")
-    return "symbolic", (f"A is a small (${n}×{n}$) exact matrix whose characteristic polynomial "
+    return "symbolic", (f"$A$ is a small (${n}×{n}$) exact matrix whose characteristic polynomial "
                         "factors into linear and quadratic pieces, so the eigenvalues are exact")
 
 
@@ -470,7 +470,7 @@ def _tidy_entry(x: sp.Expr) -> sp.Expr:
 
 def _diagonalisation_step(P, D, symmetric: bool, symbolic: bool) -> LinalgStep:
     if symmetric:
-        statement = ("A is symmetric, so by the spectral theorem its eigenvalues are real"
+        statement = ("$A$ is symmetric, so by the spectral theorem its eigenvalues are real"
                      + (" (for real symbols)" if symbolic else "")
                      + " and eigenvectors of different eigenvalues are orthogonal: normalised, "
                      "they form an orthogonal $Q$ with $A = Q Λ Qᵀ$.")
@@ -490,7 +490,7 @@ def _diagonalisation_step(P, D, symmetric: bool, symbolic: bool) -> LinalgStep:
                           "A = QΛQᵀ with\n" + labelled_grid("Q", Q) + "\n" + labelled_grid("Λ", D))
     if isinstance(P, np.ndarray):
         if symmetric and np.iscomplexobj(P):
-            statement = ("A is Hermitian (equal to its conjugate transpose), so by the spectral "
+            statement = ("$A$ is Hermitian (equal to its conjugate transpose), so by the spectral "
                          "theorem its eigenvalues are real and its unit eigenvectors form a "
                          "unitary $Q$ with $A = Q Λ Qᴴ$.")
             return LinalgStep("Diagonalise", statement, r"A = Q \Lambda Q^{H}", "A = QΛQᴴ")

@@ -122,6 +122,7 @@ def test_plain_text_and_dict_have_no_markers(results):
     for result in results:
         text = result.to_text().replace("cost$s", "")  # the user's file name keeps its $
         assert "$" not in text and "\\" not in text
+        assert "$" not in getattr(result, "reason", "")  # eig's route reason, as words
         for step in result.to_dict()["steps"]:
             assert "$" not in step["title"] and "$" not in step["explanation"].replace("cost$s", "")
 
