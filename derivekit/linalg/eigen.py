@@ -34,11 +34,11 @@ from derivekit.linalg.input import (
 from derivekit.linalg.rowops import subscript
 from derivekit.linalg.steps import (
     LinalgStep,
-    step_prose,
     StepsResult,
     format_number,
     labelled_grid,
     number_text,
+    step_prose,
     tex,
     to_jsonable,
     txt,

@@ -177,10 +177,15 @@ class _Literal:
         return self.text
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _prose_writer(fmt: str):
     from derivekit.render.printing import check_settings
-    from derivekit.render.walk import DocumentWriter, LatexWriter, MarkdownWriter, TextWriter
+    from derivekit.render.walk import (
+        DocumentWriter,
+        LatexWriter,
+        MarkdownWriter,
+        TextWriter,
+    )
     writers = dict(zip(PROSE_FORMATS, (TextWriter, LatexWriter, MarkdownWriter, DocumentWriter)))
     return writers[fmt](check_settings({}))
 

@@ -26,7 +26,13 @@ import numpy as np
 
 from derivekit import limits
 from derivekit.errors import DerivekitError, LimitError
-from derivekit.optim.trajectory import GRADIENT_NORM, Comparison, Trajectory, WorkedStep, reason_text
+from derivekit.optim.trajectory import (
+    GRADIENT_NORM,
+    Comparison,
+    Trajectory,
+    WorkedStep,
+    reason_text,
+)
 
 __all__ = ["minimize", "compare", "Trajectory", "Comparison", "RULES", "METHODS", "SCHEDULES"]
 
