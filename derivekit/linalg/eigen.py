@@ -38,6 +38,7 @@ from derivekit.linalg.steps import (
     format_number,
     labelled_grid,
     number_text,
+    step_prose,
     tex,
     to_jsonable,
     txt,
@@ -175,8 +176,8 @@ def eig(matrix: Any, method: str = "auto") -> EigenDecomposition:
     array = read_numeric(matrix)
     if array is not None and array.ndim == 2 and array.shape[0] > SYMBOLIC_MAX_SIZE and method != "symbolic":
         _check_square(array.shape)
-        return numeric_eig(array, f"A is {array.shape[0]}×{array.shape[0]}, larger than "
-                                  f"{SYMBOLIC_MAX_SIZE}×{SYMBOLIC_MAX_SIZE}: its characteristic polynomial "
+        return numeric_eig(array, f"$A$ is ${array.shape[0]}×{array.shape[0]}$, larger than "
+                                  f"${SYMBOLIC_MAX_SIZE}×{SYMBOLIC_MAX_SIZE}$: its characteristic polynomial "
                                   "has degree above 4, which has no general root formula (Abel–Ruffini)")
     A = read_matrix(matrix, "A")
     _check_square(A.shape)
@@ -198,7 +199,7 @@ def _check_square(shape: tuple[int, ...]) -> None:
 
 
 def choose_route(A: sp.Matrix, method: str = "auto") -> tuple[str, str]:
-    """("symbolic" | "numeric", the reason in one sentence)."""
+    """("symbolic" | "numeric", the reason in one sentence, its formulas marked ``$…$``)."""
     n = A.rows
     symbols = not is_numeric(A)
     if method == "numeric":
@@ -221,24 +222,24 @@ def choose_route(A: sp.Matrix, method: str = "auto") -> tuple[str, str]:
                     f"({txt(sp.expand(hard[0]))}); its roots by Cardano's or Ferrari's formula "
                     "are unreadable", hint="substitute numbers for some symbols, or pass "
                                            "method='symbolic' to try anyway")
-        return "symbolic", "A has symbolic entries, so the eigenvalues are found exactly"
+        return "symbolic", "$A$ has symbolic entries, so the eigenvalues are found exactly"
     if method == "symbolic":
         if n > SYMBOLIC_MAX_SIZE:
             raise UnsupportedError(f"the symbolic route takes matrices up to {SYMBOLIC_MAX_SIZE}×"
                                    f"{SYMBOLIC_MAX_SIZE}", hint="use method='numeric'")
         return "symbolic", "the symbolic route was requested"
     if has_floats(A):
-        return "numeric", ("A has floating-point entries, so exact root formulas would only "
+        return "numeric", ("$A$ has floating-point entries, so exact root formulas would only "
                            "restate rounding; numeric LAPACK routines are used")
     if n > SYMBOLIC_MAX_SIZE:
-        return "numeric", (f"A is {n}×{n}: its characteristic polynomial has degree {n} > 4, "
+        return "numeric", (f"$A$ is ${n}×{n}$: its characteristic polynomial has degree ${n} > 4$, "
                            "which has no general root formula (Abel–Ruffini)")
     poly = sp.Poly(_char_poly(A), LAMBDA)
     if any(sp.degree(factor, LAMBDA) > 2 for factor, _ in poly.factor_list()[1]):
         return "numeric", ("the characteristic polynomial has an irreducible factor of degree 3 "
                            "or 4, whose exact roots are unreadable nested radicals; numeric "
                            "LAPACK routines give them to full precision")
-    return "symbolic", (f"A is a small ({n}×{n}) exact matrix whose characteristic polynomial "
+    return "symbolic", (f"$A$ is a small (${n}×{n}$) exact matrix whose characteristic polynomial "
                         "factors into linear and quadratic pieces, so the eigenvalues are exact")
 
 
@@ -268,8 +269,8 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
         "Route: symbolic", f"Exact eigenvalues with steps: {reason}.",
         rf"A = {tex(A)}", labelled_grid("A", A))]
     steps.append(LinalgStep(
-        "Form A − λI", "An eigenvector v ≠ 0 satisfies Av = λv, i.e. (A − λI)v = 0, which has a "
-        "non-zero solution exactly when A − λI is singular.",
+        "Form $A − λI$", "An eigenvector $v ≠ 0$ satisfies $A v = λv$, i.e. $(A − λI)v = 0$, which "
+        "has a non-zero solution exactly when $A − λI$ is singular.",
         rf"A - \lambda I = {tex(shifted)}", labelled_grid("A − λI", shifted)))
 
     poly_det = det(shifted)
@@ -282,8 +283,8 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
     same = factored == poly
     steps.append(LinalgStep(
         "Characteristic polynomial",
-        "Setting det(A − λI) = 0 gives a degree-n polynomial in λ whose roots are the eigenvalues"
-        + (", expanding the determinant " + ("by ad − bc." if n == 2 else "by cofactors.")
+        "Setting $det(A − λI) = 0$ gives a degree-$n$ polynomial in $λ$ whose roots are the "
+        "eigenvalues" + (", expanding the determinant " + ("by $a d − b c$." if n == 2 else "by cofactors.")
            if detail_text else "."),
         detail_latex + rf"p(\lambda) = \det(A - \lambda I) = {sp.latex(poly)}" + ("" if same else f" = {sp.latex(factored)}"),
         (detail_text + "\n" if detail_text else "") + f"p(λ) = det(A − λI) = {txt(poly)}"
@@ -293,9 +294,9 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
     values = _order_values(list(roots))
     root_lines = [f"λ = {txt(v)}" + (f"  (algebraic multiplicity {roots[v]})") for v in values]
     steps.append(LinalgStep(
-        "Solve p(λ) = 0",
-        "The roots of the characteristic polynomial are the eigenvalues; a root repeated k "
-        "times has algebraic multiplicity k.",
+        "Solve $p(λ) = 0$",
+        "The roots of the characteristic polynomial are the eigenvalues; a root repeated $k$ "
+        "times has algebraic multiplicity $k$.",
         r"\begin{aligned}" + r" \\ ".join(rf"&\lambda = {tex(v)} \quad (\text{{multiplicity }} {roots[v]})"
                                           for v in values) + r"\end{aligned}",
         "\n".join(root_lines)))
@@ -318,8 +319,8 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
                   f"{'s' if space.geometric != 1 else ''} for algebraic multiplicity "
                   f"{space.algebraic}.") if space.defective else ""
         steps.append(LinalgStep(
-            f"Eigenvectors for λ = {txt(value)}",
-            f"Solve (A − λI)v = 0 by row reduction; the free variables give a basis of the "
+            f"Eigenvectors for $λ = {txt(value)}$",
+            f"Solve $(A − λI)v = 0$ by row reduction; the free variables give a basis of the "
             f"eigenspace, whose dimension {space.geometric} is the geometric multiplicity.{defect}",
             rf"A - {_paren_tex(value)} I = {tex(M)} \;\to\; \operatorname{{rref}} = {tex(reduced)}"
             rf" \;\Rightarrow\; v \in \operatorname{{span}}\left\{{{', '.join(tex(v) for v in basis)}\right\}}",
@@ -341,7 +342,7 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
             checks_tex.append(rf"A{_vector_tex(v)} = {_vector_tex(Av_show)} = {_paren_tex(space.value)}"
                               rf"{_vector_tex(v)}")
     steps.append(LinalgStep(
-        "Check Av = λv", "Multiplying each eigenvector by A only scales it by its eigenvalue.",
+        "Check $A v = λv$", "Multiplying each eigenvector by $A$ only scales it by its eigenvalue.",
         r"\begin{aligned}" + r" \\ ".join(f"&{line}" for line in checks_tex) + r"\end{aligned}",
         "\n".join(checks_text)))
 
@@ -356,7 +357,7 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
         steps.append(LinalgStep(
             "Not diagonalisable",
             "Some eigenvalue has fewer independent eigenvectors than its multiplicity, so there "
-            "are not n independent eigenvectors and no P with A = PDP⁻¹ exists (the Jordan form "
+            "are not $n$ independent eigenvectors and no $P$ with $A = P D P⁻¹$ exists (the Jordan form "
             "takes its place).",
             r"\sum_\lambda \dim E_\lambda = " + str(sum(s.geometric for s in spaces)) + f" < {n}",
             f"Σ dim E_λ = {sum(s.geometric for s in spaces)} < {n}"))
@@ -365,7 +366,7 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
     steps.append(_stability_step(radius))
     eigenvalues = [space.value for space in spaces for _ in range(space.algebraic)]
     vectors = sp.Matrix.hstack(*[v for space in spaces for v in space.basis])
-    return EigenDecomposition(A, "symbolic", reason, eigenvalues, vectors, spaces, bool(symmetric),
+    return EigenDecomposition(A, "symbolic", step_prose(reason, "text"), eigenvalues, vectors, spaces, bool(symmetric),
                               diagonalizable, poly, None, radius, P, D, steps)
 
 
@@ -417,11 +418,11 @@ def _hard_root_eigenvector(A: sp.Matrix, value: sp.Expr, factor: sp.Poly):
     vector = column.subs(LAMBDA, value).applyfunc(lambda x: sp.N(sp.expand(x), 30))
     space = Eigenspace(value, 1, 1, (vector,))
     step = LinalgStep(
-        f"Eigenvectors for λ = {txt(value)}",
-        f"This λ is a root of the irreducible factor {txt(factor.as_expr())}, a simple root, so "
-        "A − λI has rank n − 1 and any non-zero column of its adjugate adj(A − λI) is an "
-        "eigenvector, because (A − λI)·adj(A − λI) = det(A − λI)·I = 0. Its entries are "
-        "reduced modulo the factor; λ is known to 30 digits and shown to 6.",
+        f"Eigenvectors for $λ = {txt(value)}$",
+        f"This $λ$ is a root of the irreducible factor ${txt(factor.as_expr())}$, a simple root, "
+        "so $A − λI$ has rank $n − 1$ and any non-zero column of its adjugate $adj(A − λI)$ is an "
+        "eigenvector, because $(A − λI)·adj(A − λI) = det(A − λI)·I = 0$. Its entries are "
+        "reduced modulo the factor; $λ$ is known to 30 digits and shown to 6.",
         rf"v = {tex(column)}\Big|_{{\lambda = {tex(value)}}} = {tex(vector)}",
         labelled_grid("v(λ)", column) + "\n" + f"eigenvectors: {_vector_text(vector)}")
     return space, step
@@ -469,18 +470,18 @@ def _tidy_entry(x: sp.Expr) -> sp.Expr:
 
 def _diagonalisation_step(P, D, symmetric: bool, symbolic: bool) -> LinalgStep:
     if symmetric:
-        statement = ("A is symmetric, so by the spectral theorem its eigenvalues are real"
+        statement = ("$A$ is symmetric, so by the spectral theorem its eigenvalues are real"
                      + (" (for real symbols)" if symbolic else "")
                      + " and eigenvectors of different eigenvalues are orthogonal: normalised, "
-                     "they form an orthogonal Q with A = QΛQᵀ.")
+                     "they form an orthogonal $Q$ with $A = Q Λ Qᵀ$.")
     else:
-        statement = ("A has n independent eigenvectors, so with them as the columns of P and the "
-                     "eigenvalues on the diagonal of D, A = PDP⁻¹.")
+        statement = ("$A$ has $n$ independent eigenvectors, so with them as the columns of $P$ and "
+                     "the eigenvalues on the diagonal of $D$, $A = P D P⁻¹$.")
     if symmetric and not symbolic and isinstance(P, sp.MatrixBase) and not P.has(sp.CRootOf):
         Q = sp.Matrix.hstack(*sp.GramSchmidt([P[:, j] for j in range(P.cols)], True))
         Q = Q.applyfunc(sp.radsimp)
         if max(sp.count_ops(x) for x in Q) > MAX_SHOWN_OPS:  # unreadable radicals: show P
-            return LinalgStep("Diagonalise (spectral theorem)", statement + " (Q is P with its "
+            return LinalgStep("Diagonalise (spectral theorem)", statement + " ($Q$ is $P$ with its "
                               "columns divided by their lengths.)",
                               rf"A = P D P^{{-1}},\quad P = {tex(P)},\quad D = {tex(D)}",
                               "A = PDP⁻¹ with\n" + labelled_grid("P", P) + "\n" + labelled_grid("D", D))
@@ -489,9 +490,9 @@ def _diagonalisation_step(P, D, symmetric: bool, symbolic: bool) -> LinalgStep:
                           "A = QΛQᵀ with\n" + labelled_grid("Q", Q) + "\n" + labelled_grid("Λ", D))
     if isinstance(P, np.ndarray):
         if symmetric and np.iscomplexobj(P):
-            statement = ("A is Hermitian (equal to its conjugate transpose), so by the spectral "
+            statement = ("$A$ is Hermitian (equal to its conjugate transpose), so by the spectral "
                          "theorem its eigenvalues are real and its unit eigenvectors form a "
-                         "unitary Q with A = QΛQᴴ.")
+                         "unitary $Q$ with $A = Q Λ Qᴴ$.")
             return LinalgStep("Diagonalise", statement, r"A = Q \Lambda Q^{H}", "A = QΛQᴴ")
         return LinalgStep("Diagonalise", statement,
                           r"A = P D P^{-1}" if not symmetric else r"A = Q \Lambda Q^\top",
@@ -512,19 +513,19 @@ def _spectral_radius(values: list) -> Any:
 
 
 def _stability_step(radius: Any) -> LinalgStep:
-    why = ("In a linear recurrence hₜ = A hₜ₋₁ (the linear part of a recurrent network) the "
-           "component along an eigenvector grows like λᵗ, and backpropagation through t steps "
-           "multiplies gradients by Aᵀ t times: ρ(A) > 1 makes them explode, ρ(A) < 1 makes them "
-           "vanish.")
+    why = ("In a linear recurrence $hₜ = A hₜ₋₁$ (the linear part of a recurrent network) the "
+           "component along an eigenvector grows like $λᵗ$, and backpropagation through $t$ steps "
+           "multiplies gradients by $Aᵀ$ once per step: $ρ(A) > 1$ makes them explode, $ρ(A) < 1$ makes "
+           "them vanish.")
     if radius is None:
-        return LinalgStep("Stability: spectral radius", why + " With symbolic entries, ρ(A) "
+        return LinalgStep("Stability: spectral radius", why + " With symbolic entries, $ρ(A)$ "
                           "depends on the symbols' values.",
                           r"\rho(A) = \max_i |\lambda_i|", "ρ(A) = max |λᵢ|")
     value = float(radius)
     verdict = ("so repeated products explode" if value > 1 + 1e-12 else
                "so repeated products vanish" if value < 1 - 1e-12 else
                "exactly 1: repeated products neither explode nor vanish along the largest eigenvector")
-    return LinalgStep("Stability: spectral radius", f"{why} Here ρ(A) = {txt(radius)}, {verdict}.",
+    return LinalgStep("Stability: spectral radius", f"{why} Here $ρ(A) = {txt(radius)}$, {verdict}.",
                       rf"\rho(A) = \max_i |\lambda_i| = {tex(radius)}",
                       f"ρ(A) = max |λᵢ| = {txt(radius)}"
                       + (f" ≈ {format_number(value, 4)}" if isinstance(radius, sp.Basic)
@@ -565,7 +566,7 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
         poly = _char_poly(exact)
         steps.append(LinalgStep(
             "Characteristic polynomial",
-            "The eigenvalues are the roots of det(A − λI); this polynomial has no readable exact "
+            "The eigenvalues are the roots of $det(A − λI)$; this polynomial has no readable exact "
             "roots, so they are computed numerically.",
             rf"p(\lambda) = \det(A - \lambda I) = {sp.latex(sp.factor(poly))}",
             f"p(λ) = det(A − λI) = {txt(sp.factor(poly))}"))
@@ -584,13 +585,13 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
         "\n".join(value_lines)))
     if shown:
         steps.append(LinalgStep(
-            "Eigenvectors", "Column i pairs with λᵢ; each has unit length, with the sign fixed so "
+            "Eigenvectors", "Column $i$ pairs with $λᵢ$; each has unit length, with the sign fixed so "
             "its largest-magnitude entry is positive.",
             rf"V = {tex(vectors)}", labelled_grid("V", vectors)))
     steps.append(LinalgStep(
-        "Residuals", "How well each pair satisfies Av = λv in floating point; values near machine "
-        "precision times the size of A (here about "
-        f"{number_text(np.finfo(float).eps * scale * n, 2)}) mean the pairs are accurate.",
+        "Residuals", "How well each pair satisfies $A v = λv$ in floating point; values near "
+        "machine precision times the size of $A$ (here about "
+        f"${number_text(np.finfo(float).eps * scale * n, 2)}$) mean the pairs are accurate.",
         rf"\max_i \|A v_i - \lambda_i v_i\| = {format_number(float(residuals.max()), 3)}",
         "\n".join(f"‖Av{subscript(i + 1)} − λ{subscript(i + 1)}v{subscript(i + 1)}‖ = "
                   f"{number_text(float(r), 3)}"
@@ -605,12 +606,12 @@ def numeric_eig(array: np.ndarray, reason: str, exact: sp.Matrix | None = None) 
             "Not diagonalisable (numerically)",
             f"The eigenvector matrix is nearly singular (condition number {condition:.2g}): "
             "eigenvectors of a repeated eigenvalue are almost parallel, the sign of a defective "
-            "matrix, so A = PDP⁻¹ is unreliable or impossible.",
+            "matrix, so $A = P D P⁻¹$ is unreliable or impossible.",
             rf"\kappa(V) = {condition:.2g}", f"cond(V) = {condition:.2g}"))
     radius = float(np.max(np.abs(values)))
     steps.append(_stability_step(radius))
     eigenvalues = values
-    return EigenDecomposition(A, "numeric-eigh" if symmetric else "numeric-eig", reason,
+    return EigenDecomposition(A, "numeric-eigh" if symmetric else "numeric-eig", step_prose(reason, "text"),
                               eigenvalues, vectors, spaces, symmetric, diagonalizable, None,
                               residuals, radius, vectors if diagonalizable else None,
                               np.diag(values) if diagonalizable else None, steps)

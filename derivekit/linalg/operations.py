@@ -156,7 +156,7 @@ def dot(u: Any, v: Any) -> DotProduct:
     sum_text, sum_tex = _products(pairs)
     steps = [LinalgStep(
         "Multiply matching entries and add",
-        f"The dot product pairs entry i of u with entry i of v, multiplies each pair and adds "
+        f"The dot product pairs entry $i$ of $u$ with entry $i$ of $v$, multiplies each pair and adds "
         f"the {len(pairs)} products.",
         rf"u \cdot v = \sum_{{i=1}}^{{{len(pairs)}}} u_i v_i = {sum_tex} = {tex(result)}",
         f"u·v = {sum_text} = {txt(result)}")]
@@ -172,8 +172,8 @@ def dot(u: Any, v: Any) -> DotProduct:
         inner_tex = (" + ".join(f"{_paren_tex(x)}^2" for x in shown) if shown is not None
                      else rf"\sum_i {name}_i^2")
         steps.append(LinalgStep(
-            f"Length of {name}",
-            f"The Euclidean norm of {name} is the square root of the sum of its squared entries.",
+            f"Length of ${name}$",
+            f"The Euclidean norm of ${name}$ is the square root of the sum of its squared entries.",
             rf"\|{name}\| = \sqrt{{{inner_tex}}} = {tex(value)}",
             f"‖{name}‖ = √({inner_text}) = {txt(value)}{_approx(value)}"))
     norm_u, norm_v = norms
@@ -181,7 +181,7 @@ def dot(u: Any, v: Any) -> DotProduct:
     cosine = angle = None
     if norm_u.is_zero or norm_v.is_zero:
         steps.append(LinalgStep(
-            "Cosine similarity", "One vector has length 0, so it has no direction and the angle "
+            "Cosine similarity", "One vector has length $0$, so it has no direction and the angle "
             "between the vectors is undefined.", r"\|u\|\,\|v\| = 0", "‖u‖‖v‖ = 0"))
     else:
         cosine = sp.radsimp(result / (norm_u * norm_v)) if not result.free_symbols else \
@@ -196,8 +196,8 @@ def dot(u: Any, v: Any) -> DotProduct:
             angle_tex = rf",\quad \theta \approx {radians:.4g}\ \text{{rad}} = {math.degrees(radians):.4g}^\circ"
         steps.append(LinalgStep(
             "Cosine similarity and angle",
-            "Dividing u·v by both lengths leaves the cosine of the angle between the vectors, "
-            f"a similarity score from -1 to 1{meaning}.",
+            "Dividing $u·v$ by both lengths leaves the cosine of the angle between the vectors, "
+            f"a similarity score from $−1$ to $1${meaning}.",
             rf"\cos\theta = \frac{{u \cdot v}}{{\|u\|\,\|v\|}} = \frac{{{tex(result)}}}"
             rf"{{{tex(norm_u)} \cdot {tex(norm_v)}}} = {tex(cosine)}{angle_tex}",
             f"cos θ = u·v / (‖u‖‖v‖) = {_paren_text(result)} / ({txt(norm_u)}·{txt(norm_v)}) = "
@@ -210,11 +210,11 @@ def _similarity_meaning(cosine: sp.Expr) -> str:
         return ""
     c = float(cosine)
     if abs(c) < 1e-12:
-        return "; here it is 0, so the vectors are orthogonal (perpendicular)"
+        return "; here it is $0$, so the vectors are orthogonal (perpendicular)"
     if c > 0.9:
-        return "; here it is close to 1, so the vectors point in nearly the same direction"
+        return "; here it is close to $1$, so the vectors point in nearly the same direction"
     if c < -0.9:
-        return "; here it is close to -1, so the vectors point in nearly opposite directions"
+        return "; here it is close to $−1$, so the vectors point in nearly opposite directions"
     return "; here it is positive, so the vectors lean the same way" if c > 0 else \
         "; here it is negative, so the vectors lean opposite ways"
 
@@ -264,8 +264,8 @@ def matmul(a: Any, b: Any) -> MatrixProduct:
         result = (A * B).applyfunc(_tidy)
     steps = [LinalgStep(
         "Check the shapes",
-        f"A product (m×n)(n×p) is defined when the inner sizes agree; here they are both {n}, "
-        f"so the result is {m}×{p}.",
+        f"A product $(m×n)(n×p)$ is defined when the inner sizes agree; here they are both {n}, "
+        f"so the result is ${m}×{p}$.",
         rf"({shape_latex((m, n))})({shape_latex((n, p))}) = {shape_latex((m, p))}",
         f"({shape_text((m, n))})({shape_text((n, p))}) = {shape_text((m, p))}")]
     if m * p <= MAX_ENTRYWISE:
@@ -277,16 +277,16 @@ def matmul(a: Any, b: Any) -> MatrixProduct:
                 lines_tex.append(rf"c_{{{i + 1}{j + 1}}} = {s_tex} = {tex(result[i, j])}")
         steps.append(LinalgStep(
             "Work out each entry",
-            "Entry (i, j) of AB is the dot product of row i of A with column j of B.",
+            "Entry $(i, j)$ of $A B$ is the dot product of row $i$ of $A$ with column $j$ of $B$.",
             r"\begin{aligned}" + r" \\ ".join(f"&{line}" for line in lines_tex) + r"\end{aligned}",
             "\n".join(lines_text)))
     else:
         steps.append(LinalgStep(
             "Work out each entry",
-            f"Each of the {m * p} entries is row i of A dotted with column j of B, a sum of {n} "
+            f"Each of the {m * p} entries is row $i$ of $A$ dotted with column $j$ of $B$, a sum of {n} "
             "products; they are computed but too many to list.",
             rf"c_{{ij}} = \sum_{{k=1}}^{{{n}}} a_{{ik}} b_{{kj}}", f"cᵢⱼ = Σₖ aᵢₖ bₖⱼ  (k = 1..{n})"))
-    steps.append(LinalgStep("Assemble the result", f"The entries form the {m}×{p} matrix AB.",
+    steps.append(LinalgStep("Assemble the result", f"The entries form the ${m}×{p}$ matrix $A B$.",
                             f"AB = {tex(result)}", labelled_grid("AB", result)))
     return MatrixProduct(A, B, result, steps)
 
@@ -336,8 +336,8 @@ def transpose(a: Any) -> Transpose:
     result = A.T
     steps = [LinalgStep(
         "Swap rows and columns",
-        f"Row i of A becomes column i of Aᵀ, so the {shape_text(A.shape)} matrix becomes "
-        f"{shape_text(result.shape)}.",
+        f"Row $i$ of $A$ becomes column $i$ of $Aᵀ$, so the ${shape_text(A.shape)}$ matrix becomes "
+        f"${shape_text(result.shape)}$.",
         rf"(A^\top)_{{ij}} = A_{{ji}},\quad A^\top = {tex(result)}",
         "(Aᵀ)ᵢⱼ = Aⱼᵢ\n" + labelled_grid("Aᵀ", result))]
     return Transpose(A, result, steps)
@@ -412,7 +412,7 @@ def norm(x: Any, kind: str | int | float | None = None) -> Norm:
         result = sp.Max(*[abs(e) for e in entries])
         body_text, body_tex = join(lambda e: f"|{txt(e)}|", lambda e: rf"\left|{tex(e)}\right|", ", ")
         steps = [LinalgStep("Take the largest absolute value",
-                            "The L∞ norm is the largest absolute entry.",
+                            "The $L∞$ norm is the largest absolute entry.",
                             rf"\|x\|_\infty = \max_i |x_i| = \max({body_tex}) = {tex(result)}",
                             f"‖x‖∞ = max|xᵢ| = max({body_text}) = {txt(result)}")]
     else:
@@ -424,8 +424,8 @@ def norm(x: Any, kind: str | int | float | None = None) -> Norm:
         label, label_tex = ("‖A‖_F", r"\|A\|_F") if kind_key == "fro" else ("‖x‖₂", r"\|x\|_2")
         steps = [LinalgStep("Square, add, take the square root",
                             f"This norm is the square root of the sum of the squares of {what}"
-                            + (" (the vector norm of A read as one long vector)." if kind_key == "fro"
-                               else " (Pythagoras in n dimensions)."),
+                            + (" (the vector norm of $A$ read as one long vector)." if kind_key == "fro"
+                               else " (Pythagoras in $n$ dimensions)."),
                             rf"{label_tex} = \sqrt{{{body_tex}}} = \sqrt{{{tex(squares)}}} = {tex(result)}",
                             f"{label} = √({body_text}) = √{_paren_text(squares)} = {txt(result)}"
                             f"{_approx(result)}")]
@@ -471,15 +471,15 @@ def det(a: Any) -> Determinant:
     n = A.rows
     if n == 1:
         result = A[0, 0]
-        steps = [LinalgStep("A 1×1 matrix", "The determinant of a 1×1 matrix is its one entry.",
+        steps = [LinalgStep("A $1×1$ matrix", "The determinant of a $1×1$ matrix is its one entry.",
                             rf"\det A = {tex(result)}", f"det A = {txt(result)}")]
         return Determinant(A, result, "entry", steps)
     if n == 2:
         a_, b_, c_, d_ = A
         result = _tidy(a_ * d_ - b_ * c_)
         steps = [LinalgStep(
-            "The 2×2 rule", "For a 2×2 matrix, det A is the product of the diagonal minus the "
-            "product of the off-diagonal: ad − bc.",
+            "The $2×2$ rule", "For a $2×2$ matrix, $det A$ is the product of the diagonal minus "
+            "the product of the off-diagonal: $a d − b c$.",
             rf"\det A = ad - bc = {_paren_tex(a_)} \cdot {_paren_tex(d_)} - {_paren_tex(b_)} \cdot "
             rf"{_paren_tex(c_)} = {tex(result)}",
             f"det A = ad − bc = {_paren_text(a_)}·{_paren_text(d_)} − {_paren_text(b_)}·"
@@ -541,8 +541,8 @@ def _cofactor_determinant(A: sp.Matrix) -> Determinant:
                          rf" = {'' if sign > 0 else '-'}{_paren_tex(entry)} \cdot "
                          rf"{_paren_tex(minor_value)} = {tex(term)}")
     steps.append(LinalgStep(
-        "Signed minors", f"Each minor is a {n - 1}×{n - 1} determinant"
-        + (", worked with ad − bc." if n == 3 else ", itself expanded by cofactors."),
+        "Signed minors", f"Each minor is a ${n - 1}×{n - 1}$ determinant"
+        + (", worked with $a d − b c$." if n == 3 else ", itself expanded by cofactors."),
         r"\begin{aligned}" + r" \\ ".join(f"&{line}" for line in lines_tex) + r"\end{aligned}",
         "\n".join(lines_text)))
     result = _tidy(sum(terms, sp.Integer(0)))
@@ -559,7 +559,7 @@ def _row_reduction_determinant(A: sp.Matrix) -> Determinant:
     if not is_numeric(A):  # elimination would divide by symbolic pivots: stay polynomial
         result = _tidy(A.det(method="berkowitz"))
         steps = [LinalgStep(
-            "Division-free expansion", f"Cofactor expansion of a {n}×{n} matrix has "
+            "Division-free expansion", f"Cofactor expansion of a ${n}×{n}$ matrix has "
             f"{math.factorial(n)} terms and elimination would divide by symbolic pivots, so "
             "the Berkowitz algorithm computes the determinant as a polynomial in the entries.",
             rf"\det A = {tex(result)}", f"det A = {txt(result)}")]
@@ -570,9 +570,9 @@ def _row_reduction_determinant(A: sp.Matrix) -> Determinant:
         result = sp.Float(float(value)) if not np.iscomplexobj(value) else \
             sp.Float(value.real) + sp.I * sp.Float(value.imag)
         steps = [LinalgStep(
-            "LU factorisation", f"A {n}×{n} floating-point matrix: numpy.linalg.det factors "
-            "PA = LU with partial pivoting; det A is the product of U's diagonal, with the sign "
-            "of the row permutation P.",
+            "LU factorisation", f"A ${n}×{n}$ floating-point matrix: numpy.linalg.det factors "
+            "$P A = L U$ with partial pivoting; $det A$ is the product of $U$'s diagonal, with the "
+            "sign of the row permutation $P$.",
             rf"\det A = \det(P)^{{-1}} \prod_i u_{{ii}} = {tex(result)}",
             f"det A = ±Π uᵢᵢ = {txt(result)}")]
         return Determinant(A, result, "LU", steps)
@@ -580,13 +580,13 @@ def _row_reduction_determinant(A: sp.Matrix) -> Determinant:
     if len(reduction.pivots) < n:
         result = sp.Integer(0)
         explanation = (f"Row reduction finds only {len(reduction.pivots)} pivots for {n} rows, so "
-                       "the rows are linearly dependent and the determinant is 0.")
+                       "the rows are linearly dependent and the determinant is $0$.")
     else:
         result = _tidy(A.det(method="bareiss"))
         explanation = ("Row reduction to triangular form: the determinant is the product of the "
                        f"pivots, with the sign flipped for each of the {reduction.swaps} row swaps.")
     steps = [LinalgStep(
-        "Row reduce", f"Cofactor expansion of a {n}×{n} matrix has {math.factorial(n)} terms, so "
+        "Row reduce", f"Cofactor expansion of a ${n}×{n}$ matrix has {math.factorial(n)} terms, so "
         "elimination is used instead. " + explanation,
         rf"\det A = (-1)^{{\text{{swaps}}}} \prod_i u_{{ii}} = {tex(result)}",
         f"det A = (−1)^swaps · Π uᵢᵢ = {txt(result)}")]
@@ -653,13 +653,13 @@ def inv(a: Any) -> Inverse:
             method = "adjugate"
             steps.append(LinalgStep(
                 "Cofactors and adjugate",
-                "Cofactor Cᵢⱼ is (−1)^(i+j) times the minor Mᵢⱼ; the adjugate is the transpose of "
+                "Cofactor $Cᵢⱼ$ is $(−1)^(i+j)$ times the minor $Mᵢⱼ$; the adjugate is the transpose of "
                 "the cofactor matrix.",
                 rf"C = {tex(cof)},\quad \operatorname{{adj}} A = C^\top = {tex(adj)}",
                 labelled_grid("C", cof) + "\n" + labelled_grid("adj A", adj)))
             steps.append(LinalgStep(
                 "Divide by the determinant",
-                "A⁻¹ = adj A / det A" + (", valid wherever det A ≠ 0." if symbolic else "."),
+                "$A⁻¹ = adj A / det A$" + (", valid wherever $det A ≠ 0$." if symbolic else "."),
                 rf"A^{{-1}} = \frac{{1}}{{{tex(determinant.result)}}} \operatorname{{adj}} A = {tex(result)}",
                 labelled_grid("A⁻¹", result)))
         det_value = determinant.result
@@ -679,7 +679,7 @@ def _inverse_check(A: sp.Matrix, inverse: sp.Matrix, symbolic: bool) -> LinalgSt
         array = to_numpy(A)
         residual = float(np.max(np.abs(array @ to_numpy(inverse) - np.eye(A.rows))))
         return LinalgStep("Check", "Multiplying back gives the identity up to rounding; the "
-                          "largest entry of A·A⁻¹ − I measures the error.",
+                          "largest entry of $A·A⁻¹ − I$ measures the error.",
                           rf"\max_{{ij}} |(A A^{{-1}} - I)_{{ij}}| = {residual:.2g}",
                           f"max |A·A⁻¹ − I| = {residual:.2g}")
     check = (A * inverse).applyfunc(sp.cancel if symbolic else (lambda x: x))
@@ -703,9 +703,9 @@ def _lapack_inverse(A: sp.Matrix):
         raise _singular(A)
     inverse = np.linalg.inv(array)
     steps = [LinalgStep(
-        "LU factorisation", f"A {A.rows}×{A.rows} floating-point matrix: numpy.linalg.inv factors "
-        "PA = LU with partial pivoting and solves for each column of the identity. The "
-        f"condition number κ(A) = {condition:.3g} says about {max(0, int(np.log10(condition)))} "
+        "LU factorisation", f"A ${A.rows}×{A.rows}$ floating-point matrix: numpy.linalg.inv "
+        "factors $P A = L U$ with partial pivoting and solves for each column of the identity. The "
+        f"condition number $κ(A) = {condition:.3g}$ says about {max(0, int(np.log10(condition)))} "
         "of the 16 significant digits may be lost.",
         rf"\kappa(A) = \|A\|\,\|A^{{-1}}\| = {condition:.3g}", f"cond(A) = {condition:.3g}")]
     det_value = sp.Float(float(np.linalg.det(array)))
@@ -728,7 +728,7 @@ def _gauss_jordan_inverse(A: sp.Matrix):
                 else "the largest pivot in each column (partial pivoting, for stability)")
     steps = [
         LinalgStep("Augment with the identity",
-                   "Write [A | I]; row operations that turn A into I turn I into A⁻¹.",
+                   "Write $[A | I]$; row operations that turn $A$ into $I$ turn $I$ into $A⁻¹$.",
                    rf"\left[\,A \mid I\,\right] = {tex(augmented)}",
                    labelled_grid("[A | I]", augmented)),
         LinalgStep("Row reduce (Gauss–Jordan)",
@@ -736,7 +736,7 @@ def _gauss_jordan_inverse(A: sp.Matrix):
                    "operations in all.",
                    r"\begin{aligned}" + r" \\ ".join(f"&{op}" for op in ops_tex) + r"\end{aligned}",
                    "\n".join(ops_text)),
-        LinalgStep("Read off the inverse", "The left block is now I, so the right block is A⁻¹.",
+        LinalgStep("Read off the inverse", "The left block is now $I$, so the right block is $A⁻¹$.",
                    rf"\left[\,I \mid A^{{-1}}\,\right],\quad A^{{-1}} = {tex(result)}",
                    labelled_grid("A⁻¹", result)),
     ]
@@ -781,16 +781,16 @@ def rank(a: Any) -> Rank:
     r = len(reduction.pivots)
     pivots_text = ", ".join(str(p + 1) for p in reduction.pivots) or "none"
     tolerance = "" if reduction.exact else \
-        " Entries are floating-point, so pivots smaller than 1e-12 × the largest entry count as 0."
+        " Entries are floating-point, so pivots smaller than $10⁻¹²$ times the largest entry count as $0$."
     steps = [
         LinalgStep("Reduce to row-echelon form",
-                   f"Row operations do not change the rank, so reduce A ({len(reduction.ops)} "
+                   f"Row operations do not change the rank, so reduce $A$ ({len(reduction.ops)} "
                    f"operation{'' if len(reduction.ops) == 1 else 's'}).{tolerance}",
                    rf"\operatorname{{rref}}(A) = {tex(reduction.reduced)}",
                    labelled_grid("rref(A)", reduction.reduced)),
         LinalgStep("Count the pivots",
                    f"The pivots sit in column{'' if r == 1 else 's'} {pivots_text}; their number is the rank, and by "
-                   f"rank–nullity the null space has dimension {A.cols} − {r} = {A.cols - r}.",
+                   f"rank–nullity the null space has dimension ${A.cols} − {r} = {A.cols - r}$.",
                    rf"\operatorname{{rank}} A = {r},\quad \dim\operatorname{{null}} A = {A.cols - r}",
                    f"rank A = {r}, dim null A = {A.cols - r}"),
     ]
@@ -807,11 +807,12 @@ def _svd_rank(A: sp.Matrix) -> Rank:
     steps = [
         LinalgStep("Singular values", "For a floating-point matrix, rounding makes exact pivots "
                    "meaningless; the rank is the number of singular values above the tolerance "
-                   "σ_max · max(m, n) · machine epsilon (numpy.linalg.matrix_rank's rule).",
+                   "$σ_max · max(m, n) · ε$, with $ε$ the machine epsilon (numpy.linalg.matrix_rank's "
+                   "rule).",
                    rf"\sigma = ({shown}),\quad \text{{tol}} = {tolerance:.3g}",
                    f"σ = ({shown}), tol = {tolerance:.3g}"),
         LinalgStep("Count", f"{r} singular values exceed the tolerance; by rank–nullity the null "
-                   f"space has dimension {A.cols} − {r} = {A.cols - r}.",
+                   f"space has dimension ${A.cols} − {r} = {A.cols - r}$.",
                    rf"\operatorname{{rank}} A = {r},\quad \dim\operatorname{{null}} A = {A.cols - r}",
                    f"rank A = {r}, dim null A = {A.cols - r}"),
     ]

@@ -252,10 +252,10 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
     cols = ", ".join(r.columns)
     small = n <= SMALL_ROWS
     steps = [LinalgStep(
-        "The data", f"{r.source}: {n} samples (rows) × {d} features ({cols})"
+        "The data", f"{{source}}: {n} samples (rows) × {d} features ({{columns}})"
         + ("." if small else f"; the first {SHOWN_ROWS} rows are shown."),
         rf"X \in \mathbb{{R}}^{{{n} \times {d}}},\quad X = {array_latex(r.data, SHOWN_ROWS if not small else n)}",
-        _rows_text("X", r.data))]
+        _rows_text("X", r.data), literals=(("source", r.source), ("columns", cols)))]
     steps.append(LinalgStep(
         "Centre", "Subtract each feature's mean, so the principal directions describe spread "
         "around the centre of the data rather than its position.",
@@ -263,7 +263,7 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
         f"μ = {_vec(r.mean)}\n" + (_rows_text("Xc", r.data - r.mean))))
     if r.standardize:
         steps.append(LinalgStep(
-            "Standardise", "Divide each centred feature by its sample standard deviation (n − 1), "
+            "Standardise", "Divide each centred feature by its sample standard deviation (with $n − 1$), "
             "so features in different units weigh equally; the covariance becomes the "
             "correlation matrix.",
             rf"s = {array_latex(r.scale[None, :])},\quad Z_{{ij}} = (X_{{ij}} - \mu_j)/s_j",
@@ -271,8 +271,8 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
     cov_text = labelled_grid("C", r.covariance) if d <= SMALL_FEATURES else \
         f"C is {d}×{d}; its diagonal (the variances) sums to {format_number(float(np.trace(r.covariance)), 6)}"
     steps.append(LinalgStep(
-        "Covariance matrix", f"C = XcᵀXc / (n − 1) with n − 1 = {n - 1} (the unbiased sample "
-        "covariance); entry (i, j) is how features i and j vary together.",
+        "Covariance matrix", f"$C = X_cᵀ X_c / (n − 1)$ with $n − 1 = {n - 1}$ (the unbiased sample "
+        "covariance); entry $(i, j)$ is how features $i$ and $j$ vary together.",
         rf"C = \frac{{X_c^\top X_c}}{{{n - 1}}}" + (f" = {array_latex(r.covariance)}" if d <= SMALL_FEATURES else ""),
         cov_text))
     shown = min(d, SMALL_FEATURES)
@@ -281,18 +281,18 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
     if d > shown:
         comp_lines.append(f"… {d - shown} more")
     steps.append(LinalgStep(
-        "Eigen-decomposition of C", "C is symmetric, so numpy.linalg.eigh gives real eigenvalues "
+        "Eigen-decomposition of $C$", "$C$ is symmetric, so numpy.linalg.eigh gives real eigenvalues "
         "(the variances along each direction) and orthonormal eigenvectors (the principal "
         "directions), sorted largest first. Each direction's sign is fixed so its "
-        "largest-|loading| entry is positive.",
+        "largest-magnitude loading is positive.",
         r"C = W^\top \Lambda W,\quad " + r",\ ".join(
             rf"\lambda_{{{i + 1}}} = {format_number(float(r.eigenvalues[i]), 6)}" for i in range(shown)),
         "\n".join(comp_lines)))
     ratio_all = r.eigenvalues / r.eigenvalues.sum() if r.eigenvalues.sum() > 0 else r.eigenvalues
     cumulative = np.cumsum(ratio_all)
     steps.append(LinalgStep(
-        "Explained variance", "Each eigenvalue's share of the total variance Σλ = "
-        f"{format_number(float(r.eigenvalues.sum()), 6)} is the fraction of the data's spread "
+        "Explained variance", "Each eigenvalue's share of the total variance "
+        f"$Σλ = {format_number(float(r.eigenvalues.sum()), 6)}$ is the fraction of the data's spread "
         "that its component captures.",
         r"\text{ratio}_i = \frac{\lambda_i}{\sum_j \lambda_j}:\quad " + r",\ ".join(
             f"{100 * x:.2f}\\%" for x in ratio_all[:shown]),
@@ -301,14 +301,14 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
     steps.append(LinalgStep(
         f"Project onto {r.k} component{'s' if r.k > 1 else ''}",
         f"The scores are the coordinates of each centred sample along the top {r.k} "
-        f"direction{'s' if r.k > 1 else ''}: T = Xc Wₖᵀ, a {n}×{r.k} matrix.",
+        f"direction{'s' if r.k > 1 else ''}: $T = X_c Wₖᵀ$, a ${n}×{r.k}$ matrix.",
         rf"T = X_c W_k^\top = {array_latex(r.transformed, SHOWN_ROWS if not small else n)}",
         _rows_text("T", r.transformed)))
     lost = 1.0 - float(cumulative[r.k - 1]) if r.eigenvalues.sum() > 0 else 0.0
     steps.append(LinalgStep(
         "Reconstruct and measure the error",
-        ("Mapping the scores back, (T Wₖ)·s + μ (undoing the standardisation), keeps only "
-         if r.scale is not None else "Mapping the scores back, T Wₖ + μ, keeps only ")
+        ("Mapping the scores back, $(T Wₖ)·s + μ$ (undoing the standardisation), keeps only "
+         if r.scale is not None else "Mapping the scores back, $T Wₖ + μ$, keeps only ")
         + "the top components; the fraction of variance lost equals the discarded eigenvalues' share.",
         rf"\frac{{\|X_c - \hat X_c\|_F^2}}{{\|X_c\|_F^2}} = {r.reconstruction_error:.6g}"
         rf" = \frac{{\sum_{{i>{r.k}}} \lambda_i}}{{\sum_i \lambda_i}} = {lost:.6g},\quad "
@@ -322,7 +322,7 @@ def _steps(r: PCAResult, Xc: np.ndarray) -> list[LinalgStep]:
         gap = float(np.max(np.abs(from_svd - r.eigenvalues[:len(from_svd)])))
         steps.append(LinalgStep(
             "Cross-check with the SVD", "The same variances come from the singular values of the "
-            "centred data, λᵢ = σᵢ² / (n − 1), without forming C.",
+            "centred data, $λᵢ = σᵢ² / (n − 1)$, without forming $C$.",
             rf"\max_i \left|\frac{{\sigma_i^2}}{{n-1}} - \lambda_i\right| = {gap:.2g}",
             f"max |σᵢ²/(n − 1) − λᵢ| = {number_text(gap, 2)}"))
     return steps

@@ -167,27 +167,30 @@ def _steps(r: StreamedPCAResult) -> list[LinalgStep]:
     n, d, shown_rows = r.n_samples, len(r.columns), len(r.data)
     skipped = f" {skipped_note(r.skipped, '--columns')};" if r.skipped else ""
     steps = [LinalgStep(
-        "The data", f"{r.source}: {n} samples (rows) × {d} features ({', '.join(r.columns)}), read "
-        f"by Dask in {r.blocks} block{'s' if r.blocks > 1 else ''} on {r.where};{skipped} the "
+        "The data", f"{{source}}: {n} samples (rows) × {d} features ({{columns}}), read "
+        f"by Dask in {r.blocks} block{'s' if r.blocks > 1 else ''} on {{where}};{{skipped}} the "
         f"first {shown_rows} rows are shown.",
         rf"X \in \mathbb{{R}}^{{{n} \times {d}}},\quad X = {array_latex(r.data, shown_rows)}",
-        labelled_grid(f"X (first {shown_rows} rows)", r.data) + f"\n… {n - shown_rows} more rows")]
+        labelled_grid(f"X (first {shown_rows} rows)", r.data) + f"\n… {n - shown_rows} more rows",
+        literals=(("source", r.source), ("columns", ", ".join(r.columns)), ("where", r.where),
+                  ("skipped", skipped)))]
     steps.append(LinalgStep(
         "Mean and covariance in one pass",
-        "Each block gives its row count, mean and scatter matrix M_b = Σ (x − x̄_b)(x − x̄_b)ᵀ; "
-        "blocks merge in a tree by Chan's update M = M_a + M_b + δδᵀ·n_a·n_b/n (δ the "
-        "difference of the two means), which is exact and never subtracts large sums of "
-        f"squares. Then μ is the mean and C = M / (n − 1) with n − 1 = {n - 1}.",
+        "Each block gives its row count, mean $m_b$ and scatter matrix "
+        "$M_b = Σ (x − m_b)(x − m_b)ᵀ$; blocks merge in a tree by Chan's update "
+        "$M = M_a + M_b + δδᵀ·n_a·n_b/n$ ($δ$ the difference of the two means), which is exact "
+        f"and never subtracts large sums of squares. Then $μ$ is the mean and $C = M / (n − 1)$ "
+        f"with $n − 1 = {n - 1}$.",
         rf"\mu = {array_latex(r.mean[None, :])},\quad C = \frac{{M}}{{{n - 1}}}",
         f"μ = {_vec(r.mean)}"))
     if r.standardize:
         steps.append(LinalgStep(
             "Standardise", "Divide each centred feature by its sample standard deviation "
-            "sⱼ = √Cⱼⱼ, so the covariance becomes the correlation matrix Cⱼₗ / (sⱼ sₗ).",
+            "$sⱼ = √(Cⱼⱼ)$, so the covariance becomes the correlation matrix $Cⱼₗ / (sⱼ sₗ)$.",
             rf"s = {array_latex(r.scale[None, :])},\quad C_{{jl}} \leftarrow \frac{{C_{{jl}}}}{{s_j s_l}}",
             f"s = {_vec(r.scale)}"))
     steps.append(LinalgStep(
-        "Covariance matrix", "Entry (i, j) is how features i and j vary together"
+        "Covariance matrix", "Entry $(i, j)$ is how features $i$ and $j$ vary together"
         + (" (after standardising)." if r.standardize else "."),
         "C = " + (array_latex(r.covariance) if d <= SMALL_FEATURES else rf"\text{{{d}×{d}}}"),
         labelled_grid("C", r.covariance) if d <= SMALL_FEATURES else
@@ -196,8 +199,9 @@ def _steps(r: StreamedPCAResult) -> list[LinalgStep]:
     lines = [f"λ{subscript(i + 1)} = {number_text(float(r.eigenvalues[i]), 6)},  w{subscript(i + 1)} = "
              f"{_vec(r.all_components[i])}" for i in range(shown)] + ([f"… {d - shown} more"] if d > shown else [])
     steps.append(LinalgStep(
-        "Eigen-decomposition of C", "As the NumPy engine: numpy.linalg.eigh of the symmetric C, "
-        "sorted largest first, each direction's sign fixed so its largest-|loading| entry is positive.",
+        "Eigen-decomposition of $C$", "As the NumPy engine: numpy.linalg.eigh of the symmetric "
+        "$C$, sorted largest first, each direction's sign fixed so its largest-magnitude loading "
+        "is positive.",
         r"C = W^\top \Lambda W,\quad " + r",\ ".join(
             rf"\lambda_{{{i + 1}}} = {format_number(float(r.eigenvalues[i]), 6)}" for i in range(shown)),
         "\n".join(lines)))
@@ -205,7 +209,7 @@ def _steps(r: StreamedPCAResult) -> list[LinalgStep]:
     ratio_all = r.eigenvalues / total if total > 0 else r.eigenvalues
     cumulative = np.cumsum(ratio_all)
     steps.append(LinalgStep(
-        "Explained variance", f"Each eigenvalue's share of the total variance Σλ = {format_number(total, 6)}.",
+        "Explained variance", f"Each eigenvalue's share of the total variance $Σλ = {format_number(total, 6)}$.",
         r"\text{ratio}_i = \frac{\lambda_i}{\sum_j \lambda_j}:\quad " + r",\ ".join(
             f"{100 * x:.2f}\\%" for x in ratio_all[:shown]),
         "\n".join(f"PC{i + 1}: {100 * ratio_all[i]:.2f}%  (cumulative {100 * cumulative[i]:.2f}%)"
@@ -214,14 +218,14 @@ def _steps(r: StreamedPCAResult) -> list[LinalgStep]:
              else "the first rows are shown; write all of them with --out FILE.csv")
     steps.append(LinalgStep(
         f"Project onto {r.k} component{'s' if r.k > 1 else ''}",
-        f"The scores T = Xc Wₖᵀ form a {n}×{r.k} matrix; {where}.",
+        f"The scores $T = X_c Wₖᵀ$ form a ${n}×{r.k}$ matrix; {{where}}.",
         rf"T = X_c W_k^\top = {array_latex(r.transformed, shown_rows)}",
-        labelled_grid(f"T (first {shown_rows} rows)", r.transformed)))
+        labelled_grid(f"T (first {shown_rows} rows)", r.transformed), literals=(("where", where),)))
     steps.append(LinalgStep(
         "Reconstruction error, from the covariance",
         "Without revisiting the rows: the fraction of variance lost is the discarded "
         "eigenvalues' share, and the mean squared error per entry is "
-        "(n − 1)/(n·d) · Σⱼ sⱼ²·[(I − P) C (I − P)]ⱼⱼ with P = WₖᵀWₖ.",
+        "$(n − 1)/(n·d) · Σⱼ sⱼ²·[(I − P) C (I − P)]ⱼⱼ$ with $P = Wₖᵀ Wₖ$.",
         rf"\frac{{\sum_{{i>{r.k}}} \lambda_i}}{{\sum_i \lambda_i}} = {r.reconstruction_error:.6g},\quad "
         rf"\text{{MSE}} = {r.reconstruction_mse:.6g}",
         f"Σ_(i>{r.k}) λᵢ / Σλ = {number_text(r.reconstruction_error)}\n"

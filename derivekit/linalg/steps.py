@@ -29,14 +29,32 @@ SCHEMA = "derivekit.linalg/1"  # the version of the dict/JSON layout below
 class LinalgStep:
     """One step of a linear-algebra derivation.
 
-    ``explanation`` is a plain sentence (what is done and why). ``latex`` and ``text`` are the
-    same mathematics in LaTeX and in Unicode text; ``text`` may span several lines (matrices).
+    ``marked_title`` and ``marked_explanation`` (what is done and why) are English with each
+    formula in it marked ``$…$``, as a calculus rule's template is: every format prints a
+    formula as ONE math run (:func:`step_prose`); ``title`` and ``explanation`` are the plain
+    text. ``latex`` and ``text`` are the step's mathematics in LaTeX and in Unicode text;
+    ``text`` may span several lines (matrices). ``literals`` are (name, text) pairs for
+    ``{name}`` fields of the explanation holding the user's own words (a file name, column
+    names), printed as prose whatever they contain (a ``$`` there is no formula).
     """
 
-    title: str
-    explanation: str
+    marked_title: str
+    marked_explanation: str
     latex: str
     text: str
+    literals: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def title(self) -> str:
+        return step_prose(self.marked_title, "text")
+
+    @property
+    def explanation(self) -> str:
+        return step_prose(self.marked_explanation, "text", self.literals)
+
+    def sentence(self, fmt: str) -> str:
+        """The explanation in ``fmt`` (see :func:`step_prose`)."""
+        return step_prose(self.marked_explanation, fmt, self.literals)
 
     def to_dict(self) -> dict[str, str]:
         return {"title": self.title, "explanation": self.explanation,
@@ -97,7 +115,8 @@ def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_setti
         rows = [rf"\mathbf{{{latex_prose(result.heading)}}}"]
         if steps:
             for number, step in enumerate(result.steps, 1):
-                rows.append(latex_prose(f"{number}. {step.title}: {step.explanation}"))
+                rows.append(latex_prose(f"{number}. ") + step_prose(step.marked_title, "latex")
+                            + latex_prose(": ") + step.sentence("latex"))
                 rows.append(step.latex)
         rows.append(r"\text{Result: }" + result.answer_latex)
         return "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
@@ -105,8 +124,9 @@ def render_result(result: StepsResult, fmt: str, *, steps: bool = True, **_setti
         parts = [f"### {markdown_prose(result.heading)}", ""]
         if steps:
             for number, step in enumerate(result.steps, 1):
-                parts += [f"**{number}. {markdown_prose(step.title)}.** "
-                          f"{markdown_prose(step.explanation)}", "", f"$$\n{step.latex}\n$$", ""]
+                parts += [f"**{number}. {step_prose(step.marked_title, 'markdown')}.** "
+                          f"{step.sentence('markdown')}", "",
+                          f"$$\n{step.latex}\n$$", ""]
         parts.append(f"**Result:** ${result.answer_latex}$")
         return "\n".join(parts)
     from derivekit.errors import DerivekitError
@@ -119,9 +139,55 @@ def _document_latex(result: StepsResult, steps: bool) -> str:
     from derivekit.render import docblocks
     out = [docblocks.heading(result.heading)]
     if steps and result.steps:
-        out.append(docblocks.step_list([(s.title, s.explanation, s.latex) for s in result.steps]))
+        # docblocks.step_list would read the sentences as prose; here each formula is math
+        out.append(r"\begin{itemize}")
+        for number, step in enumerate(result.steps, 1):
+            out.append(rf"\item[\textbf{{{number}.}}] \textbf{{{step_prose(step.marked_title, 'document')}.}} "
+                       + step.sentence("document"))
+            if step.latex.strip():
+                out.append(docblocks.display(step.latex, level=1))
+        out.append(r"\end{itemize}")
     out += [r"\par" + docblocks.heading("Result"), docblocks.display(result.answer_latex)]
     return "\n".join(out)
+
+
+#: the formats :func:`step_prose` writes: ``latex`` is math mode (an ``array`` row),
+#: ``document`` is a document's text mode
+PROSE_FORMATS = ("text", "latex", "markdown", "document")
+
+
+def step_prose(marked: str, fmt: str, literals: tuple[tuple[str, str], ...] = ()) -> str:
+    """A step's English with ``$…$`` formulas in ``fmt``: each formula printed whole by the
+    derivation renderers' writer (plain Unicode in text, one math run otherwise), the rest
+    as that format's prose; with ``literals``, ``{name}`` fields are those texts as prose."""
+    writer = _prose_writer(fmt)
+    if literals:
+        from derivekit.render.walk import fill_template
+        return fill_template(marked, {name: _Literal(text) for name, text in literals}, writer)
+    return writer.value(marked)
+
+
+class _Literal:
+    """The user's text in a sentence: not a ``str``, so no writer reads ``$`` in it as math."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@functools.cache
+def _prose_writer(fmt: str):
+    from derivekit.render.printing import check_settings
+    from derivekit.render.walk import (
+        DocumentWriter,
+        LatexWriter,
+        MarkdownWriter,
+        TextWriter,
+    )
+    writers = dict(zip(PROSE_FORMATS, (TextWriter, LatexWriter, MarkdownWriter, DocumentWriter)))
+    return writers[fmt](check_settings({}))
 
 
 def latex_prose(text: str) -> str:

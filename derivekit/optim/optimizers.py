@@ -26,7 +26,13 @@ import numpy as np
 
 from derivekit import limits
 from derivekit.errors import DerivekitError, LimitError
-from derivekit.optim.trajectory import Comparison, Trajectory, WorkedStep
+from derivekit.optim.trajectory import (
+    GRADIENT_NORM,
+    Comparison,
+    Trajectory,
+    WorkedStep,
+    reason_text,
+)
 
 __all__ = ["minimize", "compare", "Trajectory", "Comparison", "RULES", "METHODS", "SCHEDULES"]
 
@@ -358,7 +364,8 @@ def _non_finite(k: int, what: str, rates) -> tuple[bool, bool, str]:
 
 
 def _stopping(k, loss, prev, first, sq, rising, far_above, patience, grad_tol, loss_tol, rates):
-    """Why the run stops at step ``k`` (converged, diverged, reason), or None to go on."""
+    """Why the run stops at step ``k`` (converged, diverged, reason with its formulas marked
+    ``$…$``), or None to go on."""
     if rising >= patience and loss > first:
         return False, True, (f"diverged at step {k}: the loss grew for {rising} steps in a row, from "
                              f"{first:.6g} at the start to {loss:.6g}; {_too_large(rates[k - 1])}")
@@ -366,12 +373,13 @@ def _stopping(k, loss, prev, first, sq, rising, far_above, patience, grad_tol, l
         return False, True, (f"diverged at step {k}: the loss has stayed far above its start ({first:.6g}) "
                              f"for {far_above} steps, now {loss:.6g}; {_too_large(rates[k - 1])}")
     if grad_tol is not None and sq <= grad_tol * grad_tol:
-        return True, False, f"converged at step {k}: ‖∇J‖ = {math.sqrt(sq):.3g} ≤ grad_tol {grad_tol:g}"
+        return True, False, (f"converged at step {k}: ${GRADIENT_NORM} = {math.sqrt(sq):.3g} ≤ {grad_tol:g}$ "
+                             "(grad_tol)")
     if loss_tol is not None and k:
         change = abs(prev - loss) / max(abs(prev), abs(loss), 1.0)
         if change <= loss_tol:
-            return True, False, (f"converged at step {k}: the relative loss change {change:.3g} "
-                                 f"≤ loss_tol {loss_tol:g}")
+            return True, False, (f"converged at step {k}: the relative loss change "
+                                 f"${change:.3g} ≤ {loss_tol:g}$ (loss_tol)")
     return None
 
 
@@ -499,13 +507,13 @@ def minimize(objective, start=None, method: str = "adam", lr: float = 0.01, step
                 rule.step(theta, g, rate, state, k + 1, hp)
             if progress is not None:
                 progress(k + 1, steps)
-    converged, diverged, reason = stop or (False, False, f"reached the maximum of {steps} steps")
+    converged, diverged, marked = stop or (False, False, f"reached the maximum of {steps} steps")
     taken = len(losses)
     return Trajectory(
         names=objective.names, points=np.array(points, dtype=float).reshape(taken, n), losses=np.array(losses, dtype=float),
         grad_norms=np.sqrt(np.array(grad_squares, dtype=float)), learning_rates=np.array(rates[:max(taken - 1, 0)]),
         method=key, rule=rule, hyper=hp, lr=lr, schedule=schedule, converged=converged,
-        diverged=diverged, reason=reason, worked=worked, objective=objective,
+        diverged=diverged, reason=reason_text(marked), marked_reason=marked, worked=worked, objective=objective,
         batch_size=None if sampler is None else sampler.batch_size, seed=seed,
         coupled_decay=coupled_decay)
 

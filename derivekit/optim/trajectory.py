@@ -159,7 +159,8 @@ class Trajectory(Displayable):
     """A descent run. ``points`` (updates+1, n) and ``losses`` (updates+1,) hold θ_k and J(θ_k)
     for k = 0 … the last step taken (``steps``); ``grad_norms`` ‖∇J(θ_k)‖ (full data);
     ``learning_rates`` the rate of each update (``steps`` entries). ``converged`` /
-    ``diverged`` say how it stopped and ``reason`` says why in words."""
+    ``diverged`` say how it stopped and ``reason`` says why in words (``marked_reason``: the
+    same with its formulas marked ``$…$``, for LaTeX and Markdown)."""
 
     names: tuple[str, ...]
     points: np.ndarray
@@ -179,6 +180,19 @@ class Trajectory(Displayable):
     batch_size: int | None = None
     seed: int = 0
     coupled_decay: float = 0.0
+    marked_reason: str = ""
+
+    def reason_in(self, fmt: str) -> str:
+        """``reason`` in ``fmt`` (see :func:`reason_prose`): each formula one math run."""
+        if self.marked_reason:
+            return reason_prose(self.marked_reason, fmt)
+        if fmt == "latex":  # a reason written without marks: prose, as it stands
+            from derivekit.render.printing import latex_prose
+            return latex_prose(self.reason)
+        if fmt == "document":
+            from derivekit.render import docblocks
+            return docblocks.prose(self.reason)
+        return self.reason
 
     @property
     def steps(self) -> int:
@@ -300,7 +314,7 @@ class Trajectory(Displayable):
                  f"${self._objective_text('latex')}$", "",
                  f"Update: ${self.rule.formula_latex}$", "",
                  f"Settings: {hp}; schedule `{self.schedule}`.", "",
-                 f"Result: {self.reason}.", ""]
+                 f"Result: {self.reason_in('markdown')}.", ""]
         for step, eqs in self._worked_lines(w):
             lines += [f"Update {step.t} ($\\alpha = {w.num(step.lr, bare=True)}$):", "",
                       "$$\n\\begin{aligned}\n" + " \\\\\n".join(eqs) + "\n\\end{aligned}\n$$", ""]
@@ -319,7 +333,7 @@ class Trajectory(Displayable):
         for step, eqs in self._worked_lines(w):
             parts.append(rf"\text{{update {step.t} }}(\alpha = {w.num(step.lr, bare=True)}):")
             parts.extend(eqs)
-        parts.append(latex_prose(self.reason))
+        parts.append(self.reason_in("latex"))
         return "\\begin{aligned}\n" + " \\\\\n".join("& " + p for p in parts) + "\n\\end{aligned}"
 
     def _document_latex(self, rows):
@@ -334,10 +348,11 @@ class Trajectory(Displayable):
         for step, eqs in self._worked_lines(w):
             out += [rf"\par\noindent Update {step.t} ($\alpha = {w.num(step.lr, bare=True)}$):",
                     docblocks.display(" \\\\ ".join(eqs))]
-        out.append(r"\par\noindent " + docblocks.prose(f"Result: {self.reason}."))
+        out.append(r"\par\noindent Result: " + self.reason_in("document") + ".")
         table = self._table(rows)
+        header = ["step", *(f"${latex_name(n)}$" for n in self.names[:SHOWN]), "$J$", r"$\|\nabla J\|$"]
         out += [r"\par\medskip\noindent\begin{tabular}{" + "r" * len(table[0]) + "}",
-                " & ".join(docblocks.prose(c) for c in table[0]) + r" \\ \hline",
+                " & ".join(header) + r" \\ \hline",
                 *(" & ".join(docblocks.prose(c) for c in row) + r" \\" for row in table[1:]),
                 r"\end{tabular}"]
         return "\n".join(out)
@@ -426,7 +441,7 @@ class Comparison(Displayable):
             lines = [f"**Comparison** — {title.replace('descent on ', 'descent on ')}", "",
                      "| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
             lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
-            return "\n".join(lines + [""] + [f"- {n}" for n in notes])
+            return "\n".join(lines + [""] + [f"- {r.method}: {r.reason_in('markdown')}" for r in self.runs])
         widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
         lines = [title, ""] + ["  ".join(c.ljust(wd) if i == 0 else c.rjust(wd)
                                          for i, (c, wd) in enumerate(zip(row, widths))) for row in table]
@@ -452,5 +467,32 @@ class Comparison(Displayable):
             out += [r"\par\medskip\noindent\begin{tabular}{l" + "r" * (len(table[0]) - 1) + "}",
                     " & ".join(table[0]) + r" \\ \hline",
                     *(" & ".join(row) + r" \\" for row in table[1:]), r"\end{tabular}"]
-        out += [r"\par\noindent " + docblocks.prose(f"{r.method}: {r.reason}.") for r in self.runs]
+        out += [r"\par\noindent " + docblocks.prose(f"{r.method}: ") + r.reason_in("document") + "."
+                for r in self.runs]
         return "\n".join(out)
+
+
+# --- the run's reason in words, each formula one math run -----------------------------------
+
+#: the gradient norm in a reason's formula; the math printer has no ‖, so LaTeX gets it whole
+GRADIENT_NORM = "‖∇J‖"
+_GRADIENT_NORM_LATEX = r"\|\nabla J\|"
+
+
+def reason_prose(marked: str, fmt: str) -> str:
+    """A reason with ``$…$`` formulas in ``fmt`` (text, latex for math mode, markdown,
+    document), printed by the derivation renderers' writers."""
+    import sympy as sp
+
+    from derivekit.render import walk
+    from derivekit.render.printing import check_settings
+    writer = {"text": walk.TextWriter, "latex": walk.LatexWriter, "markdown": walk.MarkdownWriter,
+              "document": walk.DocumentWriter}[fmt](check_settings({}))
+    template = marked.replace("{", "{{").replace("}", "}}").replace(GRADIENT_NORM, "{gradient_norm}")
+    norm = GRADIENT_NORM if fmt == "text" else sp.Symbol(_GRADIENT_NORM_LATEX)
+    return walk.fill_template(template, {"gradient_norm": norm}, writer)
+
+
+def reason_text(marked: str) -> str:
+    """A marked reason as plain text: its formulas as written, no ``$``."""
+    return reason_prose(marked, "text")

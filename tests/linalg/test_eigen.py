@@ -126,7 +126,7 @@ def test_the_symbolic_steps_in_order():
     result = dk.eig("[[2, 1], [1, 2]]")
     titles = [step.title for step in result.steps]
     assert titles[:4] == ["Route: symbolic", "Form A − λI", "Characteristic polynomial", "Solve p(λ) = 0"]
-    assert titles[4].startswith("Eigenvectors for λ = 3") and "Check Av = λv" in titles
+    assert titles[4].startswith("Eigenvectors for λ = 3") and "Check A v = λv" in titles
     text = result.to_text()
     assert "p(λ) = det(A − λI) = λ² − 4λ + 3 = (λ − 3)·(λ − 1)" in text
     assert "A[1, 1] = [3, 3] = 3·[1, 1] ✓" in text
