@@ -284,7 +284,7 @@ def symbolic_eig(A: sp.Matrix, reason: str) -> EigenDecomposition:
     steps.append(LinalgStep(
         "Characteristic polynomial",
         "Setting $det(A − λI) = 0$ gives a degree-$n$ polynomial in $λ$ whose roots are the "
-        "eigenvalues" + (", expanding the determinant " + ("by $a d − b c$." if n == 2 else "by cofactors.")
+        "eigenvalues" + (", expanding the determinant " + ("by $a·d − b·c$." if n == 2 else "by cofactors.")
            if detail_text else "."),
         detail_latex + rf"p(\lambda) = \det(A - \lambda I) = {sp.latex(poly)}" + ("" if same else f" = {sp.latex(factored)}"),
         (detail_text + "\n" if detail_text else "") + f"p(λ) = det(A − λI) = {txt(poly)}"

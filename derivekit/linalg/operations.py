@@ -479,7 +479,7 @@ def det(a: Any) -> Determinant:
         result = _tidy(a_ * d_ - b_ * c_)
         steps = [LinalgStep(
             "The $2×2$ rule", "For a $2×2$ matrix, $det A$ is the product of the diagonal minus "
-            "the product of the off-diagonal: $a d − b c$.",
+            "the product of the off-diagonal: $a·d − b·c$.",
             rf"\det A = ad - bc = {_paren_tex(a_)} \cdot {_paren_tex(d_)} - {_paren_tex(b_)} \cdot "
             rf"{_paren_tex(c_)} = {tex(result)}",
             f"det A = ad − bc = {_paren_text(a_)}·{_paren_text(d_)} − {_paren_text(b_)}·"
@@ -542,7 +542,7 @@ def _cofactor_determinant(A: sp.Matrix) -> Determinant:
                          rf"{_paren_tex(minor_value)} = {tex(term)}")
     steps.append(LinalgStep(
         "Signed minors", f"Each minor is a ${n - 1}×{n - 1}$ determinant"
-        + (", worked with $a d − b c$." if n == 3 else ", itself expanded by cofactors."),
+        + (", worked with $a·d − b·c$." if n == 3 else ", itself expanded by cofactors."),
         r"\begin{aligned}" + r" \\ ".join(f"&{line}" for line in lines_tex) + r"\end{aligned}",
         "\n".join(lines_text)))
     result = _tidy(sum(terms, sp.Integer(0)))
