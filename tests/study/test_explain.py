@@ -198,3 +198,15 @@ def test_expression_explanations_keep_one_spelling(source, wanted, unwanted):
         assert piece in text, (piece, text)
     for piece in unwanted:
         assert piece not in text, (piece, text)
+
+
+def test_an_expression_in_one_variable_needs_no_wrt():
+    from derivekit.errors import DerivekitError
+    from derivekit.study.explain import explain
+
+    assert explain("tanh(3*x)").render("text") == explain("tanh(3*x)", "x").render("text")
+    with pytest.raises(DerivekitError, match="did you mean 'sigmoid'"):
+        explain("sigmod")  # a misspelt topic, not the variable sigmod
+    with pytest.raises(DerivekitError, match="variables b, w, x") as info:
+        explain("w*x + b")
+    assert '--wrt b' in info.value.hint
