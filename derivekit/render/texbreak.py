@@ -50,17 +50,8 @@ def _group(tex: str, i: int) -> tuple[str, int]:
     if i >= len(tex):
         return "", i
     if tex[i] == "{":
-        depth, j = 0, i
-        while j < len(tex):
-            if tex[j] == "\\":
-                j += 2
-                continue
-            depth += tex[j] == "{"
-            depth -= tex[j] == "}"
-            if depth == 0:
-                return tex[i + 1: j], j + 1
-            j += 1
-        return tex[i + 1:], len(tex)
+        close = _matching_brace(tex, i)
+        return (tex[i + 1: close], close + 1) if close is not None else (tex[i + 1:], len(tex))
     m = _TOKEN.match(tex, i)
     return m.group(0), m.end()
 
@@ -260,6 +251,7 @@ def _brace_depth(tex: str, index: int) -> int:
 
 
 def _matching_brace(tex: str, index: int) -> int | None:
+    """The index of the ``}`` closing the ``{`` at ``tex[index]`` (None when it is unclosed)."""
     depth, i = 0, index
     while i < len(tex):
         if tex[i] == "\\":
