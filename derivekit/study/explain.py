@@ -449,15 +449,17 @@ def explain(topic: str, wrt: str | None = None) -> Explanation | ResultExplanati
         derivation = derive(entry.expr, entry.wrt)
         return Explanation(key, entry.what, derivation, entry.pitfall, _rule_records(derivation))
     if wrt is None:
-        wrt = _only_variable(topic, key)
-    derivation = derive(topic, wrt)
+        expr, wrt = _in_one_variable(topic, key)
+    else:
+        expr = topic
+    derivation = derive(expr, wrt)
     names = {type(f).__name__.lower() for f in derivation.expr.atoms(_function_class())}
     pitfall = next((text for name, text in PITFALLS_BY_FUNCTION if name in names), DEFAULT_PITFALL)
     return Explanation(topic, "this derivative", derivation, pitfall, _rule_records(derivation))
 
 
-def _only_variable(text: str, key: str) -> str:
-    """The one variable of ``text`` read as an expression (as ``diff`` does without --wrt);
+def _in_one_variable(text: str, key: str):
+    """``text`` read as an expression, and its one variable (as ``diff`` does without --wrt);
     a topic name that is not one, or an expression in several variables, is refused with
     what to write."""
     import difflib
@@ -465,12 +467,13 @@ def _only_variable(text: str, key: str) -> str:
 
     from derivekit.parsing.parse import parse
     try:
-        names = sorted(s.name for s in parse(text).free_symbols)
+        expr = parse(text)
+        names = sorted(s.name for s in expr.free_symbols)
     except DerivekitError:
         names = None
     a_word = re.fullmatch(r"[a-z_]+", key) is not None  # "sigmod": a misspelt topic, not x
     if names is not None and len(names) == 1 and not a_word:
-        return names[0]
+        return expr, names[0]
     if names and len(names) > 1:
         raise DerivekitError(f"'{text}' has the variables {', '.join(names)}",
                              hint=f"say which to differentiate in, e.g. derivekit explain "
